@@ -1,0 +1,133 @@
+# vpndnsd - GNU make
+PREFIX	?= /usr/local
+DESTDIR	?=
+SBINDIR	 = $(PREFIX)/sbin
+MANDIR	 = $(PREFIX)/share/man
+EXAMPLEDIR = $(PREFIX)/share/examples/vpndnsd
+
+CC	?= cc
+BISON	?= bison
+PKG_CONFIG ?= pkg-config
+PKGS	 = libevent libmnl ldns libbsd-overlay libseccomp
+
+# Debian packages: to build, and to run the test suite.
+BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
+	     libbsd-dev libseccomp-dev
+TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps
+
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror \
+	   -D_GNU_SOURCE -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 \
+	   -fstack-protector-strong -fPIE \
+	   -Icommon -Iparent -Ifrontend -Iresolver \
+	   $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDFLAGS	+= -pie -Wl,-z,relro -Wl,-z,now
+LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+# make SANITIZE=address,undefined: the whole suite under ASan/UBSan.
+ifneq ($(SANITIZE),)
+CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -DSANDBOX_SANITIZE
+LDFLAGS	+= -fsanitize=$(SANITIZE)
+endif
+
+COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
+	   common/config.o
+DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o \
+	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
+	   resolver/resolver.o resolver/localzone.o $(COMMON)
+CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o
+MANS	 = man/vpndnsd.8 man/vpndnsd.conf.5 man/vpndnsctl.8
+
+UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \
+	   regress/unit/test_localzone
+TESTLIBS = regress/malloc_count.so
+
+.PHONY: all clean deps test-deps check regress run install uninstall lint
+
+all: vpndnsd vpndnsctl
+
+vpndnsd: $(DAEMON)
+	$(CC) $(LDFLAGS) -o $@ $(DAEMON) $(LDLIBS)
+
+vpndnsctl: $(CTL)
+	$(CC) $(LDFLAGS) -o $@ $(CTL) $(LDLIBS)
+
+parent/parse.c: parent/parse.y
+	$(BISON) -o $@ $<
+
+# bison's own code is not held to our warning set
+parent/parse.o: CFLAGS += -Wno-sign-compare -Wno-unused-but-set-variable
+
+%.o: %.c
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+regress/unit/test_imsg: regress/unit/test_imsg.o common/imsg.o common/log.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/unit/test_dnswire: regress/unit/test_dnswire.o frontend/dnswire.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/unit/test_localzone: regress/unit/test_localzone.o \
+	    resolver/localzone.o common/log.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/malloc_count.so: regress/malloc_count.c
+	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
+# Install what building needs, if anything is missing (Debian).
+deps:
+	@missing=""; for p in $(BUILD_DEPS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+test-deps: deps
+	@missing=""; for p in $(TEST_DEPS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	    grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+check: test-deps
+	$(MAKE) all regress
+	@sh regress/run.sh
+
+regress: $(UNIT) $(TESTLIBS)
+
+lint:
+	mandoc -Tlint -Wstyle $(MANS)
+
+# Run the daemon in the foreground on the example configuration.
+run: deps
+	$(MAKE) all
+	@id _vpndnsd >/dev/null 2>&1 || useradd --system --no-create-home \
+	    --home-dir /nonexistent --shell /usr/sbin/nologin _vpndnsd
+	./vpndnsd -d -f etc/vpndnsd.conf.example
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLEDIR)
+	install -m 755 vpndnsd vpndnsctl $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/vpndnsd.8 man/vpndnsctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/vpndnsd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 etc/vpndnsd.conf.example $(DESTDIR)$(EXAMPLEDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/vpndnsd $(DESTDIR)$(SBINDIR)/vpndnsctl \
+	    $(DESTDIR)$(MANDIR)/man8/vpndnsd.8 \
+	    $(DESTDIR)$(MANDIR)/man8/vpndnsctl.8 \
+	    $(DESTDIR)$(MANDIR)/man5/vpndnsd.conf.5 \
+	    $(DESTDIR)$(EXAMPLEDIR)/vpndnsd.conf.example
+
+clean:
+	rm -f vpndnsd vpndnsctl parent/parse.c $(UNIT) $(TESTLIBS)
+	find . -name '*.o' -o -name '*.d' | xargs rm -f
+
+-include $(DAEMON:.o=.d) $(CTL:.o=.d)

@@ -1,0 +1,226 @@
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpndnsd.h"
+#include "log.h"
+
+#define ACL_MAX		65536
+
+struct vpndnsd_conf *
+config_new(void)
+{
+	struct vpndnsd_conf	*conf;
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		return NULL;
+	strlcpy(conf->user, VPNDNSD_USER, sizeof(conf->user));
+	strlcpy(conf->chroot, VPNDNSD_CHROOT, sizeof(conf->chroot));
+	strlcpy(conf->pidfile, VPNDNSD_PIDFILE, sizeof(conf->pidfile));
+	conf->main.tcp_idle = TCP_IDLE_TIMEOUT;
+	conf->main.tcp_maxconn = TCP_MAX_CONNECTIONS;
+	conf->main.tcp_inflight = TCP_MAX_INFLIGHT;
+	TAILQ_INIT(&conf->listens);
+	TAILQ_INIT(&conf->domains);
+	TAILQ_INIT(&conf->records);
+	return conf;
+}
+
+void
+record_free(struct record_conf *r)
+{
+	free(r->name);
+	free(r->rdata);
+	free(r);
+}
+
+/* Drop what a reload replaces; the listeners and settings stay. */
+void
+config_clear_data(struct vpndnsd_conf *conf)
+{
+	struct domain_conf	*d;
+	struct record_conf	*r;
+
+	while ((d = TAILQ_FIRST(&conf->domains)) != NULL) {
+		TAILQ_REMOVE(&conf->domains, d, entry);
+		free(d);
+	}
+	while ((r = TAILQ_FIRST(&conf->records)) != NULL) {
+		TAILQ_REMOVE(&conf->records, r, entry);
+		record_free(r);
+	}
+	free(conf->acl);
+	conf->acl = NULL;
+	conf->nacl = 0;
+	conf->acl_set = 0;
+}
+
+void
+config_free(struct vpndnsd_conf *conf)
+{
+	struct listen_conf	*l;
+
+	if (conf == NULL)
+		return;
+	config_clear_data(conf);
+	while ((l = TAILQ_FIRST(&conf->listens)) != NULL) {
+		TAILQ_REMOVE(&conf->listens, l, entry);
+		free(l);
+	}
+	free(conf);
+}
+
+int
+config_add_acl(struct vpndnsd_conf *conf, const struct prefix *p)
+{
+	struct prefix	*n;
+
+	if (conf->nacl >= ACL_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	n = reallocarray(conf->acl, conf->nacl + 1, sizeof(*n));
+	if (n == NULL)
+		return -1;
+	conf->acl = n;
+	conf->acl[conf->nacl++] = *p;
+	return 0;
+}
+
+static int
+prefix_hostbits_clear(const uint8_t *a, size_t alen, unsigned int plen)
+{
+	size_t	i;
+
+	for (i = 0; i < alen; i++) {
+		unsigned int bits = i * 8;
+		uint8_t mask;
+
+		if (bits + 8 <= plen)
+			continue;
+		mask = bits >= plen ? 0xff : 0xff >> (plen - bits);
+		if (a[i] & mask)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * "ADDR" or "ADDR/LEN".  Host bits must be zero: "10.1.2.3/8" is far more
+ * often a mistake than a shorthand.  Returns 0, or -1 with errno EINVAL
+ * (not an address or length) or EDOM (host bits set).
+ */
+int
+prefix_parse(const char *s, struct prefix *p)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long	 len;
+	unsigned int	 max;
+
+	memset(p, 0, sizeof(*p));
+	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
+		goto bad;
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, &p->addr.v4) == 1) {
+		p->af = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, &p->addr.v6) == 1) {
+		p->af = AF_INET6;
+		max = 128;
+	} else
+		goto bad;
+	p->len = max;
+	if (slash != NULL) {
+		if (*slash < '0' || *slash > '9')
+			goto bad;
+		errno = 0;
+		len = strtoul(slash, &end, 10);
+		if (errno != 0 || *end != '\0' || len > max)
+			goto bad;
+		p->len = len;
+	}
+	if (!prefix_hostbits_clear(p->af == AF_INET ?
+	    (const uint8_t *)&p->addr.v4 : (const uint8_t *)&p->addr.v6,
+	    max / 8, p->len)) {
+		errno = EDOM;
+		return -1;
+	}
+	return 0;
+ bad:
+	errno = EINVAL;
+	return -1;
+}
+
+static int
+prefix_bits_match(const uint8_t *a, const uint8_t *b, unsigned int len)
+{
+	unsigned int	full = len / 8, rest = len % 8;
+
+	if (memcmp(a, b, full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	return ((a[full] ^ b[full]) & (0xff << (8 - rest))) == 0;
+}
+
+int
+prefix_match(const struct prefix *p, const union sockunion *su)
+{
+	if (p->af != su->sa.sa_family)
+		return 0;
+	if (p->af == AF_INET)
+		return prefix_bits_match((const uint8_t *)&p->addr.v4,
+		    (const uint8_t *)&su->sin.sin_addr, p->len);
+	return prefix_bits_match((const uint8_t *)&p->addr.v6,
+	    (const uint8_t *)&su->sin6.sin6_addr, p->len);
+}
+
+int
+prefix_print(const struct prefix *p, char *buf, size_t len)
+{
+	char	addr[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(p->af, &p->addr, addr, sizeof(addr)) == NULL)
+		return -1;
+	if (p->len == (p->af == AF_INET ? 32 : 128))
+		return snprintf(buf, len, "%s", addr);
+	return snprintf(buf, len, "%s/%u", addr, p->len);
+}
+
+socklen_t
+sockunion_len(const union sockunion *su)
+{
+	return su->sa.sa_family == AF_INET6 ? sizeof(su->sin6) :
+	    sizeof(su->sin);
+}
+
+/* For log lines: "addr port", in a static buffer. */
+const char *
+sockunion_ntop(const union sockunion *su)
+{
+	static char	buf[INET6_ADDRSTRLEN + 16];
+	char		addr[INET6_ADDRSTRLEN];
+
+	switch (su->sa.sa_family) {
+	case AF_INET:
+		inet_ntop(AF_INET, &su->sin.sin_addr, addr, sizeof(addr));
+		snprintf(buf, sizeof(buf), "%s port %u", addr,
+		    ntohs(su->sin.sin_port));
+		break;
+	case AF_INET6:
+		inet_ntop(AF_INET6, &su->sin6.sin6_addr, addr, sizeof(addr));
+		snprintf(buf, sizeof(buf), "%s port %u", addr,
+		    ntohs(su->sin6.sin6_port));
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "(family %d)", su->sa.sa_family);
+	}
+	return buf;
+}

@@ -1,0 +1,157 @@
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+/* What every process needs once it runs its event loop. */
+static const int sandbox_base[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom),
+	SCMP_SYS(sendto), SCMP_SYS(close), SCMP_SYS(fcntl),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap),
+	SCMP_SYS(madvise), SCMP_SYS(getpid), SCMP_SYS(getrandom),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* syslog(3) reconnects on a failed send; in the chroot it fails */
+	SCMP_SYS(connect),
+};
+
+/*
+ * Debug mode (vpndnsd -vv): a forbidden call traps instead of killing
+ * outright, so the number can be written out first.  The process still
+ * dies of SIGSYS.  Only async-signal-safe calls here.
+ */
+static const char	*sandbox_proc = "vpndnsd";
+
+static void
+sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	char	 msg[80], num[12], *p = num + sizeof(num);
+	int	 n = si->si_syscall;
+	size_t	 len;
+
+	(void)ctx;
+	*--p = '\0';
+	do {
+		*--p = '0' + n % 10;
+		n /= 10;
+	} while (n > 0 && p > num);
+	strlcpy(msg, sandbox_proc, sizeof(msg));
+	strlcat(msg, ": seccomp: forbidden syscall ", sizeof(msg));
+	strlcat(msg, p, sizeof(msg));
+	len = strlcat(msg, "\n", sizeof(msg));
+	(void)!write(STDERR_FILENO, msg, len);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+scmp_filter_ctx
+sandbox_filter_new(const char *proc, int trap)
+{
+	struct sigaction	 sa;
+	scmp_filter_ctx		 ctx;
+	size_t			 i;
+
+	sandbox_proc = proc;
+	if (trap) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = sandbox_sigsys;
+		sa.sa_flags = SA_SIGINFO;
+		if (sigaction(SIGSYS, &sa, NULL) == -1)
+			fatal("sigaction");
+	}
+	ctx = seccomp_init(trap ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL)
+		fatalx("seccomp_init failed");
+	for (i = 0; i < sizeof(sandbox_base) / sizeof(sandbox_base[0]); i++)
+		sandbox_allow(ctx, sandbox_base[i]);
+	/* memory, but never executable memory */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0)
+		fatalx("seccomp_rule_add mmap");
+	/* the syslog socket, again for syslog(3)'s reconnect */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0)
+		fatalx("seccomp_rule_add socket");
+	return ctx;
+}
+
+void
+sandbox_allow(scmp_filter_ctx ctx, int nr)
+{
+	int	rc;
+
+	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0)) < 0)
+		fatalx("seccomp_rule_add %d: %s", nr, strerror(-rc));
+}
+
+static void
+sandbox_drop_capbset(void)
+{
+	int	cap;
+
+	for (cap = 0; ; cap++) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1) {
+			if (errno == EINVAL)
+				break;
+			fatal("prctl PR_CAPBSET_DROP %d", cap);
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		fatal("prctl PR_CAP_AMBIENT_CLEAR_ALL");
+}
+
+/*
+ * Chroot to an empty directory and become 'user' for good.  Runs as root,
+ * before anything is read from a peer.
+ */
+void
+sandbox_drop(const char *user, const char *root)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("user \"%s\" does not exist", user);
+	if (pw->pw_uid == 0 || pw->pw_gid == 0)
+		fatalx("user \"%s\" must not be root", user);
+	if (chroot(root) == -1)
+		fatal("chroot %s", root);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	sandbox_drop_capbset();
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+	if (setuid(0) != -1 || seteuid(0) != -1)
+		fatalx("privileges could be regained after the drop");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("prctl PR_SET_NO_NEW_PRIVS");
+}
+
+void
+sandbox_load(scmp_filter_ctx ctx)
+{
+	int	rc;
+
+	if ((rc = seccomp_load(ctx)) < 0)
+		fatalx("seccomp_load: %s", strerror(-rc));
+	seccomp_release(ctx);
+}

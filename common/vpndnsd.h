@@ -1,0 +1,246 @@
+/*
+ * What the processes of vpndnsd share: message types, the fixed-size
+ * structs they carry, limits and the configuration.
+ */
+#ifndef VPNDNSD_H
+#define VPNDNSD_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <time.h>
+
+/*
+ * libbsd's RB_GENERATE_STATIC names an __unused it leaves undefined, and
+ * not every generated function is used everywhere.
+ */
+#define RB_GENERATE_STATIC_UNUSED(name, type, field, cmp)		\
+	RB_GENERATE_INTERNAL(name, type, field, cmp,			\
+	    __attribute__((__unused__)) static)
+
+#define VPNDNSD_VERSION		"0.1.0"
+#define VPNDNSD_CONF		"/etc/vpndnsd.conf"
+#define VPNDNSD_SOCKET		"/run/vpndnsd.sock"
+#define VPNDNSD_PIDFILE		"/run/vpndnsd.pid"
+#define VPNDNSD_USER		"_vpndnsd"
+#define VPNDNSD_CHROOT		"/var/empty"
+
+/* The channel every child finds its parent on after the re-exec. */
+#define PARENT_CHANNEL_FD	3
+
+#define DNS_PORT		53
+#define DNS_HEADER_SIZE		12
+#define DNS_MAX_NAME		255
+#define DNS_MAX_UDP		512
+#define EDNS_MAX_UDP		1232
+#define DNS_MAX_MSG		65535
+#define DNAME_TEXT_MAX		1025	/* every byte escaped as \DDD */
+#define RDATA_TEXT_MAX		8192
+#define DOMAIN_TTL		30
+#define DOMAIN_NEGTTL		10
+
+#define TCP_IDLE_TIMEOUT	10
+#define TCP_MAX_CONNECTIONS	512
+#define TCP_MAX_INFLIGHT	32
+
+/* Output a channel may queue before composing fails (or a query drops). */
+#define CHANNEL_WMAX		(16 * 1024 * 1024)
+
+enum proc_id {
+	PROC_PARENT,
+	PROC_FRONTEND,
+	PROC_RESOLVER,
+	PROC_MAX
+};
+
+enum imsg_type {
+	IMSG_NONE,
+	/* parent -> children, set-up */
+	IMSG_SOCKET_PEER,		/* fd: frontend <-> resolver channel */
+	IMSG_LISTEN_UDP,		/* fd + struct listen_msg */
+	IMSG_LISTEN_TCP,		/* fd + struct listen_msg */
+	IMSG_CONTROL_FD,		/* fd: the control socket */
+	IMSG_STARTUP,			/* struct startup_msg */
+	/* configuration transaction, parent -> children */
+	IMSG_RECONF_CONF,		/* struct reconf_main */
+	IMSG_RECONF_ACL,		/* struct prefix */
+	IMSG_RECONF_DOMAIN,		/* struct domain_conf */
+	IMSG_RECONF_RECORD,		/* struct record_msg + texts */
+	IMSG_RECONF_END,
+	/* queries */
+	IMSG_QUERY,			/* struct query_msg */
+	IMSG_ANSWER,			/* struct dnsq_ctx + wire message */
+	/* control requests, vpndnsctl -> frontend -> others */
+	IMSG_CTL_RELOAD,
+	IMSG_CTL_LOG_VERBOSE,		/* int */
+	IMSG_CTL_SHOW_STATUS,
+	IMSG_CTL_SHOW_RECORDS,
+	/* control replies */
+	IMSG_CTL_INFO,			/* struct ctl_info */
+	IMSG_CTL_FRONTEND_STATS,	/* struct frontend_stats */
+	IMSG_CTL_RESOLVER_STATS,	/* struct resolver_stats */
+	IMSG_CTL_TEXT,			/* NUL-terminated line */
+	IMSG_CTL_RESULT,		/* struct ctl_result */
+	IMSG_CTL_END,
+	IMSG_TYPE_MAX
+};
+
+union sockunion {
+	struct sockaddr		sa;
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+};
+
+struct prefix {
+	sa_family_t	af;
+	uint8_t		len;
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	}		addr;
+};
+
+struct listen_msg {
+	union sockunion	addr;
+};
+
+struct startup_msg {
+	time_t		started;
+	pid_t		pid[PROC_MAX];
+	char		conffile[PATH_MAX];
+};
+
+/* Where an answer goes; the resolver echoes it back untouched. */
+struct dnsq_ctx {
+	union sockunion	client;
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	}		local;		/* destination of a wildcard UDP query */
+	uint32_t	ifindex;
+	uint32_t	conn;		/* UDP: listener index, TCP: slot */
+	uint32_t	gen;		/* TCP: connection generation */
+	uint8_t		tcp;
+	uint8_t		has_local;
+	uint8_t		pad[2];
+};
+
+struct query_msg {
+	struct dnsq_ctx	ctx;
+	uint16_t	id;
+	uint16_t	flags;		/* as in the header, host order */
+	uint16_t	qtype;
+	uint16_t	qclass;
+	uint16_t	edns_size;	/* 0: the query had no EDNS */
+	uint8_t		edns_do;
+	uint8_t		qname_len;
+	uint8_t		qname[DNS_MAX_NAME];	/* wire form, as sent */
+};
+
+struct reconf_main {
+	uint32_t	tcp_idle;
+	uint32_t	tcp_maxconn;
+	uint32_t	tcp_inflight;
+};
+
+struct domain_conf {
+	TAILQ_ENTRY(domain_conf) entry;
+	char		name[DNAME_TEXT_MAX];
+	char		nameserver[DNAME_TEXT_MAX];
+	char		hostmaster[DNAME_TEXT_MAX];
+	uint32_t	ttl;
+	uint32_t	negttl;
+};
+
+struct record_conf {
+	TAILQ_ENTRY(record_conf) entry;
+	char		*name;		/* canonical, with trailing dot */
+	char		*rdata;		/* canonical presentation form */
+	uint16_t	 type;
+	int64_t		 ttl;		/* -1: the domain's */
+};
+
+/* IMSG_RECONF_RECORD: this, then name and rdata, each NUL-terminated. */
+struct record_msg {
+	uint16_t	type;
+	uint16_t	namelen;	/* with the NUL */
+	uint16_t	rdlen;		/* with the NUL */
+	uint16_t	pad;
+	int64_t		ttl;
+};
+
+struct listen_conf {
+	TAILQ_ENTRY(listen_conf) entry;
+	union sockunion	addr;
+	int		udpfd;		/* parent only, until passed on */
+	int		tcpfd;
+};
+
+struct vpndnsd_conf {
+	char		user[64];
+	char		chroot[PATH_MAX];
+	char		pidfile[PATH_MAX];
+	struct reconf_main main;
+	struct prefix	*acl;
+	size_t		 nacl;
+	int		 acl_set;
+	TAILQ_HEAD(, listen_conf) listens;
+	TAILQ_HEAD(, domain_conf) domains;
+	TAILQ_HEAD(, record_conf) records;
+};
+
+struct ctl_info {
+	char		version[16];
+	char		conffile[PATH_MAX];
+	time_t		started;
+	pid_t		pid[PROC_MAX];
+};
+
+struct frontend_stats {
+	uint64_t	udp_queries;
+	uint64_t	tcp_queries;
+	uint64_t	tcp_connections;
+	uint64_t	tcp_open;
+	uint64_t	formerr;
+	uint64_t	notimp;
+	uint64_t	badvers;
+	uint64_t	refused_acl;
+	uint64_t	dropped;	/* silently: QR set, short, no room */
+	uint64_t	answers;
+};
+
+struct resolver_stats {
+	uint64_t	queries;
+	uint64_t	noerror;
+	uint64_t	nxdomain;
+	uint64_t	refused;
+	uint64_t	servfail;
+	uint64_t	truncated;
+	uint64_t	records;
+	uint64_t	domains;
+};
+
+struct ctl_result {
+	int		ok;
+	char		msg[512];
+};
+
+/* common/config.c */
+struct vpndnsd_conf	*config_new(void);
+void			 config_free(struct vpndnsd_conf *);
+void			 config_clear_data(struct vpndnsd_conf *);
+int			 config_add_acl(struct vpndnsd_conf *,
+			    const struct prefix *);
+int			 prefix_parse(const char *, struct prefix *);
+int			 prefix_match(const struct prefix *,
+			    const union sockunion *);
+int			 prefix_print(const struct prefix *, char *, size_t);
+const char		*sockunion_ntop(const union sockunion *);
+socklen_t		 sockunion_len(const union sockunion *);
+void			 record_free(struct record_conf *);
+
+#endif

@@ -1,0 +1,269 @@
+/*
+ * vpndnsctl: talks to a running vpndnsd over its control socket.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imsg.h"
+#include "vpndnsd.h"
+
+enum action {
+	RELOAD,
+	LOG_VERBOSE,
+	LOG_BRIEF,
+	SHOW_STATUS,
+	SHOW_RECORDS
+};
+
+static const struct command {
+	const char	*words[3];
+	enum action	 action;
+} commands[] = {
+	{ { "reload" },			RELOAD },
+	{ { "log", "verbose" },		LOG_VERBOSE },
+	{ { "log", "brief" },		LOG_BRIEF },
+	{ { "show", "status" },		SHOW_STATUS },
+	{ { "show", "records" },	SHOW_RECORDS },
+};
+
+struct replies {
+	struct ctl_info		info;
+	struct frontend_stats	fe;
+	struct resolver_stats	res;
+	int			have_info, have_fe, have_res;
+	int			ok;
+};
+
+static void
+usage(void)
+{
+	size_t	i, j;
+
+	fprintf(stderr, "usage: vpndnsctl [-s socket] command\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		fprintf(stderr, "\t");
+		for (j = 0; j < 3 && commands[i].words[j]; j++)
+			fprintf(stderr, "%s%s", j ? " " : "",
+			    commands[i].words[j]);
+		fprintf(stderr, "\n");
+	}
+	exit(1);
+}
+
+static const struct command *
+parse_command(int argc, char *argv[])
+{
+	size_t	i;
+	int	j;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		for (j = 0; j < argc && j < 3 && commands[i].words[j]; j++)
+			if (strcmp(argv[j], commands[i].words[j]) != 0)
+				break;
+		if (j == argc && (j == 3 || commands[i].words[j] == NULL))
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		errx(1, "socket path %s is too long", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		err(1, "socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		err(1, "connect %s", path);
+	return fd;
+}
+
+static void
+print_uptime(time_t started)
+{
+	long long	up = time(NULL) - started;
+
+	if (up < 0)
+		up = 0;
+	printf("vpndnsd up %lldd %02lld:%02lld:%02lld\n", up / 86400,
+	    up / 3600 % 24, up / 60 % 60, up % 60);
+}
+
+static void
+print_status(const struct replies *r)
+{
+	if (r->have_info) {
+		printf("version   %s\n", r->info.version);
+		printf("config    %s\n", r->info.conffile);
+		print_uptime(r->info.started);
+		printf("pid       parent %ld, frontend %ld, resolver %ld\n",
+		    (long)r->info.pid[PROC_PARENT],
+		    (long)r->info.pid[PROC_FRONTEND],
+		    (long)r->info.pid[PROC_RESOLVER]);
+	}
+	if (r->have_fe) {
+		printf("queries   udp %llu, tcp %llu, answered %llu\n",
+		    (unsigned long long)r->fe.udp_queries,
+		    (unsigned long long)r->fe.tcp_queries,
+		    (unsigned long long)r->fe.answers);
+		printf("frontend  formerr %llu, notimp %llu, badvers %llu, "
+		    "refused-acl %llu, dropped %llu\n",
+		    (unsigned long long)r->fe.formerr,
+		    (unsigned long long)r->fe.notimp,
+		    (unsigned long long)r->fe.badvers,
+		    (unsigned long long)r->fe.refused_acl,
+		    (unsigned long long)r->fe.dropped);
+		printf("tcp       connections %llu, open %llu\n",
+		    (unsigned long long)r->fe.tcp_connections,
+		    (unsigned long long)r->fe.tcp_open);
+	}
+	if (r->have_res) {
+		printf("resolver  queries %llu, noerror %llu, nxdomain %llu, "
+		    "refused %llu, servfail %llu, truncated %llu\n",
+		    (unsigned long long)r->res.queries,
+		    (unsigned long long)r->res.noerror,
+		    (unsigned long long)r->res.nxdomain,
+		    (unsigned long long)r->res.refused,
+		    (unsigned long long)r->res.servfail,
+		    (unsigned long long)r->res.truncated);
+		printf("local     %llu domains, %llu records\n",
+		    (unsigned long long)r->res.domains,
+		    (unsigned long long)r->res.records);
+	}
+}
+
+#define COPY_REPLY(dst, flag) do {					\
+	if (imsg->len != sizeof(dst))					\
+		errx(1, "bad reply %u of %zu bytes", imsg->hdr.type,	\
+		    imsg->len);						\
+	memcpy(&(dst), imsg->data, sizeof(dst));			\
+	(flag) = 1;							\
+} while (0)
+
+/* Returns 1 at the end of the replies. */
+static int
+handle_reply(const struct imsg *imsg, struct replies *r)
+{
+	struct ctl_result	res;
+
+	switch (imsg->hdr.type) {
+	case IMSG_CTL_INFO:
+		COPY_REPLY(r->info, r->have_info);
+		r->info.conffile[sizeof(r->info.conffile) - 1] = '\0';
+		r->info.version[sizeof(r->info.version) - 1] = '\0';
+		break;
+	case IMSG_CTL_FRONTEND_STATS:
+		COPY_REPLY(r->fe, r->have_fe);
+		break;
+	case IMSG_CTL_RESOLVER_STATS:
+		COPY_REPLY(r->res, r->have_res);
+		break;
+	case IMSG_CTL_TEXT:
+		if (imsg->len == 0 || imsg->data[imsg->len - 1] != '\0')
+			errx(1, "bad text reply");
+		printf("%s\n", (const char *)imsg->data);
+		break;
+	case IMSG_CTL_RESULT:
+		if (imsg->len != sizeof(res))
+			errx(1, "bad result reply");
+		memcpy(&res, imsg->data, sizeof(res));
+		res.msg[sizeof(res.msg) - 1] = '\0';
+		if (res.ok)
+			printf("%s\n", res.msg);
+		else
+			fprintf(stderr, "vpndnsctl: %s\n", res.msg);
+		r->ok = res.ok;
+		break;
+	case IMSG_CTL_END:
+		return 1;
+	default:
+		errx(1, "unexpected reply %u", imsg->hdr.type);
+	}
+	return 0;
+}
+
+static int
+run(int fd, const struct command *cmd)
+{
+	struct imsgbuf	ibuf;
+	struct imsg	imsg;
+	struct replies	r;
+	ssize_t		n;
+	int		v, done = 0, rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.ok = 1;
+	imsgbuf_init(&ibuf, fd, 0, IMSG_MAX_SIZE);
+	switch (cmd->action) {
+	case RELOAD:
+		rc = imsg_compose(&ibuf, IMSG_CTL_RELOAD, 0, -1, NULL, 0);
+		break;
+	case LOG_VERBOSE:
+	case LOG_BRIEF:
+		v = cmd->action == LOG_VERBOSE;
+		rc = imsg_compose(&ibuf, IMSG_CTL_LOG_VERBOSE, 0, -1, &v,
+		    sizeof(v));
+		break;
+	case SHOW_STATUS:
+		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_STATUS, 0, -1, NULL, 0);
+		break;
+	case SHOW_RECORDS:
+		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_RECORDS, 0, -1, NULL,
+		    0);
+		break;
+	}
+	if (rc == -1 || imsgbuf_write(&ibuf) == -1)
+		err(1, "write");
+	while (!done) {
+		if ((n = imsgbuf_read(&ibuf)) == -1)
+			err(1, "read");
+		if (n == 0)
+			errx(1, "vpndnsd closed the connection");
+		while (!done && (rc = imsg_get(&ibuf, &imsg)) > 0)
+			done = handle_reply(&imsg, &r);
+		if (rc == -1)
+			errx(1, "bad reply from vpndnsd");
+	}
+	if (cmd->action == SHOW_STATUS)
+		print_status(&r);
+	imsgbuf_clear(&ibuf);
+	return r.ok ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct command	*cmd;
+	const char		*sockpath = VPNDNSD_SOCKET;
+	int			 ch;
+
+	while ((ch = getopt(argc, argv, "s:")) != -1) {
+		switch (ch) {
+		case 's':
+			sockpath = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0 || (cmd = parse_command(argc, argv)) == NULL)
+		usage();
+	return run(ctl_connect(sockpath), cmd);
+}

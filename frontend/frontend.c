@@ -1,0 +1,924 @@
+/*
+ * The frontend: reads queries from UDP and TCP clients, answers what it can
+ * decide alone (malformed queries, other opcodes, the ACL) and hands the
+ * rest to the resolver.  It holds no privilege: an empty chroot, an
+ * unprivileged user and a seccomp allow-list.
+ *
+ * The UDP path allocates nothing per query: datagrams are read in batches
+ * into static buffers, the reply context travels with the query to the
+ * resolver and back, and answers are sent straight from the channel's
+ * read buffer.
+ */
+#include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dnswire.h"
+#include "frontend.h"
+#include "log.h"
+#include "sandbox.h"
+
+#define UDP_BATCH		32
+#define UDP_BUFSIZE		4096
+#define UDP_ROUNDS		8	/* batches per wakeup, for fairness */
+#define LISTENERS_MAX		64
+#define TCP_SLOTS_MAX		65536
+#define TCP_OUTPUT_MAX		(256 * 1024)
+#define TCP_ACCEPT_ROUNDS	16
+
+struct listener {
+	struct event	 ev;
+	union sockunion	 addr;
+	int		 fd;
+	int		 tcp;
+	int		 wildcard;
+};
+
+struct tcpconn {
+	struct bufferevent	*bev;
+	union sockunion		 peer;
+	uint32_t		 slot;
+	uint32_t		 gen;
+	uint32_t		 inflight;
+	int			 held;	/* reading paused: at a limit */
+	int			 eof;	/* the client is done sending */
+};
+
+struct udp_out {
+	struct mmsghdr	 msgs[UDP_BATCH];
+	struct iovec	 iov[UDP_BATCH];
+	union sockunion	 to[UDP_BATCH];
+	uint8_t		 cmsg[UDP_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	uint8_t		 buf[UDP_BATCH][DNSWIRE_REPLY_MAX];
+	int		 n;
+	int		 fd;
+};
+
+struct udp_in {
+	struct mmsghdr	 msgs[UDP_BATCH];
+	struct iovec	 iov[UDP_BATCH];
+	union sockunion	 from[UDP_BATCH];
+	uint8_t		 cmsg[UDP_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	uint8_t		 buf[UDP_BATCH][UDP_BUFSIZE];
+};
+
+static struct {
+	struct imsgev		 parent;
+	struct imsgev		 resolver;
+	int			 resolver_up;
+	struct listener		 listeners[LISTENERS_MAX];
+	size_t			 nlisteners;
+	struct reconf_main	 main;
+	struct prefix		*acl;
+	size_t			 nacl;
+	struct reconf_main	 nmain;		/* being received */
+	struct prefix		*nacl_list;
+	size_t			 nnacl;
+	struct tcpconn		**conns;
+	uint32_t		*gens;
+	uint32_t		*freeslots;
+	uint32_t		 nfree;
+	uint32_t		 nextslot;
+	uint32_t		 nconns;
+	struct frontend_stats	 stats;
+	struct startup_msg	 startup;
+} fe;
+
+static struct udp_in	udp_in;
+static struct udp_out	udp_out;
+
+static void	frontend_dispatch_parent(int, short, void *);
+static void	frontend_dispatch_resolver(int, short, void *);
+static void	frontend_udp_read(int, short, void *);
+static void	frontend_tcp_accept(int, short, void *);
+static void	tcp_readcb(struct bufferevent *, void *);
+static void	tcp_free(struct tcpconn *);
+
+static void
+frontend_sandbox(int trap)
+{
+	scmp_filter_ctx	ctx = sandbox_filter_new(log_procname(), trap);
+
+	sandbox_allow(ctx, SCMP_SYS(accept4));
+	sandbox_allow(ctx, SCMP_SYS(recvmmsg));
+	sandbox_allow(ctx, SCMP_SYS(sendmmsg));
+	sandbox_allow(ctx, SCMP_SYS(shutdown));
+	/* evbuffer_read asks how much is there */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, FIONREAD)) < 0)
+		fatalx("seccomp_rule_add ioctl");
+	sandbox_load(ctx);
+}
+
+/* Descriptors for every connection the limits allow, before the sandbox. */
+static void
+frontend_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_max < TCP_SLOTS_MAX + 256) {
+		rl.rlim_cur = rl.rlim_max = TCP_SLOTS_MAX + 256;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			return;
+		/* no CAP_SYS_RESOURCE: the hard limit it is */
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("getrlimit");
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("setrlimit");
+}
+
+void
+frontend_main(int debug, int verbose, const char *user, const char *root)
+{
+	log_init(debug, LOG_DAEMON);
+	log_procinit("frontend");
+	log_setverbose(verbose);
+	setproctitle("frontend");
+
+	frontend_raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	event_init();
+	sandbox_drop(user, root);
+	frontend_sandbox(verbose > 1);
+
+	fe.conns = calloc(TCP_SLOTS_MAX, sizeof(*fe.conns));
+	fe.gens = calloc(TCP_SLOTS_MAX, sizeof(*fe.gens));
+	fe.freeslots = calloc(TCP_SLOTS_MAX, sizeof(*fe.freeslots));
+	if (fe.conns == NULL || fe.gens == NULL || fe.freeslots == NULL)
+		fatal("calloc");
+	fe.main.tcp_idle = TCP_IDLE_TIMEOUT;
+	fe.main.tcp_maxconn = TCP_MAX_CONNECTIONS;
+	fe.main.tcp_inflight = TCP_MAX_INFLIGHT;
+
+	if (fcntl(PARENT_CHANNEL_FD, F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	imsgev_init(&fe.parent, PARENT_CHANNEL_FD, 1, CHANNEL_WMAX,
+	    frontend_dispatch_parent, NULL);
+
+	event_dispatch();
+	fatalx("event loop ended");
+}
+
+int
+frontend_compose_parent(uint16_t type, uint32_t peerid, const void *data,
+    size_t len)
+{
+	return imsgev_compose(&fe.parent, type, peerid, -1, data, len);
+}
+
+int
+frontend_compose_resolver(uint16_t type, uint32_t peerid, const void *data,
+    size_t len)
+{
+	if (!fe.resolver_up)
+		return -1;
+	return imsgev_compose(&fe.resolver, type, peerid, -1, data, len);
+}
+
+void
+frontend_set_verbose(int v)
+{
+	log_setverbose(v);
+}
+
+void
+frontend_ctl_info(struct ctl_info *ci)
+{
+	memset(ci, 0, sizeof(*ci));
+	strlcpy(ci->version, VPNDNSD_VERSION, sizeof(ci->version));
+	strlcpy(ci->conffile, fe.startup.conffile, sizeof(ci->conffile));
+	ci->started = fe.startup.started;
+	memcpy(ci->pid, fe.startup.pid, sizeof(ci->pid));
+}
+
+void
+frontend_ctl_stats(struct frontend_stats *st)
+{
+	*st = fe.stats;
+	st->tcp_open = fe.nconns;
+}
+
+static int
+frontend_acl_allows(const union sockunion *su)
+{
+	size_t	i;
+
+	for (i = 0; i < fe.nacl; i++)
+		if (prefix_match(&fe.acl[i], su))
+			return 1;
+	return 0;
+}
+
+static int
+sockunion_is_wildcard(const union sockunion *su)
+{
+	if (su->sa.sa_family == AF_INET)
+		return su->sin.sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&su->sin6.sin6_addr);
+}
+
+static void
+frontend_add_listener(const struct imsg *imsg, int tcp)
+{
+	struct listen_msg	 lm;
+	struct listener		*l;
+
+	if (imsg->fd == -1 || imsg->len != sizeof(lm))
+		fatalx("bad listen message");
+	if (fe.nlisteners == LISTENERS_MAX)
+		fatalx("more than %d listening sockets", LISTENERS_MAX);
+	memcpy(&lm, imsg->data, sizeof(lm));
+	l = &fe.listeners[fe.nlisteners++];
+	l->fd = imsg->fd;
+	l->addr = lm.addr;
+	l->tcp = tcp;
+	l->wildcard = sockunion_is_wildcard(&lm.addr);
+	event_set(&l->ev, l->fd, EV_READ | EV_PERSIST,
+	    tcp ? frontend_tcp_accept : frontend_udp_read, l);
+	if (event_add(&l->ev, NULL) == -1)
+		fatal("event_add");
+	log_debug("listening on %s (%s)", sockunion_ntop(&l->addr),
+	    tcp ? "tcp" : "udp");
+}
+
+static void
+frontend_reconf(const struct imsg *imsg)
+{
+	struct prefix	*n;
+
+	switch (imsg->hdr.type) {
+	case IMSG_RECONF_CONF:
+		if (imsg->len != sizeof(fe.nmain))
+			fatalx("bad IMSG_RECONF_CONF");
+		memcpy(&fe.nmain, imsg->data, sizeof(fe.nmain));
+		free(fe.nacl_list);
+		fe.nacl_list = NULL;
+		fe.nnacl = 0;
+		break;
+	case IMSG_RECONF_ACL:
+		if (imsg->len != sizeof(struct prefix))
+			fatalx("bad IMSG_RECONF_ACL");
+		n = reallocarray(fe.nacl_list, fe.nnacl + 1, sizeof(*n));
+		if (n == NULL)
+			fatal("reallocarray");
+		fe.nacl_list = n;
+		memcpy(&fe.nacl_list[fe.nnacl++], imsg->data, sizeof(*n));
+		break;
+	case IMSG_RECONF_END:
+		free(fe.acl);
+		fe.acl = fe.nacl_list;
+		fe.nacl = fe.nnacl;
+		fe.nacl_list = NULL;
+		fe.nnacl = 0;
+		fe.main = fe.nmain;
+		log_debug("configuration: %zu acl prefixes", fe.nacl);
+		break;
+	}
+}
+
+static void
+frontend_dispatch_parent(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct imsg	 imsg;
+	int		 n;
+
+	(void)fd;
+	if (imsgev_io(iev, event) == -1) {
+		if (errno == 0)
+			exit(0);	/* the parent is gone: so are we */
+		fatal("parent channel");
+	}
+	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+		switch (imsg.hdr.type) {
+		case IMSG_SOCKET_PEER:
+			if (imsg.fd == -1 || fe.resolver_up)
+				fatalx("bad IMSG_SOCKET_PEER");
+			if (fcntl(imsg.fd, F_SETFL, O_NONBLOCK) == -1)
+				fatal("fcntl");
+			imsgev_init(&fe.resolver, imsg.fd, 0, CHANNEL_WMAX,
+			    frontend_dispatch_resolver, NULL);
+			fe.resolver_up = 1;
+			break;
+		case IMSG_LISTEN_UDP:
+		case IMSG_LISTEN_TCP:
+			frontend_add_listener(&imsg,
+			    imsg.hdr.type == IMSG_LISTEN_TCP);
+			break;
+		case IMSG_CONTROL_FD:
+			if (imsg.fd == -1)
+				fatalx("bad IMSG_CONTROL_FD");
+			control_init(imsg.fd);
+			break;
+		case IMSG_STARTUP:
+			if (imsg.len != sizeof(fe.startup))
+				fatalx("bad IMSG_STARTUP");
+			memcpy(&fe.startup, imsg.data, sizeof(fe.startup));
+			fe.startup.conffile[sizeof(fe.startup.conffile) - 1] =
+			    '\0';
+			break;
+		case IMSG_RECONF_CONF:
+		case IMSG_RECONF_ACL:
+		case IMSG_RECONF_END:
+			frontend_reconf(&imsg);
+			break;
+		case IMSG_CTL_RESULT:
+		case IMSG_CTL_END:
+			control_relay(&imsg);
+			break;
+		default:
+			fatalx("unexpected message %u from the parent",
+			    imsg.hdr.type);
+		}
+		if (imsg.fd != -1 && imsg.hdr.type != IMSG_SOCKET_PEER &&
+		    imsg.hdr.type != IMSG_LISTEN_UDP &&
+		    imsg.hdr.type != IMSG_LISTEN_TCP &&
+		    imsg.hdr.type != IMSG_CONTROL_FD)
+			fatalx("descriptor with message %u", imsg.hdr.type);
+	}
+	if (n == -1)
+		fatal("parent channel");
+	imsgev_update(iev);
+}
+
+/* Push queued queries to the resolver now rather than on the next loop. */
+static void
+frontend_flush_resolver(void)
+{
+	if (imsgbuf_queued(&fe.resolver.ibuf) == 0)
+		return;
+	if (imsgbuf_write(&fe.resolver.ibuf) == -1)
+		fatal("resolver channel");
+	imsgev_update(&fe.resolver);
+}
+
+static void
+udp_out_flush(void)
+{
+	int	sent = 0, rc;
+
+	while (sent < udp_out.n) {
+		rc = sendmmsg(udp_out.fd, udp_out.msgs + sent,
+		    udp_out.n - sent, 0);
+		if (rc == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				fe.stats.dropped += udp_out.n - sent;
+				break;
+			}
+			/* that one datagram cannot go; the others may */
+			log_debug("sendmmsg to %s: %s",
+			    sockunion_ntop(&udp_out.to[sent]), strerror(errno));
+			fe.stats.dropped++;
+			sent++;
+			continue;
+		}
+		sent += rc;
+	}
+	udp_out.n = 0;
+}
+
+static void
+udp_out_pktinfo(struct msghdr *mh, uint8_t *cbuf, const struct dnsq_ctx *ctx)
+{
+	struct cmsghdr		*cm;
+	struct in_pktinfo	 pi;
+	struct in6_pktinfo	 pi6;
+
+	mh->msg_control = cbuf;
+	if (ctx->client.sa.sa_family == AF_INET) {
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+		cm = CMSG_FIRSTHDR(mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = ctx->local.v4;
+		pi.ipi_ifindex = ctx->ifindex;
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	} else {
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi6));
+		cm = CMSG_FIRSTHDR(mh);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi6));
+		memset(&pi6, 0, sizeof(pi6));
+		pi6.ipi6_addr = ctx->local.v6;
+		pi6.ipi6_ifindex = ctx->ifindex;
+		memcpy(CMSG_DATA(cm), &pi6, sizeof(pi6));
+	}
+}
+
+/*
+ * Queue a datagram.  'data' must stay valid until udp_out_flush(): it is
+ * either one of udp_out's own buffers or the resolver channel's read
+ * buffer, which is flushed before the channel is read again.
+ */
+static void
+udp_out_add(int fd, const struct dnsq_ctx *ctx, const void *data, size_t len)
+{
+	struct msghdr	*mh;
+	int		 i;
+
+	if (udp_out.n == UDP_BATCH || (udp_out.n > 0 && udp_out.fd != fd))
+		udp_out_flush();
+	i = udp_out.n++;
+	udp_out.fd = fd;
+	udp_out.to[i] = ctx->client;
+	udp_out.iov[i].iov_base = (void *)(uintptr_t)data;
+	udp_out.iov[i].iov_len = len;
+	mh = &udp_out.msgs[i].msg_hdr;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = &udp_out.to[i];
+	mh->msg_namelen = sockunion_len(&udp_out.to[i]);
+	mh->msg_iov = &udp_out.iov[i];
+	mh->msg_iovlen = 1;
+	if (ctx->has_local)
+		udp_out_pktinfo(mh, udp_out.cmsg[i], ctx);
+}
+
+/* Queue a reply the frontend writes itself; it goes out at the flush. */
+static void
+udp_reply(int fd, const struct dnsq_ctx *ctx, const struct dns_query *q,
+    int rcode)
+{
+	uint8_t	*buf;
+	size_t	 len;
+
+	if (udp_out.n == UDP_BATCH || (udp_out.n > 0 && udp_out.fd != fd))
+		udp_out_flush();
+	buf = udp_out.buf[udp_out.n];
+	len = dnswire_reply(q, rcode, buf, DNSWIRE_REPLY_MAX);
+	udp_out_add(fd, ctx, buf, len);
+}
+
+static void
+udp_get_local(struct msghdr *mh, struct dnsq_ctx *ctx)
+{
+	struct cmsghdr		*cm;
+	struct in_pktinfo	 pi;
+	struct in6_pktinfo	 pi6;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(pi))) {
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			ctx->local.v4 = pi.ipi_addr;
+			ctx->ifindex = pi.ipi_ifindex;
+			ctx->has_local = 1;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(pi6))) {
+			memcpy(&pi6, CMSG_DATA(cm), sizeof(pi6));
+			ctx->local.v6 = pi6.ipi6_addr;
+			ctx->ifindex = pi6.ipi6_ifindex;
+			ctx->has_local = 1;
+		}
+	}
+}
+
+/*
+ * Hand a good query to the resolver.  Only the used part of the name
+ * travels.  Returns -1 when the channel is full (the query is dropped).
+ */
+static int
+frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx)
+{
+	struct query_msg	qm;
+
+	qm.ctx = *ctx;
+	qm.id = q->id;
+	qm.flags = q->flags;
+	qm.qtype = q->qtype;
+	qm.qclass = q->qclass;
+	qm.edns_size = q->edns ? q->edns_size : 0;
+	qm.edns_do = q->edns_do;
+	qm.qname_len = q->qname_len;
+	memcpy(qm.qname, q->qname, q->qname_len);
+	if (!fe.resolver_up || imsg_compose(&fe.resolver.ibuf, IMSG_QUERY, 0,
+	    -1, &qm, offsetof(struct query_msg, qname) + q->qname_len) == -1) {
+		fe.stats.dropped++;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * What the frontend decides alone.  Returns the rcode of a reply it writes
+ * itself, -1 for silence, or 0 when the resolver must answer.
+ */
+static int
+frontend_verdict(const uint8_t *pkt, size_t len, const union sockunion *from,
+    struct dns_query *q)
+{
+	switch (dnswire_parse_query(pkt, len, q)) {
+	case DNSWIRE_OK:
+		break;
+	case DNSWIRE_DROP:
+		fe.stats.dropped++;
+		return -1;
+	case DNSWIRE_FORMERR:
+		fe.stats.formerr++;
+		return DNS_RCODE_FORMERR;
+	case DNSWIRE_NOTIMP:
+		fe.stats.notimp++;
+		return DNS_RCODE_NOTIMP;
+	case DNSWIRE_BADVERS:
+		fe.stats.badvers++;
+		return DNS_RCODE_BADVERS;
+	}
+	if (!frontend_acl_allows(from)) {
+		fe.stats.refused_acl++;
+		return DNS_RCODE_REFUSED;
+	}
+	return 0;
+}
+
+static void
+frontend_udp_packet(struct listener *l, int i, size_t len)
+{
+	struct msghdr		*mh = &udp_in.msgs[i].msg_hdr;
+	struct dnsq_ctx		 ctx;
+	struct dns_query	 q;
+	int			 rcode;
+
+	fe.stats.udp_queries++;
+	if (mh->msg_flags & MSG_TRUNC) {
+		fe.stats.dropped++;
+		return;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.client = udp_in.from[i];
+	ctx.conn = l - fe.listeners;
+	if (l->wildcard)
+		udp_get_local(mh, &ctx);
+	rcode = frontend_verdict(udp_in.buf[i], len, &ctx.client, &q);
+	if (rcode > 0)
+		udp_reply(l->fd, &ctx, &q, rcode);
+	else if (rcode == 0)
+		frontend_send_query(&q, &ctx);
+}
+
+static void
+frontend_udp_read(int fd, short event, void *arg)
+{
+	struct listener	*l = arg;
+	struct msghdr	*mh;
+	int		 i, n, round;
+
+	(void)event;
+	for (round = 0; round < UDP_ROUNDS; round++) {
+		for (i = 0; i < UDP_BATCH; i++) {
+			mh = &udp_in.msgs[i].msg_hdr;
+			udp_in.iov[i].iov_base = udp_in.buf[i];
+			udp_in.iov[i].iov_len = UDP_BUFSIZE;
+			mh->msg_name = &udp_in.from[i];
+			mh->msg_namelen = sizeof(udp_in.from[i]);
+			mh->msg_iov = &udp_in.iov[i];
+			mh->msg_iovlen = 1;
+			mh->msg_control = l->wildcard ? udp_in.cmsg[i] : NULL;
+			mh->msg_controllen = l->wildcard ?
+			    sizeof(udp_in.cmsg[i]) : 0;
+			mh->msg_flags = 0;
+		}
+		n = recvmmsg(fd, udp_in.msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("recvmmsg on %s",
+				    sockunion_ntop(&l->addr));
+			break;
+		}
+		for (i = 0; i < n; i++)
+			frontend_udp_packet(l, i, udp_in.msgs[i].msg_len);
+		udp_out_flush();
+		frontend_flush_resolver();
+		if (n < UDP_BATCH)
+			break;
+	}
+}
+
+static void
+tcp_send(struct tcpconn *c, const void *data, size_t len)
+{
+	uint8_t	lenbuf[2];
+
+	lenbuf[0] = len >> 8;
+	lenbuf[1] = len & 0xff;
+	if (bufferevent_write(c->bev, lenbuf, 2) == -1 ||
+	    bufferevent_write(c->bev, data, len) == -1)
+		fatalx("bufferevent_write");
+}
+
+static int
+tcp_at_limit(struct tcpconn *c)
+{
+	return c->inflight >= fe.main.tcp_inflight ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    TCP_OUTPUT_MAX;
+}
+
+/*
+ * Close once the client is done sending, every query it sent has been
+ * answered and the answers are out.  Returns 1 when it closed.
+ */
+static int
+tcp_maybe_close(struct tcpconn *c)
+{
+	if (!c->eof || c->held || c->inflight > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return 0;
+	tcp_free(c);
+	return 1;
+}
+
+/* Returns -1 when the connection was closed. */
+static int
+tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
+{
+	struct dnsq_ctx		ctx;
+	struct dns_query	q;
+	uint8_t			reply[DNSWIRE_REPLY_MAX];
+	int			rcode;
+
+	fe.stats.tcp_queries++;
+	rcode = frontend_verdict(pkt, len, &c->peer, &q);
+	if (rcode == -1) {
+		/* not a query: this is not a DNS client */
+		tcp_free(c);
+		return -1;
+	}
+	if (rcode == 0) {
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.client = c->peer;
+		ctx.tcp = 1;
+		ctx.conn = c->slot;
+		ctx.gen = c->gen;
+		if (frontend_send_query(&q, &ctx) == 0) {
+			c->inflight++;
+			return 0;
+		}
+		/* a TCP client waits for every answer: tell it now */
+		rcode = DNS_RCODE_SERVFAIL;
+	}
+	tcp_send(c, reply, dnswire_reply(&q, rcode, reply, sizeof(reply)));
+	return 0;
+}
+
+/*
+ * Take the whole queries buffered so far, until a limit holds the rest.
+ * Returns -1 when the connection was closed.
+ */
+static int
+tcp_read_queries(struct tcpconn *c)
+{
+	static uint8_t	 msg[DNS_MAX_MSG];
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	uint8_t		 lenbuf[2];
+	size_t		 len;
+
+	for (;;) {
+		if (tcp_at_limit(c)) {
+			/* held, not dropped: resumed as answers go out */
+			bufferevent_disable(c->bev, EV_READ);
+			c->held = 1;
+			break;
+		}
+		if (evbuffer_copyout(in, lenbuf, 2) < 2)
+			break;
+		len = lenbuf[0] << 8 | lenbuf[1];
+		if (len < DNS_HEADER_SIZE) {
+			tcp_free(c);
+			return -1;
+		}
+		if (evbuffer_get_length(in) < 2 + len)
+			break;
+		evbuffer_drain(in, 2);
+		if (evbuffer_remove(in, msg, len) != (int)len)
+			fatalx("evbuffer_remove");
+		if (tcp_query(c, msg, len) == -1)
+			return -1;
+	}
+	frontend_flush_resolver();
+	return 0;
+}
+
+static void
+tcp_readcb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	tcp_read_queries(arg);
+}
+
+/* Returns -1 when the connection was closed. */
+static int
+tcp_resume(struct tcpconn *c)
+{
+	if (!c->held || tcp_at_limit(c))
+		return 0;
+	c->held = 0;
+	if (!c->eof)
+		bufferevent_enable(c->bev, EV_READ);
+	return tcp_read_queries(c);
+}
+
+static void
+tcp_writecb(struct bufferevent *bev, void *arg)
+{
+	struct tcpconn	*c = arg;
+
+	(void)bev;
+	if (tcp_resume(c) == -1)
+		return;
+	tcp_maybe_close(c);
+}
+
+static void
+tcp_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct tcpconn	*c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		c->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		tcp_maybe_close(c);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    c->inflight > 0) {
+		/* idle only while nothing is owed to the client */
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	tcp_free(c);
+}
+
+static void
+tcp_free(struct tcpconn *c)
+{
+	fe.conns[c->slot] = NULL;
+	fe.gens[c->slot]++;
+	fe.freeslots[fe.nfree++] = c->slot;
+	fe.nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+tcp_new(int s, const union sockunion *peer)
+{
+	struct tcpconn	*c;
+	struct timeval	 tv;
+	uint32_t	 slot;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("tcp connection from %s", sockunion_ntop(peer));
+		close(s);
+		return;
+	}
+	slot = fe.nfree > 0 ? fe.freeslots[--fe.nfree] : fe.nextslot++;
+	c->slot = slot;
+	c->gen = fe.gens[slot];
+	c->peer = *peer;
+	c->bev = bufferevent_socket_new(NULL, s, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		fatalx("bufferevent_socket_new");
+	bufferevent_setcb(c->bev, tcp_readcb, tcp_writecb, tcp_eventcb, c);
+	/* never buffer more than two whole messages of input */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (2 + DNS_MAX_MSG));
+	tv.tv_sec = fe.main.tcp_idle;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_enable(c->bev, EV_READ);
+	fe.conns[slot] = c;
+	fe.nconns++;
+	fe.stats.tcp_connections++;
+}
+
+static void
+frontend_tcp_accept(int fd, short event, void *arg)
+{
+	static long long	 last;
+	struct listener		*l = arg;
+	union sockunion		 su;
+	socklen_t		 len;
+	int			 s, i;
+
+	(void)event;
+	for (i = 0; i < TCP_ACCEPT_ROUNDS; i++) {
+		len = sizeof(su);
+		s = accept4(fd, &su.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (s == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED &&
+			    log_ratelimit(&last))
+				log_warn("accept on %s",
+				    sockunion_ntop(&l->addr));
+			return;
+		}
+		if (fe.nconns >= fe.main.tcp_maxconn) {
+			close(s);
+			fe.stats.dropped++;
+			if (log_ratelimit(&last))
+				log_warnx("tcp connection from %s refused: "
+				    "%u connections open (tcp "
+				    "max-connections)", sockunion_ntop(&su),
+				    fe.nconns);
+			continue;
+		}
+		tcp_new(s, &su);
+	}
+}
+
+static void
+tcp_answer(const struct dnsq_ctx *ctx, const uint8_t *wire, size_t len)
+{
+	struct tcpconn	*c;
+
+	if (ctx->conn >= TCP_SLOTS_MAX ||
+	    (c = fe.conns[ctx->conn]) == NULL || c->gen != ctx->gen)
+		return;		/* the client left meanwhile */
+	tcp_send(c, wire, len);
+	c->inflight--;
+	if (tcp_resume(c) == -1)
+		return;
+	tcp_maybe_close(c);
+}
+
+static void
+frontend_answer(const struct imsg *imsg)
+{
+	struct dnsq_ctx	 ctx;
+	const uint8_t	*wire = imsg->data + sizeof(ctx);
+	size_t		 len;
+
+	if (imsg->len < sizeof(ctx) + DNS_HEADER_SIZE ||
+	    imsg->len > sizeof(ctx) + DNS_MAX_MSG)
+		fatalx("bad IMSG_ANSWER of %zu bytes", imsg->len);
+	memcpy(&ctx, imsg->data, sizeof(ctx));
+	len = imsg->len - sizeof(ctx);
+	fe.stats.answers++;
+	if (ctx.tcp) {
+		tcp_answer(&ctx, wire, len);
+		return;
+	}
+	if (ctx.conn >= fe.nlisteners || fe.listeners[ctx.conn].tcp)
+		fatalx("answer for listener %u", ctx.conn);
+	udp_out_add(fe.listeners[ctx.conn].fd, &ctx, wire, len);
+}
+
+static void
+frontend_dispatch_resolver(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct imsg	 imsg;
+	int		 n;
+
+	(void)fd;
+	if (imsgev_io(iev, event) == -1) {
+		if (errno == 0)
+			fatalx("the resolver closed its channel");
+		fatal("resolver channel");
+	}
+	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+		switch (imsg.hdr.type) {
+		case IMSG_ANSWER:
+			frontend_answer(&imsg);
+			break;
+		case IMSG_CTL_RESOLVER_STATS:
+		case IMSG_CTL_TEXT:
+		case IMSG_CTL_RESULT:
+		case IMSG_CTL_END:
+			control_relay(&imsg);
+			break;
+		default:
+			fatalx("unexpected message %u from the resolver",
+			    imsg.hdr.type);
+		}
+	}
+	if (n == -1)
+		fatal("resolver channel");
+	/* answers point into the channel's buffer: out before reading on */
+	udp_out_flush();
+	imsgev_update(iev);
+}

@@ -1,0 +1,20 @@
+/* The frontend: client sockets, the control socket, nothing privileged. */
+#ifndef VPNDNSD_FRONTEND_H
+#define VPNDNSD_FRONTEND_H
+
+#include "vpndnsd.h"
+#include "imsgev.h"
+
+void	frontend_main(int, int, const char *, const char *)
+	    __attribute__((__noreturn__));
+int	frontend_compose_parent(uint16_t, uint32_t, const void *, size_t);
+int	frontend_compose_resolver(uint16_t, uint32_t, const void *, size_t);
+void	frontend_set_verbose(int);
+void	frontend_ctl_info(struct ctl_info *);
+void	frontend_ctl_stats(struct frontend_stats *);
+
+/* control.c */
+void	control_init(int);
+void	control_relay(const struct imsg *);
+
+#endif

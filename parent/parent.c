@@ -1,0 +1,720 @@
+/*
+ * vpndnsd: the parent process.  It reads the configuration, opens the
+ * sockets, re-executes itself once per child (each child then locks itself
+ * into an empty chroot as an unprivileged user under seccomp), hands the
+ * children their descriptors and configuration, and watches over them.
+ * It never reads a byte from the network.
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frontend.h"
+#include "imsgev.h"
+#include "log.h"
+#include "parent.h"
+#include "resolver.h"
+
+#define SHUTDOWN_WAIT_MS	2000
+
+struct child {
+	const char	*name;
+	const char	*flag;
+	pid_t		 pid;
+	struct imsgev	 iev;
+	int		 up;
+};
+
+static struct {
+	struct vpndnsd_conf	*conf;
+	const char		*conffile;
+	const char		*sockpath;
+	char			 exe[PATH_MAX];
+	time_t			 started;
+	int			 debug;
+	int			 verbose;
+	int			 pidfd;
+	int			 ctlfd;
+	struct child		 child[PROC_MAX];
+	struct event		 ev_sighup, ev_sigterm, ev_sigint, ev_sigchld;
+} parent = {
+	.child = {
+		[PROC_FRONTEND] = { .name = "frontend", .flag = "-F" },
+		[PROC_RESOLVER] = { .name = "resolver", .flag = "-R" },
+	},
+};
+
+static void	parent_dispatch_child(int, short, void *);
+static void	parent_shutdown(int) __attribute__((__noreturn__));
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: vpndnsd [-dnv] [-f file] [-s socket]\n");
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*conffile = VPNDNSD_CONF, *sockpath = VPNDNSD_SOCKET;
+	const char	*user = NULL, *root = NULL;
+	int		 ch, debug = 0, noaction = 0, verbose = 0;
+	enum proc_id	 proc = PROC_PARENT;
+
+	setproctitle_init(argc, argv, environ);
+	while ((ch = getopt(argc, argv, "C:df:FnRs:u:v")) != -1) {
+		switch (ch) {
+		case 'C':
+			root = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			conffile = optarg;
+			break;
+		case 'F':
+			proc = PROC_FRONTEND;
+			break;
+		case 'n':
+			noaction = 1;
+			break;
+		case 'R':
+			proc = PROC_RESOLVER;
+			break;
+		case 's':
+			sockpath = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	if (proc != PROC_PARENT) {
+		/* a child, re-executed by the parent with its channel on 3 */
+		if (user == NULL || root == NULL)
+			errx(1, "children are started by vpndnsd itself");
+		if (proc == PROC_FRONTEND)
+			frontend_main(debug, verbose, user, root);
+		resolver_main(debug, verbose, user, root);
+	}
+	if (noaction) {
+		struct vpndnsd_conf *conf;
+
+		log_init(1, LOG_DAEMON);
+		if ((conf = parse_config(conffile)) == NULL)
+			exit(1);
+		print_config(stdout, conf);
+		fprintf(stderr, "configuration OK\n");
+		config_free(conf);
+		exit(0);
+	}
+	parent.conffile = conffile;
+	parent.sockpath = sockpath;
+	/* daemon(3) moves to /: reloads need the path from there */
+	if ((conffile = realpath(conffile, NULL)) == NULL)
+		err(1, "%s", parent.conffile);
+	parent.conffile = conffile;
+	if (sockpath[0] != '/')
+		errx(1, "the control socket path must be absolute: %s",
+		    sockpath);
+	parent.debug = debug;
+	parent.verbose = verbose;
+	parent_main(debug, verbose, conffile, sockpath);
+}
+
+/*
+ * The chroot of the children must be an empty directory only root can
+ * write to; it is made when missing (its parent must exist).
+ */
+static void
+parent_check_chroot(const char *path)
+{
+	struct stat	 sb;
+	struct dirent	*de;
+	DIR		*d;
+
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		fatal("cannot create the chroot directory %s", path);
+	if (lstat(path, &sb) == -1)
+		fatal("chroot directory %s", path);
+	if (!S_ISDIR(sb.st_mode) || sb.st_uid != 0 ||
+	    (sb.st_mode & (S_IWGRP | S_IWOTH)))
+		fatalx("chroot directory %s must be a directory owned by "
+		    "root and writable by root only", path);
+	if ((d = opendir(path)) == NULL)
+		fatal("chroot directory %s", path);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			fatalx("chroot directory %s must be empty (it holds "
+			    "\"%s\")", path, de->d_name);
+	closedir(d);
+}
+
+/* One vpndnsd per pidfile: the lock lives as long as the parent. */
+static void
+parent_lock_pidfile(const char *path)
+{
+	char	buf[32];
+	ssize_t	n;
+
+	if ((parent.pidfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644))
+	    == -1)
+		fatal("pidfile %s", path);
+	if (flock(parent.pidfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			fatal("lock %s", path);
+		n = pread(parent.pidfd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fatalx("vpndnsd is already running (pid %s, pidfile %s)",
+		    buf[0] ? buf : "unknown", path);
+	}
+}
+
+static void
+parent_write_pidfile(void)
+{
+	char	buf[32];
+	int	len;
+
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(parent.pidfd, 0) == -1 ||
+	    pwrite(parent.pidfd, buf, len, 0) != len)
+		fatal("pidfile %s", parent.conf->pidfile);
+}
+
+static int
+parent_open_listener(const union sockunion *su, int type)
+{
+	int	fd, on = 1, rcvbuf = 4 * 1024 * 1024;
+
+	if ((fd = socket(su->sa.sa_family, type | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket for %s", sockunion_ntop(su));
+	if (su->sa.sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		fatal("IPV6_V6ONLY");
+	if (type == SOCK_STREAM) {
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1)
+			fatal("SO_REUSEADDR");
+	} else {
+		/* room for a burst while the frontend is busy */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		    sizeof(rcvbuf)) == -1)
+			log_warn("SO_RCVBUFFORCE on %s", sockunion_ntop(su));
+		/* wildcard sockets must learn each query's destination */
+		if (su->sa.sa_family == AF_INET && setsockopt(fd, IPPROTO_IP,
+		    IP_PKTINFO, &on, sizeof(on)) == -1)
+			fatal("IP_PKTINFO");
+		if (su->sa.sa_family == AF_INET6 && setsockopt(fd,
+		    IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) == -1)
+			fatal("IPV6_RECVPKTINFO");
+	}
+	if (bind(fd, &su->sa, sockunion_len(su)) == -1)
+		fatal("cannot listen on %s (%s)", sockunion_ntop(su),
+		    type == SOCK_STREAM ? "tcp" : "udp");
+	if (type == SOCK_STREAM && listen(fd, 128) == -1)
+		fatal("listen on %s", sockunion_ntop(su));
+	return fd;
+}
+
+static int
+parent_open_control(const char *path)
+{
+	struct sockaddr_un	sun;
+	mode_t			old;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("control socket path %s is too long", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		fatal("socket");
+	/* a live socket means another daemon; a dead one is left over */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		fatalx("control socket %s is in use by another process", path);
+	close(fd);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		fatal("socket");
+	if (unlink(path) == -1 && errno != ENOENT)
+		fatal("unlink %s", path);
+	old = umask(S_IXUSR | S_IRWXG | S_IRWXO);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	umask(old);
+	if (chmod(path, 0600) == -1)
+		fatal("chmod %s", path);
+	if (listen(fd, 16) == -1)
+		fatal("listen %s", path);
+	return fd;
+}
+
+static void
+parent_exe_path(void)
+{
+	ssize_t	n;
+
+	n = readlink("/proc/self/exe", parent.exe, sizeof(parent.exe) - 1);
+	if (n == -1)
+		fatal("readlink /proc/self/exe");
+	parent.exe[n] = '\0';
+}
+
+/*
+ * Fork and re-execute ourselves as child 'p', its channel on fd 3 and
+ * nothing else open but stdin, stdout and stderr: a fresh address space
+ * layout, no inherited descriptors.
+ */
+static void
+parent_start_child(enum proc_id p)
+{
+	struct child	*c = &parent.child[p];
+	char		*argv[12];
+	int		 sp[2], argc = 0, i;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	switch (c->pid = fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		if (sp[1] == PARENT_CHANNEL_FD) {
+			if (fcntl(sp[1], F_SETFD, 0) == -1)
+				_exit(1);
+		} else if (dup2(sp[1], PARENT_CHANNEL_FD) == -1)
+			_exit(1);
+		closefrom(PARENT_CHANNEL_FD + 1);
+		argv[argc++] = parent.exe;
+		argv[argc++] = (char *)c->flag;
+		argv[argc++] = "-u";
+		argv[argc++] = parent.conf->user;
+		argv[argc++] = "-C";
+		argv[argc++] = parent.conf->chroot;
+		if (parent.debug)
+			argv[argc++] = "-d";
+		for (i = 0; i < parent.verbose && i < 2; i++)
+			argv[argc++] = "-v";
+		argv[argc] = NULL;
+		execv(parent.exe, argv);
+		_exit(127);
+	}
+	close(sp[1]);
+	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	imsgev_init(&c->iev, sp[0], 1, CHANNEL_WMAX, parent_dispatch_child, c);
+	c->up = 1;
+}
+
+/*
+ * Queue a message for a child.  The parent may queue a whole large
+ * configuration at once, so when the channel is full it waits for the
+ * child to drain it rather than fail.
+ */
+static void
+parent_compose(enum proc_id p, uint16_t type, uint32_t peerid, int fd,
+    const struct iovec *iov, int iovcnt)
+{
+	struct child	*c = &parent.child[p];
+	struct pollfd	 pfd;
+
+	while (imsg_composev(&c->iev.ibuf, type, peerid, fd, iov, iovcnt) ==
+	    -1) {
+		if (errno != ENOBUFS)
+			fatal("compose message %u for the %s", type, c->name);
+		pfd.fd = c->iev.ibuf.fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 1000) == -1 && errno != EINTR)
+			fatal("poll");
+		if (imsgbuf_write(&c->iev.ibuf) == -1)
+			fatal("%s channel", c->name);
+	}
+	imsgev_update(&c->iev);
+}
+
+static void
+parent_send(enum proc_id p, uint16_t type, uint32_t peerid, int fd,
+    const void *data, size_t len)
+{
+	struct iovec	iov;
+
+	iov.iov_base = (void *)(uintptr_t)data;
+	iov.iov_len = len;
+	parent_compose(p, type, peerid, fd, &iov, len ? 1 : 0);
+}
+
+static void
+parent_send_record(const struct record_conf *r)
+{
+	struct record_msg	rm;
+	struct iovec		iov[3];
+
+	memset(&rm, 0, sizeof(rm));
+	rm.type = r->type;
+	rm.ttl = r->ttl;
+	rm.namelen = strlen(r->name) + 1;
+	rm.rdlen = strlen(r->rdata) + 1;
+	iov[0].iov_base = &rm;
+	iov[0].iov_len = sizeof(rm);
+	iov[1].iov_base = r->name;
+	iov[1].iov_len = rm.namelen;
+	iov[2].iov_base = r->rdata;
+	iov[2].iov_len = rm.rdlen;
+	parent_compose(PROC_RESOLVER, IMSG_RECONF_RECORD, 0, -1, iov, 3);
+}
+
+/* The configuration, as one transaction each child swaps in at its end. */
+static void
+parent_send_config(const struct vpndnsd_conf *conf)
+{
+	const struct domain_conf	*d;
+	const struct record_conf	*r;
+	size_t				 i;
+
+	parent_send(PROC_FRONTEND, IMSG_RECONF_CONF, 0, -1, &conf->main,
+	    sizeof(conf->main));
+	for (i = 0; i < conf->nacl; i++)
+		parent_send(PROC_FRONTEND, IMSG_RECONF_ACL, 0, -1,
+		    &conf->acl[i], sizeof(conf->acl[i]));
+	parent_send(PROC_FRONTEND, IMSG_RECONF_END, 0, -1, NULL, 0);
+
+	parent_send(PROC_RESOLVER, IMSG_RECONF_CONF, 0, -1, &conf->main,
+	    sizeof(conf->main));
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		parent_send(PROC_RESOLVER, IMSG_RECONF_DOMAIN, 0, -1, d,
+		    sizeof(*d));
+	TAILQ_FOREACH(r, &conf->records, entry)
+		parent_send_record(r);
+	parent_send(PROC_RESOLVER, IMSG_RECONF_END, 0, -1, NULL, 0);
+}
+
+static int
+listens_equal(const struct vpndnsd_conf *a, const struct vpndnsd_conf *b)
+{
+	const struct listen_conf	*la, *lb;
+
+	for (la = TAILQ_FIRST(&a->listens), lb = TAILQ_FIRST(&b->listens);
+	    la != NULL && lb != NULL;
+	    la = TAILQ_NEXT(la, entry), lb = TAILQ_NEXT(lb, entry))
+		if (memcmp(&la->addr, &lb->addr, sizeof(la->addr)) != 0)
+			return 0;
+	return la == NULL && lb == NULL;
+}
+
+/*
+ * Re-read the configuration.  A broken file changes nothing; settings that
+ * only apply at start-up are kept, with a warning.  Returns 0 on success;
+ * on failure 'err' says why.
+ */
+static int
+parent_reload(char *err, size_t errlen)
+{
+	struct vpndnsd_conf	*nconf, *conf = parent.conf;
+
+	log_info("reloading %s", parent.conffile);
+	if ((nconf = parse_config(parent.conffile)) == NULL) {
+		snprintf(err, errlen, "%s", parse_lasterror()[0] ?
+		    parse_lasterror() : "configuration error");
+		log_warnx("reload failed, the running configuration stays: "
+		    "%s", err);
+		return -1;
+	}
+	if (strcmp(nconf->user, conf->user) != 0 ||
+	    strcmp(nconf->chroot, conf->chroot) != 0 ||
+	    strcmp(nconf->pidfile, conf->pidfile) != 0 ||
+	    !listens_equal(nconf, conf))
+		log_warnx("user, chroot, pidfile and listen changes take "
+		    "effect at the next start");
+	config_clear_data(conf);
+	conf->main = nconf->main;
+	conf->acl = nconf->acl;
+	conf->nacl = nconf->nacl;
+	conf->acl_set = nconf->acl_set;
+	nconf->acl = NULL;
+	nconf->nacl = 0;
+	TAILQ_CONCAT(&conf->domains, &nconf->domains, entry);
+	TAILQ_CONCAT(&conf->records, &nconf->records, entry);
+	config_free(nconf);
+	parent_send_config(conf);
+	log_info("configuration reloaded");
+	return 0;
+}
+
+static void
+parent_ctl_reload(uint32_t peerid)
+{
+	struct ctl_result	r;
+
+	memset(&r, 0, sizeof(r));
+	r.ok = parent_reload(r.msg, sizeof(r.msg)) == 0;
+	if (r.ok)
+		strlcpy(r.msg, "configuration reloaded", sizeof(r.msg));
+	parent_send(PROC_FRONTEND, IMSG_CTL_RESULT, peerid, -1, &r,
+	    sizeof(r));
+	parent_send(PROC_FRONTEND, IMSG_CTL_END, peerid, -1, NULL, 0);
+}
+
+static void
+parent_dispatch_child(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct child	*c = iev->data;
+	struct imsg	 imsg;
+	int		 n, v;
+
+	(void)fd;
+	if (imsgev_io(iev, event) == -1) {
+		/* it is dying: SIGCHLD tells how */
+		if (errno != 0)
+			log_warn("%s channel", c->name);
+		event_del(&iev->ev);
+		iev->events = 0;
+		c->up = 0;
+		return;
+	}
+	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+		if (imsg.fd != -1)
+			fatalx("the %s passed a descriptor", c->name);
+		if (c != &parent.child[PROC_FRONTEND])
+			fatalx("unexpected message %u from the %s",
+			    imsg.hdr.type, c->name);
+		switch (imsg.hdr.type) {
+		case IMSG_CTL_RELOAD:
+			parent_ctl_reload(imsg.hdr.peerid);
+			break;
+		case IMSG_CTL_LOG_VERBOSE:
+			if (imsg.len != sizeof(v))
+				fatalx("bad IMSG_CTL_LOG_VERBOSE");
+			memcpy(&v, imsg.data, sizeof(v));
+			log_setverbose(v);
+			break;
+		default:
+			fatalx("unexpected message %u from the %s",
+			    imsg.hdr.type, c->name);
+		}
+	}
+	if (n == -1)
+		fatal("%s channel", c->name);
+	imsgev_update(iev);
+}
+
+static void
+log_child_exit(const char *name, pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		log_warnx("%s (pid %ld) was killed by signal %d (%s)%s", name,
+		    (long)pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WTERMSIG(status) == SIGSYS ?
+		    ": a system call outside its seccomp filter" : "");
+	else
+		log_warnx("%s (pid %ld) exited with status %d", name,
+		    (long)pid, WEXITSTATUS(status));
+}
+
+/* A child that dies takes the daemon down: fail closed. */
+static void
+parent_sigchld(void)
+{
+	pid_t	pid;
+	int	status, p, died = 0;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (p = PROC_FRONTEND; p < PROC_MAX; p++)
+			if (parent.child[p].pid == pid) {
+				log_child_exit(parent.child[p].name, pid,
+				    status);
+				parent.child[p].pid = 0;
+				died = 1;
+			}
+	if (died) {
+		log_warnx("a child process died: shutting down");
+		parent_shutdown(1);
+	}
+}
+
+static void
+parent_sig(int sig, short event, void *arg)
+{
+	char	err[512];
+
+	(void)event;
+	(void)arg;
+	switch (sig) {
+	case SIGHUP:
+		parent_reload(err, sizeof(err));
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("terminating on signal %d", sig);
+		parent_shutdown(0);
+	case SIGCHLD:
+		parent_sigchld();
+		break;
+	}
+}
+
+/* Stop the children (asking first, then not), clean up, exit. */
+static void
+parent_shutdown(int rc)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	pid_t		 pid;
+	int		 p, status, waited, left;
+
+	for (p = PROC_FRONTEND; p < PROC_MAX; p++)
+		if (parent.child[p].pid > 0)
+			kill(parent.child[p].pid, SIGTERM);
+	for (waited = 0; ; waited += 10) {
+		left = 0;
+		for (p = PROC_FRONTEND; p < PROC_MAX; p++) {
+			if (parent.child[p].pid <= 0)
+				continue;
+			pid = waitpid(parent.child[p].pid, &status, WNOHANG);
+			if (pid == parent.child[p].pid ||
+			    (pid == -1 && errno == ECHILD))
+				parent.child[p].pid = 0;
+			else if (waited >= SHUTDOWN_WAIT_MS)
+				kill(parent.child[p].pid, SIGKILL);
+			else
+				left = 1;
+		}
+		if (!left || waited > SHUTDOWN_WAIT_MS + 1000)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	unlink(parent.sockpath);
+	unlink(parent.conf->pidfile);
+	log_info("terminated");
+	exit(rc);
+}
+
+static void
+parent_setup_signals(void)
+{
+	signal_set(&parent.ev_sighup, SIGHUP, parent_sig, NULL);
+	signal_set(&parent.ev_sigterm, SIGTERM, parent_sig, NULL);
+	signal_set(&parent.ev_sigint, SIGINT, parent_sig, NULL);
+	signal_set(&parent.ev_sigchld, SIGCHLD, parent_sig, NULL);
+	if (signal_add(&parent.ev_sighup, NULL) == -1 ||
+	    signal_add(&parent.ev_sigterm, NULL) == -1 ||
+	    signal_add(&parent.ev_sigint, NULL) == -1 ||
+	    signal_add(&parent.ev_sigchld, NULL) == -1)
+		fatal("signal_add");
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Hand out the sockets, the peer channel and the configuration. */
+static void
+parent_setup_children(void)
+{
+	struct startup_msg	 sm;
+	struct listen_conf	*l;
+	struct listen_msg	 lm;
+	int			 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	parent_send(PROC_FRONTEND, IMSG_SOCKET_PEER, 0, sp[0], NULL, 0);
+	parent_send(PROC_RESOLVER, IMSG_SOCKET_PEER, 0, sp[1], NULL, 0);
+
+	memset(&sm, 0, sizeof(sm));
+	sm.started = parent.started;
+	sm.pid[PROC_PARENT] = getpid();
+	sm.pid[PROC_FRONTEND] = parent.child[PROC_FRONTEND].pid;
+	sm.pid[PROC_RESOLVER] = parent.child[PROC_RESOLVER].pid;
+	strlcpy(sm.conffile, parent.conffile, sizeof(sm.conffile));
+	parent_send(PROC_FRONTEND, IMSG_STARTUP, 0, -1, &sm, sizeof(sm));
+
+	parent_send_config(parent.conf);
+
+	TAILQ_FOREACH(l, &parent.conf->listens, entry) {
+		memset(&lm, 0, sizeof(lm));
+		lm.addr = l->addr;
+		parent_send(PROC_FRONTEND, IMSG_LISTEN_UDP, 0, l->udpfd, &lm,
+		    sizeof(lm));
+		parent_send(PROC_FRONTEND, IMSG_LISTEN_TCP, 0, l->tcpfd, &lm,
+		    sizeof(lm));
+		l->udpfd = l->tcpfd = -1;	/* the frontend's now */
+	}
+	parent_send(PROC_FRONTEND, IMSG_CONTROL_FD, 0, parent.ctlfd, NULL, 0);
+}
+
+void
+parent_main(int debug, int verbose, const char *conffile,
+    const char *sockpath)
+{
+	struct vpndnsd_conf	*conf;
+	struct listen_conf	*l;
+
+	log_init(1, LOG_DAEMON);
+	log_setverbose(verbose);
+	if ((conf = parse_config(conffile)) == NULL)
+		exit(1);
+	parent.conf = conf;
+	if (geteuid() != 0)
+		errx(1, "need root privileges");
+	if (getpwnam(conf->user) == NULL)
+		errx(1, "user \"%s\" does not exist: create it (useradd "
+		    "--system --no-create-home --shell /usr/sbin/nologin %s) "
+		    "or set another with \"user\" in %s", conf->user,
+		    conf->user, conffile);
+	parent_check_chroot(conf->chroot);
+	parent_exe_path();
+	parent_lock_pidfile(conf->pidfile);
+	parent.ctlfd = parent_open_control(sockpath);
+	TAILQ_FOREACH(l, &conf->listens, entry) {
+		l->udpfd = parent_open_listener(&l->addr, SOCK_DGRAM);
+		l->tcpfd = parent_open_listener(&l->addr, SOCK_STREAM);
+	}
+
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	log_init(debug, LOG_DAEMON);
+	parent_write_pidfile();
+	parent.started = time(NULL);
+	setproctitle("parent");
+
+	event_init();
+	parent_setup_signals();
+	parent_start_child(PROC_FRONTEND);
+	parent_start_child(PROC_RESOLVER);
+	parent_setup_children();
+	log_info("vpndnsd %s started", VPNDNSD_VERSION);
+
+	event_dispatch();
+	fatalx("event loop ended");
+}

@@ -1,0 +1,1327 @@
+/*
+ * vpndnsd.conf(5) grammar.  OpenBSD-style: macros, include, comments, and
+ * errors as "file:line: what is wrong".
+ */
+%{
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/tree.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "log.h"
+#include "vpndnsd.h"
+#include "parent.h"
+
+#define MAX_INCLUDE_DEPTH	16
+#define MAX_RDATA_ITEMS		64
+#define MAX_MACROS		1024
+
+struct file {
+	TAILQ_ENTRY(file)	 entry;
+	FILE			*stream;
+	char			*name;
+	int			 lineno;
+	int			 newline;	/* count it at the next token */
+	int			 errors;
+};
+TAILQ_HEAD(files, file);
+
+struct sym {
+	TAILQ_ENTRY(sym)	 entry;
+	char			*name;
+	char			*val;
+};
+
+/* Per owner name: what it holds, to catch CNAME conflicts and duplicates. */
+struct rrname {
+	RB_ENTRY(rrname)	 entry;
+	const char		*name;
+	struct record_conf	**recs;
+	size_t			 nrecs;
+};
+RB_HEAD(rrname_tree, rrname);
+
+struct rdata_item {
+	char	*text;
+	int	 isnum;
+	int64_t	 num;
+};
+
+static struct files		 files = TAILQ_HEAD_INITIALIZER(files);
+static struct file		*file, *topfile;
+static TAILQ_HEAD(, sym)	 symhead = TAILQ_HEAD_INITIALIZER(symhead);
+static size_t			 nsyms;
+static struct vpndnsd_conf	*conf;
+static struct rrname_tree	 rrnames;
+static struct domain_conf	*curdomain;
+static struct rdata_item	 rdata[MAX_RDATA_ITEMS];
+static int			 nrdata;
+static int			 rdata_overflow;
+static char			 lasterror[512];
+
+int		 yyparse(void);
+static int	 yylex(void);
+static int	 yyerror(const char *, ...)
+		    __attribute__((__format__(printf, 1, 2)));
+static int	 kw_cmp(const void *, const void *);
+static int	 lookup(char *);
+static int	 lgetc(int);
+static int	 lungetc(int);
+static int	 findeol(void);
+static struct file *pushfile(const char *, const char *);
+static int	 popfile(void);
+static int	 symset(const char *, const char *);
+static char	*symget(const char *);
+static void	 symclear(void);
+static int	 rrname_cmp(struct rrname *, struct rrname *);
+static void	 rrnames_clear(void);
+static void	 rdata_clear(void);
+static int	 rdata_add(char *, int, int64_t);
+static int	 dname_canon(const char *, char *, size_t);
+static struct domain_conf *domain_find(const char *);
+static int	 add_listen(const char *, int64_t);
+static int	 add_acl(const char *);
+static int	 add_domain(const char *);
+static int	 add_record(const char *, int64_t, const char *);
+
+RB_GENERATE_STATIC_UNUSED(rrname_tree, rrname, entry, rrname_cmp)
+
+typedef struct {
+	union {
+		int64_t	 number;
+		char	*string;
+	} v;
+} YYSTYPE;
+#define YYSTYPE_IS_DECLARED 1
+
+%}
+
+%token	INCLUDE USER CHROOT PIDFILE LISTEN ON PORT ALLOW FROM TCP
+%token	IDLETIMEOUT MAXCONNECTIONS MAXINFLIGHT DOMAIN TTL NEGATIVETTL
+%token	NAMESERVER HOSTMASTER RECORD ERROR
+%token	<v.string>	STRING
+%token	<v.number>	NUMBER
+%type	<v.string>	string
+%type	<v.number>	port optttl
+%destructor { free($$); } <v.string>
+
+%%
+
+grammar		: /* empty */
+		| grammar '\n'
+		| grammar include '\n'
+		| grammar varset '\n'
+		| grammar main '\n'
+		| grammar domain '\n'
+		| grammar record '\n'
+		| grammar error '\n'		{ file->errors++; }
+		;
+
+include		: INCLUDE STRING		{
+			struct file	*nfile;
+
+			nfile = pushfile($2, file->name);
+			free($2);
+			if (nfile == NULL)
+				YYERROR;
+			file = nfile;
+			/*
+			 * End the include line with a newline the new file
+			 * counts: it starts at line 0 and this takes it to 1.
+			 */
+			file->lineno = 0;
+			lungetc('\n');
+		}
+		;
+
+string		: string STRING			{
+			if (asprintf(&$$, "%s %s", $1, $2) == -1)
+				fatal("asprintf");
+			free($1);
+			free($2);
+		}
+		| STRING
+		;
+
+varset		: STRING '=' string		{
+			char *s;
+
+			for (s = $1; *s != '\0'; s++)
+				if (!isalnum((unsigned char)*s) && *s != '_') {
+					yyerror("macro name \"%s\" may only "
+					    "hold letters, digits and '_'", $1);
+					free($1);
+					free($3);
+					YYERROR;
+				}
+			if (symset($1, $3) == -1) {
+				free($1);
+				free($3);
+				YYERROR;
+			}
+			free($1);
+			free($3);
+		}
+		;
+
+optnl		: /* empty */
+		| optnl '\n'
+		;
+
+optcomma	: /* empty */
+		| ','
+		;
+
+main		: USER STRING			{
+			if ($2[0] == '\0' ||
+			    strlcpy(conf->user, $2, sizeof(conf->user)) >=
+			    sizeof(conf->user)) {
+				yyerror("user name \"%s\" is empty or too "
+				    "long", $2);
+				free($2);
+				YYERROR;
+			}
+			free($2);
+		}
+		| CHROOT STRING			{
+			if ($2[0] != '/' ||
+			    strlcpy(conf->chroot, $2, sizeof(conf->chroot)) >=
+			    sizeof(conf->chroot)) {
+				yyerror("chroot \"%s\" must be an absolute "
+				    "path", $2);
+				free($2);
+				YYERROR;
+			}
+			free($2);
+		}
+		| PIDFILE STRING		{
+			if ($2[0] != '/' ||
+			    strlcpy(conf->pidfile, $2, sizeof(conf->pidfile))
+			    >= sizeof(conf->pidfile)) {
+				yyerror("pidfile \"%s\" must be an absolute "
+				    "path", $2);
+				free($2);
+				YYERROR;
+			}
+			free($2);
+		}
+		| LISTEN ON STRING port		{
+			int rc = add_listen($3, $4);
+
+			free($3);
+			if (rc == -1)
+				YYERROR;
+		}
+		| ALLOW FROM acl
+		| TCP IDLETIMEOUT NUMBER	{
+			if ($3 < 1 || $3 > 3600) {
+				yyerror("tcp idle-timeout %lld is out of "
+				    "range 1 to 3600 seconds", (long long)$3);
+				YYERROR;
+			}
+			conf->main.tcp_idle = $3;
+		}
+		| TCP MAXCONNECTIONS NUMBER	{
+			if ($3 < 1 || $3 > 65536) {
+				yyerror("tcp max-connections %lld is out of "
+				    "range 1 to 65536", (long long)$3);
+				YYERROR;
+			}
+			conf->main.tcp_maxconn = $3;
+		}
+		| TCP MAXINFLIGHT NUMBER	{
+			if ($3 < 1 || $3 > 1024) {
+				yyerror("tcp max-inflight %lld is out of "
+				    "range 1 to 1024", (long long)$3);
+				YYERROR;
+			}
+			conf->main.tcp_inflight = $3;
+		}
+		;
+
+port		: /* empty */			{ $$ = DNS_PORT; }
+		| PORT NUMBER			{
+			if ($2 < 1 || $2 > 65535) {
+				yyerror("port %lld is out of range 1 to 65535",
+				    (long long)$2);
+				YYERROR;
+			}
+			$$ = $2;
+		}
+		;
+
+acl		: aclitem
+		| '{' optnl acllist '}'
+		;
+
+acllist		: /* empty */
+		| acllist aclitem optcomma optnl
+		;
+
+aclitem		: STRING			{
+			int rc = add_acl($1);
+
+			free($1);
+			if (rc == -1)
+				YYERROR;
+		}
+		;
+
+domain		: DOMAIN STRING			{
+			int rc = add_domain($2);
+
+			free($2);
+			if (rc == -1)
+				YYERROR;
+		} domainblock			{
+			curdomain = NULL;
+		}
+		;
+
+domainblock	: /* empty */
+		| '{' optnl domainopts '}'
+		;
+
+domainopts	: /* empty */
+		| domainopts domainopt optnl
+		;
+
+domainopt	: TTL NUMBER			{
+			if ($2 < 0 || $2 > INT32_MAX) {
+				yyerror("ttl %lld is out of range", (long long)$2);
+				YYERROR;
+			}
+			curdomain->ttl = $2;
+		}
+		| NEGATIVETTL NUMBER		{
+			if ($2 < 0 || $2 > INT32_MAX) {
+				yyerror("negative-ttl %lld is out of range",
+				    (long long)$2);
+				YYERROR;
+			}
+			curdomain->negttl = $2;
+		}
+		| NAMESERVER STRING		{
+			if (dname_canon($2, curdomain->nameserver,
+			    sizeof(curdomain->nameserver)) == -1) {
+				free($2);
+				YYERROR;
+			}
+			free($2);
+		}
+		| HOSTMASTER STRING		{
+			if (dname_canon($2, curdomain->hostmaster,
+			    sizeof(curdomain->hostmaster)) == -1) {
+				free($2);
+				YYERROR;
+			}
+			free($2);
+		}
+		;
+
+record		: RECORD STRING optttl STRING { rdata_clear(); } rdatalist {
+			int rc = add_record($2, $3, $4);
+
+			free($2);
+			free($4);
+			rdata_clear();
+			if (rc == -1)
+				YYERROR;
+		}
+		;
+
+optttl		: /* empty */			{ $$ = -1; }
+		| TTL NUMBER			{
+			if ($2 < 0 || $2 > INT32_MAX) {
+				yyerror("ttl %lld is out of range", (long long)$2);
+				YYERROR;
+			}
+			$$ = $2;
+		}
+		;
+
+rdatalist	: /* empty */
+		| rdatalist STRING		{
+			if (rdata_add($2, 0, 0) == -1)
+				YYERROR;
+		}
+		| rdatalist NUMBER		{
+			char *s;
+
+			if (asprintf(&s, "%lld", (long long)$2) == -1)
+				fatal("asprintf");
+			if (rdata_add(s, 1, $2) == -1)
+				YYERROR;
+		}
+		;
+
+%%
+
+struct keywords {
+	const char	*k_name;
+	int		 k_val;
+};
+
+static int
+yyerror(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[sizeof(lasterror) - 64];
+
+	file->errors++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", file->name, file->lineno, msg);
+	if (lasterror[0] == '\0')
+		snprintf(lasterror, sizeof(lasterror), "%s:%d: %s",
+		    file->name, file->lineno, msg);
+	return 0;
+}
+
+const char *
+parse_lasterror(void)
+{
+	return lasterror;
+}
+
+static int
+kw_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct keywords *)e)->k_name);
+}
+
+static int
+lookup(char *s)
+{
+	/* sorted, for bsearch */
+	static const struct keywords keywords[] = {
+		{ "allow",		ALLOW },
+		{ "chroot",		CHROOT },
+		{ "domain",		DOMAIN },
+		{ "from",		FROM },
+		{ "hostmaster",		HOSTMASTER },
+		{ "idle-timeout",	IDLETIMEOUT },
+		{ "include",		INCLUDE },
+		{ "listen",		LISTEN },
+		{ "max-connections",	MAXCONNECTIONS },
+		{ "max-inflight",	MAXINFLIGHT },
+		{ "nameserver",		NAMESERVER },
+		{ "negative-ttl",	NEGATIVETTL },
+		{ "on",			ON },
+		{ "pidfile",		PIDFILE },
+		{ "port",		PORT },
+		{ "record",		RECORD },
+		{ "tcp",		TCP },
+		{ "ttl",		TTL },
+		{ "user",		USER },
+	};
+	const struct keywords	*p;
+
+	p = bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), kw_cmp);
+	return p != NULL ? p->k_val : STRING;
+}
+
+/*
+ * A macro's value is pushed back between these two markers, so the lexer
+ * knows not to expand '$' inside it (no recursion).
+ */
+#define START_EXPAND	1
+#define DONE_EXPAND	2
+
+static int		 expanding;
+static unsigned char	 pushback_buffer[RDATA_TEXT_MAX];
+static int		 pushback_index;
+
+static int
+lgetc(int quotec)
+{
+	int	c, next;
+
+	if (pushback_index)
+		return pushback_buffer[--pushback_index];
+
+	if (quotec) {
+		if ((c = getc(file->stream)) == EOF) {
+			yyerror("reached end of file while parsing a "
+			    "quoted string");
+			if (file == topfile || popfile() == EOF)
+				return EOF;
+			return quotec;
+		}
+		return c;
+	}
+
+	while ((c = getc(file->stream)) == '\\') {
+		next = getc(file->stream);
+		if (next != '\n') {
+			c = next;
+			break;
+		}
+		file->lineno++;
+	}
+	if (c == '\t' || c == ' ') {
+		/* fold white space */
+		do {
+			c = getc(file->stream);
+		} while (c == '\t' || c == ' ');
+		ungetc(c, file->stream);
+		c = ' ';
+	}
+	if (c == EOF) {
+		/* an included file ends like a line ... */
+		if (file == topfile || popfile() == EOF)
+			return EOF;
+		/* ... that the including file must not count twice */
+		file->lineno--;
+		c = '\n';
+	}
+	return c;
+}
+
+static int
+lungetc(int c)
+{
+	if (c == EOF)
+		return EOF;
+	if (pushback_index + 1 >= (int)sizeof(pushback_buffer))
+		return EOF;
+	pushback_buffer[pushback_index++] = c;
+	return c;
+}
+
+static int
+findeol(void)
+{
+	int	c;
+
+	/* skip to either EOF or the first real EOL */
+	for (;;) {
+		if (pushback_index)
+			c = pushback_buffer[--pushback_index];
+		else
+			c = lgetc(0);
+		if (c == '\n') {
+			/* the grammar ends the bad line on this */
+			lungetc(c);
+			break;
+		}
+		if (c == EOF)
+			break;
+	}
+	return ERROR;
+}
+
+static int
+yylex(void)
+{
+	unsigned char	 buf[RDATA_TEXT_MAX];
+	unsigned char	*p;
+	char		*val;
+	size_t		 len;
+	int		 quotec, next, c, token;
+
+	if (file->newline) {
+		file->lineno++;
+		file->newline = 0;
+	}
+ top:
+	p = buf;
+	while ((c = lgetc(0)) == ' ' || c == '\t' || c == START_EXPAND ||
+	    c == DONE_EXPAND) {
+		if (c == START_EXPAND)
+			expanding = 1;
+		else if (c == DONE_EXPAND)
+			expanding = 0;
+	}
+
+	if (c == '#')
+		while ((c = lgetc(0)) != '\n' && c != EOF)
+			; /* nothing */
+	if (c == '$' && !expanding) {
+		while (1) {
+			if ((c = lgetc(0)) == EOF)
+				return 0;
+			if (p + 1 >= buf + sizeof(buf) - 1) {
+				yyerror("string too long");
+				return findeol();
+			}
+			if (isalnum(c) || c == '_') {
+				*p++ = c;
+				continue;
+			}
+			*p = '\0';
+			lungetc(c);
+			break;
+		}
+		if ((val = symget((char *)buf)) == NULL) {
+			yyerror("macro \"%s\" is not defined", buf);
+			return findeol();
+		}
+		len = strlen(val);
+		if (pushback_index + len + 2 >= sizeof(pushback_buffer)) {
+			yyerror("macro \"%s\" is too long", buf);
+			return findeol();
+		}
+		lungetc(DONE_EXPAND);
+		while (len > 0)
+			lungetc((unsigned char)val[--len]);
+		lungetc(START_EXPAND);
+		goto top;
+	}
+
+	switch (c) {
+	case '\'':
+	case '"':
+		quotec = c;
+		while (1) {
+			if ((c = lgetc(quotec)) == EOF)
+				return 0;
+			if (c == START_EXPAND || c == DONE_EXPAND) {
+				expanding = c == START_EXPAND;
+				continue;
+			}
+			if (c == '\n') {
+				yyerror("quoted string runs past the end of "
+				    "the line");
+				lungetc(c);
+				return ERROR;
+			} else if (c == '\\') {
+				if ((next = lgetc(quotec)) == EOF)
+					return 0;
+				if (next == quotec || next == '\\')
+					c = next;
+				else if (next == '\n') {
+					file->lineno++;
+					continue;
+				} else
+					lungetc(next);
+			} else if (c == quotec) {
+				*p = '\0';
+				break;
+			} else if (c == '\0') {
+				yyerror("NUL byte in a string");
+				return findeol();
+			}
+			if (p + 1 >= buf + sizeof(buf) - 1) {
+				yyerror("string too long");
+				return findeol();
+			}
+			*p++ = c;
+		}
+		yylval.v.string = strdup((char *)buf);
+		if (yylval.v.string == NULL)
+			fatal("%s", __func__);
+		return STRING;
+	}
+
+#define allowed_to_end_number(x) \
+	(isspace(x) || x == ')' || x == ',' || x == '/' || x == '}' || x == '=')
+
+	if (c == '-' || isdigit(c)) {
+		do {
+			*p++ = c;
+			if ((size_t)(p - buf) >= sizeof(buf)) {
+				yyerror("string too long");
+				return findeol();
+			}
+		} while ((c = lgetc(0)) != EOF && isdigit(c));
+		lungetc(c);
+		if (p == buf + 1 && buf[0] == '-')
+			goto nodigits;
+		if (c == EOF || allowed_to_end_number(c)) {
+			const char *errstr = NULL;
+			long long n;
+			char *end;
+
+			*p = '\0';
+			errno = 0;
+			n = strtoll((char *)buf, &end, 10);
+			if (errno != 0 || *end != '\0')
+				errstr = "out of range";
+			else if (n < INT32_MIN || n > UINT32_MAX)
+				errstr = "out of range";
+			if (errstr) {
+				yyerror("number %s is %s", buf, errstr);
+				return findeol();
+			}
+			yylval.v.number = n;
+			return NUMBER;
+		} else {
+ nodigits:
+			while (p > buf + 1)
+				lungetc(*--p);
+			c = *--p;
+			if (c == '-')
+				return c;
+		}
+	}
+
+#define allowed_in_string(x) \
+	(isalnum(x) || (ispunct(x) && x != '(' && x != ')' && \
+	x != '{' && x != '}' && x != '<' && x != '>' && \
+	x != '!' && x != '=' && x != '#' && x != ',' && \
+	x != '"' && x != '\'' && x != ';'))
+
+	if (isalnum(c) || c == ':' || c == '_' || c == '*' || c == '.' ||
+	    c == '/' || c == '[') {
+		do {
+			*p++ = c;
+			if ((size_t)(p - buf) >= sizeof(buf)) {
+				yyerror("string too long");
+				return findeol();
+			}
+		} while ((c = lgetc(0)) != EOF && allowed_in_string(c));
+		lungetc(c);
+		*p = '\0';
+		if ((token = lookup((char *)buf)) == STRING)
+			if ((yylval.v.string = strdup((char *)buf)) == NULL)
+				fatal("%s", __func__);
+		return token;
+	}
+	if (c == '\n')
+		file->newline = 1;
+	if (c == EOF)
+		return 0;
+	if (c > 0 && c < 256 && !isprint(c) && c != '\n') {
+		yyerror("unexpected control character 0x%02x", c);
+		return findeol();
+	}
+	return c;
+}
+
+/*
+ * A relative include is relative to the file that includes it, so a
+ * configuration tree can be moved as a whole.
+ */
+static struct file *
+pushfile(const char *name, const char *parent)
+{
+	struct file	*nfile;
+	char		*path, *slash;
+	int		 depth = 0;
+
+	TAILQ_FOREACH(nfile, &files, entry)
+		depth++;
+	if (depth >= MAX_INCLUDE_DEPTH) {
+		yyerror("include \"%s\": nested too deep (more than %d)",
+		    name, MAX_INCLUDE_DEPTH);
+		return NULL;
+	}
+	if (name[0] != '/' && parent != NULL &&
+	    (slash = strrchr(parent, '/')) != NULL) {
+		if (asprintf(&path, "%.*s/%s", (int)(slash - parent), parent,
+		    name) == -1)
+			fatal("asprintf");
+	} else if ((path = strdup(name)) == NULL)
+		fatal("strdup");
+
+	if ((nfile = calloc(1, sizeof(*nfile))) == NULL)
+		fatal("calloc");
+	nfile->name = path;
+	if ((nfile->stream = fopen(path, "r")) == NULL) {
+		if (parent == NULL)
+			log_warn("%s", path);
+		else
+			yyerror("include \"%s\": %s", path, strerror(errno));
+		free(path);
+		free(nfile);
+		return NULL;
+	}
+	nfile->lineno = 1;
+	TAILQ_INSERT_TAIL(&files, nfile, entry);
+	return nfile;
+}
+
+static int
+popfile(void)
+{
+	struct file	*prev;
+
+	if ((prev = TAILQ_PREV(file, files, entry)) != NULL)
+		prev->errors += file->errors;
+	TAILQ_REMOVE(&files, file, entry);
+	fclose(file->stream);
+	free(file->name);
+	free(file);
+	file = prev;
+	return file ? 0 : EOF;
+}
+
+static int
+symset(const char *name, const char *val)
+{
+	struct sym	*sym;
+
+	if (lookup((char *)name) != STRING) {
+		yyerror("macro name \"%s\" is a keyword", name);
+		return -1;
+	}
+	TAILQ_FOREACH(sym, &symhead, entry)
+		if (strcmp(name, sym->name) == 0)
+			break;
+	if (sym != NULL) {
+		free(sym->val);
+		if ((sym->val = strdup(val)) == NULL)
+			fatal("strdup");
+		return 0;
+	}
+	if (nsyms >= MAX_MACROS) {
+		yyerror("too many macros (more than %d)", MAX_MACROS);
+		return -1;
+	}
+	if ((sym = calloc(1, sizeof(*sym))) == NULL ||
+	    (sym->name = strdup(name)) == NULL ||
+	    (sym->val = strdup(val)) == NULL)
+		fatal("symset");
+	TAILQ_INSERT_TAIL(&symhead, sym, entry);
+	nsyms++;
+	return 0;
+}
+
+static char *
+symget(const char *name)
+{
+	struct sym	*sym;
+
+	TAILQ_FOREACH(sym, &symhead, entry)
+		if (strcmp(name, sym->name) == 0)
+			return sym->val;
+	return NULL;
+}
+
+static void
+symclear(void)
+{
+	struct sym	*sym;
+
+	while ((sym = TAILQ_FIRST(&symhead)) != NULL) {
+		TAILQ_REMOVE(&symhead, sym, entry);
+		free(sym->name);
+		free(sym->val);
+		free(sym);
+	}
+	nsyms = 0;
+}
+
+static int
+rrname_cmp(struct rrname *a, struct rrname *b)
+{
+	return strcmp(a->name, b->name);
+}
+
+static void
+rrnames_clear(void)
+{
+	struct rrname	*n, *next;
+
+	RB_FOREACH_SAFE(n, rrname_tree, &rrnames, next) {
+		RB_REMOVE(rrname_tree, &rrnames, n);
+		free(n->recs);
+		free(n);
+	}
+}
+
+static void
+rdata_clear(void)
+{
+	int	i;
+
+	for (i = 0; i < nrdata; i++)
+		free(rdata[i].text);
+	nrdata = 0;
+	rdata_overflow = 0;
+}
+
+static int
+rdata_add(char *text, int isnum, int64_t num)
+{
+	if (nrdata == MAX_RDATA_ITEMS) {
+		free(text);
+		if (!rdata_overflow)
+			yyerror("record has more than %d data fields",
+			    MAX_RDATA_ITEMS);
+		rdata_overflow = 1;
+		return -1;
+	}
+	rdata[nrdata].text = text;
+	rdata[nrdata].isnum = isnum;
+	rdata[nrdata].num = num;
+	nrdata++;
+	return 0;
+}
+
+/* A domain name in canonical form: lower case, trailing dot, escaped. */
+static int
+dname_canon(const char *in, char *out, size_t outlen)
+{
+	ldns_rdf	*rdf = NULL;
+	ldns_status	 st;
+	char		*abs, *s;
+	size_t		 len = strlen(in);
+
+	if (len == 0 || (in[0] == '.' && len > 1)) {
+		yyerror("\"%s\" is not a domain name", in);
+		return -1;
+	}
+	if (asprintf(&abs, "%s%s", in, in[len - 1] == '.' &&
+	    (len < 2 || in[len - 2] != '\\') ? "" : ".") == -1)
+		fatal("asprintf");
+	st = ldns_str2rdf_dname(&rdf, abs);
+	free(abs);
+	if (st != LDNS_STATUS_OK) {
+		yyerror("\"%s\" is not a domain name: %s", in,
+		    ldns_get_errorstr_by_id(st));
+		return -1;
+	}
+	ldns_dname2canonical(rdf);
+	s = ldns_rdf2str(rdf);
+	ldns_rdf_deep_free(rdf);
+	if (s == NULL)
+		fatal("ldns_rdf2str");
+	if (strlcpy(out, s, outlen) >= outlen) {
+		yyerror("domain name \"%s\" is too long", in);
+		free(s);
+		return -1;
+	}
+	free(s);
+	return 0;
+}
+
+static int
+dname_is_below(const char *name, const char *zone)
+{
+	size_t	nlen = strlen(name), zlen = strlen(zone);
+
+	if (strcmp(zone, ".") == 0)
+		return 1;
+	if (nlen < zlen || strcmp(name + nlen - zlen, zone) != 0)
+		return 0;
+	return nlen == zlen || (name[nlen - zlen - 1] == '.' &&
+	    (nlen - zlen < 2 || name[nlen - zlen - 2] != '\\'));
+}
+
+/* The closest enclosing domain of a canonical name. */
+static struct domain_conf *
+domain_find(const char *name)
+{
+	struct domain_conf	*d, *best = NULL;
+
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		if (dname_is_below(name, d->name) &&
+		    (best == NULL || strlen(d->name) > strlen(best->name)))
+			best = d;
+	return best;
+}
+
+static int
+add_listen(const char *addr, int64_t port)
+{
+	struct listen_conf	*l, *o;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("calloc");
+	if (inet_pton(AF_INET, addr, &l->addr.sin.sin_addr) == 1) {
+		l->addr.sin.sin_family = AF_INET;
+		l->addr.sin.sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, addr, &l->addr.sin6.sin6_addr) == 1) {
+		l->addr.sin6.sin6_family = AF_INET6;
+		l->addr.sin6.sin6_port = htons(port);
+	} else {
+		yyerror("listen on \"%s\": not an IPv4 or IPv6 address",
+		    addr);
+		free(l);
+		return -1;
+	}
+	TAILQ_FOREACH(o, &conf->listens, entry)
+		if (memcmp(&o->addr, &l->addr, sizeof(l->addr)) == 0) {
+			yyerror("listen on %s is given twice",
+			    sockunion_ntop(&l->addr));
+			free(l);
+			return -1;
+		}
+	TAILQ_INSERT_TAIL(&conf->listens, l, entry);
+	return 0;
+}
+
+static int
+add_acl(const char *s)
+{
+	struct prefix	p;
+
+	if (prefix_parse(s, &p) == -1) {
+		if (errno == EDOM)
+			yyerror("allow from %s: host bits are set beyond the "
+			    "prefix length", s);
+		else
+			yyerror("allow from \"%s\": not an address or "
+			    "prefix", s);
+		return -1;
+	}
+	if (config_add_acl(conf, &p) == -1) {
+		yyerror("allow from %s: too many prefixes", s);
+		return -1;
+	}
+	conf->acl_set = 1;
+	return 0;
+}
+
+static int
+add_domain(const char *name)
+{
+	struct domain_conf	*d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal("calloc");
+	if (dname_canon(name, d->name, sizeof(d->name)) == -1) {
+		free(d);
+		return -1;
+	}
+	if (strcmp(d->name, ".") == 0) {
+		yyerror("domain \".\": the root cannot be a local domain");
+		free(d);
+		return -1;
+	}
+	if (domain_find(d->name) != NULL &&
+	    strcmp(domain_find(d->name)->name, d->name) == 0) {
+		yyerror("domain \"%s\" is declared twice", d->name);
+		free(d);
+		return -1;
+	}
+	d->ttl = DOMAIN_TTL;
+	d->negttl = DOMAIN_NEGTTL;
+	strlcpy(d->nameserver, "localhost.", sizeof(d->nameserver));
+	if (snprintf(d->hostmaster, sizeof(d->hostmaster), "hostmaster.%s",
+	    d->name) >= (int)sizeof(d->hostmaster)) {
+		yyerror("domain \"%s\": name too long for its hostmaster "
+		    "address; set hostmaster", d->name);
+		free(d);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&conf->domains, d, entry);
+	curdomain = d;
+	return 0;
+}
+
+static int
+rdata_count(const char *type, int want)
+{
+	if (nrdata == want)
+		return 0;
+	yyerror("%s record takes %d data field%s, not %d", type, want,
+	    want == 1 ? "" : "s", nrdata);
+	return -1;
+}
+
+static int
+rdata_u16(const char *type, int i, const char *what)
+{
+	if (!rdata[i].isnum || rdata[i].num < 0 || rdata[i].num > 65535) {
+		yyerror("%s record: %s \"%s\" is not a number from 0 to 65535",
+		    type, what, rdata[i].text);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rdata_address(const char *type, int af, char *out, size_t outlen)
+{
+	struct in6_addr	a;
+
+	if (rdata_count(type, 1) == -1)
+		return -1;
+	if (inet_pton(af, rdata[0].text, &a) != 1) {
+		yyerror("%s record: \"%s\" is not an %s address", type,
+		    rdata[0].text, af == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
+	if (inet_ntop(af, &a, out, outlen) == NULL)
+		fatal("inet_ntop");
+	return 0;
+}
+
+/*
+ * TXT strings, quoted, with '"' and '\\' escaped: the form ldns reads and
+ * our own lexer reads back to the same bytes.
+ */
+static int
+rdata_txt(char *out, size_t outlen)
+{
+	size_t	 o = 0, len;
+	int	 i;
+	const unsigned char *s;
+
+	if (nrdata == 0) {
+		yyerror("TXT record needs at least one string");
+		return -1;
+	}
+	for (i = 0; i < nrdata; i++) {
+		if ((len = strlen(rdata[i].text)) > 255) {
+			yyerror("TXT record: string of %zu bytes is longer "
+			    "than 255", len);
+			return -1;
+		}
+		if (o + 2 * len + 4 >= outlen) {
+			yyerror("TXT record is too long");
+			return -1;
+		}
+		if (i > 0)
+			out[o++] = ' ';
+		out[o++] = '"';
+		for (s = (const unsigned char *)rdata[i].text; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				out[o++] = '\\';
+			out[o++] = *s;
+		}
+		out[o++] = '"';
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int
+rdata_canon(uint16_t type, const char *tname, char *out, size_t outlen)
+{
+	char	target[DNAME_TEXT_MAX];
+	int	last;
+
+	switch (type) {
+	case LDNS_RR_TYPE_A:
+		return rdata_address(tname, AF_INET, out, outlen);
+	case LDNS_RR_TYPE_AAAA:
+		return rdata_address(tname, AF_INET6, out, outlen);
+	case LDNS_RR_TYPE_TXT:
+		return rdata_txt(out, outlen);
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_PTR:
+		last = 0;
+		if (rdata_count(tname, 1) == -1)
+			return -1;
+		break;
+	case LDNS_RR_TYPE_MX:
+		last = 1;
+		if (rdata_count(tname, 2) == -1 ||
+		    rdata_u16(tname, 0, "preference") == -1)
+			return -1;
+		break;
+	case LDNS_RR_TYPE_SRV:
+		last = 3;
+		if (rdata_count(tname, 4) == -1 ||
+		    rdata_u16(tname, 0, "priority") == -1 ||
+		    rdata_u16(tname, 1, "weight") == -1 ||
+		    rdata_u16(tname, 2, "port") == -1)
+			return -1;
+		break;
+	default:
+		fatalx("%s: type %u", __func__, type);
+	}
+	if (dname_canon(rdata[last].text, target, sizeof(target)) == -1)
+		return -1;
+	switch (type) {
+	case LDNS_RR_TYPE_MX:
+		snprintf(out, outlen, "%lld %s", (long long)rdata[0].num,
+		    target);
+		break;
+	case LDNS_RR_TYPE_SRV:
+		snprintf(out, outlen, "%lld %lld %lld %s",
+		    (long long)rdata[0].num, (long long)rdata[1].num,
+		    (long long)rdata[2].num, target);
+		break;
+	default:
+		strlcpy(out, target, outlen);
+	}
+	return 0;
+}
+
+static uint16_t
+record_type(const char *s)
+{
+	static const uint16_t allowed[] = {
+		LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_CNAME,
+		LDNS_RR_TYPE_TXT, LDNS_RR_TYPE_PTR, LDNS_RR_TYPE_MX,
+		LDNS_RR_TYPE_SRV
+	};
+	uint16_t	t = ldns_get_rr_type_by_name(s);
+	size_t		i;
+
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (t == allowed[i])
+			return t;
+	return 0;
+}
+
+/* Reject a CNAME beside other data, and records given twice. */
+static int
+record_index(struct record_conf *r, const char *tname)
+{
+	struct rrname	 key, *n;
+	size_t		 i;
+
+	key.name = r->name;
+	if ((n = RB_FIND(rrname_tree, &rrnames, &key)) == NULL) {
+		if ((n = calloc(1, sizeof(*n))) == NULL)
+			fatal("calloc");
+		n->name = r->name;
+		RB_INSERT(rrname_tree, &rrnames, n);
+	}
+	for (i = 0; i < n->nrecs; i++) {
+		if (n->recs[i]->type == LDNS_RR_TYPE_CNAME ||
+		    r->type == LDNS_RR_TYPE_CNAME) {
+			yyerror("record \"%s\": a CNAME cannot stand beside "
+			    "other data for the same name", r->name);
+			return -1;
+		}
+		if (n->recs[i]->type == r->type &&
+		    strcmp(n->recs[i]->rdata, r->rdata) == 0) {
+			yyerror("record \"%s\" %s %s is given twice",
+			    r->name, tname, r->rdata);
+			return -1;
+		}
+	}
+	n->recs = reallocarray(n->recs, n->nrecs + 1, sizeof(*n->recs));
+	if (n->recs == NULL)
+		fatal("reallocarray");
+	n->recs[n->nrecs++] = r;
+	return 0;
+}
+
+/* The resolver reads records back with ldns: so must they parse here. */
+static int
+record_check(const char *owner, const char *tname, const char *rdata)
+{
+	ldns_rr		*rr = NULL;
+	ldns_status	 st;
+	char		*s;
+
+	if (asprintf(&s, "%s 0 IN %s %s", owner, tname, rdata) == -1)
+		fatal("asprintf");
+	st = ldns_rr_new_frm_str(&rr, s, 0, NULL, NULL);
+	free(s);
+	ldns_rr_free(rr);
+	if (st != LDNS_STATUS_OK) {
+		yyerror("record \"%s\" %s %s: %s", owner, tname, rdata,
+		    ldns_get_errorstr_by_id(st));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_record(const char *name, int64_t ttl, const char *tname)
+{
+	struct record_conf	*r;
+	struct domain_conf	*d;
+	char			 owner[DNAME_TEXT_MAX];
+	char			*text;
+	uint16_t		 type;
+
+	if (dname_canon(name, owner, sizeof(owner)) == -1)
+		return -1;
+	if ((d = domain_find(owner)) == NULL) {
+		yyerror("record \"%s\" is not inside any domain declared "
+		    "before it", owner);
+		return -1;
+	}
+	if ((type = record_type(tname)) == 0) {
+		yyerror("record \"%s\": unknown or unsupported type \"%s\" "
+		    "(A, AAAA, CNAME, TXT, PTR, MX or SRV)", owner, tname);
+		return -1;
+	}
+	if (type == LDNS_RR_TYPE_CNAME && strcmp(owner, d->name) == 0) {
+		yyerror("record \"%s\": a CNAME cannot be at the apex of "
+		    "domain \"%s\"", owner, d->name);
+		return -1;
+	}
+	if ((text = malloc(RDATA_TEXT_MAX)) == NULL)
+		fatal("malloc");
+	if (rdata_canon(type, tname, text, RDATA_TEXT_MAX) == -1) {
+		free(text);
+		return -1;
+	}
+	if (record_check(owner, tname, text) == -1) {
+		free(text);
+		return -1;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->name = strdup(owner)) == NULL ||
+	    (r->rdata = strdup(text)) == NULL)
+		fatal("calloc");
+	free(text);
+	r->type = type;
+	r->ttl = ttl;
+	if (record_index(r, tname) == -1) {
+		record_free(r);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&conf->records, r, entry);
+	return 0;
+}
+
+struct vpndnsd_conf *
+parse_config(const char *filename)
+{
+	int	errors;
+
+	lasterror[0] = '\0';
+	if ((conf = config_new()) == NULL)
+		fatal("config_new");
+	RB_INIT(&rrnames);
+	curdomain = NULL;
+	expanding = 0;
+	pushback_index = 0;
+
+	if ((file = pushfile(filename, NULL)) == NULL) {
+		snprintf(lasterror, sizeof(lasterror), "%s: %s", filename,
+		    strerror(errno));
+		config_free(conf);
+		return NULL;
+	}
+	topfile = file;
+
+	yyparse();
+	while (file != topfile)
+		popfile();
+	errors = file->errors;
+	popfile();
+	symclear();
+	rrnames_clear();
+	rdata_clear();
+
+	if (errors) {
+		config_free(conf);
+		return NULL;
+	}
+	if (TAILQ_EMPTY(&conf->listens)) {
+		log_warnx("%s: no \"listen on\" line: nothing to answer on",
+		    filename);
+		snprintf(lasterror, sizeof(lasterror),
+		    "%s: no \"listen on\" line", filename);
+		config_free(conf);
+		return NULL;
+	}
+	if (!conf->acl_set) {
+		struct prefix	p;
+
+		/* default: loopback only */
+		if (prefix_parse("127.0.0.0/8", &p) == -1 ||
+		    config_add_acl(conf, &p) == -1 ||
+		    prefix_parse("::1", &p) == -1 ||
+		    config_add_acl(conf, &p) == -1)
+			fatal("default acl");
+	}
+	return conf;
+}

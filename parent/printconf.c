@@ -1,0 +1,135 @@
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "vpndnsd.h"
+#include "parent.h"
+
+/* Quoted so that the lexer reads back exactly 's'. */
+static void
+print_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+print_acl(FILE *f, const struct vpndnsd_conf *conf)
+{
+	char	buf[INET6_ADDRSTRLEN + 8];
+	size_t	i;
+
+	fprintf(f, "allow from {");
+	for (i = 0; i < conf->nacl; i++) {
+		prefix_print(&conf->acl[i], buf, sizeof(buf));
+		fprintf(f, " %s", buf);
+	}
+	fprintf(f, " }\n");
+}
+
+static void
+print_main(FILE *f, const struct vpndnsd_conf *conf)
+{
+	const struct listen_conf	*l;
+	char				 addr[INET6_ADDRSTRLEN];
+
+	fprintf(f, "user ");
+	print_quoted(f, conf->user);
+	fprintf(f, "\nchroot ");
+	print_quoted(f, conf->chroot);
+	fprintf(f, "\npidfile ");
+	print_quoted(f, conf->pidfile);
+	fprintf(f, "\n");
+	TAILQ_FOREACH(l, &conf->listens, entry) {
+		if (l->addr.sa.sa_family == AF_INET) {
+			inet_ntop(AF_INET, &l->addr.sin.sin_addr, addr,
+			    sizeof(addr));
+			fprintf(f, "listen on %s port %u\n", addr,
+			    ntohs(l->addr.sin.sin_port));
+		} else {
+			inet_ntop(AF_INET6, &l->addr.sin6.sin6_addr, addr,
+			    sizeof(addr));
+			fprintf(f, "listen on %s port %u\n", addr,
+			    ntohs(l->addr.sin6.sin6_port));
+		}
+	}
+	print_acl(f, conf);
+	fprintf(f, "tcp idle-timeout %u\n", conf->main.tcp_idle);
+	fprintf(f, "tcp max-connections %u\n", conf->main.tcp_maxconn);
+	fprintf(f, "tcp max-inflight %u\n", conf->main.tcp_inflight);
+}
+
+static void
+print_domain(FILE *f, const struct domain_conf *d)
+{
+	fprintf(f, "\ndomain ");
+	print_quoted(f, d->name);
+	fprintf(f, " {\n\tttl %u\n\tnegative-ttl %u\n\tnameserver ", d->ttl,
+	    d->negttl);
+	print_quoted(f, d->nameserver);
+	fprintf(f, "\n\thostmaster ");
+	print_quoted(f, d->hostmaster);
+	fprintf(f, "\n}\n");
+}
+
+/*
+ * The canonical rdata is presentation text; the domain name in it (the
+ * last field of CNAME, PTR, MX and SRV) is quoted for the lexer.
+ */
+static void
+print_record(FILE *f, const struct record_conf *r)
+{
+	const ldns_rr_descriptor	*desc = ldns_rr_descript(r->type);
+	const char			*name = r->rdata;
+	int				 skip = 0;
+
+	fprintf(f, "record ");
+	print_quoted(f, r->name);
+	if (r->ttl >= 0)
+		fprintf(f, " ttl %lld", (long long)r->ttl);
+	fprintf(f, " %s ", desc->_name);
+	switch (r->type) {
+	case LDNS_RR_TYPE_SRV:
+		skip = 3;
+		break;
+	case LDNS_RR_TYPE_MX:
+		skip = 1;
+		break;
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_PTR:
+		break;
+	default:
+		fprintf(f, "%s\n", r->rdata);
+		return;
+	}
+	for (; skip > 0; skip--)
+		name = strchr(name, ' ') + 1;
+	fprintf(f, "%.*s", (int)(name - r->rdata), r->rdata);
+	print_quoted(f, name);
+	fprintf(f, "\n");
+}
+
+void
+print_config(FILE *f, const struct vpndnsd_conf *conf)
+{
+	const struct domain_conf	*d;
+	const struct record_conf	*r;
+
+	print_main(f, conf);
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		print_domain(f, d);
+	if (!TAILQ_EMPTY(&conf->records))
+		fprintf(f, "\n");
+	TAILQ_FOREACH(r, &conf->records, entry)
+		print_record(f, r);
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Raw DNS for the tests: what dig and kdig will not send.
+
+  dnsraw.py udp HOST PORT HEX [TIMEOUT]     one datagram; prints the reply
+                                            in hex, or TIMEOUT
+  dnsraw.py tcp HOST PORT HEX [TIMEOUT]     one length-prefixed message on a
+                                            new connection; reply hex,
+                                            CLOSED or TIMEOUT
+  dnsraw.py pipeline HOST PORT NAME...      every query in one write on one
+                                            connection; prints "ID RCODE
+                                            ANCOUNT" per answer, in arrival
+                                            order
+  dnsraw.py flood HOST PORT COUNT NAME      COUNT UDP queries, 64 in flight;
+                                            prints how many were answered
+  dnsraw.py query NAME TYPE [EDNSSIZE]      prints a query in hex
+"""
+import random
+import select
+import socket
+import struct
+import sys
+import time
+
+
+def encode_name(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\x00"
+
+
+def make_query(name, qtype=1, qid=None, edns=None):
+    if qid is None:
+        qid = random.randrange(65536)
+    arcount = 1 if edns else 0
+    msg = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, arcount)
+    msg += encode_name(name) + struct.pack(">HH", qtype, 1)
+    if edns:
+        msg += b"\x00" + struct.pack(">HHIH", 41, edns, 0, 0)
+    return msg
+
+
+def family(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def recv_exact(sock, n, deadline):
+    buf = b""
+    while len(buf) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(n - len(buf))
+        except socket.timeout:
+            return None
+        if not chunk:
+            return b""
+        buf += chunk
+    return buf
+
+
+def cmd_udp(host, port, hexmsg, timeout=1.0):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(float(timeout))
+    s.sendto(bytes.fromhex(hexmsg), (host, int(port)))
+    try:
+        print(s.recv(65535).hex())
+    except socket.timeout:
+        print("TIMEOUT")
+
+
+def cmd_tcp(host, port, hexmsg, timeout=2.0):
+    msg = bytes.fromhex(hexmsg)
+    s = socket.create_connection((host, int(port)), timeout=float(timeout))
+    s.sendall(struct.pack(">H", len(msg)) + msg)
+    deadline = time.monotonic() + float(timeout)
+    hdr = recv_exact(s, 2, deadline)
+    if hdr is None:
+        print("TIMEOUT")
+        return
+    if len(hdr) < 2:
+        print("CLOSED")
+        return
+    body = recv_exact(s, struct.unpack(">H", hdr)[0], deadline)
+    print(body.hex() if body else "CLOSED")
+
+
+def cmd_pipeline(host, port, *names):
+    s = socket.create_connection((host, int(port)), timeout=5)
+    data = b""
+    for i, name in enumerate(names):
+        q = make_query(name, qid=1000 + i)
+        data += struct.pack(">H", len(q)) + q
+    s.sendall(data)
+    deadline = time.monotonic() + 5
+    for _ in names:
+        hdr = recv_exact(s, 2, deadline)
+        if not hdr or len(hdr) < 2:
+            print("CLOSED")
+            return
+        body = recv_exact(s, struct.unpack(">H", hdr)[0], deadline)
+        qid, flags, _, ancount = struct.unpack(">HHHH", body[:8])
+        print(qid, flags & 0xf, ancount)
+
+
+def cmd_flood(host, port, count, name):
+    count = int(count)
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.setblocking(False)
+    sent = answered = 0
+    while answered < count:
+        while sent < count and sent - answered < 64:
+            s.sendto(make_query(name, qid=sent & 0xffff), (host, int(port)))
+            sent += 1
+        r, _, _ = select.select([s], [], [], 1.0)
+        if not r:
+            break   # lost answers: the count shows it
+        while True:
+            try:
+                s.recv(65535)
+            except BlockingIOError:
+                break
+            answered += 1
+    print(answered)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "udp":
+        cmd_udp(*args)
+    elif cmd == "tcp":
+        cmd_tcp(*args)
+    elif cmd == "pipeline":
+        cmd_pipeline(*args)
+    elif cmd == "flood":
+        cmd_flood(*args)
+    elif cmd == "query":
+        name, qtype = args[0], int(args[1])
+        edns = int(args[2]) if len(args) > 2 else None
+        print(make_query(name, qtype, qid=0x1234, edns=edns).hex())
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+# regress/lib.sh: sourced by the shell tests (regress/*/t_*.sh).
+# TAP output, a scratch directory, and the real daemon on a free port,
+# cleaned up by PID whatever happens.
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+VPNDNSD=$TOP/vpndnsd
+VPNDNSCTL=$TOP/vpndnsctl
+DNSRAW="python3 $TOP/regress/dnsraw.py"
+T_N=0
+T_FAILED=0
+T_PIDS=""
+T_CLEANUP=""
+
+T_DIR=$(mktemp -d /tmp/vpndnsd-regress.XXXXXX) || exit 1
+chmod 755 "$T_DIR"
+mkdir -m 755 "$T_DIR/empty"
+
+t_cleanup() {
+	for hook in $T_CLEANUP; do "$hook"; done
+	for pid in $T_PIDS; do
+		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
+trap 'exit 1' INT TERM
+
+ok()	{ T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() {
+	T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_N - $*"
+}
+skip()	{ T_N=$((T_N + 1)); echo "ok $T_N - # SKIP $*"; }
+diag()	{ echo "# $*"; }
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds
+check() {
+	_desc=$1; shift
+	if "$@"; then ok "$_desc"; else not_ok "$_desc"; fi
+}
+
+# is DESCRIPTION GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "got:  '$2'"
+		diag "want: '$3'"
+	fi
+}
+
+# like DESCRIPTION GOT REGEX (extended)
+like() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "got:  '$2'"
+		diag "want: /$3/"
+	fi
+}
+
+done_testing() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
+
+require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP needs root"
+		exit 0
+	fi
+}
+
+# A port free for UDP and TCP on the loopback addresses.
+pick_port() {
+	while :; do
+		_p=$(( (($$ * 7919) + $(od -An -N2 -tu2 /dev/urandom)) % 30000 + 20000 ))
+		if [ -z "$(ss -Hlnu "sport = :$_p")" ] &&
+		   [ -z "$(ss -Hlnt "sport = :$_p")" ]; then
+			echo "$_p"
+			return
+		fi
+	done
+}
+
+# write_conf FILE: the settings every test daemon needs, then stdin
+write_conf() {
+	{
+		echo "user \"nobody\""
+		echo "chroot \"$T_DIR/empty\""
+		echo "pidfile \"$T_DIR/vpndnsd.pid\""
+		cat
+	} >"$1"
+}
+
+D_SOCK=$T_DIR/ctl.sock
+D_LOG=$T_DIR/vpndnsd.log
+D_PID=""
+
+ctl() { "$VPNDNSCTL" -s "$D_SOCK" "$@"; }
+
+# start_daemon CONF [FLAGS...]: returns once it answers on its socket
+start_daemon() {
+	_conf=$1; shift
+	"$VPNDNSD" -d "$@" -f "$_conf" -s "$D_SOCK" >>"$D_LOG" 2>&1 &
+	D_PID=$!
+	T_PIDS="$T_PIDS $D_PID"
+	for _i in $(seq 100); do
+		if ctl show status >/dev/null 2>&1; then
+			return 0
+		fi
+		kill -0 "$D_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	diag "vpndnsd did not start; its log:"
+	sed 's/^/#   /' "$D_LOG"
+	return 1
+}
+
+stop_daemon() {
+	[ -n "$D_PID" ] || return 0
+	kill -TERM "$D_PID" 2>/dev/null
+	wait "$D_PID" 2>/dev/null
+	_rc=$?
+	T_PIDS=$(echo "$T_PIDS" | sed "s/ $D_PID\$//; s/ $D_PID / /")
+	D_PID=""
+	return $_rc
+}
+
+# child_pid NAME: the pid of a child process, from vpndnsctl show status
+child_pid() {
+	ctl show status | sed -n "s/.* $1 \([0-9]*\).*/\1/p" | head -n 1
+}
+
+# dq ARGS...: dig against the test daemon on 127.0.0.1
+dq() { dig @127.0.0.1 -p "$PORT" +time=2 +tries=1 "$@"; }
+
+# rcode_of DIG-ARGS...: just the status
+rcode_of() { dq "$@" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p' | head -n 1; }

@@ -1,0 +1,408 @@
+/*
+ * The resolver: decides every query the frontend passes on.  For now that
+ * is local data (our domains and their records) or REFUSED; the policy,
+ * cache and upstreams come later.  Answers are built with ldns into one
+ * reused buffer.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+
+#include "imsgev.h"
+#include "log.h"
+#include "resolver.h"
+#include "sandbox.h"
+
+static struct {
+	struct imsgev		 parent;
+	struct imsgev		 frontend;
+	int			 frontend_up;
+	struct localdata	*local;
+	struct localdata	*nlocal;	/* being received */
+	ldns_buffer		*out;
+	struct resolver_stats	 stats;
+} res;
+
+static void	resolver_dispatch_parent(int, short, void *);
+static void	resolver_dispatch_frontend(int, short, void *);
+
+static void
+resolver_sandbox(int trap)
+{
+	sandbox_load(sandbox_filter_new(log_procname(), trap));
+}
+
+void
+resolver_main(int debug, int verbose, const char *user, const char *root)
+{
+	log_init(debug, LOG_DAEMON);
+	log_procinit("resolver");
+	log_setverbose(verbose);
+	setproctitle("resolver");
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	event_init();
+	sandbox_drop(user, root);
+	resolver_sandbox(verbose > 1);
+
+	if ((res.out = ldns_buffer_new(DNS_MAX_MSG)) == NULL)
+		fatal("ldns_buffer_new");
+	res.local = localdata_new();
+	localdata_finish(res.local);
+
+	if (fcntl(PARENT_CHANNEL_FD, F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	imsgev_init(&res.parent, PARENT_CHANNEL_FD, 1, CHANNEL_WMAX,
+	    resolver_dispatch_parent, NULL);
+
+	event_dispatch();
+	fatalx("event loop ended");
+}
+
+static void
+resolver_reconf_record(const struct imsg *imsg)
+{
+	struct record_msg	 rm;
+	const char		*name, *rdata;
+
+	if (imsg->len < sizeof(rm))
+		fatalx("short IMSG_RECONF_RECORD");
+	memcpy(&rm, imsg->data, sizeof(rm));
+	if (imsg->len != sizeof(rm) + rm.namelen + rm.rdlen ||
+	    rm.namelen == 0 || rm.rdlen == 0)
+		fatalx("bad IMSG_RECONF_RECORD lengths");
+	name = (const char *)imsg->data + sizeof(rm);
+	rdata = name + rm.namelen;
+	if (name[rm.namelen - 1] != '\0' || rdata[rm.rdlen - 1] != '\0')
+		fatalx("IMSG_RECONF_RECORD strings not terminated");
+	localdata_add_record(res.nlocal, &rm, name, rdata);
+}
+
+static void
+resolver_reconf(const struct imsg *imsg)
+{
+	struct domain_conf	dc;
+
+	if (imsg->hdr.type != IMSG_RECONF_CONF && res.nlocal == NULL)
+		fatalx("configuration message %u outside a transaction",
+		    imsg->hdr.type);
+	switch (imsg->hdr.type) {
+	case IMSG_RECONF_CONF:
+		if (imsg->len != sizeof(struct reconf_main))
+			fatalx("bad IMSG_RECONF_CONF");
+		localdata_free(res.nlocal);
+		res.nlocal = localdata_new();
+		break;
+	case IMSG_RECONF_DOMAIN:
+		if (imsg->len != sizeof(dc))
+			fatalx("bad IMSG_RECONF_DOMAIN");
+		memcpy(&dc, imsg->data, sizeof(dc));
+		if (memchr(dc.name, '\0', sizeof(dc.name)) == NULL ||
+		    memchr(dc.nameserver, '\0', sizeof(dc.nameserver)) ==
+		    NULL ||
+		    memchr(dc.hostmaster, '\0', sizeof(dc.hostmaster)) == NULL)
+			fatalx("IMSG_RECONF_DOMAIN strings not terminated");
+		localdata_add_domain(res.nlocal, &dc);
+		break;
+	case IMSG_RECONF_RECORD:
+		resolver_reconf_record(imsg);
+		break;
+	case IMSG_RECONF_END:
+		localdata_finish(res.nlocal);
+		localdata_free(res.local);
+		res.local = res.nlocal;
+		res.nlocal = NULL;
+		log_info("configuration loaded: %zu domains, %zu records",
+		    localdata_ndomains(res.local),
+		    localdata_nrecords(res.local));
+		break;
+	}
+}
+
+static void
+resolver_dispatch_parent(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct imsg	 imsg;
+	int		 n;
+
+	(void)fd;
+	if (imsgev_io(iev, event) == -1) {
+		if (errno == 0)
+			exit(0);	/* the parent is gone: so are we */
+		fatal("parent channel");
+	}
+	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+		if (imsg.fd != -1 && imsg.hdr.type != IMSG_SOCKET_PEER)
+			fatalx("descriptor with message %u", imsg.hdr.type);
+		switch (imsg.hdr.type) {
+		case IMSG_SOCKET_PEER:
+			if (imsg.fd == -1 || res.frontend_up)
+				fatalx("bad IMSG_SOCKET_PEER");
+			if (fcntl(imsg.fd, F_SETFL, O_NONBLOCK) == -1)
+				fatal("fcntl");
+			imsgev_init(&res.frontend, imsg.fd, 0, CHANNEL_WMAX,
+			    resolver_dispatch_frontend, NULL);
+			res.frontend_up = 1;
+			break;
+		case IMSG_RECONF_CONF:
+		case IMSG_RECONF_DOMAIN:
+		case IMSG_RECONF_RECORD:
+		case IMSG_RECONF_END:
+			resolver_reconf(&imsg);
+			break;
+		default:
+			fatalx("unexpected message %u from the parent",
+			    imsg.hdr.type);
+		}
+	}
+	if (n == -1)
+		fatal("parent channel");
+	imsgev_update(iev);
+}
+
+/* A name as the frontend passed it: labels that add up to its length. */
+static int
+qname_valid(const struct query_msg *qm)
+{
+	size_t	off = 0;
+
+	while (off < qm->qname_len) {
+		if (qm->qname[off] > 63)
+			return 0;
+		if (qm->qname[off] == 0)
+			return off + 1 == qm->qname_len;
+		off += 1 + qm->qname[off];
+	}
+	return 0;
+}
+
+static void
+lowercase_name(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		dst[i] = src[i] >= 'A' && src[i] <= 'Z' ? src[i] + 32 : src[i];
+}
+
+static ldns_pkt *
+reply_new(const struct query_msg *qm)
+{
+	ldns_pkt	*pkt;
+	ldns_rr		*q;
+	ldns_rdf	*qname;
+
+	if ((pkt = ldns_pkt_new()) == NULL || (q = ldns_rr_new()) == NULL ||
+	    (qname = ldns_dname_new_frm_data(qm->qname_len, qm->qname)) ==
+	    NULL)
+		fatal("ldns");
+	ldns_pkt_set_id(pkt, qm->id);
+	ldns_pkt_set_qr(pkt, 1);
+	ldns_pkt_set_opcode(pkt, LDNS_PACKET_QUERY);
+	ldns_pkt_set_rd(pkt, (qm->flags & 0x0100) != 0);
+	ldns_pkt_set_cd(pkt, (qm->flags & 0x0010) != 0);
+	ldns_rr_set_owner(q, qname);
+	ldns_rr_set_type(q, qm->qtype);
+	ldns_rr_set_class(q, qm->qclass);
+	ldns_rr_set_question(q, true);
+	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, q))
+		fatal("ldns_pkt_push_rr");
+	if (qm->edns_size > 0) {
+		ldns_pkt_set_edns_udp_size(pkt, EDNS_MAX_UDP);
+		ldns_pkt_set_edns_do(pkt, qm->edns_do);
+	}
+	return pkt;
+}
+
+static void
+pkt_empty_section(ldns_pkt *pkt, ldns_pkt_section sec)
+{
+	ldns_rr_list	*empty;
+
+	if ((empty = ldns_rr_list_new()) == NULL)
+		fatal("ldns_rr_list_new");
+	switch (sec) {
+	case LDNS_SECTION_ANSWER:
+		ldns_rr_list_deep_free(ldns_pkt_answer(pkt));
+		ldns_pkt_set_answer(pkt, empty);
+		ldns_pkt_set_ancount(pkt, 0);
+		break;
+	case LDNS_SECTION_AUTHORITY:
+		ldns_rr_list_deep_free(ldns_pkt_authority(pkt));
+		ldns_pkt_set_authority(pkt, empty);
+		ldns_pkt_set_nscount(pkt, 0);
+		break;
+	default:
+		ldns_rr_list_deep_free(ldns_pkt_additional(pkt));
+		ldns_pkt_set_additional(pkt, empty);
+		ldns_pkt_set_arcount(pkt, 0);
+		break;
+	}
+}
+
+/*
+ * Render 'pkt' into the reused buffer, within what the client can take:
+ * its EDNS buffer (never above 1232) or 512 on UDP, 65535 on TCP.  What
+ * does not fit goes out empty with TC set.
+ */
+static void
+reply_send(const struct query_msg *qm, ldns_pkt *pkt)
+{
+	struct iovec	iov[2];
+	size_t		limit;
+
+	if (qm->ctx.tcp)
+		limit = DNS_MAX_MSG;
+	else if (qm->edns_size > 0)
+		limit = qm->edns_size < EDNS_MAX_UDP ? qm->edns_size :
+		    EDNS_MAX_UDP;
+	else
+		limit = DNS_MAX_UDP;
+
+	ldns_buffer_clear(res.out);
+	if (ldns_pkt2buffer_wire(res.out, pkt) != LDNS_STATUS_OK)
+		fatalx("ldns_pkt2buffer_wire");
+	if (ldns_buffer_position(res.out) > limit) {
+		res.stats.truncated++;
+		pkt_empty_section(pkt, LDNS_SECTION_ANSWER);
+		pkt_empty_section(pkt, LDNS_SECTION_AUTHORITY);
+		pkt_empty_section(pkt, LDNS_SECTION_ADDITIONAL);
+		ldns_pkt_set_tc(pkt, 1);
+		ldns_buffer_clear(res.out);
+		if (ldns_pkt2buffer_wire(res.out, pkt) != LDNS_STATUS_OK)
+			fatalx("ldns_pkt2buffer_wire");
+	}
+	switch (ldns_pkt_get_rcode(pkt)) {
+	case LDNS_RCODE_NOERROR:
+		res.stats.noerror++;
+		break;
+	case LDNS_RCODE_NXDOMAIN:
+		res.stats.nxdomain++;
+		break;
+	case LDNS_RCODE_REFUSED:
+		res.stats.refused++;
+		break;
+	default:
+		res.stats.servfail++;
+		break;
+	}
+	iov[0].iov_base = (void *)(uintptr_t)&qm->ctx;
+	iov[0].iov_len = sizeof(qm->ctx);
+	iov[1].iov_base = ldns_buffer_begin(res.out);
+	iov[1].iov_len = ldns_buffer_position(res.out);
+	if (imsg_composev(&res.frontend.ibuf, IMSG_ANSWER, 0, -1, iov, 2) ==
+	    -1)
+		log_warn("answer to %s dropped", sockunion_ntop(&qm->ctx.client));
+}
+
+static void
+resolver_query(const struct imsg *imsg)
+{
+	struct query_msg	 qm;
+	uint8_t			 lname[DNS_MAX_NAME];
+	ldns_pkt		*pkt;
+	size_t			 hdr = offsetof(struct query_msg, qname);
+
+	if (imsg->len < hdr + 1 || imsg->len > sizeof(qm))
+		fatalx("bad IMSG_QUERY of %zu bytes", imsg->len);
+	memcpy(&qm, imsg->data, imsg->len);
+	if (imsg->len != hdr + qm.qname_len || !qname_valid(&qm))
+		fatalx("IMSG_QUERY with a malformed name");
+	res.stats.queries++;
+
+	pkt = reply_new(&qm);
+	lowercase_name(lname, qm.qname, qm.qname_len);
+	if (qm.qclass != LDNS_RR_CLASS_IN ||
+	    qm.qtype == LDNS_RR_TYPE_AXFR || qm.qtype == LDNS_RR_TYPE_IXFR ||
+	    !localdata_answer(res.local, lname, qm.qname_len, qm.qtype, pkt))
+		ldns_pkt_set_rcode(pkt, LDNS_RCODE_REFUSED);
+	reply_send(&qm, pkt);
+	ldns_pkt_free(pkt);
+}
+
+static int
+resolver_ctl_line(const char *line, void *arg)
+{
+	uint32_t	peerid = *(uint32_t *)arg;
+
+	return imsg_compose(&res.frontend.ibuf, IMSG_CTL_TEXT, peerid, -1,
+	    line, strlen(line) + 1);
+}
+
+static void
+resolver_ctl(const struct imsg *imsg)
+{
+	uint32_t	peerid = imsg->hdr.peerid;
+	int		v;
+
+	switch (imsg->hdr.type) {
+	case IMSG_CTL_SHOW_STATUS:
+		res.stats.records = localdata_nrecords(res.local);
+		res.stats.domains = localdata_ndomains(res.local);
+		imsg_compose(&res.frontend.ibuf, IMSG_CTL_RESOLVER_STATS,
+		    peerid, -1, &res.stats, sizeof(res.stats));
+		break;
+	case IMSG_CTL_SHOW_RECORDS:
+		if (localdata_dump(res.local, resolver_ctl_line, &peerid) ==
+		    -1)
+			resolver_ctl_line("(the listing was cut short: "
+			    "too much output)", &peerid);
+		break;
+	case IMSG_CTL_LOG_VERBOSE:
+		if (imsg->len != sizeof(v))
+			fatalx("bad IMSG_CTL_LOG_VERBOSE");
+		memcpy(&v, imsg->data, sizeof(v));
+		log_setverbose(v);
+		return;
+	}
+	imsg_compose(&res.frontend.ibuf, IMSG_CTL_END, peerid, -1, NULL, 0);
+}
+
+static void
+resolver_dispatch_frontend(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct imsg	 imsg;
+	int		 n;
+
+	(void)fd;
+	if (imsgev_io(iev, event) == -1) {
+		if (errno == 0)
+			fatalx("the frontend closed its channel");
+		fatal("frontend channel");
+	}
+	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+		switch (imsg.hdr.type) {
+		case IMSG_QUERY:
+			resolver_query(&imsg);
+			break;
+		case IMSG_CTL_SHOW_STATUS:
+		case IMSG_CTL_SHOW_RECORDS:
+		case IMSG_CTL_LOG_VERBOSE:
+			resolver_ctl(&imsg);
+			break;
+		default:
+			fatalx("unexpected message %u from the frontend",
+			    imsg.hdr.type);
+		}
+	}
+	if (n == -1)
+		fatal("frontend channel");
+	/* answers go out with one write per batch of queries */
+	if (imsgbuf_write(&iev->ibuf) == -1)
+		fatal("frontend channel");
+	imsgev_update(iev);
+}

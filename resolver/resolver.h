@@ -1,0 +1,30 @@
+/* The resolver: local zones now; policy, cache and upstreams later. */
+#ifndef VPNDNSD_RESOLVER_H
+#define VPNDNSD_RESOLVER_H
+
+#include <ldns/ldns.h>
+
+#include "vpndnsd.h"
+
+struct localdata;
+
+void	resolver_main(int, int, const char *, const char *)
+	    __attribute__((__noreturn__));
+
+/* localzone.c */
+struct localdata	*localdata_new(void);
+void			 localdata_free(struct localdata *);
+void			 localdata_add_domain(struct localdata *,
+			    const struct domain_conf *);
+void			 localdata_add_record(struct localdata *,
+			    const struct record_msg *, const char *,
+			    const char *);
+void			 localdata_finish(struct localdata *);
+size_t			 localdata_nrecords(const struct localdata *);
+size_t			 localdata_ndomains(const struct localdata *);
+int			 localdata_answer(const struct localdata *,
+			    const uint8_t *, size_t, uint16_t, ldns_pkt *);
+int			 localdata_dump(const struct localdata *,
+			    int (*)(const char *, void *), void *);
+
+#endif
