@@ -108,6 +108,7 @@ typedef struct {
 
 %}
 
+%define parse.error verbose
 %token	INCLUDE USER CHROOT PIDFILE LISTEN ON PORT ALLOW FROM TCP
 %token	IDLETIMEOUT MAXCONNECTIONS MAXINFLIGHT DOMAIN TTL NEGATIVETTL
 %token	NAMESERVER HOSTMASTER RECORD ERROR
@@ -283,6 +284,7 @@ domain		: DOMAIN STRING			{
 			int rc = add_domain($2);
 
 			free($2);
+			$2 = NULL;	/* error recovery may still pop it */
 			if (rc == -1)
 				YYERROR;
 		} domainblock			{
@@ -300,15 +302,16 @@ domainopts	: /* empty */
 
 domainopt	: TTL NUMBER			{
 			if ($2 < 0 || $2 > INT32_MAX) {
-				yyerror("ttl %lld is out of range", (long long)$2);
+				yyerror("ttl %lld is out of range 0 to %d",
+				    (long long)$2, INT32_MAX);
 				YYERROR;
 			}
 			curdomain->ttl = $2;
 		}
 		| NEGATIVETTL NUMBER		{
 			if ($2 < 0 || $2 > INT32_MAX) {
-				yyerror("negative-ttl %lld is out of range",
-				    (long long)$2);
+				yyerror("negative-ttl %lld is out of range 0 "
+				    "to %d", (long long)$2, INT32_MAX);
 				YYERROR;
 			}
 			curdomain->negttl = $2;
@@ -345,7 +348,8 @@ record		: RECORD STRING optttl STRING { rdata_clear(); } rdatalist {
 optttl		: /* empty */			{ $$ = -1; }
 		| TTL NUMBER			{
 			if ($2 < 0 || $2 > INT32_MAX) {
-				yyerror("ttl %lld is out of range", (long long)$2);
+				yyerror("ttl %lld is out of range 0 to %d",
+				    (long long)$2, INT32_MAX);
 				YYERROR;
 			}
 			$$ = $2;
@@ -439,11 +443,11 @@ lookup(char *s)
  * A macro's value is pushed back between these two markers, so the lexer
  * knows not to expand '$' inside it (no recursion).
  */
-#define START_EXPAND	1
-#define DONE_EXPAND	2
+#define START_EXPAND	256	/* not a byte a file can hold */
+#define DONE_EXPAND	257
 
 static int		 expanding;
-static unsigned char	 pushback_buffer[RDATA_TEXT_MAX];
+static int		 pushback_buffer[RDATA_TEXT_MAX];
 static int		 pushback_index;
 
 static int
@@ -497,7 +501,7 @@ lungetc(int c)
 {
 	if (c == EOF)
 		return EOF;
-	if (pushback_index + 1 >= (int)sizeof(pushback_buffer))
+	if (pushback_index + 1 >= RDATA_TEXT_MAX)
 		return EOF;
 	pushback_buffer[pushback_index++] = c;
 	return c;
@@ -559,7 +563,7 @@ yylex(void)
 				yyerror("string too long");
 				return findeol();
 			}
-			if (isalnum(c) || c == '_') {
+			if (c < 256 && (isalnum(c) || c == '_')) {
 				*p++ = c;
 				continue;
 			}
@@ -572,7 +576,7 @@ yylex(void)
 			return findeol();
 		}
 		len = strlen(val);
-		if (pushback_index + len + 2 >= sizeof(pushback_buffer)) {
+		if (pushback_index + len + 2 >= RDATA_TEXT_MAX) {
 			yyerror("macro \"%s\" is too long", buf);
 			return findeol();
 		}
@@ -612,8 +616,9 @@ yylex(void)
 			} else if (c == quotec) {
 				*p = '\0';
 				break;
-			} else if (c == '\0') {
-				yyerror("NUL byte in a string");
+			} else if (c != '\t' && c >= 0 && c < 0x20) {
+				yyerror("control character 0x%02x in a string",
+				    c);
 				return findeol();
 			}
 			if (p + 1 >= buf + sizeof(buf) - 1) {
@@ -629,16 +634,17 @@ yylex(void)
 	}
 
 #define allowed_to_end_number(x) \
-	(isspace(x) || x == ')' || x == ',' || x == '/' || x == '}' || x == '=')
+	(x >= 256 || isspace(x) || x == ')' || x == ',' || x == '/' || \
+	x == '}' || x == '=')
 
-	if (c == '-' || isdigit(c)) {
+	if (c == '-' || (c >= 0 && c < 256 && isdigit(c))) {
 		do {
 			*p++ = c;
 			if ((size_t)(p - buf) >= sizeof(buf)) {
 				yyerror("string too long");
 				return findeol();
 			}
-		} while ((c = lgetc(0)) != EOF && isdigit(c));
+		} while ((c = lgetc(0)) != EOF && c < 256 && isdigit(c));
 		lungetc(c);
 		if (p == buf + 1 && buf[0] == '-')
 			goto nodigits;
@@ -671,13 +677,13 @@ yylex(void)
 	}
 
 #define allowed_in_string(x) \
-	(isalnum(x) || (ispunct(x) && x != '(' && x != ')' && \
+	(x < 256 && (isalnum(x) || (ispunct(x) && x != '(' && x != ')' && \
 	x != '{' && x != '}' && x != '<' && x != '>' && \
 	x != '!' && x != '=' && x != '#' && x != ',' && \
-	x != '"' && x != '\'' && x != ';'))
+	x != '"' && x != '\'' && x != ';')))
 
-	if (isalnum(c) || c == ':' || c == '_' || c == '*' || c == '.' ||
-	    c == '/' || c == '[') {
+	if (c < 256 && (isalnum(c) || c == ':' || c == '_' || c == '*' ||
+	    c == '.' || c == '/' || c == '[')) {
 		do {
 			*p++ = c;
 			if ((size_t)(p - buf) >= sizeof(buf)) {
@@ -1016,36 +1022,37 @@ add_domain(const char *name)
 	return 0;
 }
 
+/* 'what' names the record in messages: record "name." TYPE */
 static int
-rdata_count(const char *type, int want)
+rdata_count(const char *what, int want)
 {
 	if (nrdata == want)
 		return 0;
-	yyerror("%s record takes %d data field%s, not %d", type, want,
+	yyerror("%s takes %d data field%s, not %d", what, want,
 	    want == 1 ? "" : "s", nrdata);
 	return -1;
 }
 
 static int
-rdata_u16(const char *type, int i, const char *what)
+rdata_u16(const char *what, int i, const char *field)
 {
 	if (!rdata[i].isnum || rdata[i].num < 0 || rdata[i].num > 65535) {
-		yyerror("%s record: %s \"%s\" is not a number from 0 to 65535",
-		    type, what, rdata[i].text);
+		yyerror("%s: %s \"%s\" is not a number from 0 to 65535",
+		    what, field, rdata[i].text);
 		return -1;
 	}
 	return 0;
 }
 
 static int
-rdata_address(const char *type, int af, char *out, size_t outlen)
+rdata_address(const char *what, int af, char *out, size_t outlen)
 {
 	struct in6_addr	a;
 
-	if (rdata_count(type, 1) == -1)
+	if (rdata_count(what, 1) == -1)
 		return -1;
 	if (inet_pton(af, rdata[0].text, &a) != 1) {
-		yyerror("%s record: \"%s\" is not an %s address", type,
+		yyerror("%s: \"%s\" is not an %s address", what,
 		    rdata[0].text, af == AF_INET ? "IPv4" : "IPv6");
 		return -1;
 	}
@@ -1059,24 +1066,24 @@ rdata_address(const char *type, int af, char *out, size_t outlen)
  * our own lexer reads back to the same bytes.
  */
 static int
-rdata_txt(char *out, size_t outlen)
+rdata_txt(const char *what, char *out, size_t outlen)
 {
 	size_t	 o = 0, len;
 	int	 i;
 	const unsigned char *s;
 
 	if (nrdata == 0) {
-		yyerror("TXT record needs at least one string");
+		yyerror("%s needs at least one string", what);
 		return -1;
 	}
 	for (i = 0; i < nrdata; i++) {
 		if ((len = strlen(rdata[i].text)) > 255) {
-			yyerror("TXT record: string of %zu bytes is longer "
-			    "than 255", len);
+			yyerror("%s: a string of %zu bytes is longer than "
+			    "255", what, len);
 			return -1;
 		}
 		if (o + 2 * len + 4 >= outlen) {
-			yyerror("TXT record is too long");
+			yyerror("%s is too long", what);
 			return -1;
 		}
 		if (i > 0)
@@ -1094,36 +1101,36 @@ rdata_txt(char *out, size_t outlen)
 }
 
 static int
-rdata_canon(uint16_t type, const char *tname, char *out, size_t outlen)
+rdata_canon(uint16_t type, const char *what, char *out, size_t outlen)
 {
 	char	target[DNAME_TEXT_MAX];
 	int	last;
 
 	switch (type) {
 	case LDNS_RR_TYPE_A:
-		return rdata_address(tname, AF_INET, out, outlen);
+		return rdata_address(what, AF_INET, out, outlen);
 	case LDNS_RR_TYPE_AAAA:
-		return rdata_address(tname, AF_INET6, out, outlen);
+		return rdata_address(what, AF_INET6, out, outlen);
 	case LDNS_RR_TYPE_TXT:
-		return rdata_txt(out, outlen);
+		return rdata_txt(what, out, outlen);
 	case LDNS_RR_TYPE_CNAME:
 	case LDNS_RR_TYPE_PTR:
 		last = 0;
-		if (rdata_count(tname, 1) == -1)
+		if (rdata_count(what, 1) == -1)
 			return -1;
 		break;
 	case LDNS_RR_TYPE_MX:
 		last = 1;
-		if (rdata_count(tname, 2) == -1 ||
-		    rdata_u16(tname, 0, "preference") == -1)
+		if (rdata_count(what, 2) == -1 ||
+		    rdata_u16(what, 0, "preference") == -1)
 			return -1;
 		break;
 	case LDNS_RR_TYPE_SRV:
 		last = 3;
-		if (rdata_count(tname, 4) == -1 ||
-		    rdata_u16(tname, 0, "priority") == -1 ||
-		    rdata_u16(tname, 1, "weight") == -1 ||
-		    rdata_u16(tname, 2, "port") == -1)
+		if (rdata_count(what, 4) == -1 ||
+		    rdata_u16(what, 0, "priority") == -1 ||
+		    rdata_u16(what, 1, "weight") == -1 ||
+		    rdata_u16(what, 2, "port") == -1)
 			return -1;
 		break;
 	default:
@@ -1226,6 +1233,7 @@ add_record(const char *name, int64_t ttl, const char *tname)
 	struct record_conf	*r;
 	struct domain_conf	*d;
 	char			 owner[DNAME_TEXT_MAX];
+	char			 what[DNAME_TEXT_MAX + 32];
 	char			*text;
 	uint16_t		 type;
 
@@ -1248,7 +1256,9 @@ add_record(const char *name, int64_t ttl, const char *tname)
 	}
 	if ((text = malloc(RDATA_TEXT_MAX)) == NULL)
 		fatal("malloc");
-	if (rdata_canon(type, tname, text, RDATA_TEXT_MAX) == -1) {
+	snprintf(what, sizeof(what), "record \"%s\" %s", owner,
+	    ldns_rr_descript(type)->_name);
+	if (rdata_canon(type, what, text, RDATA_TEXT_MAX) == -1) {
 		free(text);
 		return -1;
 	}

@@ -12,6 +12,9 @@
                                             order
   dnsraw.py flood HOST PORT COUNT NAME      COUNT UDP queries, 64 in flight;
                                             prints how many were answered
+  dnsraw.py corpus HOST PORT FILE udp|tcp   sends every query of a corpus
+                                            (regress/corpus/queries.txt);
+                                            prints "WANT GOT DESCRIPTION"
   dnsraw.py query NAME TYPE [EDNSSIZE]      prints a query in hex
 """
 import random
@@ -127,6 +130,53 @@ def cmd_flood(host, port, count, name):
     print(answered)
 
 
+def classify(query, reply):
+    """What the daemon made of a query, in the corpus's words."""
+    if reply is None:
+        return "drop"
+    if len(reply) < 12 or reply[:2] != query[:2] or not reply[2] & 0x80:
+        return "badreply"
+    rcode = reply[3] & 0xf
+    # the extended rcode sits in an OPT, which ends the reply when present
+    if len(reply) >= 23 and reply[-11] == 0 and reply[-10:-8] == b"\x00\x29":
+        rcode |= reply[-6] << 4
+    return {0: "ok", 3: "ok", 5: "ok", 1: "formerr", 4: "notimp",
+            16: "badvers"}.get(rcode, "rcode%d" % rcode)
+
+
+def exchange(host, port, msg, transport):
+    if transport == "udp":
+        s = socket.socket(family(host), socket.SOCK_DGRAM)
+        s.settimeout(0.3)
+        s.sendto(msg, (host, int(port)))
+        try:
+            return s.recv(65535)
+        except socket.timeout:
+            return None
+        finally:
+            s.close()
+    s = socket.create_connection((host, int(port)), timeout=2)
+    try:
+        s.sendall(struct.pack(">H", len(msg)) + msg)
+        deadline = time.monotonic() + 2
+        hdr = recv_exact(s, 2, deadline)
+        if not hdr or len(hdr) < 2:
+            return None     # closed: the TCP form of silence
+        return recv_exact(s, struct.unpack(">H", hdr)[0], deadline)
+    finally:
+        s.close()
+
+
+def cmd_corpus(host, port, path, transport):
+    for line in open(path):
+        if line.startswith("#") or not line.strip():
+            continue
+        want, hexmsg, what = line.rstrip("\n").split("\t", 2)
+        msg = bytes.fromhex("" if hexmsg == "-" else hexmsg)
+        print(want, classify(msg, exchange(host, port, msg, transport)),
+              what)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -139,6 +189,8 @@ def main():
         cmd_pipeline(*args)
     elif cmd == "flood":
         cmd_flood(*args)
+    elif cmd == "corpus":
+        cmd_corpus(*args)
     elif cmd == "query":
         name, qtype = args[0], int(args[1])
         edns = int(args[2]) if len(args) > 2 else None

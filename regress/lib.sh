@@ -25,13 +25,14 @@ t_cleanup() {
 trap t_cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok()	{ T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+# printf, not echo: dash's echo would expand backslashes in descriptions
+ok()	{ T_N=$((T_N + 1)); printf 'ok %d - %s\n' "$T_N" "$*"; }
 not_ok() {
 	T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1))
-	echo "not ok $T_N - $*"
+	printf 'not ok %d - %s\n' "$T_N" "$*"
 }
-skip()	{ T_N=$((T_N + 1)); echo "ok $T_N - # SKIP $*"; }
-diag()	{ echo "# $*"; }
+skip()	{ T_N=$((T_N + 1)); printf 'ok %d - # SKIP %s\n' "$T_N" "$*"; }
+diag()	{ printf '# %s\n' "$*"; }
 
 # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
 check() {
