@@ -75,7 +75,15 @@ sandbox_filter_new(const char *proc, int trap)
 		if (sigaction(SIGSYS, &sa, NULL) == -1)
 			fatal("sigaction");
 	}
+#ifdef SANDBOX_SANITIZE
+	/*
+	 * Sanitizer builds: a forbidden call fails instead of killing, so a
+	 * sanitizer can still open what it needs to print its report.
+	 */
+	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+#else
 	ctx = seccomp_init(trap ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
+#endif
 	if (ctx == NULL)
 		fatalx("seccomp_init failed");
 	for (i = 0; i < sizeof(sandbox_base) / sizeof(sandbox_base[0]); i++)

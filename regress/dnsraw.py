@@ -15,6 +15,12 @@
   dnsraw.py corpus HOST PORT FILE udp|tcp   sends every query of a corpus
                                             (regress/corpus/queries.txt);
                                             prints "WANT GOT DESCRIPTION"
+  dnsraw.py idle HOST PORT WAIT             connects and sends nothing;
+                                            prints after how many seconds
+                                            the server closed, or OPEN
+  dnsraw.py conns HOST PORT N NAME          opens N connections, then asks
+                                            NAME on each; prints "answered"
+                                            or "closed" per connection
   dnsraw.py query NAME TYPE [EDNSSIZE]      prints a query in hex
 """
 import random
@@ -177,6 +183,34 @@ def cmd_corpus(host, port, path, transport):
               what)
 
 
+def cmd_idle(host, port, wait):
+    s = socket.create_connection((host, int(port)), timeout=5)
+    start = time.monotonic()
+    s.settimeout(float(wait))
+    try:
+        data = s.recv(1)
+    except socket.timeout:
+        print("OPEN")
+        return
+    except ConnectionResetError:
+        data = b""
+    print("%.1f" % (time.monotonic() - start) if not data else "DATA")
+
+
+def cmd_conns(host, port, n, name):
+    socks = [socket.create_connection((host, int(port)), timeout=2)
+             for _ in range(int(n))]
+    time.sleep(0.3)
+    for s in socks:
+        q = make_query(name)
+        try:
+            s.sendall(struct.pack(">H", len(q)) + q)
+            hdr = recv_exact(s, 2, time.monotonic() + 2)
+        except (ConnectionResetError, BrokenPipeError):
+            hdr = b""
+        print("answered" if hdr and len(hdr) == 2 else "closed")
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -189,6 +223,10 @@ def main():
         cmd_pipeline(*args)
     elif cmd == "flood":
         cmd_flood(*args)
+    elif cmd == "idle":
+        cmd_idle(*args)
+    elif cmd == "conns":
+        cmd_conns(*args)
     elif cmd == "corpus":
         cmd_corpus(*args)
     elif cmd == "query":
