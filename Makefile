@@ -19,7 +19,7 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror \
 	   -D_GNU_SOURCE -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 \
 	   -fstack-protector-strong -fPIE \
-	   -Icommon -Iparent -Ifrontend -Iresolver \
+	   -Icommon -Iparent -Ifrontend -Iresolver -Iwgwatch \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LDFLAGS	+= -pie -Wl,-z,relro -Wl,-z,now
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -32,14 +32,17 @@ endif
 
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 	   common/config.o
-DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o \
+DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
-	   resolver/resolver.o resolver/localzone.o $(COMMON)
+	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
+	   parent/wgblank.o parent/wgrelay.o \
+	   wgwatch/wgwatch.o wgwatch/wgtable.o wgwatch/wguapi.o \
+	   wgwatch/wgnetlink.o $(COMMON)
 CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o
 MANS	 = man/vpndnsd.8 man/vpndnsd.conf.5 man/vpndnsctl.8
 
 UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \
-	   regress/unit/test_localzone
+	   regress/unit/test_localzone regress/unit/test_wgparse
 TESTLIBS = regress/malloc_count.so
 
 .PHONY: all clean deps test-deps check regress run install uninstall lint
@@ -69,6 +72,11 @@ regress/unit/test_dnswire: regress/unit/test_dnswire.o frontend/dnswire.o
 
 regress/unit/test_localzone: regress/unit/test_localzone.o \
 	    resolver/localzone.o common/log.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/unit/test_wgparse: regress/unit/test_wgparse.o \
+	    wgwatch/wgtable.o wgwatch/wguapi.o wgwatch/wgnetlink.o \
+	    parent/wgblank.o parent/wgnames.o common/config.o common/log.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/malloc_count.so: regress/malloc_count.c

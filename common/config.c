@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ldns/ldns.h>
+
 #include "vpndnsd.h"
 #include "log.h"
 
@@ -29,6 +31,7 @@ config_new(void)
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->domains);
 	TAILQ_INIT(&conf->records);
+	TAILQ_INIT(&conf->wgifs);
 	return conf;
 }
 
@@ -46,7 +49,17 @@ config_clear_data(struct vpndnsd_conf *conf)
 {
 	struct domain_conf	*d;
 	struct record_conf	*r;
+	struct wgif_conf	*w;
+	struct wgpeer_conf	*p;
 
+	while ((w = TAILQ_FIRST(&conf->wgifs)) != NULL) {
+		TAILQ_REMOVE(&conf->wgifs, w, entry);
+		while ((p = TAILQ_FIRST(&w->peers)) != NULL) {
+			TAILQ_REMOVE(&w->peers, p, entry);
+			free(p);
+		}
+		free(w);
+	}
 	while ((d = TAILQ_FIRST(&conf->domains)) != NULL) {
 		TAILQ_REMOVE(&conf->domains, d, entry);
 		free(d);
@@ -223,4 +236,38 @@ sockunion_ntop(const union sockunion *su)
 		snprintf(buf, sizeof(buf), "(family %d)", su->sa.sa_family);
 	}
 	return buf;
+}
+
+/* A WireGuard key in base64: 44 characters, 32 bytes. */
+int
+wg_key_decode(const char *b64, uint8_t *key)
+{
+	ldns_rdf	*rdf;
+	int		 ok;
+
+	if (strlen(b64) != 44 || b64[43] != '=' ||
+	    ldns_str2rdf_b64(&rdf, b64) != LDNS_STATUS_OK)
+		return 0;
+	if ((ok = ldns_rdf_size(rdf) == WG_KEY_LEN))
+		memcpy(key, ldns_rdf_data(rdf), WG_KEY_LEN);
+	ldns_rdf_deep_free(rdf);
+	return ok;
+}
+
+int
+wg_key_encode(const uint8_t *key, char *out, size_t outlen)
+{
+	ldns_rdf	*rdf;
+	char		*s;
+	int		 rc = -1;
+
+	if ((rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_B64, WG_KEY_LEN,
+	    key)) == NULL)
+		return -1;
+	if ((s = ldns_rdf2str(rdf)) != NULL &&
+	    strlcpy(out, s, outlen) < outlen)
+		rc = 0;
+	free(s);
+	ldns_rdf_deep_free(rdf);
+	return rc;
 }

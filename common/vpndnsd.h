@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <limits.h>
@@ -42,6 +43,15 @@
 #define RDATA_TEXT_MAX		8192
 #define DOMAIN_TTL		30
 #define DOMAIN_NEGTTL		10
+#define DOMAIN_THRESHOLD	300
+
+#define WG_KEY_LEN		32
+#define WG_NAME_MAX		64	/* a label and its NUL */
+#define WG_INTERVAL		1
+#define WG_SOCKET_DIR		"/var/run/wireguard"
+#define WG_MAX_PEERS		65536	/* per interface */
+#define WG_MAX_IFACES		64
+#define WG_MAX_ADDRS		16	/* host routes kept per peer */
 
 #define TCP_IDLE_TIMEOUT	10
 #define TCP_MAX_CONNECTIONS	512
@@ -54,13 +64,14 @@ enum proc_id {
 	PROC_PARENT,
 	PROC_FRONTEND,
 	PROC_RESOLVER,
+	PROC_WGWATCH,
 	PROC_MAX
 };
 
 enum imsg_type {
 	IMSG_NONE,
 	/* parent -> children, set-up */
-	IMSG_SOCKET_PEER,		/* fd: frontend <-> resolver channel */
+	IMSG_SOCKET_PEER,		/* fd: a channel to a sibling */
 	IMSG_LISTEN_UDP,		/* fd + struct listen_msg */
 	IMSG_LISTEN_TCP,		/* fd + struct listen_msg */
 	IMSG_CONTROL_FD,		/* fd: the control socket */
@@ -70,7 +81,20 @@ enum imsg_type {
 	IMSG_RECONF_ACL,		/* struct prefix */
 	IMSG_RECONF_DOMAIN,		/* struct domain_conf */
 	IMSG_RECONF_RECORD,		/* struct record_msg + texts */
+	IMSG_RECONF_WGIF,		/* struct wgif_msg */
+	IMSG_RECONF_WGPEER,		/* struct wgpeer_msg */
 	IMSG_RECONF_END,
+	/* WireGuard: wgwatch <-> parent */
+	IMSG_WG_POLL,			/* struct wg_iface_msg */
+	IMSG_WG_DUMP,			/* struct wg_dump_msg + raw reply */
+	IMSG_WG_DUMP_RESET,		/* struct wg_iface_msg: start over */
+	IMSG_WG_DUMP_END,		/* struct wg_dump_end */
+	/* WireGuard: wgwatch -> resolver, changes only */
+	IMSG_WG_PEERS_START,		/* struct wg_iface_msg */
+	IMSG_WG_PEER,			/* struct wg_peer_msg, addresses used */
+	IMSG_WG_PEER_GONE,		/* struct wg_peer_msg, no addresses */
+	IMSG_WG_PEERS_DONE,		/* struct wg_iface_msg */
+	IMSG_WG_IFACE_GONE,		/* struct wg_iface_msg */
 	/* queries */
 	IMSG_QUERY,			/* struct query_msg */
 	IMSG_ANSWER,			/* struct dnsq_ctx + wire message */
@@ -79,10 +103,12 @@ enum imsg_type {
 	IMSG_CTL_LOG_VERBOSE,		/* int */
 	IMSG_CTL_SHOW_STATUS,
 	IMSG_CTL_SHOW_RECORDS,
+	IMSG_CTL_SHOW_PEERS,
 	/* control replies */
 	IMSG_CTL_INFO,			/* struct ctl_info */
 	IMSG_CTL_FRONTEND_STATS,	/* struct frontend_stats */
 	IMSG_CTL_RESOLVER_STATS,	/* struct resolver_stats */
+	IMSG_CTL_WGIF_STATS,		/* struct wgif_stats */
 	IMSG_CTL_TEXT,			/* NUL-terminated line */
 	IMSG_CTL_RESULT,		/* struct ctl_result */
 	IMSG_CTL_END,
@@ -154,6 +180,28 @@ struct domain_conf {
 	char		hostmaster[DNAME_TEXT_MAX];
 	uint32_t	ttl;
 	uint32_t	negttl;
+	uint32_t	threshold;	/* presence: handshake younger than */
+	uint8_t		offline_names;
+	uint8_t		pad[3];
+};
+
+/* A named WireGuard peer: from a "peer" line or a "names from" file. */
+struct wgpeer_conf {
+	TAILQ_ENTRY(wgpeer_conf) entry;
+	uint8_t		key[WG_KEY_LEN];
+	char		name[WG_NAME_MAX];	/* one lower-case LDH label */
+	char		domain[DNAME_TEXT_MAX];	/* "": the interface's */
+	int		from_file;
+};
+
+struct wgif_conf {
+	TAILQ_ENTRY(wgif_conf) entry;
+	char		name[IFNAMSIZ];
+	char		socket[PATH_MAX];	/* the UAPI socket */
+	char		domain[DNAME_TEXT_MAX];
+	char		namesfile[PATH_MAX];	/* "": none */
+	uint32_t	interval;		/* seconds between polls */
+	TAILQ_HEAD(, wgpeer_conf) peers;
 };
 
 struct record_conf {
@@ -191,6 +239,7 @@ struct vpndnsd_conf {
 	TAILQ_HEAD(, listen_conf) listens;
 	TAILQ_HEAD(, domain_conf) domains;
 	TAILQ_HEAD(, record_conf) records;
+	TAILQ_HEAD(, wgif_conf) wgifs;
 };
 
 struct ctl_info {
@@ -222,6 +271,76 @@ struct resolver_stats {
 	uint64_t	truncated;
 	uint64_t	records;
 	uint64_t	domains;
+	uint64_t	peers;		/* WireGuard peers known */
+};
+
+/* WireGuard */
+struct wgif_msg {
+	char		name[IFNAMSIZ];
+	char		domain[DNAME_TEXT_MAX];
+	uint32_t	interval;
+};
+
+struct wgpeer_msg {
+	char		ifname[IFNAMSIZ];
+	uint8_t		key[WG_KEY_LEN];
+	char		name[WG_NAME_MAX];
+	char		domain[DNAME_TEXT_MAX];	/* resolved: never "" */
+};
+
+struct wg_iface_msg {
+	char		ifname[IFNAMSIZ];
+};
+
+enum wg_kind {
+	WG_KIND_NONE,
+	WG_KIND_UAPI,			/* wireguard-go, boringtun: text */
+	WG_KIND_NETLINK			/* the kernel: generic netlink */
+};
+
+struct wg_dump_msg {
+	char		ifname[IFNAMSIZ];
+	uint8_t		kind;
+	uint8_t		pad[7];
+};
+
+struct wg_dump_end {
+	char		ifname[IFNAMSIZ];
+	uint8_t		kind;
+	uint8_t		pad[3];
+	int32_t		error;		/* 0, or an errno */
+};
+
+struct wg_addr {
+	uint8_t		af;
+	uint8_t		pad[3];
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	}		a;
+};
+
+struct wg_peer_msg {
+	char		ifname[IFNAMSIZ];
+	uint8_t		key[WG_KEY_LEN];
+	int64_t		handshake;	/* Unix time, 0: never */
+	uint16_t	naddrs;
+	uint16_t	pad[3];
+	struct wg_addr	addrs[WG_MAX_ADDRS];
+};
+
+struct wgif_stats {
+	char		ifname[IFNAMSIZ];
+	uint8_t		kind;		/* enum wg_kind; NONE: not found */
+	uint8_t		pad[3];
+	int32_t		error;		/* of the last poll */
+	uint64_t	polls;
+	uint64_t	failures;
+	uint64_t	changes;	/* peer changes sent to the resolver */
+	uint64_t	last_usec;	/* the last poll, request to result */
+	uint64_t	max_usec;
+	uint32_t	peers;
+	uint32_t	pad2;
 };
 
 struct ctl_result {
@@ -242,5 +361,7 @@ int			 prefix_print(const struct prefix *, char *, size_t);
 const char		*sockunion_ntop(const union sockunion *);
 socklen_t		 sockunion_len(const union sockunion *);
 void			 record_free(struct record_conf *);
+int			 wg_key_decode(const char *, uint8_t *);
+int			 wg_key_encode(const uint8_t *, char *, size_t);
 
 #endif

@@ -21,7 +21,8 @@ enum action {
 	LOG_VERBOSE,
 	LOG_BRIEF,
 	SHOW_STATUS,
-	SHOW_RECORDS
+	SHOW_RECORDS,
+	SHOW_PEERS
 };
 
 static const struct command {
@@ -33,12 +34,15 @@ static const struct command {
 	{ { "log", "brief" },		LOG_BRIEF },
 	{ { "show", "status" },		SHOW_STATUS },
 	{ { "show", "records" },	SHOW_RECORDS },
+	{ { "show", "peers" },		SHOW_PEERS },
 };
 
 struct replies {
 	struct ctl_info		info;
 	struct frontend_stats	fe;
 	struct resolver_stats	res;
+	struct wgif_stats	wg[WG_MAX_IFACES];
+	int			nwg;
 	int			have_info, have_fe, have_res;
 	int			ok;
 };
@@ -105,16 +109,35 @@ print_uptime(time_t started)
 }
 
 static void
+print_wgif(const struct wgif_stats *w)
+{
+	const char	*kind = w->kind == WG_KIND_UAPI ? "userspace" :
+			    w->kind == WG_KIND_NETLINK ? "kernel" : "not found";
+
+	printf("wireguard %s: %s", w->ifname, kind);
+	if (w->error != 0)
+		printf(" (%s)", strerror(w->error));
+	printf(", %u peers, %llu polls (%llu failed), last %.1f ms, "
+	    "max %.1f ms, %llu changes sent\n", w->peers,
+	    (unsigned long long)w->polls, (unsigned long long)w->failures,
+	    w->last_usec / 1000.0, w->max_usec / 1000.0,
+	    (unsigned long long)w->changes);
+}
+
+static void
 print_status(const struct replies *r)
 {
+	int	i;
+
 	if (r->have_info) {
 		printf("version   %s\n", r->info.version);
 		printf("config    %s\n", r->info.conffile);
 		print_uptime(r->info.started);
-		printf("pid       parent %ld, frontend %ld, resolver %ld\n",
-		    (long)r->info.pid[PROC_PARENT],
+		printf("pid       parent %ld, frontend %ld, resolver %ld, "
+		    "wgwatch %ld\n", (long)r->info.pid[PROC_PARENT],
 		    (long)r->info.pid[PROC_FRONTEND],
-		    (long)r->info.pid[PROC_RESOLVER]);
+		    (long)r->info.pid[PROC_RESOLVER],
+		    (long)r->info.pid[PROC_WGWATCH]);
 	}
 	if (r->have_fe) {
 		printf("queries   udp %llu, tcp %llu, answered %llu\n",
@@ -141,10 +164,13 @@ print_status(const struct replies *r)
 		    (unsigned long long)r->res.refused,
 		    (unsigned long long)r->res.servfail,
 		    (unsigned long long)r->res.truncated);
-		printf("local     %llu domains, %llu records\n",
-		    (unsigned long long)r->res.domains,
-		    (unsigned long long)r->res.records);
+		printf("local     %llu domains, %llu records, %llu WireGuard "
+		    "peers\n", (unsigned long long)r->res.domains,
+		    (unsigned long long)r->res.records,
+		    (unsigned long long)r->res.peers);
 	}
+	for (i = 0; i < r->nwg; i++)
+		print_wgif(&r->wg[i]);
 }
 
 #define COPY_REPLY(dst, flag) do {					\
@@ -172,6 +198,15 @@ handle_reply(const struct imsg *imsg, struct replies *r)
 		break;
 	case IMSG_CTL_RESOLVER_STATS:
 		COPY_REPLY(r->res, r->have_res);
+		break;
+	case IMSG_CTL_WGIF_STATS:
+		if (r->nwg == WG_MAX_IFACES)
+			errx(1, "too many interfaces in the reply");
+		if (imsg->len != sizeof(r->wg[0]))
+			errx(1, "bad interface reply");
+		memcpy(&r->wg[r->nwg], imsg->data, sizeof(r->wg[0]));
+		r->wg[r->nwg].ifname[sizeof(r->wg[0].ifname) - 1] = '\0';
+		r->nwg++;
 		break;
 	case IMSG_CTL_TEXT:
 		if (imsg->len == 0 || imsg->data[imsg->len - 1] != '\0')
@@ -225,6 +260,11 @@ run(int fd, const struct command *cmd)
 	case SHOW_RECORDS:
 		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_RECORDS, 0, -1, NULL,
 		    0);
+		break;
+	case SHOW_PEERS:
+		printf("%-8s %-16s %-11s %-24s %-7s %-8s %s\n", "iface",
+		    "name", "key", "addresses", "hs-age", "state", "names");
+		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_PEERS, 0, -1, NULL, 0);
 		break;
 	}
 	if (rc == -1 || imsgbuf_write(&ibuf) == -1)

@@ -151,7 +151,8 @@ control_request(struct ctl_conn *c, const struct imsg *imsg)
 	case IMSG_CTL_SHOW_STATUS:
 		return control_status(c);
 	case IMSG_CTL_SHOW_RECORDS:
-		if (frontend_compose_resolver(IMSG_CTL_SHOW_RECORDS, c->id,
+	case IMSG_CTL_SHOW_PEERS:
+		if (frontend_compose_resolver(imsg->hdr.type, c->id,
 		    NULL, 0) == -1)
 			return control_result(c, 0,
 			    "the resolver is not reachable");

@@ -310,7 +310,9 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
 		switch (imsg.hdr.type) {
 		case IMSG_SOCKET_PEER:
-			if (imsg.fd == -1 || fe.resolver_up)
+			if (imsg.fd == -1 || fe.resolver_up ||
+			    imsg.len != sizeof(int) ||
+			    *(const int *)imsg.data != PROC_RESOLVER)
 				fatalx("bad IMSG_SOCKET_PEER");
 			if (fcntl(imsg.fd, F_SETFL, O_NONBLOCK) == -1)
 				fatal("fcntl");
@@ -906,6 +908,7 @@ frontend_dispatch_resolver(int fd, short event, void *arg)
 			frontend_answer(&imsg);
 			break;
 		case IMSG_CTL_RESOLVER_STATS:
+		case IMSG_CTL_WGIF_STATS:
 		case IMSG_CTL_TEXT:
 		case IMSG_CTL_RESULT:
 		case IMSG_CTL_END:

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "parent.h"
 #include "resolver.h"
+#include "wgwatch.h"
 
 #define SHUTDOWN_WAIT_MS	2000
 
@@ -60,6 +61,7 @@ static struct {
 	.child = {
 		[PROC_FRONTEND] = { .name = "frontend", .flag = "-F" },
 		[PROC_RESOLVER] = { .name = "resolver", .flag = "-R" },
+		[PROC_WGWATCH] = { .name = "wgwatch", .flag = "-W" },
 	},
 };
 
@@ -82,7 +84,7 @@ main(int argc, char *argv[])
 	enum proc_id	 proc = PROC_PARENT;
 
 	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "C:df:FnRs:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "C:df:FnRs:u:vW")) != -1) {
 		switch (ch) {
 		case 'C':
 			root = optarg;
@@ -111,6 +113,9 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose++;
 			break;
+		case 'W':
+			proc = PROC_WGWATCH;
+			break;
 		default:
 			usage();
 		}
@@ -124,6 +129,8 @@ main(int argc, char *argv[])
 			errx(1, "children are started by vpndnsd itself");
 		if (proc == PROC_FRONTEND)
 			frontend_main(debug, verbose, user, root);
+		if (proc == PROC_WGWATCH)
+			wgwatch_main(debug, verbose, user, root);
 		resolver_main(debug, verbose, user, root);
 	}
 	if (noaction) {
@@ -397,12 +404,45 @@ parent_send_record(const struct record_conf *r)
 	parent_compose(PROC_RESOLVER, IMSG_RECONF_RECORD, 0, -1, iov, 3);
 }
 
+static void
+wgif_msg(const struct wgif_conf *w, struct wgif_msg *wm)
+{
+	memset(wm, 0, sizeof(*wm));
+	strlcpy(wm->name, w->name, sizeof(wm->name));
+	strlcpy(wm->domain, w->domain, sizeof(wm->domain));
+	wm->interval = w->interval;
+}
+
+static void
+parent_send_wgpeer(const struct wgif_conf *w, const struct wgpeer_conf *p)
+{
+	struct wgpeer_msg	pm;
+
+	memset(&pm, 0, sizeof(pm));
+	strlcpy(pm.ifname, w->name, sizeof(pm.ifname));
+	memcpy(pm.key, p->key, sizeof(pm.key));
+	strlcpy(pm.name, p->name, sizeof(pm.name));
+	strlcpy(pm.domain, p->domain[0] ? p->domain : w->domain,
+	    sizeof(pm.domain));
+	parent_send(PROC_RESOLVER, IMSG_RECONF_WGPEER, 0, -1, &pm,
+	    sizeof(pm));
+}
+
+void
+parent_to_wgwatch(uint16_t type, const struct iovec *iov, int iovcnt)
+{
+	parent_compose(PROC_WGWATCH, type, 0, -1, iov, iovcnt);
+}
+
 /* The configuration, as one transaction each child swaps in at its end. */
 static void
 parent_send_config(const struct vpndnsd_conf *conf)
 {
 	const struct domain_conf	*d;
 	const struct record_conf	*r;
+	const struct wgif_conf		*w;
+	const struct wgpeer_conf	*p;
+	struct wgif_msg			 wm;
 	size_t				 i;
 
 	parent_send(PROC_FRONTEND, IMSG_RECONF_CONF, 0, -1, &conf->main,
@@ -419,7 +459,23 @@ parent_send_config(const struct vpndnsd_conf *conf)
 		    sizeof(*d));
 	TAILQ_FOREACH(r, &conf->records, entry)
 		parent_send_record(r);
+	TAILQ_FOREACH(w, &conf->wgifs, entry) {
+		wgif_msg(w, &wm);
+		parent_send(PROC_RESOLVER, IMSG_RECONF_WGIF, 0, -1, &wm,
+		    sizeof(wm));
+		TAILQ_FOREACH(p, &w->peers, entry)
+			parent_send_wgpeer(w, p);
+	}
 	parent_send(PROC_RESOLVER, IMSG_RECONF_END, 0, -1, NULL, 0);
+
+	parent_send(PROC_WGWATCH, IMSG_RECONF_CONF, 0, -1, &conf->main,
+	    sizeof(conf->main));
+	TAILQ_FOREACH(w, &conf->wgifs, entry) {
+		wgif_msg(w, &wm);
+		parent_send(PROC_WGWATCH, IMSG_RECONF_WGIF, 0, -1, &wm,
+		    sizeof(wm));
+	}
+	parent_send(PROC_WGWATCH, IMSG_RECONF_END, 0, -1, NULL, 0);
 }
 
 static int
@@ -468,7 +524,9 @@ parent_reload(char *err, size_t errlen)
 	nconf->nacl = 0;
 	TAILQ_CONCAT(&conf->domains, &nconf->domains, entry);
 	TAILQ_CONCAT(&conf->records, &nconf->records, entry);
+	TAILQ_CONCAT(&conf->wgifs, &nconf->wgifs, entry);
 	config_free(nconf);
+	wgrelay_reconf(conf);
 	parent_send_config(conf);
 	log_info("configuration reloaded");
 	return 0;
@@ -486,6 +544,19 @@ parent_ctl_reload(uint32_t peerid)
 	parent_send(PROC_FRONTEND, IMSG_CTL_RESULT, peerid, -1, &r,
 	    sizeof(r));
 	parent_send(PROC_FRONTEND, IMSG_CTL_END, peerid, -1, NULL, 0);
+}
+
+static void
+parent_dispatch_wgwatch(const struct imsg *imsg)
+{
+	struct wg_iface_msg	m;
+
+	if (imsg->hdr.type != IMSG_WG_POLL || imsg->len != sizeof(m))
+		fatalx("unexpected message %u from wgwatch", imsg->hdr.type);
+	memcpy(&m, imsg->data, sizeof(m));
+	if (memchr(m.ifname, '\0', sizeof(m.ifname)) == NULL)
+		fatalx("IMSG_WG_POLL with an unterminated name");
+	wgrelay_poll(m.ifname);
 }
 
 static void
@@ -509,6 +580,10 @@ parent_dispatch_child(int fd, short event, void *arg)
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
 		if (imsg.fd != -1)
 			fatalx("the %s passed a descriptor", c->name);
+		if (c == &parent.child[PROC_WGWATCH]) {
+			parent_dispatch_wgwatch(&imsg);
+			continue;
+		}
 		if (c != &parent.child[PROC_FRONTEND])
 			fatalx("unexpected message %u from the %s",
 			    imsg.hdr.type, c->name);
@@ -521,6 +596,8 @@ parent_dispatch_child(int fd, short event, void *arg)
 				fatalx("bad IMSG_CTL_LOG_VERBOSE");
 			memcpy(&v, imsg.data, sizeof(v));
 			log_setverbose(v);
+			parent_send(PROC_WGWATCH, IMSG_CTL_LOG_VERBOSE, 0, -1,
+			    &v, sizeof(v));
 			break;
 		default:
 			fatalx("unexpected message %u from the %s",
@@ -637,25 +714,35 @@ parent_setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Hand out the sockets, the peer channel and the configuration. */
+/* A channel between two children, each told who is at the other end. */
+static void
+parent_pair(enum proc_id a, enum proc_id b)
+{
+	int	sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	parent_send(a, IMSG_SOCKET_PEER, 0, sp[0], &b, sizeof(b));
+	parent_send(b, IMSG_SOCKET_PEER, 0, sp[1], &a, sizeof(a));
+}
+
+/* Hand out the sockets, the peer channels and the configuration. */
 static void
 parent_setup_children(void)
 {
 	struct startup_msg	 sm;
 	struct listen_conf	*l;
 	struct listen_msg	 lm;
-	int			 sp[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
-		fatal("socketpair");
-	parent_send(PROC_FRONTEND, IMSG_SOCKET_PEER, 0, sp[0], NULL, 0);
-	parent_send(PROC_RESOLVER, IMSG_SOCKET_PEER, 0, sp[1], NULL, 0);
+	parent_pair(PROC_FRONTEND, PROC_RESOLVER);
+	parent_pair(PROC_WGWATCH, PROC_RESOLVER);
 
 	memset(&sm, 0, sizeof(sm));
 	sm.started = parent.started;
 	sm.pid[PROC_PARENT] = getpid();
 	sm.pid[PROC_FRONTEND] = parent.child[PROC_FRONTEND].pid;
 	sm.pid[PROC_RESOLVER] = parent.child[PROC_RESOLVER].pid;
+	sm.pid[PROC_WGWATCH] = parent.child[PROC_WGWATCH].pid;
 	strlcpy(sm.conffile, parent.conffile, sizeof(sm.conffile));
 	parent_send(PROC_FRONTEND, IMSG_STARTUP, 0, -1, &sm, sizeof(sm));
 
@@ -712,6 +799,8 @@ parent_main(int debug, int verbose, const char *conffile,
 	parent_setup_signals();
 	parent_start_child(PROC_FRONTEND);
 	parent_start_child(PROC_RESOLVER);
+	parent_start_child(PROC_WGWATCH);
+	wgrelay_reconf(conf);
 	parent_setup_children();
 	log_info("vpndnsd %s started", VPNDNSD_VERSION);
 

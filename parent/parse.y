@@ -50,6 +50,14 @@ struct rrname {
 	const char		*name;
 	struct record_conf	**recs;
 	size_t			 nrecs;
+	char			*owned;		/* name of a presence entry */
+	char			*peer;		/* "peer X on IF", or NULL */
+};
+
+/* A "peer" line waiting for the end of its wireguard block. */
+struct pendpeer {
+	struct wgpeer_conf	*peer;
+	int			 line;
 };
 RB_HEAD(rrname_tree, rrname);
 
@@ -66,6 +74,9 @@ static size_t			 nsyms;
 static struct vpndnsd_conf	*conf;
 static struct rrname_tree	 rrnames;
 static struct domain_conf	*curdomain;
+static struct wgif_conf		*curwgif;
+static struct pendpeer		*pendpeers;
+static size_t			 npendpeers;
 static struct rdata_item	 rdata[MAX_RDATA_ITEMS];
 static int			 nrdata;
 static int			 rdata_overflow;
@@ -80,7 +91,7 @@ static int	 lookup(char *);
 static int	 lgetc(int);
 static int	 lungetc(int);
 static int	 findeol(void);
-static struct file *pushfile(const char *, const char *);
+static struct file *pushfile(const char *, int);
 static int	 popfile(void);
 static int	 symset(const char *, const char *);
 static char	*symget(const char *);
@@ -95,6 +106,10 @@ static int	 add_listen(const char *, int64_t);
 static int	 add_acl(const char *);
 static int	 add_domain(const char *);
 static int	 add_record(const char *, int64_t, const char *);
+static int	 include_path(const char *, char *, size_t);
+static int	 add_wgif(const char *);
+static int	 add_wgpeer(const char *, const char *, const char *);
+static void	 finish_wgif(void);
 
 RB_GENERATE_STATIC_UNUSED(rrname_tree, rrname, entry, rrname_cmp)
 
@@ -111,11 +126,15 @@ typedef struct {
 %define parse.error verbose
 %token	INCLUDE USER CHROOT PIDFILE LISTEN ON PORT ALLOW FROM TCP
 %token	IDLETIMEOUT MAXCONNECTIONS MAXINFLIGHT DOMAIN TTL NEGATIVETTL
-%token	NAMESERVER HOSTMASTER RECORD ERROR
+%token	NAMESERVER HOSTMASTER RECORD THRESHOLD OFFLINENAMES YES NO
+%token	WIREGUARD PEER KEY NAMES SOCKET INTERVAL ERROR
+/* "peer X key K domain D": a domain right after a key is the peer's */
+%nonassoc	PEERDOMAIN_NONE
+%nonassoc	DOMAIN
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
-%type	<v.string>	string
-%type	<v.number>	port optttl
+%type	<v.string>	string peerdomain
+%type	<v.number>	port optttl yesno
 %destructor { free($$); } <v.string>
 
 %%
@@ -127,13 +146,14 @@ grammar		: /* empty */
 		| grammar main '\n'
 		| grammar domain '\n'
 		| grammar record '\n'
+		| grammar wireguard '\n'
 		| grammar error '\n'		{ file->errors++; }
 		;
 
 include		: INCLUDE STRING		{
 			struct file	*nfile;
 
-			nfile = pushfile($2, file->name);
+			nfile = pushfile($2, 0);
 			free($2);
 			if (nfile == NULL)
 				YYERROR;
@@ -332,6 +352,101 @@ domainopt	: TTL NUMBER			{
 			}
 			free($2);
 		}
+		| THRESHOLD NUMBER		{
+			if ($2 < 1 || $2 > 31536000) {
+				yyerror("threshold %lld is out of range 1 to "
+				    "31536000 seconds", (long long)$2);
+				YYERROR;
+			}
+			curdomain->threshold = $2;
+		}
+		| OFFLINENAMES yesno		{
+			curdomain->offline_names = $2;
+		}
+		;
+
+yesno		: YES				{ $$ = 1; }
+		| NO				{ $$ = 0; }
+		;
+
+wireguard	: WIREGUARD STRING		{
+			int rc = add_wgif($2);
+
+			free($2);
+			$2 = NULL;	/* error recovery may still pop it */
+			if (rc == -1)
+				YYERROR;
+		} wgblock			{
+			finish_wgif();
+		}
+		;
+
+wgblock		: /* empty */
+		| '{' optnl wgopts '}'
+		;
+
+wgopts		: /* empty */
+		| wgopts wgopt optnl
+		;
+
+wgopt		: PEER STRING KEY STRING peerdomain {
+			int rc = add_wgpeer($2, $4, $5);
+
+			free($2);
+			free($4);
+			free($5);
+			if (rc == -1)
+				YYERROR;
+		}
+		| NAMES FROM STRING		{
+			char path[PATH_MAX];
+
+			/* absolute, so that a printed config reads the same */
+			if (curwgif->namesfile[0] != '\0' ||
+			    include_path($3, path, sizeof(path)) == -1 ||
+			    (realpath(path, curwgif->namesfile) == NULL &&
+			    strlcpy(curwgif->namesfile, path,
+			    sizeof(curwgif->namesfile)) >=
+			    sizeof(curwgif->namesfile))) {
+				yyerror("wireguard \"%s\": one \"names "
+				    "from\" file at most, with a shorter path",
+				    curwgif->name);
+				free($3);
+				YYERROR;
+			}
+			free($3);
+		}
+		| DOMAIN STRING			{
+			int rc = dname_canon($2, curwgif->domain,
+			    sizeof(curwgif->domain));
+
+			free($2);
+			if (rc == -1)
+				YYERROR;
+		}
+		| SOCKET STRING			{
+			if ($2[0] != '/' || strlcpy(curwgif->socket, $2,
+			    sizeof(curwgif->socket)) >=
+			    sizeof(curwgif->socket)) {
+				yyerror("socket \"%s\" must be an absolute "
+				    "path", $2);
+				free($2);
+				YYERROR;
+			}
+			free($2);
+		}
+		| INTERVAL NUMBER		{
+			if ($2 < 1 || $2 > 3600) {
+				yyerror("interval %lld is out of range 1 to "
+				    "3600 seconds", (long long)$2);
+				YYERROR;
+			}
+			curwgif->interval = $2;
+		}
+		;
+
+peerdomain	: /* empty */ %prec PEERDOMAIN_NONE	{ $$ = NULL; }
+		| DOMAIN STRING			{ $$ = $2; }
 		;
 
 record		: RECORD STRING optttl STRING { rdata_clear(); } rdatalist {
@@ -378,20 +493,39 @@ struct keywords {
 	int		 k_val;
 };
 
+/* An error at a place of its own: a names file, or an earlier line. */
+static void
+error_at(const char *where, int line, const char *msg)
+{
+	file->errors++;
+	log_warnx("%s:%d: %s", where, line, msg);
+	if (lasterror[0] == '\0')
+		snprintf(lasterror, sizeof(lasterror), "%s:%d: %s", where,
+		    line, msg);
+}
+
+static void
+errorf_at(const char *where, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[sizeof(lasterror) - 64];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_at(where, line, msg);
+}
+
 static int
 yyerror(const char *fmt, ...)
 {
 	va_list	 ap;
 	char	 msg[sizeof(lasterror) - 64];
 
-	file->errors++;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warnx("%s:%d: %s", file->name, file->lineno, msg);
-	if (lasterror[0] == '\0')
-		snprintf(lasterror, sizeof(lasterror), "%s:%d: %s",
-		    file->name, file->lineno, msg);
+	error_at(file->name, file->lineno, msg);
 	return 0;
 }
 
@@ -419,18 +553,28 @@ lookup(char *s)
 		{ "hostmaster",		HOSTMASTER },
 		{ "idle-timeout",	IDLETIMEOUT },
 		{ "include",		INCLUDE },
+		{ "interval",		INTERVAL },
+		{ "key",		KEY },
 		{ "listen",		LISTEN },
 		{ "max-connections",	MAXCONNECTIONS },
 		{ "max-inflight",	MAXINFLIGHT },
+		{ "names",		NAMES },
 		{ "nameserver",		NAMESERVER },
 		{ "negative-ttl",	NEGATIVETTL },
+		{ "no",			NO },
+		{ "offline-names",	OFFLINENAMES },
 		{ "on",			ON },
+		{ "peer",		PEER },
 		{ "pidfile",		PIDFILE },
 		{ "port",		PORT },
 		{ "record",		RECORD },
+		{ "socket",		SOCKET },
 		{ "tcp",		TCP },
+		{ "threshold",		THRESHOLD },
 		{ "ttl",		TTL },
 		{ "user",		USER },
+		{ "wireguard",		WIREGUARD },
+		{ "yes",		YES },
 	};
 	const struct keywords	*p;
 
@@ -713,11 +857,30 @@ yylex(void)
  * A relative include is relative to the file that includes it, so a
  * configuration tree can be moved as a whole.
  */
+/*
+ * A relative path in the configuration is relative to the file naming it,
+ * so a configuration tree can be moved as a whole.
+ */
+static int
+include_path(const char *name, char *out, size_t outlen)
+{
+	const char	*slash;
+	int		 n;
+
+	if (name[0] != '/' && file != NULL &&
+	    (slash = strrchr(file->name, '/')) != NULL)
+		n = snprintf(out, outlen, "%.*s/%s",
+		    (int)(slash - file->name), file->name, name);
+	else
+		n = snprintf(out, outlen, "%s", name);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 static struct file *
-pushfile(const char *name, const char *parent)
+pushfile(const char *name, int toplevel)
 {
 	struct file	*nfile;
-	char		*path, *slash;
+	char		 path[PATH_MAX];
 	int		 depth = 0;
 
 	TAILQ_FOREACH(nfile, &files, entry)
@@ -727,23 +890,19 @@ pushfile(const char *name, const char *parent)
 		    name, MAX_INCLUDE_DEPTH);
 		return NULL;
 	}
-	if (name[0] != '/' && parent != NULL &&
-	    (slash = strrchr(parent, '/')) != NULL) {
-		if (asprintf(&path, "%.*s/%s", (int)(slash - parent), parent,
-		    name) == -1)
-			fatal("asprintf");
-	} else if ((path = strdup(name)) == NULL)
-		fatal("strdup");
-
-	if ((nfile = calloc(1, sizeof(*nfile))) == NULL)
+	if (include_path(name, path, sizeof(path)) == -1) {
+		yyerror("include \"%s\": path too long", name);
+		return NULL;
+	}
+	if ((nfile = calloc(1, sizeof(*nfile))) == NULL ||
+	    (nfile->name = strdup(path)) == NULL)
 		fatal("calloc");
-	nfile->name = path;
 	if ((nfile->stream = fopen(path, "r")) == NULL) {
-		if (parent == NULL)
+		if (toplevel)
 			log_warn("%s", path);
 		else
 			yyerror("include \"%s\": %s", path, strerror(errno));
-		free(path);
+		free(nfile->name);
 		free(nfile);
 		return NULL;
 	}
@@ -837,6 +996,8 @@ rrnames_clear(void)
 	RB_FOREACH_SAFE(n, rrname_tree, &rrnames, next) {
 		RB_REMOVE(rrname_tree, &rrnames, n);
 		free(n->recs);
+		free(n->owned);
+		free(n->peer);
 		free(n);
 	}
 }
@@ -1009,6 +1170,7 @@ add_domain(const char *name)
 	}
 	d->ttl = DOMAIN_TTL;
 	d->negttl = DOMAIN_NEGTTL;
+	d->threshold = DOMAIN_THRESHOLD;
 	strlcpy(d->nameserver, "localhost.", sizeof(d->nameserver));
 	if (snprintf(d->hostmaster, sizeof(d->hostmaster), "hostmaster.%s",
 	    d->name) >= (int)sizeof(d->hostmaster)) {
@@ -1185,6 +1347,11 @@ record_index(struct record_conf *r, const char *tname)
 		n->name = r->name;
 		RB_INSERT(rrname_tree, &rrnames, n);
 	}
+	if (n->peer != NULL) {
+		yyerror("record \"%s\": the name belongs to WireGuard %s",
+		    r->name, n->peer);
+		return -1;
+	}
 	for (i = 0; i < n->nrecs; i++) {
 		if (n->recs[i]->type == LDNS_RR_TYPE_CNAME ||
 		    r->type == LDNS_RR_TYPE_CNAME) {
@@ -1281,6 +1448,264 @@ add_record(const char *name, int64_t ttl, const char *tname)
 	return 0;
 }
 
+/* Interface names appear in DNS names: one label, lower case. */
+static int
+wgif_name_valid(const char *name)
+{
+	size_t	len = strlen(name), i;
+
+	if (len == 0 || len >= IFNAMSIZ || strcmp(name, "offline") == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) &&
+		    name[i] != '-' && name[i] != '_')
+			return 0;
+	return 1;
+}
+
+static int
+add_wgif(const char *name)
+{
+	struct wgif_conf	*w;
+	int			 n = 0;
+
+	if (!wgif_name_valid(name)) {
+		yyerror("wireguard \"%s\": an interface name of lower-case "
+		    "letters, digits, '-' and '_', shorter than %d and not "
+		    "\"offline\"", name, IFNAMSIZ);
+		return -1;
+	}
+	TAILQ_FOREACH(w, &conf->wgifs, entry) {
+		if (strcmp(w->name, name) == 0) {
+			yyerror("wireguard \"%s\" is declared twice", name);
+			return -1;
+		}
+		n++;
+	}
+	if (n >= WG_MAX_IFACES) {
+		yyerror("more than %d wireguard interfaces", WG_MAX_IFACES);
+		return -1;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("calloc");
+	strlcpy(w->name, name, sizeof(w->name));
+	w->interval = WG_INTERVAL;
+	TAILQ_INIT(&w->peers);
+	TAILQ_INSERT_TAIL(&conf->wgifs, w, entry);
+	curwgif = w;
+	npendpeers = 0;
+	return 0;
+}
+
+static int
+add_wgpeer(const char *name, const char *key, const char *domain)
+{
+	struct wgpeer_conf	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	if (!wg_name_valid(name, p->name, sizeof(p->name))) {
+		yyerror("peer \"%s\": a name is one DNS label of letters, "
+		    "digits and '-', at most 63", name);
+		free(p);
+		return -1;
+	}
+	if (!wg_key_decode(key, p->key)) {
+		yyerror("peer \"%s\": key \"%s\" is not a base64 WireGuard "
+		    "key", name, key);
+		free(p);
+		return -1;
+	}
+	if (domain != NULL && dname_canon(domain, p->domain,
+	    sizeof(p->domain)) == -1) {
+		free(p);
+		return -1;
+	}
+	pendpeers = reallocarray(pendpeers, npendpeers + 1,
+	    sizeof(*pendpeers));
+	if (pendpeers == NULL)
+		fatal("reallocarray");
+	pendpeers[npendpeers].peer = p;
+	pendpeers[npendpeers].line = file->lineno;
+	npendpeers++;
+	return 0;
+}
+
+static struct domain_conf *
+domain_exact(const char *name)
+{
+	struct domain_conf	*d;
+
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+/*
+ * Claim a DNS name for presence.  'global' names (NAME.SUFFIX) may be
+ * shared by peers of different interfaces; every other name is unique.
+ */
+static int
+claim_name(const char *name, const char *owner, int shared,
+    const char *where, int line)
+{
+	struct rrname	 key, *n;
+
+	key.name = name;
+	if ((n = RB_FIND(rrname_tree, &rrnames, &key)) != NULL) {
+		if (n->nrecs > 0) {
+			errorf_at(where, line, "%s: \"%s\" is also a record",
+			    owner, name);
+			return -1;
+		}
+		if (!shared) {
+			errorf_at(where, line, "%s: \"%s\" is already the "
+			    "name of %s", owner, name, n->peer);
+			return -1;
+		}
+		return 0;
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL ||
+	    (n->owned = strdup(name)) == NULL ||
+	    (n->peer = strdup(owner)) == NULL)
+		fatal("calloc");
+	n->name = n->owned;
+	RB_INSERT(rrname_tree, &rrnames, n);
+	return 0;
+}
+
+/* NAME.SUFFIX, NAME.IF.SUFFIX and, with offline names, NAME.offline.SUFFIX */
+static int
+claim_peer(const struct wgif_conf *w, const struct wgpeer_conf *p,
+    const char *where, int line)
+{
+	const struct domain_conf	*d;
+	char				 owner[128], name[DNAME_TEXT_MAX + 96];
+	const char			*suffix = p->domain[0] ? p->domain :
+					    w->domain;
+
+	snprintf(owner, sizeof(owner), "peer \"%s\" on %s", p->name,
+	    w->name);
+	if ((d = domain_exact(suffix)) == NULL) {
+		errorf_at(where, line, "%s: domain \"%s\" is not declared "
+		    "before it", owner, suffix);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s.%s", p->name, suffix);
+	if (claim_name(name, owner, 1, where, line) == -1)
+		return -1;
+	snprintf(name, sizeof(name), "%s.%s.%s", p->name, w->name, suffix);
+	if (claim_name(name, owner, 0, where, line) == -1)
+		return -1;
+	if (d->offline_names) {
+		snprintf(name, sizeof(name), "%s.offline.%s", p->name, suffix);
+		if (claim_name(name, owner, 1, where, line) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+add_peer_checked(struct wgif_conf *w, struct wgpeer_conf *p,
+    const char *where, int line)
+{
+	struct wgpeer_conf	*o;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(o, &w->peers, entry) {
+		if (memcmp(o->key, p->key, WG_KEY_LEN) == 0) {
+			if (p->from_file && !o->from_file)
+				return 1;	/* a "peer" line wins */
+			errorf_at(where, line, "peer \"%s\": its key is "
+			    "already peer \"%s\"'s", p->name, o->name);
+			return -1;
+		}
+		n++;
+	}
+	if (n >= WG_MAX_PEERS) {
+		errorf_at(where, line, "wireguard \"%s\": more than %d named "
+		    "peers", w->name, WG_MAX_PEERS);
+		return -1;
+	}
+	if (claim_peer(w, p, where, line) == -1)
+		return -1;
+	TAILQ_INSERT_TAIL(&w->peers, p, entry);
+	return 0;
+}
+
+static void
+names_error(const char *where, int line, const char *msg)
+{
+	error_at(where, line, msg);
+}
+
+static int
+names_add(void *arg, const uint8_t *key, const char *name, const char *where,
+    int line)
+{
+	struct wgif_conf	*w = arg;
+	struct wgpeer_conf	*p;
+	int			 rc;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	memcpy(p->key, key, WG_KEY_LEN);
+	strlcpy(p->name, name, sizeof(p->name));
+	p->from_file = 1;
+	if ((rc = add_peer_checked(w, p, where, line)) != 0)
+		free(p);
+	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * The end of a wireguard block: its domain and socket settle, then its
+ * peers, from "peer" lines first and its names file second, claim their
+ * names.
+ */
+static void
+finish_wgif(void)
+{
+	struct wgif_conf	*w = curwgif;
+	struct domain_conf	*d;
+	size_t			 i, ndomains = 0;
+
+	curwgif = NULL;
+	if (w->domain[0] == '\0') {
+		TAILQ_FOREACH(d, &conf->domains, entry)
+			ndomains++;
+		if (ndomains != 1) {
+			yyerror("wireguard \"%s\": say which domain its peers "
+			    "are named in (domain \"...\")", w->name);
+			goto out;
+		}
+		strlcpy(w->domain, TAILQ_FIRST(&conf->domains)->name,
+		    sizeof(w->domain));
+	} else if (domain_exact(w->domain) == NULL) {
+		yyerror("wireguard \"%s\": domain \"%s\" is not declared "
+		    "before it", w->name, w->domain);
+		goto out;
+	}
+	if (w->socket[0] == '\0')
+		snprintf(w->socket, sizeof(w->socket), "%s/%s.sock",
+		    WG_SOCKET_DIR, w->name);
+	for (i = 0; i < npendpeers; i++) {
+		if (add_peer_checked(w, pendpeers[i].peer, file->name,
+		    pendpeers[i].line) != 0)
+			free(pendpeers[i].peer);
+		pendpeers[i].peer = NULL;
+	}
+	if (w->namesfile[0] != '\0' && wgnames_read(w->namesfile, names_add,
+	    names_error, w) == -1)
+		yyerror("wireguard \"%s\": names from \"%s\": %s", w->name,
+		    w->namesfile, strerror(errno));
+ out:
+	for (i = 0; i < npendpeers; i++)
+		free(pendpeers[i].peer);
+	npendpeers = 0;
+}
+
 struct vpndnsd_conf *
 parse_config(const char *filename)
 {
@@ -1294,7 +1719,8 @@ parse_config(const char *filename)
 	expanding = 0;
 	pushback_index = 0;
 
-	if ((file = pushfile(filename, NULL)) == NULL) {
+	file = NULL;
+	if ((file = pushfile(filename, 1)) == NULL) {
 		snprintf(lasterror, sizeof(lasterror), "%s: %s", filename,
 		    strerror(errno));
 		config_free(conf);
@@ -1310,6 +1736,9 @@ parse_config(const char *filename)
 	symclear();
 	rrnames_clear();
 	rdata_clear();
+	free(pendpeers);
+	pendpeers = NULL;
+	npendpeers = 0;
 
 	if (errors) {
 		config_free(conf);

@@ -7,6 +7,7 @@
 
 #include <ldns/ldns.h>
 
+#include "log.h"
 #include "vpndnsd.h"
 #include "parent.h"
 
@@ -79,7 +80,8 @@ print_domain(FILE *f, const struct domain_conf *d)
 	print_quoted(f, d->nameserver);
 	fprintf(f, "\n\thostmaster ");
 	print_quoted(f, d->hostmaster);
-	fprintf(f, "\n}\n");
+	fprintf(f, "\n\tthreshold %u\n\toffline-names %s\n}\n",
+	    d->threshold, d->offline_names ? "yes" : "no");
 }
 
 /*
@@ -119,11 +121,56 @@ print_record(FILE *f, const struct record_conf *r)
 	fprintf(f, "\n");
 }
 
+static void
+print_key(FILE *f, const uint8_t *key)
+{
+	char	b64[64];
+
+	if (wg_key_encode(key, b64, sizeof(b64)) == -1)
+		fatalx("wg_key_encode");
+	fprintf(f, "\"%s\"", b64);
+}
+
+/* Peers named by a "names from" file are the file's to print. */
+static void
+print_wgif(FILE *f, const struct wgif_conf *w)
+{
+	const struct wgpeer_conf	*p;
+
+	fprintf(f, "\nwireguard ");
+	print_quoted(f, w->name);
+	fprintf(f, " {\n\tdomain ");
+	print_quoted(f, w->domain);
+	fprintf(f, "\n\tsocket ");
+	print_quoted(f, w->socket);
+	fprintf(f, "\n\tinterval %u\n", w->interval);
+	if (w->namesfile[0] != '\0') {
+		fprintf(f, "\tnames from ");
+		print_quoted(f, w->namesfile);
+		fprintf(f, "\n");
+	}
+	TAILQ_FOREACH(p, &w->peers, entry) {
+		if (p->from_file)
+			continue;
+		fprintf(f, "\tpeer ");
+		print_quoted(f, p->name);
+		fprintf(f, " key ");
+		print_key(f, p->key);
+		if (p->domain[0] != '\0') {
+			fprintf(f, " domain ");
+			print_quoted(f, p->domain);
+		}
+		fprintf(f, "\n");
+	}
+	fprintf(f, "}\n");
+}
+
 void
 print_config(FILE *f, const struct vpndnsd_conf *conf)
 {
 	const struct domain_conf	*d;
 	const struct record_conf	*r;
+	const struct wgif_conf		*w;
 
 	print_main(f, conf);
 	TAILQ_FOREACH(d, &conf->domains, entry)
@@ -132,4 +179,6 @@ print_config(FILE *f, const struct vpndnsd_conf *conf)
 		fprintf(f, "\n");
 	TAILQ_FOREACH(r, &conf->records, entry)
 		print_record(f, r);
+	TAILQ_FOREACH(w, &conf->wgifs, entry)
+		print_wgif(f, w);
 }

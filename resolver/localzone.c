@@ -401,6 +401,22 @@ negative(ldns_pkt *pkt, const struct lzone *z, ldns_pkt_rcode rcode)
 		push_clone(pkt, LDNS_SECTION_AUTHORITY, z->soa_neg);
 }
 
+/* NODATA for a name that exists elsewhere (a presence name). */
+void
+localdata_nodata(const struct localdata *ld, const uint8_t *name, size_t len,
+    ldns_pkt *pkt)
+{
+	negative(pkt, zone_find(ld, name, len), LDNS_RCODE_NOERROR);
+}
+
+/* An empty name that must exist: it holds presence names below it. */
+void
+localdata_add_ent(struct localdata *ld, const uint8_t *name, size_t len)
+{
+	if (zone_find(ld, name, len) != NULL)
+		node_get(ld, name, len);
+}
+
 /*
  * Answer 'qname' (lower-case wire form) from local data into 'pkt'.
  * Returns 0 when the name is not ours, 1 when 'pkt' holds the answer.

@@ -26,15 +26,19 @@
 static struct {
 	struct imsgev		 parent;
 	struct imsgev		 frontend;
+	struct imsgev		 wgwatch;
 	int			 frontend_up;
+	int			 wgwatch_up;
 	struct localdata	*local;
 	struct localdata	*nlocal;	/* being received */
+	struct presence		*presence;
 	ldns_buffer		*out;
 	struct resolver_stats	 stats;
 } res;
 
 static void	resolver_dispatch_parent(int, short, void *);
 static void	resolver_dispatch_frontend(int, short, void *);
+static void	resolver_dispatch_wgwatch(int, short, void *);
 
 static void
 resolver_sandbox(int trap)
@@ -61,6 +65,7 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 		fatal("ldns_buffer_new");
 	res.local = localdata_new();
 	localdata_finish(res.local);
+	res.presence = presence_new();
 
 	if (fcntl(PARENT_CHANNEL_FD, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
@@ -91,6 +96,21 @@ resolver_reconf_record(const struct imsg *imsg)
 }
 
 static void
+resolver_reconf_wgpeer(const struct imsg *imsg)
+{
+	struct wgpeer_msg	pm;
+
+	if (imsg->len != sizeof(pm))
+		fatalx("bad IMSG_RECONF_WGPEER");
+	memcpy(&pm, imsg->data, sizeof(pm));
+	if (memchr(pm.ifname, '\0', sizeof(pm.ifname)) == NULL ||
+	    memchr(pm.name, '\0', sizeof(pm.name)) == NULL ||
+	    memchr(pm.domain, '\0', sizeof(pm.domain)) == NULL)
+		fatalx("IMSG_RECONF_WGPEER strings not terminated");
+	presence_add_peer(res.presence, &pm);
+}
+
+static void
 resolver_reconf(const struct imsg *imsg)
 {
 	struct domain_conf	dc;
@@ -104,6 +124,7 @@ resolver_reconf(const struct imsg *imsg)
 			fatalx("bad IMSG_RECONF_CONF");
 		localdata_free(res.nlocal);
 		res.nlocal = localdata_new();
+		presence_begin(res.presence);
 		break;
 	case IMSG_RECONF_DOMAIN:
 		if (imsg->len != sizeof(dc))
@@ -115,11 +136,21 @@ resolver_reconf(const struct imsg *imsg)
 		    memchr(dc.hostmaster, '\0', sizeof(dc.hostmaster)) == NULL)
 			fatalx("IMSG_RECONF_DOMAIN strings not terminated");
 		localdata_add_domain(res.nlocal, &dc);
+		presence_add_domain(res.presence, &dc);
 		break;
 	case IMSG_RECONF_RECORD:
 		resolver_reconf_record(imsg);
 		break;
+	case IMSG_RECONF_WGIF:
+		if (imsg->len != sizeof(struct wgif_msg))
+			fatalx("bad IMSG_RECONF_WGIF");
+		break;
+	case IMSG_RECONF_WGPEER:
+		resolver_reconf_wgpeer(imsg);
+		break;
 	case IMSG_RECONF_END:
+		presence_end(res.presence);
+		presence_ents(res.presence, res.nlocal);
 		localdata_finish(res.nlocal);
 		localdata_free(res.local);
 		res.local = res.nlocal;
@@ -129,6 +160,28 @@ resolver_reconf(const struct imsg *imsg)
 		    localdata_nrecords(res.local));
 		break;
 	}
+}
+
+static void
+resolver_peer_socket(const struct imsg *imsg)
+{
+	int	peer;
+
+	if (imsg->fd == -1 || imsg->len != sizeof(peer))
+		fatalx("bad IMSG_SOCKET_PEER");
+	memcpy(&peer, imsg->data, sizeof(peer));
+	if (fcntl(imsg->fd, F_SETFL, O_NONBLOCK) == -1)
+		fatal("fcntl");
+	if (peer == PROC_FRONTEND && !res.frontend_up) {
+		imsgev_init(&res.frontend, imsg->fd, 0, CHANNEL_WMAX,
+		    resolver_dispatch_frontend, NULL);
+		res.frontend_up = 1;
+	} else if (peer == PROC_WGWATCH && !res.wgwatch_up) {
+		imsgev_init(&res.wgwatch, imsg->fd, 0, CHANNEL_WMAX,
+		    resolver_dispatch_wgwatch, NULL);
+		res.wgwatch_up = 1;
+	} else
+		fatalx("bad IMSG_SOCKET_PEER for process %d", peer);
 }
 
 static void
@@ -149,17 +202,13 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 			fatalx("descriptor with message %u", imsg.hdr.type);
 		switch (imsg.hdr.type) {
 		case IMSG_SOCKET_PEER:
-			if (imsg.fd == -1 || res.frontend_up)
-				fatalx("bad IMSG_SOCKET_PEER");
-			if (fcntl(imsg.fd, F_SETFL, O_NONBLOCK) == -1)
-				fatal("fcntl");
-			imsgev_init(&res.frontend, imsg.fd, 0, CHANNEL_WMAX,
-			    resolver_dispatch_frontend, NULL);
-			res.frontend_up = 1;
+			resolver_peer_socket(&imsg);
 			break;
 		case IMSG_RECONF_CONF:
 		case IMSG_RECONF_DOMAIN:
 		case IMSG_RECONF_RECORD:
+		case IMSG_RECONF_WGIF:
+		case IMSG_RECONF_WGPEER:
 		case IMSG_RECONF_END:
 			resolver_reconf(&imsg);
 			break;
@@ -327,7 +376,9 @@ resolver_query(const struct imsg *imsg)
 	lowercase_name(lname, qm.qname, qm.qname_len);
 	if (qm.qclass != LDNS_RR_CLASS_IN ||
 	    qm.qtype == LDNS_RR_TYPE_AXFR || qm.qtype == LDNS_RR_TYPE_IXFR ||
-	    !localdata_answer(res.local, lname, qm.qname_len, qm.qtype, pkt))
+	    (!presence_answer(res.presence, res.local, lname, qm.qname_len,
+	    qm.qtype, time(NULL), pkt) &&
+	    !localdata_answer(res.local, lname, qm.qname_len, qm.qtype, pkt)))
 		ldns_pkt_set_rcode(pkt, LDNS_RCODE_REFUSED);
 	reply_send(&qm, pkt);
 	ldns_pkt_free(pkt);
@@ -352,8 +403,19 @@ resolver_ctl(const struct imsg *imsg)
 	case IMSG_CTL_SHOW_STATUS:
 		res.stats.records = localdata_nrecords(res.local);
 		res.stats.domains = localdata_ndomains(res.local);
+		res.stats.peers = presence_npeers(res.presence);
 		imsg_compose(&res.frontend.ibuf, IMSG_CTL_RESOLVER_STATS,
 		    peerid, -1, &res.stats, sizeof(res.stats));
+		/* wgwatch adds its figures and ends the reply */
+		if (imsgev_compose(&res.wgwatch, IMSG_CTL_SHOW_STATUS, peerid,
+		    -1, NULL, 0) == -1)
+			fatal("wgwatch channel");
+		return;
+	case IMSG_CTL_SHOW_PEERS:
+		if (presence_dump(res.presence, time(NULL), resolver_ctl_line,
+		    &peerid) == -1)
+			resolver_ctl_line("(the listing was cut short: "
+			    "too much output)", &peerid);
 		break;
 	case IMSG_CTL_SHOW_RECORDS:
 		if (localdata_dump(res.local, resolver_ctl_line, &peerid) ==
@@ -391,6 +453,7 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 			break;
 		case IMSG_CTL_SHOW_STATUS:
 		case IMSG_CTL_SHOW_RECORDS:
+		case IMSG_CTL_SHOW_PEERS:
 		case IMSG_CTL_LOG_VERBOSE:
 			resolver_ctl(&imsg);
 			break;
@@ -404,5 +467,47 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 	/* answers go out with one write per batch of queries */
 	if (imsgbuf_write(&iev->ibuf) == -1)
 		fatal("frontend channel");
+	imsgev_update(iev);
+}
+
+static void
+resolver_dispatch_wgwatch(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct imsg	 imsg;
+	int		 n;
+
+	(void)fd;
+	if (imsgev_io(iev, event) == -1) {
+		if (errno == 0)
+			fatalx("wgwatch closed its channel");
+		fatal("wgwatch channel");
+	}
+	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+		switch (imsg.hdr.type) {
+		case IMSG_WG_PEERS_START:
+		case IMSG_WG_PEER:
+		case IMSG_WG_PEER_GONE:
+		case IMSG_WG_PEERS_DONE:
+		case IMSG_WG_IFACE_GONE:
+			presence_wg(res.presence, &imsg);
+			break;
+		case IMSG_CTL_WGIF_STATS:
+			if (imsg.len != sizeof(struct wgif_stats))
+				fatalx("bad IMSG_CTL_WGIF_STATS");
+			/* FALLTHROUGH */
+		case IMSG_CTL_END:
+			if (imsg_compose(&res.frontend.ibuf, imsg.hdr.type,
+			    imsg.hdr.peerid, -1, imsg.data, imsg.len) == -1)
+				log_warn("status reply dropped");
+			imsgev_update(&res.frontend);
+			break;
+		default:
+			fatalx("unexpected message %u from wgwatch",
+			    imsg.hdr.type);
+		}
+	}
+	if (n == -1)
+		fatal("wgwatch channel");
 	imsgev_update(iev);
 }

@@ -7,6 +7,8 @@
 #include "vpndnsd.h"
 
 struct localdata;
+struct presence;
+struct imsg;
 
 void	resolver_main(int, int, const char *, const char *)
 	    __attribute__((__noreturn__));
@@ -26,5 +28,27 @@ int			 localdata_answer(const struct localdata *,
 			    const uint8_t *, size_t, uint16_t, ldns_pkt *);
 int			 localdata_dump(const struct localdata *,
 			    int (*)(const char *, void *), void *);
+void			 localdata_nodata(const struct localdata *,
+			    const uint8_t *, size_t, ldns_pkt *);
+void			 localdata_add_ent(struct localdata *, const uint8_t *,
+			    size_t);
+
+/* presence.c */
+struct presence		*presence_new(void);
+void			 presence_begin(struct presence *);
+void			 presence_add_domain(struct presence *,
+			    const struct domain_conf *);
+void			 presence_add_peer(struct presence *,
+			    const struct wgpeer_msg *);
+void			 presence_end(struct presence *);
+void			 presence_ents(const struct presence *,
+			    struct localdata *);
+void			 presence_wg(struct presence *, const struct imsg *);
+int			 presence_answer(const struct presence *,
+			    const struct localdata *, const uint8_t *, size_t,
+			    uint16_t, time_t, ldns_pkt *);
+int			 presence_dump(const struct presence *, time_t,
+			    int (*)(const char *, void *), void *);
+size_t			 presence_npeers(const struct presence *);
 
 #endif

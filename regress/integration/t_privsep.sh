@@ -21,7 +21,7 @@ is "the parent runs as root" "$(status_field "$D_PID" Uid)" \
     "$(printf '0\t0\t0\t0')"
 nobody_uid=$(id -u nobody)
 nobody_gid=$(id -g nobody)
-for child in frontend resolver; do
+for child in frontend resolver wgwatch; do
 	pid=$(child_pid "$child")
 	if [ -z "$pid" ] || [ ! -d "/proc/$pid" ]; then
 		not_ok "$child: found"
@@ -80,6 +80,7 @@ is "control socket mode" "$(stat -c %a "$D_SOCK")" "600"
 # kill the frontend: the daemon exits non-zero within a second and says so
 fpid=$(child_pid frontend)
 rpid=$(child_pid resolver)
+wpid=$(child_pid wgwatch)
 kill -KILL "$fpid"
 for i in $(seq 20); do
 	kill -0 "$D_PID" 2>/dev/null || break
@@ -96,6 +97,7 @@ check "with a non-zero status" test "$rc" -ne 0
 like "the log names the child and the signal" "$(cat "$D_LOG")" \
     "frontend \\(pid $fpid\\) was killed by signal 9"
 check "the resolver is gone too" test ! -d "/proc/$rpid"
+check "wgwatch is gone too" test ! -d "/proc/$wpid"
 T_PIDS=""
 D_PID=""
 check "the pidfile is removed" test ! -e "$T_DIR/vpndnsd.pid"

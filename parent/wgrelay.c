@@ -1,0 +1,459 @@
+/*
+ * WireGuard access, in the parent only.  A generic netlink GET needs
+ * CAP_NET_ADMIN in the process that sends it, and a UAPI socket would
+ * take "set=1" as readily as "get=1": no child may hold either.  wgwatch
+ * asks for a poll; the parent sends the one fixed request, blanks the
+ * secrets, and relays the raw reply in chunks for wgwatch to parse.
+ *
+ * Which access an interface has is found, not configured: its UAPI
+ * socket when one answers (wireguard-go, boringtun), else the kernel.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/wireguard.h>
+
+#include "log.h"
+#include "parent.h"
+
+#define WG_CHUNK		(32 * 1024)
+#define WG_UAPI_LINE_MAX	512
+#define WG_REPLY_TIMEOUT	2	/* seconds */
+#define WG_DUMP_RETRIES		5
+#define WG_NL_DUMP_SIZE		32768	/* the kernel fills at most this much */
+
+struct wgrelay {
+	TAILQ_ENTRY(wgrelay)	 entry;
+	char			 ifname[IFNAMSIZ];
+	char			 socket[PATH_MAX];
+	int			 fd;		/* UAPI connection, or -1 */
+	int			 busy;
+	struct event		 ev;
+	char			 line[WG_UAPI_LINE_MAX];
+	size_t			 linelen;
+	uint8_t			 chunk[WG_CHUNK];
+	size_t			 chunklen;
+	int			 present;	/* still configured */
+};
+
+static TAILQ_HEAD(, wgrelay)	 relays = TAILQ_HEAD_INITIALIZER(relays);
+static struct mnl_socket	*nl;
+static uint16_t			 wg_family;
+static uint32_t			 nl_seq;
+
+static void	uapi_read(int, short, void *);
+
+static struct wgrelay *
+relay_find(const char *ifname)
+{
+	struct wgrelay	*r;
+
+	TAILQ_FOREACH(r, &relays, entry)
+		if (strcmp(r->ifname, ifname) == 0)
+			return r;
+	return NULL;
+}
+
+static void
+relay_close(struct wgrelay *r)
+{
+	if (r->fd != -1) {
+		event_del(&r->ev);
+		close(r->fd);
+		r->fd = -1;
+	}
+	r->busy = 0;
+	r->linelen = r->chunklen = 0;
+}
+
+/* Keep a relay per configured interface; drop the others. */
+void
+wgrelay_reconf(const struct vpndnsd_conf *conf)
+{
+	const struct wgif_conf	*w;
+	struct wgrelay		*r, *next;
+
+	TAILQ_FOREACH(r, &relays, entry)
+		r->present = 0;
+	TAILQ_FOREACH(w, &conf->wgifs, entry) {
+		if ((r = relay_find(w->name)) == NULL) {
+			if ((r = calloc(1, sizeof(*r))) == NULL)
+				fatal("calloc");
+			strlcpy(r->ifname, w->name, sizeof(r->ifname));
+			r->fd = -1;
+			TAILQ_INSERT_TAIL(&relays, r, entry);
+		}
+		if (strcmp(r->socket, w->socket) != 0) {
+			relay_close(r);
+			strlcpy(r->socket, w->socket, sizeof(r->socket));
+		}
+		r->present = 1;
+	}
+	TAILQ_FOREACH_SAFE(r, &relays, entry, next)
+		if (!r->present) {
+			relay_close(r);
+			TAILQ_REMOVE(&relays, r, entry);
+			free(r);
+		}
+}
+
+static void
+send_chunk(struct wgrelay *r, enum wg_kind kind)
+{
+	struct wg_dump_msg	m;
+	struct iovec		iov[2];
+
+	if (r->chunklen == 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.ifname, r->ifname, sizeof(m.ifname));
+	m.kind = kind;
+	iov[0].iov_base = &m;
+	iov[0].iov_len = sizeof(m);
+	iov[1].iov_base = r->chunk;
+	iov[1].iov_len = r->chunklen;
+	parent_to_wgwatch(IMSG_WG_DUMP, iov, 2);
+	r->chunklen = 0;
+}
+
+static void
+send_end(struct wgrelay *r, enum wg_kind kind, int error)
+{
+	struct wg_dump_end	e;
+	struct iovec		iov;
+
+	memset(&e, 0, sizeof(e));
+	strlcpy(e.ifname, r->ifname, sizeof(e.ifname));
+	e.kind = kind;
+	e.error = error;
+	iov.iov_base = &e;
+	iov.iov_len = sizeof(e);
+	parent_to_wgwatch(IMSG_WG_DUMP_END, &iov, 1);
+}
+
+static void
+send_reset(struct wgrelay *r)
+{
+	struct wg_iface_msg	m;
+	struct iovec		iov;
+
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.ifname, r->ifname, sizeof(m.ifname));
+	iov.iov_base = &m;
+	iov.iov_len = sizeof(m);
+	parent_to_wgwatch(IMSG_WG_DUMP_RESET, &iov, 1);
+}
+
+static int
+uapi_connect(struct wgrelay *r)
+{
+	struct sockaddr_un	sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, r->socket, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(r->fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(r->fd);
+		r->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Ask for the device on the long-lived UAPI connection, connecting when
+ * there is none.  A connection broken since the last poll (wireguard-go
+ * restarted) is replaced once.
+ */
+static int
+uapi_request(struct wgrelay *r)
+{
+	static const char	 req[] = "get=1\n\n";
+	struct timeval		 tv = { WG_REPLY_TIMEOUT, 0 };
+	int			 attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (r->fd == -1 && uapi_connect(r) == -1)
+			return -1;
+		if (send(r->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) ==
+		    (ssize_t)sizeof(req) - 1)
+			break;
+		relay_close(r);
+	}
+	if (r->fd == -1)
+		return -1;
+	event_set(&r->ev, r->fd, EV_READ | EV_PERSIST, uapi_read, r);
+	if (event_add(&r->ev, &tv) == -1)
+		fatal("event_add");
+	r->busy = 1;
+	return 0;
+}
+
+static void
+uapi_fail(struct wgrelay *r, int error)
+{
+	relay_close(r);
+	send_end(r, WG_KIND_UAPI, error);
+}
+
+/*
+ * A whole line: blanked, then into the chunk.  The empty line that ends
+ * the reply goes too, so that wgwatch sees the reply whole.  Returns 1 at
+ * the end.
+ */
+static int
+uapi_line(struct wgrelay *r)
+{
+	wg_blank_uapi_line(r->line, r->linelen);
+	if (r->chunklen + r->linelen + 1 > sizeof(r->chunk))
+		send_chunk(r, WG_KIND_UAPI);
+	memcpy(r->chunk + r->chunklen, r->line, r->linelen);
+	r->chunklen += r->linelen;
+	r->chunk[r->chunklen++] = '\n';
+	if (r->linelen == 0) {
+		send_chunk(r, WG_KIND_UAPI);
+		return 1;
+	}
+	r->linelen = 0;
+	return 0;
+}
+
+static void
+uapi_read(int fd, short event, void *arg)
+{
+	struct wgrelay	*r = arg;
+	char		 buf[16 * 1024];
+	ssize_t		 n, i;
+
+	if (event & EV_TIMEOUT) {
+		uapi_fail(r, ETIMEDOUT);
+		return;
+	}
+	if ((n = read(fd, buf, sizeof(buf))) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			uapi_fail(r, errno);
+		return;
+	}
+	if (n == 0) {
+		uapi_fail(r, EPIPE);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (buf[i] != '\n') {
+			if (r->linelen == sizeof(r->line)) {
+				uapi_fail(r, EPROTO);
+				return;
+			}
+			r->line[r->linelen++] = buf[i];
+			continue;
+		}
+		if (!uapi_line(r))
+			continue;
+		/* the end: nothing may follow one reply */
+		if (i + 1 != n) {
+			uapi_fail(r, EPROTO);
+			return;
+		}
+		event_del(&r->ev);
+		r->busy = 0;
+		send_end(r, WG_KIND_UAPI, 0);
+		return;
+	}
+}
+
+static int
+nl_open(void)
+{
+	struct timeval	tv = { WG_REPLY_TIMEOUT, 0 };
+
+	if (nl != NULL)
+		return 0;
+	if ((nl = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC)) == NULL)
+		return -1;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1 ||
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == -1) {
+		mnl_socket_close(nl);
+		nl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+family_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
+	    mnl_attr_validate(a, MNL_TYPE_U16) == 0)
+		*(uint16_t *)data = mnl_attr_get_u16(a);
+	return MNL_CB_OK;
+}
+
+static int
+family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, GENL_HDRLEN, family_attr, data);
+}
+
+/* The wireguard family's id; it exists only while the module is loaded. */
+static int
+nl_family(void)
+{
+	char			 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr		*nlh;
+	struct genlmsghdr	*genl;
+	uint32_t		 seq = ++nl_seq;
+	ssize_t			 n;
+	int			 rc;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = CTRL_CMD_GETFAMILY;
+	genl->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
+		return -1;
+	wg_family = 0;
+	do {
+		if ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) <= 0)
+			return -1;
+		rc = mnl_cb_run(buf, n, seq, mnl_socket_get_portid(nl),
+		    family_cb, &wg_family);
+	} while (rc > 0);
+	return wg_family != 0 ? 0 : -1;
+}
+
+static int
+nl_request(struct wgrelay *r, uint32_t seq)
+{
+	char			 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr		*nlh;
+	struct genlmsghdr	*genl;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = wg_family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = WG_CMD_GET_DEVICE;
+	genl->version = WG_GENL_VERSION;
+	mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, r->ifname);
+	return mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1 ? -1 : 0;
+}
+
+/*
+ * One dump: every message blanked and relayed as it comes.  Returns 0,
+ * EINTR when the kernel says the dump was interrupted (the device
+ * changed under it), or another errno.
+ */
+static int
+nl_dump_once(struct wgrelay *r)
+{
+	char			 buf[WG_NL_DUMP_SIZE];
+	struct nlmsghdr		*nlh;
+	const struct nlmsgerr	*e;
+	uint32_t		 seq = ++nl_seq;
+	ssize_t			 n;
+	int			 len, intr = 0;
+
+	if (nl_request(r, seq) == -1)
+		return errno;
+	for (;;) {
+		if ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) <= 0)
+			return n == 0 ? EPIPE : errno;
+		len = n;
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		    nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;	/* a late reply to another */
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				intr = 1;
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				send_chunk(r, WG_KIND_NETLINK);
+				return intr ? EINTR : 0;
+			}
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+					return EPROTO;
+				e = mnl_nlmsg_get_payload(nlh);
+				if (e->error == 0)
+					continue;	/* an ack: not asked */
+				return -e->error;
+			}
+			if (nlh->nlmsg_type != wg_family ||
+			    wg_blank_nlmsg(nlh, nlh->nlmsg_len) == -1)
+				return EPROTO;
+			if (r->chunklen + nlh->nlmsg_len > sizeof(r->chunk))
+				send_chunk(r, WG_KIND_NETLINK);
+			if (nlh->nlmsg_len > sizeof(r->chunk))
+				return EMSGSIZE;
+			memcpy(r->chunk + r->chunklen, nlh, nlh->nlmsg_len);
+			r->chunklen += nlh->nlmsg_len;
+		}
+	}
+}
+
+/* A kernel interface: the dump, started over while it is interrupted. */
+static int
+nl_dump(struct wgrelay *r)
+{
+	int	attempt, rc;
+
+	if (nl_open() == -1 || (wg_family == 0 && nl_family() == -1))
+		return ENOENT;		/* no wireguard module */
+	for (attempt = 0; attempt < WG_DUMP_RETRIES; attempt++) {
+		r->chunklen = 0;
+		if ((rc = nl_dump_once(r)) == 0)
+			return 0;
+		if (rc != EINTR) {
+			/* a module reloaded since has another family id */
+			wg_family = 0;
+			return rc == ENODEV ? ENOENT : rc;
+		}
+		send_reset(r);
+	}
+	return EAGAIN;
+}
+
+/* wgwatch's request: a poll of one configured interface. */
+void
+wgrelay_poll(const char *ifname)
+{
+	struct wgrelay	*r;
+	int		 uapi_errno, rc;
+
+	if ((r = relay_find(ifname)) == NULL)
+		fatalx("wgwatch polls \"%s\", which is not configured", ifname);
+	if (r->busy)
+		fatalx("wgwatch polls %s twice at once", ifname);
+	if (uapi_request(r) == 0)
+		return;
+	uapi_errno = errno;
+	rc = nl_dump(r);
+	if (rc == ENOENT) {
+		/* neither: say why the UAPI socket did not answer */
+		send_end(r, WG_KIND_NONE, uapi_errno);
+		return;
+	}
+	send_end(r, WG_KIND_NETLINK, rc);
+}

@@ -1,0 +1,533 @@
+/*
+ * The WireGuard readers: wgwatch's UAPI and netlink parsers (the netlink
+ * dumps built with libmnl in the kernel's layout), the parent's blanking
+ * of secrets, and the "names from" file reader.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/time_types.h>
+#include <linux/wireguard.h>
+
+#include "parent.h"
+#include "wgwatch.h"
+#include "tap.h"
+
+/* A real reply of wireguard-go 0.0.20220316, keys made for the lab. */
+static const char reply[] =
+    "private_key=0000000000000000000000000000000000000000000000000000000000000000\n"
+    "listen_port=51820\n"
+    "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be6387718ba3334b2e0804b\n"
+    "preshared_key=0000000000000000000000000000000000000000000000000000000000000000\n"
+    "protocol_version=1\n"
+    "endpoint=192.0.2.3:51820\n"
+    "last_handshake_time_sec=1795323073\n"
+    "last_handshake_time_nsec=1234\n"
+    "tx_bytes=92\n"
+    "rx_bytes=180\n"
+    "persistent_keepalive_interval=0\n"
+    "allowed_ip=10.77.0.3/32\n"
+    "public_key=1d9595c0fd86f578841c092e6f06a2c1e791abfac1eac673b7ab5b218b525c31\n"
+    "preshared_key=0000000000000000000000000000000000000000000000000000000000000000\n"
+    "protocol_version=1\n"
+    "last_handshake_time_sec=0\n"
+    "last_handshake_time_nsec=0\n"
+    "tx_bytes=0\n"
+    "rx_bytes=0\n"
+    "persistent_keepalive_interval=0\n"
+    "allowed_ip=10.77.0.99/32\n"
+    "allowed_ip=fd00:77::99/128\n"
+    "allowed_ip=10.88.0.0/24\n"
+    "allowed_ip=fd00:88::/64\n"
+    "public_key=84d30953410df2fd79ed292d385b7b5bb692cee52729a742a64d4d07e6210443\n"
+    "preshared_key=0000000000000000000000000000000000000000000000000000000000000000\n"
+    "protocol_version=1\n"
+    "endpoint=[fd00::2]:51820\n"
+    "last_handshake_time_sec=1795323000\n"
+    "last_handshake_time_nsec=0\n"
+    "tx_bytes=0\n"
+    "rx_bytes=0\n"
+    "persistent_keepalive_interval=25\n"
+    "allowed_ip=10.77.0.2/32\n"
+    "errno=0\n"
+    "\n";
+
+static struct wgpeer *
+find_peer(struct wgtable *t, uint8_t first)
+{
+	size_t	i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->peers[i].key[0] == first)
+			return &t->peers[i];
+	return NULL;
+}
+
+static int
+has_addr(const struct wgpeer *p, const char *text)
+{
+	struct in6_addr	a;
+	int		af = strchr(text, ':') ? AF_INET6 : AF_INET;
+	uint16_t	i;
+
+	inet_pton(af, text, &a);
+	for (i = 0; p != NULL && i < p->naddrs; i++)
+		if (p->addrs[i].af == af && memcmp(&p->addrs[i].a, &a,
+		    af == AF_INET ? 4 : 16) == 0)
+			return 1;
+	return 0;
+}
+
+/* Feed 'text' in chunks of 'step' bytes; returns wguapi_feed's result. */
+static int
+uapi(struct wguapi *u, struct wgtable *t, const char *text, size_t step)
+{
+	size_t	off, len = strlen(text), n;
+
+	wguapi_reset(u);
+	wgtable_clear(t);
+	for (off = 0; off < len; off += n) {
+		n = len - off < step ? len - off : step;
+		if (wguapi_feed(u, t, (const uint8_t *)text + off, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+test_uapi(void)
+{
+	struct wguapi	 u;
+	struct wgtable	 t = { 0 };
+	struct wgpeer	*p;
+	size_t		 step;
+	int		 same = 1;
+	char		*big, *s;
+	int		 i;
+
+	ok(uapi(&u, &t, reply, sizeof(reply)) == 0 && u.done,
+	    "the wireguard-go reply parses to its end");
+	ok(t.n == 3 && wgtable_finish(&t) == 0, "three peers");
+	p = find_peer(&t, 0x1e);
+	ok(p != NULL && p->handshake == 1795323073 && p->naddrs == 1 &&
+	    has_addr(p, "10.77.0.3"), "handshake and address of the first");
+	p = find_peer(&t, 0x1d);
+	ok(p != NULL && p->handshake == 0 && p->naddrs == 2 &&
+	    has_addr(p, "10.77.0.99") && has_addr(p, "fd00:77::99"),
+	    "host routes kept (/32, /128), wider prefixes not");
+	for (step = 1; step < 64; step++) {
+		if (uapi(&u, &t, reply, step) == -1 || !u.done || t.n != 3)
+			same = 0;
+	}
+	ok(same, "the same whatever the chunks (1 to 63 bytes)");
+
+	ok(uapi(&u, &t, "public_key=1eb8\n", 64) == -1,
+	    "a short key is refused: %s", u.err);
+	ok(uapi(&u, &t, "public_key=1EB8FAEC1D33AC9CE2918688DF6E59260A6B43DF9"
+	    "BE6387718BA3334B2E0804B\n", 64) == -1,
+	    "upper-case hex is not what UAPI sends: refused");
+	ok(uapi(&u, &t, "no equals sign here\n", 64) == -1,
+	    "a line without '=' is refused: %s", u.err);
+	ok(uapi(&u, &t, "last_handshake_time_sec=5\n", 64) == -1,
+	    "a peer key before any public_key is refused");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nlast_handshake_time_sec=12x\n", 64) == -1,
+	    "a handshake time with a letter is refused");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nlast_handshake_time_sec="
+	    "9999999999999999999\n", 64) == -1,
+	    "an oversized handshake time is refused");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nallowed_ip=10.0.0.1/33\n", 64) == -1,
+	    "an IPv4 prefix of 33 is refused");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nallowed_ip=10.0.0.1\n", 64) == -1,
+	    "an allowed_ip without a length is refused");
+	ok(uapi(&u, &t, "errno=-22\n\n", 64) == -1,
+	    "errno other than 0 is refused: %s", u.err);
+	ok(uapi(&u, &t, "errno=0\n\nlisten_port=1\n", 64) == -1,
+	    "data after the end is refused");
+	ok(uapi(&u, &t, "future_key=whatever\nerrno=0\n\n", 64) == 0 && u.done,
+	    "unknown keys are stepped over");
+	big = malloc(1024);
+	memset(big, 'a', 1000);
+	memcpy(big, "endpoint=", 9);
+	big[1000] = '\n';
+	big[1001] = '\0';
+	ok(uapi(&u, &t, big, 64) == -1, "a 1000-byte line is refused: %s",
+	    u.err);
+	free(big);
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nlast_handshake_time_sec=1\n", 64) == 0 &&
+	    !u.done, "a reply cut in the middle is seen as unfinished");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\npublic_key=1eb8faec1d33ac9ce2918688df6e5926"
+	    "0a6b43df9be6387718ba3334b2e0804b\nerrno=0\n\n", 64) == 0 &&
+	    wgtable_finish(&t) == -1, "a key seen twice spoils the reply");
+
+	/* more host routes than kept */
+	big = malloc(64 * 32 + 200);
+	s = big + sprintf(big, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6"
+	    "b43df9be6387718ba3334b2e0804b\n");
+	for (i = 0; i < 40; i++)
+		s += sprintf(s, "allowed_ip=10.9.0.%d/32\n", i);
+	ok(uapi(&u, &t, big, 100) == 0 && t.n == 1 &&
+	    t.peers[0].naddrs == WG_MAX_ADDRS,
+	    "40 host routes: the first %d kept", WG_MAX_ADDRS);
+	free(big);
+	wgtable_free(&t);
+}
+
+/*
+ * Netlink, laid out as the kernel lays out a WG_CMD_GET_DEVICE dump.
+ */
+struct nlpeer {
+	uint8_t		key0;
+	int64_t		handshake;
+	const char	*addrs[4];	/* "a.b.c.d/n" or "x::y/n" */
+	int		keyonly;	/* a continuation: key and IPs only */
+	int		psk;
+};
+
+static size_t
+build(char *buf, size_t buflen, const struct nlpeer *peers, int npeers,
+    int device)
+{
+	struct nlmsghdr			*nlh;
+	struct genlmsghdr		*genl;
+	struct nlattr			*np, *p, *ips, *ip;
+	struct __kernel_timespec	 ts;
+	uint8_t				 key[WG_KEY_LEN];
+	struct in6_addr			 a;
+	char				 tmp[64], *slash;
+	int				 i, j, af;
+
+	memset(buf, 0, buflen);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = 0x1d;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = WG_CMD_GET_DEVICE;
+	genl->version = WG_GENL_VERSION;
+	mnl_attr_put_u32(nlh, WGDEVICE_A_IFINDEX, 7);
+	mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, "wg0");
+	if (device) {
+		memset(key, 0xaa, sizeof(key));
+		mnl_attr_put(nlh, WGDEVICE_A_PRIVATE_KEY, sizeof(key), key);
+		memset(key, 0xbb, sizeof(key));
+		mnl_attr_put(nlh, WGDEVICE_A_PUBLIC_KEY, sizeof(key), key);
+		mnl_attr_put_u16(nlh, WGDEVICE_A_LISTEN_PORT, 51820);
+	}
+	np = mnl_attr_nest_start(nlh, WGDEVICE_A_PEERS);
+	for (i = 0; i < npeers; i++) {
+		p = mnl_attr_nest_start(nlh, i);
+		memset(key, peers[i].key0, sizeof(key));
+		mnl_attr_put(nlh, WGPEER_A_PUBLIC_KEY, sizeof(key), key);
+		if (!peers[i].keyonly) {
+			if (peers[i].psk) {
+				memset(key, 0xcc, sizeof(key));
+				mnl_attr_put(nlh, WGPEER_A_PRESHARED_KEY,
+				    sizeof(key), key);
+			}
+			ts.tv_sec = peers[i].handshake;
+			ts.tv_nsec = 5;
+			mnl_attr_put(nlh, WGPEER_A_LAST_HANDSHAKE_TIME,
+			    sizeof(ts), &ts);
+			mnl_attr_put_u64(nlh, WGPEER_A_RX_BYTES, 100);
+			mnl_attr_put_u64(nlh, WGPEER_A_TX_BYTES, 200);
+			mnl_attr_put_u32(nlh, WGPEER_A_PROTOCOL_VERSION, 1);
+		}
+		ips = mnl_attr_nest_start(nlh, WGPEER_A_ALLOWEDIPS);
+		for (j = 0; j < 4 && peers[i].addrs[j] != NULL; j++) {
+			strlcpy(tmp, peers[i].addrs[j], sizeof(tmp));
+			slash = strchr(tmp, '/');
+			*slash++ = '\0';
+			af = strchr(tmp, ':') ? AF_INET6 : AF_INET;
+			inet_pton(af, tmp, &a);
+			ip = mnl_attr_nest_start(nlh, j);
+			mnl_attr_put_u16(nlh, WGALLOWEDIP_A_FAMILY, af);
+			mnl_attr_put(nlh, WGALLOWEDIP_A_IPADDR,
+			    af == AF_INET ? 4 : 16, &a);
+			mnl_attr_put_u8(nlh, WGALLOWEDIP_A_CIDR_MASK,
+			    atoi(slash));
+			mnl_attr_nest_end(nlh, ip);
+		}
+		mnl_attr_nest_end(nlh, ips);
+		mnl_attr_nest_end(nlh, p);
+	}
+	mnl_attr_nest_end(nlh, np);
+	return nlh->nlmsg_len;
+}
+
+static int
+nl(struct wgtable *t, const char *buf, size_t len, char *err, size_t errlen)
+{
+	struct wgnl	n;
+	int		rc;
+
+	wgnl_reset(&n);
+	wgtable_clear(t);
+	rc = wgnl_feed(&n, t, (const uint8_t *)buf, len);
+	strlcpy(err, n.err, errlen);
+	return rc;
+}
+
+/* The first attribute with this exact length and type (flags ignored). */
+static struct nlattr *
+find_attr(char *buf, size_t len, uint16_t alen, uint16_t type)
+{
+	struct nlattr	*a;
+	size_t		 off;
+
+	for (off = MNL_NLMSG_HDRLEN + GENL_HDRLEN; off + 4 <= len; off += 4) {
+		a = (struct nlattr *)(buf + off);
+		if (a->nla_len == alen && (a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+	}
+	abort();
+}
+
+static void
+test_netlink(void)
+{
+	static char	 buf[65536], buf2[8192];
+	struct wgtable	 t = { 0 };
+	struct wgnl	 n;
+	struct wgpeer	*p;
+	char		 err[128];
+	size_t		 len, len2;
+	struct nlattr	*a;
+	const struct nlpeer two[] = {
+		{ 0x11, 1700000000, { "10.0.0.2/32", "fd00::2/128",
+		    "10.1.0.0/16", NULL }, 0, 1 },
+		{ 0x22, 0, { "10.0.0.3/32", NULL }, 0, 0 },
+	};
+	const struct nlpeer first[] = {
+		{ 0x33, 1700000100, { "10.0.0.4/32", "10.0.0.5/32", NULL },
+		    0, 0 },
+	};
+	const struct nlpeer rest[] = {
+		{ 0x33, 0, { "fd00::4/128", "10.0.0.6/32", NULL }, 1, 0 },
+		{ 0x44, 1700000200, { "10.0.0.7/32", NULL }, 0, 0 },
+	};
+
+	len = build(buf, sizeof(buf), two, 2, 1);
+	ok(nl(&t, buf, len, err, sizeof(err)) == 0 && t.n == 2,
+	    "a dump of two peers parses");
+	p = find_peer(&t, 0x11);
+	ok(p != NULL && p->handshake == 1700000000 && p->naddrs == 2 &&
+	    has_addr(p, "10.0.0.2") && has_addr(p, "fd00::2"),
+	    "handshake, and the host routes of both families");
+	ok(find_peer(&t, 0x22) != NULL && find_peer(&t, 0x22)->handshake == 0,
+	    "a peer that never connected: handshake 0");
+
+	/* a peer split across two messages, as the kernel does */
+	len = build(buf, sizeof(buf), first, 1, 1);
+	len2 = build(buf2, sizeof(buf2), rest, 2, 0);
+	memcpy(buf + len, buf2, len2);
+	wgnl_reset(&n);
+	wgtable_clear(&t);
+	ok(wgnl_feed(&n, &t, (uint8_t *)buf, len + len2) == 0 && t.n == 2,
+	    "a peer continued in the next message is one peer");
+	p = find_peer(&t, 0x33);
+	ok(p != NULL && p->naddrs == 4 && p->handshake == 1700000100 &&
+	    has_addr(p, "fd00::4") && has_addr(p, "10.0.0.6"),
+	    "with the addresses of both messages");
+	wgnl_reset(&n);
+	wgtable_clear(&t);
+	ok(wgnl_feed(&n, &t, (uint8_t *)buf, len) == 0 &&
+	    wgnl_feed(&n, &t, (uint8_t *)buf2, len2) == 0 && t.n == 2,
+	    "the same across two relayed chunks");
+
+	/* the parent blanks the secrets, and only them */
+	len = build(buf, sizeof(buf), two, 2, 1);
+	ok(wg_blank_nlmsg((struct nlmsghdr *)buf, len) == 0,
+	    "the parent walks the whole dump");
+	a = find_attr(buf, len, 36, WGDEVICE_A_PRIVATE_KEY);
+	ok(memcmp((char *)a + 4,
+	    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+	    32) == 0, "the private key is blanked");
+	ok(memmem(buf, len, "\xcc\xcc\xcc\xcc\xcc\xcc\xcc\xcc", 8) == NULL,
+	    "the preshared key is blanked");
+	ok(memmem(buf, len, "\xbb\xbb\xbb\xbb\xbb\xbb\xbb\xbb", 8) != NULL &&
+	    memmem(buf, len, "\x11\x11\x11\x11\x11\x11\x11\x11", 8) != NULL,
+	    "the public keys are not");
+	ok(nl(&t, buf, len, err, sizeof(err)) == 0 && t.n == 2,
+	    "the blanked dump still parses");
+
+	/* malformed dumps */
+	len = build(buf, sizeof(buf), two, 2, 1);
+	ok(nl(&t, buf, len - 3, err, sizeof(err)) == -1,
+	    "a message cut short is refused: %s", err);
+	ok(wg_blank_nlmsg((struct nlmsghdr *)buf, len - 3) == -1,
+	    "and the parent will not relay it");
+	len = build(buf, sizeof(buf), two, 2, 1);
+	a = find_attr(buf, len, 20, WGPEER_A_LAST_HANDSHAKE_TIME);
+	a->nla_len = 12;	/* shorter than a timespec, still aligned */
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "a handshake time of the wrong length is refused: %s", err);
+	len = build(buf, sizeof(buf), two, 2, 1);
+	/* the first peer's: three allowed IPs of 28, 40 and 28 bytes */
+	a = find_attr(buf, len, 4 + 28 + 40 + 28, WGPEER_A_ALLOWEDIPS);
+	a->nla_len += 200;	/* runs past its peer */
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "a nested attribute longer than its nest is refused: %s", err);
+	ok(wg_blank_nlmsg((struct nlmsghdr *)buf, len) == -1,
+	    "and the parent will not relay it");
+	{
+		const struct nlpeer wide[] = { { 0x55, 1, { "10.0.0.1/33",
+		    NULL }, 0, 0 } };
+		const struct nlpeer v6wide[] = { { 0x55, 1, {
+		    "fd00::1/129", NULL }, 0, 0 } };
+
+		len = build(buf, sizeof(buf), wide, 1, 1);
+		ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+		    "an IPv4 CIDR of 33 is refused: %s", err);
+		len = build(buf, sizeof(buf), v6wide, 1, 1);
+		ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+		    "an IPv6 CIDR of 129 is refused");
+	}
+	len = build(buf, sizeof(buf), two, 2, 1);
+	a = find_attr(buf, len, 6, WGALLOWEDIP_A_FAMILY);
+	*(uint16_t *)((char *)a + 4) = 99;
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "an unknown address family is refused");
+	len = build(buf, sizeof(buf), two, 2, 1);
+	a = find_attr(buf, len, 12, WGPEER_A_RX_BYTES);
+	a->nla_type = 99;	/* an attribute from a newer kernel */
+	ok(nl(&t, buf, len, err, sizeof(err)) == 0 && t.n == 2,
+	    "unknown attributes are stepped over");
+	len = build(buf, sizeof(buf), two, 2, 1);
+	((struct nlmsghdr *)buf)->nlmsg_flags |= NLM_F_DUMP_INTR;
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "an interrupted dump is refused (the parent starts it over)");
+	len = build(buf, sizeof(buf), two, 2, 1);
+	((struct genlmsghdr *)(buf + MNL_NLMSG_HDRLEN))->cmd =
+	    WG_CMD_SET_DEVICE;
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "a message that is not a GET_DEVICE reply is refused");
+	len = build(buf, sizeof(buf), two, 2, 1);
+	a = find_attr(buf, len, 36, WGPEER_A_PUBLIC_KEY);
+	a->nla_type = 99;
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "a peer without a public key is refused: %s", err);
+	wgtable_free(&t);
+}
+
+static void
+test_blank_uapi(void)
+{
+	char	l1[] = "private_key=48e4f269c5afb8f8a85b5912b7a9e40a815264eb2e7"
+	    "03f8ca43bdef9d0f2955e";
+	char	l2[] = "preshared_key=abcdef";
+	char	l3[] = "public_key=1eb8faec";
+
+	wg_blank_uapi_line(l1, strlen(l1));
+	wg_blank_uapi_line(l2, strlen(l2));
+	wg_blank_uapi_line(l3, strlen(l3));
+	ok(strspn(l1 + 12, "0") == 64, "private_key blanked");
+	ok(strcmp(l2, "preshared_key=000000") == 0, "preshared_key blanked");
+	ok(strcmp(l3, "public_key=1eb8faec") == 0, "public_key kept");
+}
+
+/* "names from": every convention, and the errors with file and line. */
+static char	names[16][64];
+static int	nnames;
+static char	errs[16][256];
+static int	nerrs;
+
+static int
+names_add(void *arg, const uint8_t *key, const char *name, const char *f,
+    int line)
+{
+	(void)arg;
+	(void)f;
+	if (nnames < 16)
+		snprintf(names[nnames++], 64, "%s:%02x:%d", name, key[0], line);
+	return 0;
+}
+
+static void
+names_err(const char *f, int line, const char *msg)
+{
+	if (nerrs < 16)
+		snprintf(errs[nerrs++], 256, "%s:%d: %s", strrchr(f, '/') + 1,
+		    line, msg);
+}
+
+static int
+names_file(const char *text)
+{
+	char	path[] = "/tmp/vpndnsd-names.XXXXXX";
+	int	fd, rc;
+
+	if ((fd = mkstemp(path)) == -1 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	nnames = nerrs = 0;
+	rc = wgnames_read(path, names_add, names_err, NULL);
+	unlink(path);
+	return rc;
+}
+
+#define K1 "ERERERERERERERERERERERERERERERERERERERERERE="	/* 0x11... */
+#define K2 "IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI="	/* 0x22... */
+#define K3 "MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM="	/* 0x33... */
+#define K4 "REREREREREREREREREREREREREREREREREREREREREQ="	/* 0x44... */
+
+static void
+test_names(void)
+{
+	ok(names_file(
+	    "[Interface]\nPrivateKey = x\n# Name = gateway\nListenPort = 1\n\n"
+	    "# Client: Laptop (c8e0-aaa)\n[Peer]\nPublicKey = " K1 "\n\n"
+	    "# ID:   abc\n# Name:  phone\n# Email: a@b\n[Peer]\n"
+	    "PublicKey = " K2 "\nAllowedIPs = 10.0.0.2/32\n\n"
+	    "### begin pi ###\n[Peer]\nPublicKey = " K3 "\n### end pi ###\n\n"
+	    "[Peer]\n# Name = desk\nPublicKey = " K4 "\n") == 0 &&
+	    nnames == 4, "wg-easy, wireguard-ui, PiVPN and '# Name =' (%d)",
+	    nnames);
+	ok(nnames == 4 && strcmp(names[0], "laptop:11:6") == 0 &&
+	    strcmp(names[1], "phone:22:11") == 0 &&
+	    strcmp(names[2], "pi:33:17") == 0 &&
+	    strcmp(names[3], "desk:44:23") == 0,
+	    "each name with its key and line, lower-cased (%s %s %s %s)",
+	    names[0], names[1], names[2], names[3]);
+	ok(names_file("[Peer]\nPublicKey = " K1 "\n[Peer]\nPublicKey = " K2
+	    "\n") == 0 && nnames == 0, "unnamed peers are not named");
+	ok(names_file("# Client: John Phone (x)\n[Peer]\nPublicKey = " K1
+	    "\n") == 1 && nerrs == 1 && strstr(errs[0], ":1: peer name "
+	    "\"John Phone\" is not a DNS label") != NULL,
+	    "a name that is not a label: %s", nerrs ? errs[0] : "-");
+	ok(names_file("# Name = a\n[Peer]\nAllowedIPs = 10.0.0.1/32\n") == 1 &&
+	    strstr(errs[0], ":2: [Peer] has no PublicKey") != NULL,
+	    "a [Peer] without a key: %s", nerrs ? errs[0] : "-");
+	ok(names_file("[Peer]\n# Name = a\nPublicKey = notbase64\n") == 1 &&
+	    strstr(errs[0], ":3: PublicKey \"notbase64\"") != NULL,
+	    "a key that is not base64: %s", nerrs ? errs[0] : "-");
+	ok(names_file("# Name = a\nPrivateKey = x\n[Peer]\nPublicKey = " K1
+	    "\n") == 0 && nnames == 0,
+	    "a name comment followed by other lines names nothing");
+	ok(wgnames_read("/nonexistent/wg0.conf", names_add, names_err, NULL) ==
+	    -1, "a missing file is -1");
+}
+
+int
+main(void)
+{
+	test_uapi();
+	test_netlink();
+	test_blank_uapi();
+	test_names();
+	return tap_done();
+}

@@ -1,0 +1,834 @@
+/*
+ * Presence: the names of WireGuard peers, answered only while the peer is
+ * there.  A peer is online while its latest handshake is younger than its
+ * domain's threshold, decided when the query comes: nothing has to fire
+ * when a peer goes stale.
+ *
+ * For a peer named NAME on interface IF in domain SUFFIX:
+ *	NAME.SUFFIX		its host addresses, while online (the peers
+ *				of every interface with that name)
+ *	NAME.IF.SUFFIX		the same, that interface only
+ *	NAME.offline.SUFFIX	its addresses while offline, when the domain
+ *				has offline-names
+ *	the reverse names	a PTR to NAME.SUFFIX, while online
+ * Anything else falls to the local data, which answers NXDOMAIN (or NODATA
+ * at IF.SUFFIX and offline.SUFFIX, which it holds as empty names).
+ *
+ * Two tables: the names, from the configuration, and the peers as
+ * WireGuard reports them (through wgwatch), which outlive a reload.
+ */
+#include <sys/types.h>
+#include <sys/tree.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "imsg.h"
+#include "log.h"
+#include "resolver.h"
+
+struct pzone {
+	uint8_t		 apex[DNS_MAX_NAME];
+	size_t		 apexlen;
+	uint32_t	 ttl;
+	uint32_t	 threshold;
+	int		 offline_names;
+};
+
+struct pname;
+
+struct ppeer {
+	RB_ENTRY(ppeer)	 entry;
+	char		 ifname[IFNAMSIZ];
+	uint8_t		 key[WG_KEY_LEN];
+	int64_t		 handshake;
+	uint16_t	 naddrs;
+	struct wg_addr	 addrs[WG_MAX_ADDRS];
+	struct pname	*name;
+};
+
+struct pname {
+	RB_ENTRY(pname)	 bylabel;	/* zone, label, interface */
+	RB_ENTRY(pname)	 bykey;		/* interface, key */
+	char		 ifname[IFNAMSIZ];
+	uint8_t		 key[WG_KEY_LEN];
+	uint8_t		 label[64];
+	size_t		 labellen;
+	struct pzone	*zone;
+	struct ppeer	*peer;
+};
+
+struct paddr {
+	RB_ENTRY(paddr)	 entry;
+	struct wg_addr	 addr;
+	struct ppeer	*peer;
+};
+
+RB_HEAD(ppeer_tree, ppeer);
+RB_HEAD(pname_label, pname);
+RB_HEAD(pname_key, pname);
+RB_HEAD(paddr_tree, paddr);
+
+struct pnames {
+	struct pzone		**zones;
+	size_t			  nzones;
+	struct pname_label	  bylabel;
+	struct pname_key	  bykey;
+	size_t			  count;
+};
+
+struct presence {
+	struct pnames		*names;
+	struct pnames		*nnames;	/* being received */
+	struct ppeer_tree	 peers;
+	struct paddr_tree	 addrs;
+	size_t			 npeers;
+	/* a transaction from wgwatch, applied at its end */
+	struct wg_peer_msg	*pending;
+	uint8_t			*pending_gone;
+	size_t			 npending;
+	size_t			 cappending;
+	char			 txif[IFNAMSIZ];
+	int			 intx;
+};
+
+static int
+ppeer_cmp(struct ppeer *a, struct ppeer *b)
+{
+	int	c;
+
+	if ((c = strcmp(a->ifname, b->ifname)) != 0)
+		return c;
+	return memcmp(a->key, b->key, WG_KEY_LEN);
+}
+
+static int
+pname_label_cmp(struct pname *a, struct pname *b)
+{
+	int	c;
+
+	if (a->zone != b->zone)
+		return a->zone < b->zone ? -1 : 1;
+	if (a->labellen != b->labellen)
+		return a->labellen < b->labellen ? -1 : 1;
+	if ((c = memcmp(a->label, b->label, a->labellen)) != 0)
+		return c;
+	return strcmp(a->ifname, b->ifname);
+}
+
+static int
+pname_key_cmp(struct pname *a, struct pname *b)
+{
+	int	c;
+
+	if ((c = strcmp(a->ifname, b->ifname)) != 0)
+		return c;
+	return memcmp(a->key, b->key, WG_KEY_LEN);
+}
+
+static int
+paddr_cmp(struct paddr *a, struct paddr *b)
+{
+	int	c;
+
+	if ((c = memcmp(&a->addr, &b->addr, sizeof(a->addr))) != 0)
+		return c;
+	if (a->peer != b->peer)
+		return a->peer < b->peer ? -1 : 1;
+	return 0;
+}
+
+RB_GENERATE_STATIC_UNUSED(ppeer_tree, ppeer, entry, ppeer_cmp)
+RB_GENERATE_STATIC_UNUSED(pname_label, pname, bylabel, pname_label_cmp)
+RB_GENERATE_STATIC_UNUSED(pname_key, pname, bykey, pname_key_cmp)
+RB_GENERATE_STATIC_UNUSED(paddr_tree, paddr, entry, paddr_cmp)
+
+static struct pnames *
+pnames_new(void)
+{
+	struct pnames	*n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		fatal("calloc");
+	RB_INIT(&n->bylabel);
+	RB_INIT(&n->bykey);
+	return n;
+}
+
+static void
+pnames_free(struct pnames *n)
+{
+	struct pname	*p, *next;
+	size_t		 i;
+
+	if (n == NULL)
+		return;
+	RB_FOREACH_SAFE(p, pname_key, &n->bykey, next) {
+		RB_REMOVE(pname_key, &n->bykey, p);
+		if (p->peer != NULL)
+			p->peer->name = NULL;
+		free(p);
+	}
+	for (i = 0; i < n->nzones; i++)
+		free(n->zones[i]);
+	free(n->zones);
+	free(n);
+}
+
+struct presence *
+presence_new(void)
+{
+	struct presence	*pr;
+
+	if ((pr = calloc(1, sizeof(*pr))) == NULL)
+		fatal("calloc");
+	pr->names = pnames_new();
+	RB_INIT(&pr->peers);
+	RB_INIT(&pr->addrs);
+	return pr;
+}
+
+/* A reload: domains, then interfaces and peers, then presence_end. */
+void
+presence_begin(struct presence *pr)
+{
+	pnames_free(pr->nnames);
+	pr->nnames = pnames_new();
+}
+
+static int
+wire_name(const char *text, uint8_t *out, size_t *len)
+{
+	ldns_rdf	*rdf;
+
+	if (ldns_str2rdf_dname(&rdf, text) != LDNS_STATUS_OK)
+		return -1;
+	ldns_dname2canonical(rdf);
+	if (ldns_rdf_size(rdf) > DNS_MAX_NAME) {
+		ldns_rdf_deep_free(rdf);
+		return -1;
+	}
+	*len = ldns_rdf_size(rdf);
+	memcpy(out, ldns_rdf_data(rdf), *len);
+	ldns_rdf_deep_free(rdf);
+	return 0;
+}
+
+void
+presence_add_domain(struct presence *pr, const struct domain_conf *dc)
+{
+	struct pnames	*n = pr->nnames;
+	struct pzone	*z;
+
+	if ((z = calloc(1, sizeof(*z))) == NULL)
+		fatal("calloc");
+	if (wire_name(dc->name, z->apex, &z->apexlen) == -1)
+		fatalx("bad domain \"%s\"", dc->name);
+	z->ttl = dc->ttl;
+	z->threshold = dc->threshold;
+	z->offline_names = dc->offline_names;
+	n->zones = reallocarray(n->zones, n->nzones + 1, sizeof(*n->zones));
+	if (n->zones == NULL)
+		fatal("reallocarray");
+	n->zones[n->nzones++] = z;
+}
+
+static struct pzone *
+zone_exact(const struct pnames *n, const uint8_t *apex, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < n->nzones; i++)
+		if (n->zones[i]->apexlen == len &&
+		    memcmp(n->zones[i]->apex, apex, len) == 0)
+			return n->zones[i];
+	return NULL;
+}
+
+void
+presence_add_peer(struct presence *pr, const struct wgpeer_msg *pm)
+{
+	struct pnames	*n = pr->nnames;
+	struct pname	*p;
+	uint8_t		 apex[DNS_MAX_NAME];
+	size_t		 apexlen, len = strlen(pm->name);
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	if (len == 0 || len > 63 || wire_name(pm->domain, apex, &apexlen) ==
+	    -1 || (p->zone = zone_exact(n, apex, apexlen)) == NULL)
+		fatalx("peer \"%s\" in an unknown domain", pm->name);
+	strlcpy(p->ifname, pm->ifname, sizeof(p->ifname));
+	memcpy(p->key, pm->key, WG_KEY_LEN);
+	memcpy(p->label, pm->name, len);
+	p->labellen = len;
+	if (RB_INSERT(pname_key, &n->bykey, p) != NULL ||
+	    RB_INSERT(pname_label, &n->bylabel, p) != NULL)
+		fatalx("peer \"%s\" on %s given twice", pm->name, pm->ifname);
+	n->count++;
+}
+
+/* Swap the names in and tie every known peer to its name. */
+void
+presence_end(struct presence *pr)
+{
+	struct pname	*p, key;
+	struct ppeer	*peer;
+
+	pnames_free(pr->names);
+	pr->names = pr->nnames;
+	pr->nnames = NULL;
+	RB_FOREACH(peer, ppeer_tree, &pr->peers) {
+		memcpy(key.ifname, peer->ifname, sizeof(key.ifname));
+		memcpy(key.key, peer->key, WG_KEY_LEN);
+		p = RB_FIND(pname_key, &pr->names->bykey, &key);
+		peer->name = p;
+		if (p != NULL)
+			p->peer = peer;
+	}
+	log_debug("presence: %zu named peers", pr->names->count);
+}
+
+static void
+addrs_unlink(struct presence *pr, struct ppeer *peer)
+{
+	struct paddr	key, *a;
+	uint16_t	i;
+
+	for (i = 0; i < peer->naddrs; i++) {
+		key.addr = peer->addrs[i];
+		key.peer = peer;
+		if ((a = RB_FIND(paddr_tree, &pr->addrs, &key)) != NULL) {
+			RB_REMOVE(paddr_tree, &pr->addrs, a);
+			free(a);
+		}
+	}
+}
+
+static void
+addrs_link(struct presence *pr, struct ppeer *peer)
+{
+	struct paddr	*a;
+	uint16_t	 i;
+
+	for (i = 0; i < peer->naddrs; i++) {
+		if ((a = calloc(1, sizeof(*a))) == NULL)
+			fatal("calloc");
+		a->addr = peer->addrs[i];
+		a->peer = peer;
+		if (RB_INSERT(paddr_tree, &pr->addrs, a) != NULL)
+			free(a);
+	}
+}
+
+static void
+peer_remove(struct presence *pr, struct ppeer *peer)
+{
+	addrs_unlink(pr, peer);
+	if (peer->name != NULL)
+		peer->name->peer = NULL;
+	RB_REMOVE(ppeer_tree, &pr->peers, peer);
+	free(peer);
+	pr->npeers--;
+}
+
+static void
+peer_update(struct presence *pr, const struct wg_peer_msg *m)
+{
+	struct ppeer	key, *peer;
+	struct pname	nkey;
+
+	memcpy(key.ifname, m->ifname, sizeof(key.ifname));
+	memcpy(key.key, m->key, WG_KEY_LEN);
+	if ((peer = RB_FIND(ppeer_tree, &pr->peers, &key)) == NULL) {
+		if (pr->npeers >= WG_MAX_IFACES * (size_t)WG_MAX_PEERS)
+			fatalx("more peers than WireGuard interfaces can "
+			    "hold");
+		if ((peer = calloc(1, sizeof(*peer))) == NULL)
+			fatal("calloc");
+		memcpy(peer->ifname, m->ifname, sizeof(peer->ifname));
+		memcpy(peer->key, m->key, WG_KEY_LEN);
+		RB_INSERT(ppeer_tree, &pr->peers, peer);
+		pr->npeers++;
+		memcpy(nkey.ifname, m->ifname, sizeof(nkey.ifname));
+		memcpy(nkey.key, m->key, WG_KEY_LEN);
+		if ((peer->name = RB_FIND(pname_key, &pr->names->bykey,
+		    &nkey)) != NULL)
+			peer->name->peer = peer;
+	} else
+		addrs_unlink(pr, peer);
+	peer->handshake = m->handshake;
+	peer->naddrs = m->naddrs;
+	memcpy(peer->addrs, m->addrs, m->naddrs * sizeof(m->addrs[0]));
+	addrs_link(pr, peer);
+}
+
+static void
+peer_gone(struct presence *pr, const struct wg_peer_msg *m)
+{
+	struct ppeer	key, *peer;
+
+	memcpy(key.ifname, m->ifname, sizeof(key.ifname));
+	memcpy(key.key, m->key, WG_KEY_LEN);
+	if ((peer = RB_FIND(ppeer_tree, &pr->peers, &key)) != NULL)
+		peer_remove(pr, peer);
+}
+
+static void
+iface_gone(struct presence *pr, const char *ifname)
+{
+	struct ppeer	*peer, *next;
+
+	RB_FOREACH_SAFE(peer, ppeer_tree, &pr->peers, next)
+		if (strcmp(peer->ifname, ifname) == 0)
+			peer_remove(pr, peer);
+}
+
+static void
+iface_name(const struct imsg *imsg, char *out)
+{
+	struct wg_iface_msg	m;
+
+	if (imsg->len != sizeof(m))
+		fatalx("bad WireGuard message %u", imsg->hdr.type);
+	memcpy(&m, imsg->data, sizeof(m));
+	if (memchr(m.ifname, '\0', sizeof(m.ifname)) == NULL)
+		fatalx("WireGuard message with an unterminated name");
+	memcpy(out, m.ifname, IFNAMSIZ);
+}
+
+static void
+pending_add(struct presence *pr, const struct imsg *imsg, int gone)
+{
+	struct wg_peer_msg	 m;
+	size_t			 hdr = offsetof(struct wg_peer_msg, addrs);
+
+	if (!pr->intx || imsg->len < hdr || imsg->len > sizeof(m))
+		fatalx("bad WireGuard peer message");
+	memset(&m, 0, sizeof(m));
+	memcpy(&m, imsg->data, imsg->len);
+	if (m.naddrs > WG_MAX_ADDRS ||
+	    imsg->len != hdr + m.naddrs * sizeof(m.addrs[0]) ||
+	    (gone && m.naddrs != 0) ||
+	    strncmp(m.ifname, pr->txif, sizeof(m.ifname)) != 0)
+		fatalx("bad WireGuard peer message");
+	if (pr->npending == pr->cappending) {
+		if (pr->cappending >= WG_MAX_PEERS)
+			fatalx("a WireGuard transaction of more than %d peers",
+			    WG_MAX_PEERS);
+		pr->cappending = pr->cappending ? pr->cappending * 2 : 64;
+		pr->pending = reallocarray(pr->pending, pr->cappending,
+		    sizeof(*pr->pending));
+		pr->pending_gone = reallocarray(pr->pending_gone,
+		    pr->cappending, 1);
+		if (pr->pending == NULL || pr->pending_gone == NULL)
+			fatal("reallocarray");
+	}
+	pr->pending[pr->npending] = m;
+	pr->pending_gone[pr->npending] = gone;
+	pr->npending++;
+}
+
+/* Changes from wgwatch: a transaction per interface and poll. */
+void
+presence_wg(struct presence *pr, const struct imsg *imsg)
+{
+	char	ifname[IFNAMSIZ];
+	size_t	i;
+
+	switch (imsg->hdr.type) {
+	case IMSG_WG_PEERS_START:
+		if (pr->intx)
+			fatalx("nested WireGuard transaction");
+		iface_name(imsg, pr->txif);
+		pr->intx = 1;
+		pr->npending = 0;
+		break;
+	case IMSG_WG_PEER:
+	case IMSG_WG_PEER_GONE:
+		pending_add(pr, imsg, imsg->hdr.type == IMSG_WG_PEER_GONE);
+		break;
+	case IMSG_WG_PEERS_DONE:
+		iface_name(imsg, ifname);
+		if (!pr->intx || strcmp(ifname, pr->txif) != 0)
+			fatalx("WireGuard transaction ends out of place");
+		for (i = 0; i < pr->npending; i++) {
+			if (pr->pending_gone[i])
+				peer_gone(pr, &pr->pending[i]);
+			else
+				peer_update(pr, &pr->pending[i]);
+		}
+		log_debug("%s: %zu peer changes", pr->txif, pr->npending);
+		pr->intx = 0;
+		pr->npending = 0;
+		break;
+	case IMSG_WG_IFACE_GONE:
+		if (pr->intx)
+			fatalx("WireGuard interface gone mid-transaction");
+		iface_name(imsg, ifname);
+		iface_gone(pr, ifname);
+		log_debug("%s: every peer forgotten", ifname);
+		break;
+	}
+}
+
+static int
+peer_online(const struct ppeer *peer, const struct pzone *z, time_t now)
+{
+	return peer->handshake > 0 &&
+	    now - peer->handshake < (int64_t)z->threshold;
+}
+
+/* Is 'name' NAME.(...).APEX of zone 'z'?  Returns the labels before it. */
+static int
+relative_labels(const uint8_t *name, size_t len, const struct pzone *z,
+    const uint8_t *lab[2], uint8_t lablen[2])
+{
+	size_t	off = 0;
+	int	n = 0;
+
+	while (len - off > z->apexlen) {
+		if (name[off] == 0 || n == 2)
+			return 0;
+		lab[n] = name + off + 1;
+		lablen[n] = name[off];
+		n++;
+		off += 1 + name[off];
+	}
+	if (len - off != z->apexlen ||
+	    memcmp(name + off, z->apex, z->apexlen) != 0)
+		return 0;
+	return n;
+}
+
+static void
+push_addr(ldns_pkt *pkt, const uint8_t *owner, size_t ownerlen,
+    const struct wg_addr *a, uint32_t ttl)
+{
+	ldns_rr		*rr;
+	ldns_rdf	*o, *d;
+
+	if ((rr = ldns_rr_new()) == NULL ||
+	    (o = ldns_dname_new_frm_data(ownerlen, owner)) == NULL)
+		fatal("ldns");
+	if (a->af == AF_INET) {
+		ldns_rr_set_type(rr, LDNS_RR_TYPE_A);
+		d = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, &a->a.v4);
+	} else {
+		ldns_rr_set_type(rr, LDNS_RR_TYPE_AAAA);
+		d = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_AAAA, 16, &a->a.v6);
+	}
+	if (d == NULL)
+		fatal("ldns_rdf_new_frm_data");
+	ldns_rr_set_owner(rr, o);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_ttl(rr, ttl);
+	ldns_rr_push_rdf(rr, d);
+	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr))
+		fatal("ldns_pkt_push_rr");
+}
+
+/* The addresses of the peers a name stands for, of the asked type. */
+static size_t
+push_peer_addrs(ldns_pkt *pkt, const uint8_t *qname, size_t qlen,
+    uint16_t qtype, const struct ppeer *peer, uint32_t ttl)
+{
+	size_t	i, n = 0;
+	int	af = qtype == LDNS_RR_TYPE_AAAA ? AF_INET6 : AF_INET;
+
+	for (i = 0; i < peer->naddrs; i++)
+		if (peer->addrs[i].af == af) {
+			push_addr(pkt, qname, qlen, &peer->addrs[i], ttl);
+			n++;
+		}
+	return n;
+}
+
+/*
+ * NAME.SUFFIX, NAME.IF.SUFFIX, NAME.offline.SUFFIX.  Returns 1 with the
+ * answer (addresses, or NODATA for another type) when the name stands for
+ * at least one peer in the state it asks for, else 0.
+ */
+static int
+answer_name(const struct presence *pr, const struct localdata *ld,
+    const uint8_t *qname, size_t qlen, uint16_t qtype, time_t now,
+    ldns_pkt *pkt)
+{
+	const struct pnames	*n = pr->names;
+	const uint8_t		*lab[2];
+	uint8_t			 lablen[2];
+	struct pname		 key, *p;
+	const struct pzone	*z;
+	size_t			 i, matched = 0, records = 0;
+	int			 nlab, offline;
+
+	for (i = 0; i < n->nzones; i++) {
+		z = n->zones[i];
+		if ((nlab = relative_labels(qname, qlen, z, lab, lablen)) == 0)
+			continue;
+		offline = nlab == 2 && lablen[1] == 7 &&
+		    memcmp(lab[1], "offline", 7) == 0;
+		if (offline && !z->offline_names)
+			return 0;
+		memset(&key, 0, sizeof(key));
+		key.zone = (struct pzone *)z;
+		key.labellen = lablen[0];
+		memcpy(key.label, lab[0], lablen[0]);
+		for (p = RB_NFIND(pname_label, (struct pname_label *)
+		    &n->bylabel, &key); p != NULL && p->zone == z &&
+		    p->labellen == key.labellen &&
+		    memcmp(p->label, key.label, key.labellen) == 0;
+		    p = RB_NEXT(pname_label, &n->bylabel, p)) {
+			if (p->peer == NULL)
+				continue;
+			if (nlab == 2 && !offline &&
+			    (strlen(p->ifname) != lablen[1] ||
+			    memcmp(p->ifname, lab[1], lablen[1]) != 0))
+				continue;
+			if (peer_online(p->peer, z, now) == offline)
+				continue;
+			matched++;
+			if (qtype == LDNS_RR_TYPE_A ||
+			    qtype == LDNS_RR_TYPE_AAAA)
+				records += push_peer_addrs(pkt, qname, qlen,
+				    qtype, p->peer, z->ttl);
+			else if (qtype == LDNS_RR_TYPE_ANY)
+				/* RFC 8482: one RRset, the A one */
+				records += push_peer_addrs(pkt, qname, qlen,
+				    LDNS_RR_TYPE_A, p->peer, z->ttl);
+		}
+		if (matched == 0)
+			return 0;
+		ldns_pkt_set_aa(pkt, 1);
+		if (records == 0)
+			localdata_nodata(ld, qname, qlen, pkt);
+		return 1;
+	}
+	return 0;
+}
+
+/* 4.3.2.1.in-addr.arpa. or the 32 nibbles of ip6.arpa., to an address */
+static int
+reverse_addr(const uint8_t *name, size_t len, struct wg_addr *a)
+{
+	static const uint8_t	 v4[] = "\7in-addr\4arpa";
+	static const uint8_t	 v6[] = "\3ip6\4arpa";
+	size_t			 off = 0, i;
+	unsigned int		 v;
+	int			 nib, labels = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (len > sizeof(v4) && memcmp(name + len - sizeof(v4), v4,
+	    sizeof(v4)) == 0) {
+		a->af = AF_INET;
+		for (labels = 0; labels < 4; labels++) {
+			if (off >= len || name[off] < 1 || name[off] > 3 ||
+			    off + name[off] >= len)
+				return -1;
+			v = 0;
+			for (i = 1; i <= name[off]; i++) {
+				if (name[off + i] < '0' || name[off + i] > '9')
+					return -1;
+				v = v * 10 + name[off + i] - '0';
+			}
+			if (v > 255 || (name[off] > 1 && name[off + 1] == '0'))
+				return -1;
+			((uint8_t *)&a->a.v4)[3 - labels] = v;
+			off += 1 + name[off];
+		}
+		return off + sizeof(v4) == len ? 0 : -1;
+	}
+	if (len == 32 * 2 + sizeof(v6) && memcmp(name + 64, v6,
+	    sizeof(v6)) == 0) {
+		a->af = AF_INET6;
+		for (i = 0; i < 32; i++) {
+			if (name[2 * i] != 1)
+				return -1;
+			v = name[2 * i + 1];
+			if (v >= '0' && v <= '9')
+				nib = v - '0';
+			else if (v >= 'a' && v <= 'f')
+				nib = v - 'a' + 10;
+			else
+				return -1;
+			a->a.v6.s6_addr[15 - i / 2] |= i % 2 ? nib << 4 : nib;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static void
+push_ptr(ldns_pkt *pkt, const uint8_t *qname, size_t qlen,
+    const struct pname *p)
+{
+	uint8_t		 target[DNS_MAX_NAME];
+	size_t		 tlen = 1 + p->labellen + p->zone->apexlen;
+	ldns_rr		*rr;
+	ldns_rdf	*o, *t;
+
+	if (tlen > sizeof(target))
+		return;
+	target[0] = p->labellen;
+	memcpy(target + 1, p->label, p->labellen);
+	memcpy(target + 1 + p->labellen, p->zone->apex, p->zone->apexlen);
+	if ((rr = ldns_rr_new()) == NULL ||
+	    (o = ldns_dname_new_frm_data(qlen, qname)) == NULL ||
+	    (t = ldns_dname_new_frm_data(tlen, target)) == NULL)
+		fatal("ldns");
+	ldns_rr_set_type(rr, LDNS_RR_TYPE_PTR);
+	ldns_rr_set_owner(rr, o);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_ttl(rr, p->zone->ttl);
+	ldns_rr_push_rdf(rr, t);
+	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr))
+		fatal("ldns_pkt_push_rr");
+}
+
+static int
+answer_ptr(const struct presence *pr, const uint8_t *qname, size_t qlen,
+    time_t now, ldns_pkt *pkt)
+{
+	struct paddr	 key, *a;
+	size_t		 n = 0;
+
+	memset(&key, 0, sizeof(key));
+	if (reverse_addr(qname, qlen, &key.addr) == -1)
+		return 0;
+	key.peer = NULL;
+	for (a = RB_NFIND(paddr_tree, (struct paddr_tree *)&pr->addrs, &key);
+	    a != NULL && memcmp(&a->addr, &key.addr, sizeof(key.addr)) == 0;
+	    a = RB_NEXT(paddr_tree, &pr->addrs, a)) {
+		if (a->peer->name == NULL ||
+		    !peer_online(a->peer, a->peer->name->zone, now))
+			continue;
+		push_ptr(pkt, qname, qlen, a->peer->name);
+		n++;
+	}
+	if (n > 0)
+		ldns_pkt_set_aa(pkt, 1);
+	return n > 0;
+}
+
+/* Returns 1 when 'pkt' holds a presence answer, 0 to go on. */
+int
+presence_answer(const struct presence *pr, const struct localdata *ld,
+    const uint8_t *qname, size_t qlen, uint16_t qtype, time_t now,
+    ldns_pkt *pkt)
+{
+	if (qtype == LDNS_RR_TYPE_PTR)
+		return answer_ptr(pr, qname, qlen, now, pkt);
+	return answer_name(pr, ld, qname, qlen, qtype, now, pkt);
+}
+
+/* The empty names that hold presence names: IF.SUFFIX, offline.SUFFIX. */
+void
+presence_ents(const struct presence *pr, struct localdata *ld)
+{
+	struct pname	*p;
+	uint8_t		 name[DNS_MAX_NAME];
+	size_t		 len;
+
+	RB_FOREACH(p, pname_key, (struct pname_key *)&pr->names->bykey) {
+		len = strlen(p->ifname);
+		if (1 + len + p->zone->apexlen > sizeof(name))
+			continue;
+		name[0] = len;
+		memcpy(name + 1, p->ifname, len);
+		memcpy(name + 1 + len, p->zone->apex, p->zone->apexlen);
+		localdata_add_ent(ld, name, 1 + len + p->zone->apexlen);
+		if (p->zone->offline_names &&
+		    8 + p->zone->apexlen <= sizeof(name)) {
+			memcpy(name, "\7offline", 8);
+			memcpy(name + 8, p->zone->apex, p->zone->apexlen);
+			localdata_add_ent(ld, name, 8 + p->zone->apexlen);
+		}
+	}
+}
+
+static void
+format_name(const struct pname *p, const char *middle, char *out,
+    size_t outlen)
+{
+	ldns_rdf	*apex;
+	char		*s;
+
+	apex = ldns_dname_new_frm_data(p->zone->apexlen, p->zone->apex);
+	s = apex != NULL ? ldns_rdf2str(apex) : NULL;
+	snprintf(out, outlen, "%.*s.%s%s%s", (int)p->labellen, p->label,
+	    middle ? middle : "", middle ? "." : "", s ? s : "?");
+	free(s);
+	ldns_rdf_deep_free(apex);
+}
+
+static void
+format_addrs(const struct ppeer *peer, char *out, size_t outlen)
+{
+	char	 a[INET6_ADDRSTRLEN];
+	size_t	 i, o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < peer->naddrs && o < outlen; i++) {
+		inet_ntop(peer->addrs[i].af, &peer->addrs[i].a, a, sizeof(a));
+		o += snprintf(out + o, outlen - o, "%s%s", i ? "," : "", a);
+	}
+	if (peer->naddrs == 0)
+		strlcpy(out, "-", outlen);
+}
+
+/*
+ * One line per peer for vpndnsctl show peers: interface, name, key,
+ * addresses, handshake age, state, and the names that answer now.
+ */
+int
+presence_dump(const struct presence *pr, time_t now,
+    int (*cb)(const char *, void *), void *arg)
+{
+	struct ppeer		*peer;
+	const struct pname	*p;
+	char			 key[64], addrs[WG_MAX_ADDRS * 48], age[32];
+	/* label[] is zero-filled past its 63 bytes at most: a C string */
+	char			 n1[DNAME_TEXT_MAX + 80], n2[sizeof(n1)];
+	char			 line[2 * sizeof(n1) + sizeof(addrs) + 256];
+	int			 online;
+
+	RB_FOREACH(peer, ppeer_tree, (struct ppeer_tree *)&pr->peers) {
+		p = peer->name;
+		if (wg_key_encode(peer->key, key, sizeof(key)) == -1)
+			strlcpy(key, "?", sizeof(key));
+		strlcpy(key + 8, "...", sizeof(key) - 8);
+		format_addrs(peer, addrs, sizeof(addrs));
+		if (peer->handshake == 0)
+			strlcpy(age, "never", sizeof(age));
+		else
+			snprintf(age, sizeof(age), "%llds",
+			    (long long)(now - peer->handshake));
+		online = p != NULL ? peer_online(peer, p->zone, now) :
+		    peer->handshake > 0;
+		n1[0] = n2[0] = '\0';
+		if (p != NULL && online) {
+			format_name(p, NULL, n1, sizeof(n1));
+			format_name(p, peer->ifname, n2, sizeof(n2));
+		} else if (p != NULL && p->zone->offline_names)
+			format_name(p, "offline", n1, sizeof(n1));
+		snprintf(line, sizeof(line), "%-8s %-16s %-11s %-24s %-7s "
+		    "%-8s %s %s",
+		    peer->ifname, p != NULL ? (const char *)p->label : "-",
+		    key, addrs, age, p == NULL ? "unnamed" :
+		    online ? "online" : "offline", n1[0] ? n1 : "-", n2);
+		if (cb(line, arg) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+size_t
+presence_npeers(const struct presence *pr)
+{
+	return pr->npeers;
+}

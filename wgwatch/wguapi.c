@@ -1,0 +1,173 @@
+/*
+ * The UAPI reply of a userspace WireGuard (wireguard-go, boringtun):
+ * "key=value" lines, device keys first, then per peer a public_key line
+ * followed by that peer's keys, one allowed_ip line per prefix, "errno=N"
+ * and an empty line to end.  Keys are 64 lower-case hex digits.
+ *
+ * The reply arrives in chunks cut anywhere; lines are put back together
+ * here.  Unknown keys are stepped over; a line that is not "key=value",
+ * longer than WG_LINE_MAX, or a value that does not parse spoils the
+ * whole reply.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wgwatch.h"
+
+void
+wguapi_reset(struct wguapi *u)
+{
+	memset(u, 0, sizeof(*u));
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int
+parse_key(const char *v, size_t len, uint8_t *key)
+{
+	size_t	i;
+	int	hi, lo;
+
+	if (len != 2 * WG_KEY_LEN)
+		return -1;
+	for (i = 0; i < WG_KEY_LEN; i++) {
+		if ((hi = hexval(v[2 * i])) == -1 ||
+		    (lo = hexval(v[2 * i + 1])) == -1)
+			return -1;
+		key[i] = hi << 4 | lo;
+	}
+	return 0;
+}
+
+/* A Unix time: digits only, at most 18 of them (no overflow). */
+static int
+parse_time(const char *v, size_t len, int64_t *t)
+{
+	size_t	i;
+
+	if (len == 0 || len > 18)
+		return -1;
+	*t = 0;
+	for (i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		*t = *t * 10 + (v[i] - '0');
+	}
+	return 0;
+}
+
+/* "10.0.0.2/32" or "fd00::2/128" */
+static int
+parse_allowed_ip(const char *v, size_t len, struct wgpeer *p)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	struct in6_addr	 a;
+	unsigned long	 plen;
+	int		 af;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if ((slash = strchr(buf, '/')) == NULL)
+		return -1;
+	*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, &a) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, buf, &a) == 1)
+		af = AF_INET6;
+	else
+		return -1;
+	if (*slash < '0' || *slash > '9')
+		return -1;
+	plen = strtoul(slash, &end, 10);
+	if (*end != '\0' || plen > (af == AF_INET ? 32UL : 128UL))
+		return -1;
+	wgpeer_add_addr(p, af, &a, plen);
+	return 0;
+}
+
+static int
+fail(struct wguapi *u, const char *what, const char *line, size_t len)
+{
+	snprintf(u->err, sizeof(u->err), "%s: \"%.*s\"", what,
+	    (int)(len > 60 ? 60 : len), line);
+	return -1;
+}
+
+static int
+uapi_line(struct wguapi *u, struct wgtable *t, const char *line,
+    size_t len)
+{
+	const char	*eq, *v;
+	size_t		 klen, vlen;
+	uint8_t		 key[WG_KEY_LEN];
+	int64_t		 n;
+
+	if ((eq = memchr(line, '=', len)) == NULL)
+		return fail(u, "not key=value", line, len);
+	klen = eq - line;
+	v = eq + 1;
+	vlen = len - klen - 1;
+#define IS(k)	(klen == sizeof(k) - 1 && memcmp(line, k, klen) == 0)
+	if (IS("public_key")) {
+		if (parse_key(v, vlen, key) == -1)
+			return fail(u, "bad public_key", line, len);
+		if ((u->cur = wgtable_add(t, key)) == NULL)
+			return fail(u, "too many peers", line, len);
+	} else if (IS("last_handshake_time_sec")) {
+		if (u->cur == NULL || parse_time(v, vlen, &n) == -1)
+			return fail(u, "bad last_handshake_time_sec", line,
+			    len);
+		u->cur->handshake = n;
+	} else if (IS("allowed_ip")) {
+		if (u->cur == NULL || parse_allowed_ip(v, vlen, u->cur) == -1)
+			return fail(u, "bad allowed_ip", line, len);
+	} else if (IS("errno")) {
+		if (vlen != 1 || v[0] != '0')
+			return fail(u, "WireGuard refused the request", line,
+			    len);
+	}
+#undef IS
+	return 0;
+}
+
+/* Returns -1 when the reply is spoilt; u->err says why. */
+int
+wguapi_feed(struct wguapi *u, struct wgtable *t, const uint8_t *data,
+    size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (u->done)
+			return fail(u, "data after the end of the reply",
+			    (const char *)data + i, len - i);
+		if (data[i] != '\n') {
+			if (u->len == sizeof(u->line))
+				return fail(u, "line too long", u->line,
+				    u->len);
+			u->line[u->len++] = data[i];
+			continue;
+		}
+		if (u->len == 0)
+			u->done = 1;
+		else if (uapi_line(u, t, u->line, u->len) == -1)
+			return -1;
+		u->len = 0;
+	}
+	return 0;
+}
