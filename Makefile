@@ -13,7 +13,8 @@ PKGS	 = libevent libmnl ldns libbsd-overlay libseccomp
 # Debian packages: to build, and to run the test suite.
 BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 	     libbsd-dev libseccomp-dev
-TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps
+TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
+	     bash wireguard-go wireguard-tools
 
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror \

@@ -100,13 +100,28 @@ write_conf() {
 D_SOCK=$T_DIR/ctl.sock
 D_LOG=$T_DIR/vpndnsd.log
 D_PID=""
+D_NETNS=""	# a network namespace file: the daemon and dig run there
+
+in_netns() {
+	if [ -n "$D_NETNS" ]; then
+		nsenter --net="$D_NETNS" "$@"
+	else
+		"$@"
+	fi
+}
 
 ctl() { "$VPNDNSCTL" -s "$D_SOCK" "$@"; }
 
 # start_daemon CONF [FLAGS...]: returns once it answers on its socket
 start_daemon() {
 	_conf=$1; shift
-	"$VPNDNSD" -d "$@" -f "$_conf" -s "$D_SOCK" >>"$D_LOG" 2>&1 &
+	# nsenter execs: $! is the daemon's own pid either way
+	if [ -n "$D_NETNS" ]; then
+		nsenter --net="$D_NETNS" "$VPNDNSD" -d "$@" -f "$_conf" \
+		    -s "$D_SOCK" >>"$D_LOG" 2>&1 &
+	else
+		"$VPNDNSD" -d "$@" -f "$_conf" -s "$D_SOCK" >>"$D_LOG" 2>&1 &
+	fi
 	D_PID=$!
 	T_PIDS="$T_PIDS $D_PID"
 	for _i in $(seq 100); do
@@ -137,7 +152,7 @@ child_pid() {
 }
 
 # dq ARGS...: dig against the test daemon on 127.0.0.1
-dq() { dig @127.0.0.1 -p "$PORT" +time=2 +tries=1 "$@"; }
+dq() { in_netns dig @127.0.0.1 -p "$PORT" +time=2 +tries=1 "$@"; }
 
 # rcode_of DIG-ARGS...: just the status
 rcode_of() { dq "$@" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p' | head -n 1; }

@@ -12,83 +12,87 @@
 WG_DIR=$T_DIR/wg
 WG_NODES=""
 
+# Shell functions share their variables: each uses names of its own.
 wg_node_idx() {
-	_i=1
-	for _n in gw $WG_NODES; do
-		[ "$_n" = "$1" ] && { echo "$_i"; return; }
-		_i=$((_i + 1))
+	_ix=1
+	for _ixn in gw $WG_NODES; do
+		[ "$_ixn" = "$1" ] && { echo "$_ix"; return; }
+		_ix=$((_ix + 1))
 	done
 }
 
 wg_ns() { echo "$WG_DIR/ns/$1"; }
 wg_sock() { echo "$WG_DIR/$1/run/wireguard/${2:-wg0}.sock"; }
-wg_net() { _n=$1; shift; nsenter --net="$(wg_ns "$_n")" "$@"; }
+wg_net() { _netn=$1; shift; nsenter --net="$(wg_ns "$_netn")" "$@"; }
 
 # wg_exec NODE CMD...: in NODE's network namespace, with its own /run
 wg_exec() {
-	_n=$1; shift
-	nsenter --net="$(wg_ns "$_n")" unshare --mount --propagation private \
+	_exn=$1; shift
+	nsenter --net="$(wg_ns "$_exn")" unshare --mount --propagation private \
 	    /bin/sh -c 'mount --bind "$0" /run && exec "$@"' \
-	    "$WG_DIR/$_n/run" "$@"
+	    "$WG_DIR/$_exn/run" "$@"
 }
 
 wg_pub() { cat "$WG_DIR/$1/public.key"; }
 
 wg_cleanup() {
-	for _f in "$WG_DIR"/*/wireguard-go*.pid; do
-		[ -f "$_f" ] || continue
-		kill -TERM "$(cat "$_f")" 2>/dev/null
+	for _cf in "$WG_DIR"/*/wireguard-go*.pid; do
+		[ -f "$_cf" ] || continue
+		kill -TERM "$(cat "$_cf")" 2>/dev/null
 	done
 	sleep 0.2
-	for _f in "$WG_DIR"/*/wireguard-go*.pid; do
-		[ -f "$_f" ] || continue
-		kill -KILL "$(cat "$_f")" 2>/dev/null
+	for _cf in "$WG_DIR"/*/wireguard-go*.pid; do
+		[ -f "$_cf" ] || continue
+		kill -KILL "$(cat "$_cf")" 2>/dev/null
 	done
-	for _f in "$WG_DIR"/ns/*; do
-		[ -e "$_f" ] && umount "$_f" 2>/dev/null
+	for _cf in "$WG_DIR"/ns/*; do
+		[ -e "$_cf" ] && umount "$_cf" 2>/dev/null
 	done
 }
 T_CLEANUP="$T_CLEANUP wg_cleanup"
 
 # wg_start NODE [IF [PORT]]: wireguard-go for IF in NODE, then its config
 wg_start() {
-	_n=$1 _if=${2:-wg0} _port=${3:-51820}
-	_d=$WG_DIR/$_n
-	rm -f "$(wg_sock "$_n" "$_if")"
-	nsenter --net="$(wg_ns "$_n")" unshare --mount --propagation private \
+	_stn=$1 _stif=${2:-wg0} _stport=${3:-51820}
+	_std=$WG_DIR/$_stn
+	rm -f "$(wg_sock "$_stn" "$_stif")"
+	nsenter --net="$(wg_ns "$_stn")" unshare --mount --propagation private \
 	    /bin/sh -c 'echo $$ >"$1/wireguard-go-$2.pid"
 		mount --bind "$1/run" /run || exit 1
 		LOG_LEVEL=error exec wireguard-go -f "$2"' \
-	    sh "$_d" "$_if" >>"$_d/wireguard-go.log" 2>&1 </dev/null &
-	for _i in $(seq 100); do
-		[ -S "$(wg_sock "$_n" "$_if")" ] && break
+	    sh "$_std" "$_stif" >>"$_std/wireguard-go.log" 2>&1 </dev/null &
+	for _sti in $(seq 100); do
+		[ -S "$(wg_sock "$_stn" "$_stif")" ] && break
 		sleep 0.02
 	done
-	[ -f "$_d/$_if.conf" ] && wg_exec "$_n" wg setconf "$_if" "$_d/$_if.conf"
-	wg_net "$_n" ip link set "$_if" up
-	[ "$_if" = wg0 ] && wg_net "$_n" ip addr replace \
-	    "10.77.0.$(wg_node_idx "$_n")/24" dev wg0
+	if [ -f "$_std/$_stif.conf" ]; then
+		wg_exec "$_stn" wg setconf "$_stif" "$_std/$_stif.conf"
+	else
+		wg_exec "$_stn" wg set "$_stif" listen-port "$_stport"
+	fi
+	wg_net "$_stn" ip link set "$_stif" up
+	[ "$_stif" = wg0 ] && wg_net "$_stn" ip addr replace \
+	    "10.77.0.$(wg_node_idx "$_stn")/24" dev wg0
 	return 0
 }
 
 # wg_stop NODE [IF]: its wireguard-go exits, its socket and TUN go
 wg_stop() {
-	_f=$WG_DIR/$1/wireguard-go-${2:-wg0}.pid
-	[ -f "$_f" ] || return 0
-	_pid=$(cat "$_f")
-	kill -TERM "$_pid" 2>/dev/null
-	for _i in $(seq 100); do
-		kill -0 "$_pid" 2>/dev/null || break
+	_spf=$WG_DIR/$1/wireguard-go-${2:-wg0}.pid
+	[ -f "$_spf" ] || return 0
+	_spid=$(cat "$_spf")
+	kill -TERM "$_spid" 2>/dev/null
+	for _spi in $(seq 100); do
+		kill -0 "$_spid" 2>/dev/null || break
 		sleep 0.02
 	done
-	rm -f "$_f"
+	rm -f "$_spf"
 }
 
 # wg_traffic NODE: a datagram to the gateway through the tunnel, which
 # makes a handshake when there is no fresh one
 wg_traffic() {
-	wg_net "$1" sh -c 'echo hi >/dev/udp/10.77.0.1/9' 2>/dev/null ||
-	    wg_net "$1" bash -c 'echo hi >/dev/udp/10.77.0.1/9' 2>/dev/null
+	wg_net "$1" bash -c 'echo hi >/dev/udp/10.77.0.1/9' 2>/dev/null
 }
 
 # wg_handshake NODE: the gateway's latest handshake with NODE (0: never)
@@ -106,7 +110,7 @@ wg_up() {
 		: >"$(wg_ns "$_n")"
 		unshare --net="$(wg_ns "$_n")" true || return 1
 		wg_net "$_n" ip link set lo up
-		wg genkey >"$WG_DIR/$_n/private.key"
+		(umask 077 && wg genkey >"$WG_DIR/$_n/private.key")
 		wg pubkey <"$WG_DIR/$_n/private.key" >"$WG_DIR/$_n/public.key"
 	done
 	wg_net gw ip link add br0 type bridge
