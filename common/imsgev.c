@@ -23,7 +23,7 @@ imsgev_init(struct imsgev *iev, int fd, int allow_fds, size_t wmax,
 void
 imsgev_update(struct imsgev *iev)
 {
-	short	want = EV_READ;
+	short	want = iev->rpaused ? 0 : EV_READ;
 
 	if (imsgbuf_queued(&iev->ibuf) > 0)
 		want |= EV_WRITE;
@@ -31,11 +31,25 @@ imsgev_update(struct imsgev *iev)
 		return;
 	if (iev->events != 0)
 		event_del(&iev->ev);
+	iev->events = want;
+	if (want == 0)
+		return;
 	event_set(&iev->ev, iev->ibuf.fd, want | EV_PERSIST, iev->handler,
 	    iev);
 	if (event_add(&iev->ev, NULL) == -1)
 		fatal("event_add");
-	iev->events = want;
+}
+
+/*
+ * Is the output so full that another message of the largest size might
+ * not fit?  A process that answers what it reads stops reading then,
+ * rather than drop an answer (see imsgev.rpaused).
+ */
+int
+imsgev_congested(const struct imsgev *iev)
+{
+	return imsgbuf_queued(&iev->ibuf) + 2 * IMSG_MAX_SIZE >
+	    iev->ibuf.wmax;
 }
 
 int

@@ -12,6 +12,7 @@ struct imsgev {
 	void		(*handler)(int, short, void *);
 	void		*data;
 	short		 events;	/* what ev is armed for */
+	int		 rpaused;	/* not read: output must drain first */
 };
 
 void	imsgev_init(struct imsgev *, int, int, size_t,
@@ -22,6 +23,7 @@ int	imsgev_compose(struct imsgev *, uint16_t, uint32_t, int,
 int	imsgev_composev(struct imsgev *, uint16_t, uint32_t, int,
 	    const struct iovec *, int);
 int	imsgev_io(struct imsgev *, short);
+int	imsgev_congested(const struct imsgev *);
 void	imsgev_close(struct imsgev *);
 
 #endif

@@ -21,6 +21,10 @@
   dnsraw.py conns HOST PORT N NAME          opens N connections, then asks
                                             NAME on each; prints "answered"
                                             or "closed" per connection
+  dnsraw.py bulk HOST PORT CONNS N NAME TYPE
+                                            CONNS connections at once, N
+                                            pipelined queries on each;
+                                            prints the answers received
   dnsraw.py query NAME TYPE [EDNSSIZE]      prints a query in hex
 """
 import random
@@ -211,6 +215,41 @@ def cmd_conns(host, port, n, name):
         print("answered" if hdr and len(hdr) == 2 else "closed")
 
 
+def bulk_one(host, port, n, name, qtype, counts, i):
+    s = socket.create_connection((host, int(port)), timeout=30)
+    data = b""
+    for j in range(n):
+        q = make_query(name, qtype=qtype, qid=j)
+        data += struct.pack(">H", len(q)) + q
+    s.sendall(data)
+    deadline = time.monotonic() + 30
+    got = 0
+    for _ in range(n):
+        hdr = recv_exact(s, 2, deadline)
+        if not hdr or len(hdr) < 2:
+            break
+        body = recv_exact(s, struct.unpack(">H", hdr)[0], deadline)
+        if not body:
+            break
+        got += 1
+    s.close()
+    counts[i] = got
+
+
+def cmd_bulk(host, port, conns, n, name, qtype):
+    import threading
+    conns, n, qtype = int(conns), int(n), int(qtype)
+    counts = [0] * conns
+    threads = [threading.Thread(target=bulk_one,
+                                args=(host, port, n, name, qtype, counts, i))
+               for i in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(sum(counts))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -227,6 +266,8 @@ def main():
         cmd_idle(*args)
     elif cmd == "conns":
         cmd_conns(*args)
+    elif cmd == "bulk":
+        cmd_bulk(*args)
     elif cmd == "corpus":
         cmd_corpus(*args)
     elif cmd == "query":

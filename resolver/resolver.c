@@ -352,9 +352,10 @@ reply_send(const struct query_msg *qm, ldns_pkt *pkt)
 	iov[0].iov_len = sizeof(qm->ctx);
 	iov[1].iov_base = ldns_buffer_begin(res.out);
 	iov[1].iov_len = ldns_buffer_position(res.out);
+	/* room was made before the query was taken */
 	if (imsg_composev(&res.frontend.ibuf, IMSG_ANSWER, 0, -1, iov, 2) ==
 	    -1)
-		log_warn("answer to %s dropped", sockunion_ntop(&qm->ctx.client));
+		fatal("answer to %s", sockunion_ntop(&qm->ctx.client));
 }
 
 static void
@@ -446,7 +447,24 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 			fatalx("the frontend closed its channel");
 		fatal("frontend channel");
 	}
-	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+	/*
+	 * Every query gets its answer: when the frontend does not take them
+	 * as fast as they come, stop taking queries (they wait in the read
+	 * buffer and the socket) until the answers drain.
+	 */
+	iev->rpaused = 0;
+	for (;;) {
+		if (imsgev_congested(iev)) {
+			if (imsgbuf_write(&iev->ibuf) == -1)
+				fatal("frontend channel");
+			/* paused implies output queued: EV_WRITE resumes */
+			if ((iev->rpaused = imsgev_congested(iev)))
+				break;
+		}
+		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
+			fatal("frontend channel");
+		if (n == 0)
+			break;
 		switch (imsg.hdr.type) {
 		case IMSG_QUERY:
 			resolver_query(&imsg);
@@ -462,8 +480,6 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 			    imsg.hdr.type);
 		}
 	}
-	if (n == -1)
-		fatal("frontend channel");
 	/* answers go out with one write per batch of queries */
 	if (imsgbuf_write(&iev->ibuf) == -1)
 		fatal("frontend channel");

@@ -34,4 +34,27 @@ is "50 pipelined queries with max-inflight 1: all answered, in order" \
 like "status counts the refused connection" "$(ctl show status)" \
     "dropped 1"
 stop_daemon
+
+# Regression: when the frontend could not take answers as fast as the
+# resolver made them, answers were dropped and their TCP connections,
+# still owed an answer, stayed open for good.  30 KB answers, 20
+# connections of 64 pipelined queries: 38 MB of answers, more than the
+# resolver's output may hold at once.
+S200=$(printf '%0200d' 0 | tr 0 x)
+{
+	echo "listen on 127.0.0.1 port $PORT"
+	echo "tcp max-connections 64"
+	echo "tcp max-inflight 64"
+	echo 'domain "vpn.test"'
+	for i in $(seq 150); do
+		echo "record \"big.vpn.test\" TXT \"$i\" \"$S200\""
+	done
+} | write_conf "$T_DIR/big.conf"
+start_daemon "$T_DIR/big.conf" || { not_ok "daemon starts"; done_testing; }
+is "1280 pipelined 30 KB answers, every one delivered" \
+    "$($DNSRAW bulk 127.0.0.1 "$PORT" 20 64 big.vpn.test 16)" 1280
+sleep 0.5
+like "and no connection is left open" "$(ctl show status)" "open 0$"
+check "nothing was dropped" sh -c "! grep -q dropped '$D_LOG'"
+stop_daemon
 done_testing
