@@ -13,11 +13,11 @@
 #define IMSG_WBUF_MIN	(64 * 1024)
 
 void
-imsgbuf_init(struct imsgbuf *ibuf, int fd, int allow_fds, size_t wmax)
+imsgbuf_init(struct imsgbuf *ibuf, int fd, int fds, size_t wmax)
 {
 	memset(ibuf, 0, sizeof(*ibuf));
 	ibuf->fd = fd;
-	ibuf->allow_fds = allow_fds;
+	ibuf->fds = fds;
 	ibuf->pid = getpid();
 	ibuf->wmax = wmax < IMSG_MAX_SIZE ? IMSG_MAX_SIZE : wmax;
 	if ((ibuf->rbuf = malloc(IMSG_READ_SIZE)) == NULL)
@@ -107,8 +107,10 @@ imsg_composev(struct imsgbuf *ibuf, uint16_t type, uint32_t peerid, int fd,
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (fd != -1 && (!ibuf->allow_fds || ibuf->nwfds == IMSG_MAX_FDS)) {
-		errno = fd < 0 || !ibuf->allow_fds ? EINVAL : ENOBUFS;
+	if (fd != -1 && (!(ibuf->fds & IMSGBUF_FDS_SEND) ||
+	    ibuf->nwfds == IMSG_MAX_FDS)) {
+		errno = fd < 0 || !(ibuf->fds & IMSGBUF_FDS_SEND) ? EINVAL :
+		    ENOBUFS;
 		return -1;
 	}
 	if (imsgbuf_reserve(ibuf, total) == -1)
@@ -245,7 +247,8 @@ imsgbuf_take_fds(struct imsgbuf *ibuf, struct msghdr *msg)
 /*
  * Read what is there.  Returns the number of bytes read, 0 at end of file,
  * -1 with errno set (EAGAIN when nothing is there; EBADMSG when the peer
- * passed descriptors it must not pass).
+ * passed descriptors it must not pass: without a control buffer the
+ * kernel drops them and says MSG_CTRUNC).
  */
 ssize_t
 imsgbuf_read(struct imsgbuf *ibuf)
@@ -274,7 +277,7 @@ imsgbuf_read(struct imsgbuf *ibuf)
 	iov.iov_len = IMSG_READ_SIZE - ibuf->rlen;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (ibuf->allow_fds) {
+	if (ibuf->fds & IMSGBUF_FDS_RECV) {
 		msg.msg_control = cmsgbuf.buf;
 		msg.msg_controllen = sizeof(cmsgbuf.buf);
 	}
@@ -311,7 +314,7 @@ imsg_get(struct imsgbuf *ibuf, struct imsg *imsg)
 		return 0;
 	imsg->fd = -1;
 	if (imsg->hdr.flags & IMSG_FLAG_FD) {
-		if (!ibuf->allow_fds || ibuf->nrfds == 0) {
+		if (!(ibuf->fds & IMSGBUF_FDS_RECV) || ibuf->nrfds == 0) {
 			errno = EBADMSG;
 			return -1;
 		}

@@ -22,6 +22,10 @@
 #define IMSG_MAX_FDS		16
 #define IMSG_FLAG_FD		0x0001
 
+/* Which way descriptors may travel on a channel: parent to child only. */
+#define IMSGBUF_FDS_SEND	0x01
+#define IMSGBUF_FDS_RECV	0x02
+
 struct imsg_hdr {
 	uint16_t	type;
 	uint16_t	flags;
@@ -39,7 +43,7 @@ struct imsg {
 
 struct imsgbuf {
 	int		 fd;
-	int		 allow_fds;
+	int		 fds;		/* IMSGBUF_FDS_* */
 	pid_t		 pid;
 	size_t		 wmax;		/* hard cap on queued output */
 	uint8_t		*rbuf;

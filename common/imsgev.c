@@ -5,10 +5,10 @@
 #include "log.h"
 
 void
-imsgev_init(struct imsgev *iev, int fd, int allow_fds, size_t wmax,
+imsgev_init(struct imsgev *iev, int fd, int fds, size_t wmax,
     void (*handler)(int, short, void *), void *data)
 {
-	imsgbuf_init(&iev->ibuf, fd, allow_fds, wmax);
+	imsgbuf_init(&iev->ibuf, fd, fds, wmax);
 	iev->handler = handler;
 	iev->data = data;
 	iev->events = 0;

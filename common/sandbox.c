@@ -27,8 +27,6 @@ static const int sandbox_base[] = {
 	SCMP_SYS(madvise), SCMP_SYS(getpid), SCMP_SYS(getrandom),
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
-	/* syslog(3) reconnects on a failed send; in the chroot it fails */
-	SCMP_SYS(connect),
 };
 
 /*
@@ -94,9 +92,15 @@ sandbox_filter_new(const char *proc, int trap)
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0)
 		fatalx("seccomp_rule_add mmap");
-	/* the syslog socket, again for syslog(3)'s reconnect */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0)
+	/*
+	 * syslog(3) reconnects after a failed send.  That cannot work in the
+	 * chroot, and an AF_UNIX socket could reach abstract sockets outside
+	 * it: the calls fail instead of killing, and syslog(3) copes.
+	 */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(connect),
+	    0) < 0)
 		fatalx("seccomp_rule_add socket");
 	return ctx;
 }

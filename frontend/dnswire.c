@@ -148,7 +148,8 @@ dnswire_parse_query(const uint8_t *p, size_t len, struct dns_query *q)
 	size_t	pos = DNS_HEADER_SIZE;
 
 	memset(q, 0, offsetof(struct dns_query, qname));
-	q->edns = 0;
+	q->edns = q->edns_version = q->edns_do = 0;
+	q->edns_size = 0;
 	if (len < DNS_HEADER_SIZE)
 		return DNSWIRE_DROP;
 	q->id = get16(p);

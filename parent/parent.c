@@ -260,6 +260,7 @@ static int
 parent_open_control(const char *path)
 {
 	struct sockaddr_un	sun;
+	struct stat		sb;
 	mode_t			old;
 	int			fd;
 
@@ -275,6 +276,9 @@ parent_open_control(const char *path)
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 		fatalx("control socket %s is in use by another process", path);
 	close(fd);
+	if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode))
+		fatalx("%s exists and is not a socket: not replacing it",
+		    path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		fatal("socket");
@@ -343,7 +347,7 @@ parent_start_child(enum proc_id p)
 	close(sp[1]);
 	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
-	imsgev_init(&c->iev, sp[0], 1, CHANNEL_WMAX, parent_dispatch_child, c);
+	imsgev_init(&c->iev, sp[0], IMSGBUF_FDS_SEND, CHANNEL_WMAX, parent_dispatch_child, c);
 	c->up = 1;
 }
 
@@ -782,11 +786,12 @@ parent_main(int debug, int verbose, const char *conffile,
 	parent_check_chroot(conf->chroot);
 	parent_exe_path();
 	parent_lock_pidfile(conf->pidfile);
-	parent.ctlfd = parent_open_control(sockpath);
 	TAILQ_FOREACH(l, &conf->listens, entry) {
 		l->udpfd = parent_open_listener(&l->addr, SOCK_DGRAM);
 		l->tcpfd = parent_open_listener(&l->addr, SOCK_STREAM);
 	}
+	/* last: nothing after it fails, so it is not left behind */
+	parent.ctlfd = parent_open_control(sockpath);
 
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");

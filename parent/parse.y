@@ -34,6 +34,7 @@ struct file {
 	char			*name;
 	int			 lineno;
 	int			 newline;	/* count it at the next token */
+	int			 eof;		/* its last newline was given */
 	int			 errors;
 };
 TAILQ_HEAD(files, file);
@@ -105,6 +106,9 @@ static struct domain_conf *domain_find(const char *);
 static int	 add_listen(const char *, int64_t);
 static int	 add_acl(const char *);
 static int	 add_domain(const char *);
+static int	 names_below(const char *);
+static int	 dname_is_below(const char *, const char *);
+static void	 finish_domain(void);
 static int	 add_record(const char *, int64_t, const char *);
 static int	 include_path(const char *, char *, size_t);
 static int	 add_wgif(const char *);
@@ -308,7 +312,7 @@ domain		: DOMAIN STRING			{
 			if (rc == -1)
 				YYERROR;
 		} domainblock			{
-			curdomain = NULL;
+			finish_domain();
 		}
 		;
 
@@ -630,8 +634,15 @@ lgetc(int quotec)
 		c = ' ';
 	}
 	if (c == EOF) {
+		/* the last line of the file needs no newline */
+		if (file == topfile) {
+			if (file->eof)
+				return EOF;
+			file->eof = 1;
+			return '\n';
+		}
 		/* an included file ends like a line ... */
-		if (file == topfile || popfile() == EOF)
+		if (popfile() == EOF)
 			return EOF;
 		/* ... that the including file must not count twice */
 		file->lineno--;
@@ -662,6 +673,8 @@ findeol(void)
 			c = pushback_buffer[--pushback_index];
 		else
 			c = lgetc(0);
+		if (c == START_EXPAND || c == DONE_EXPAND)
+			expanding = c == START_EXPAND;
 		if (c == '\n') {
 			/* the grammar ends the bad line on this */
 			lungetc(c);
@@ -1168,20 +1181,69 @@ add_domain(const char *name)
 		free(d);
 		return -1;
 	}
+	if (names_below(d->name) == -1) {
+		free(d);
+		return -1;
+	}
 	d->ttl = DOMAIN_TTL;
 	d->negttl = DOMAIN_NEGTTL;
 	d->threshold = DOMAIN_THRESHOLD;
 	strlcpy(d->nameserver, "localhost.", sizeof(d->nameserver));
-	if (snprintf(d->hostmaster, sizeof(d->hostmaster), "hostmaster.%s",
-	    d->name) >= (int)sizeof(d->hostmaster)) {
-		yyerror("domain \"%s\": name too long for its hostmaster "
-		    "address; set hostmaster", d->name);
-		free(d);
-		return -1;
-	}
 	TAILQ_INSERT_TAIL(&conf->domains, d, entry);
 	curdomain = d;
 	return 0;
+}
+
+/*
+ * Records belong to the closest domain declared before them, and that is
+ * what the resolver will make of them only if no domain comes later
+ * inside: a domain must come before every name it holds.
+ */
+static int
+names_below(const char *domain)
+{
+	struct rrname	*n;
+
+	RB_FOREACH(n, rrname_tree, &rrnames)
+		if (dname_is_below(n->name, domain)) {
+			yyerror("domain \"%s\" must come before \"%s\", a "
+			    "name in it", domain, n->name);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * The domain's SOA and NS, built now as the resolver will build them: a
+ * name too long for them is an error here, not a dying resolver.
+ */
+static void
+finish_domain(void)
+{
+	struct domain_conf	*d = curdomain;
+	ldns_rr			*rr = NULL;
+	ldns_status		 st;
+	char			*s, hm[DNAME_TEXT_MAX + 16];
+
+	curdomain = NULL;
+	if (d->hostmaster[0] == '\0') {
+		snprintf(hm, sizeof(hm), "hostmaster.%s", d->name);
+		if (dname_canon(hm, d->hostmaster, sizeof(d->hostmaster)) ==
+		    -1) {
+			yyerror("domain \"%s\": set hostmaster, the default "
+			    "one is too long", d->name);
+			return;
+		}
+	}
+	if (asprintf(&s, "%s %u IN SOA %s %s 1 1 1 1 %u", d->name, d->ttl,
+	    d->nameserver, d->hostmaster, d->negttl) == -1)
+		fatal("asprintf");
+	st = ldns_rr_new_frm_str(&rr, s, 0, NULL, NULL);
+	free(s);
+	ldns_rr_free(rr);
+	if (st != LDNS_STATUS_OK)
+		yyerror("domain \"%s\": its SOA record does not parse: %s",
+		    d->name, ldns_get_errorstr_by_id(st));
 }
 
 /* 'what' names the record in messages: record "name." TYPE */

@@ -428,9 +428,10 @@ localdata_answer(const struct localdata *ld, const uint8_t *qname,
 {
 	const struct lzone	*z = zone_find(ld, qname, qlen);
 	const struct lnode	*n = node_find(ld, qname, qlen);
+	const struct lnode	*seen[CNAME_CHAIN_MAX + 1];
 	const ldns_rr		*cname;
 	const ldns_rdf		*target;
-	int			 depth;
+	int			 depth, i;
 
 	if (z == NULL && n == NULL)
 		return 0;
@@ -445,11 +446,16 @@ localdata_answer(const struct localdata *ld, const uint8_t *qname,
 		    qtype == LDNS_RR_TYPE_ANY)
 			break;
 		push_clone(pkt, LDNS_SECTION_ANSWER, cname);
+		seen[depth] = n;
 		target = ldns_rr_rdf(cname, 0);
 		z = zone_find(ld, ldns_rdf_data(target), ldns_rdf_size(target));
 		n = node_find(ld, ldns_rdf_data(target), ldns_rdf_size(target));
 		if ((z == NULL && n == NULL) || depth == CNAME_CHAIN_MAX)
 			return 1;	/* the client follows on */
+		/* a loop: every CNAME of it is in the answer once */
+		for (i = 0; i <= depth; i++)
+			if (seen[i] == n)
+				return 1;
 	}
 	if ((qtype == LDNS_RR_TYPE_ANY ? push_any(pkt, n) :
 	    push_type(pkt, n, qtype)) == 0)

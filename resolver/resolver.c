@@ -69,7 +69,7 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 
 	if (fcntl(PARENT_CHANNEL_FD, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
-	imsgev_init(&res.parent, PARENT_CHANNEL_FD, 1, CHANNEL_WMAX,
+	imsgev_init(&res.parent, PARENT_CHANNEL_FD, IMSGBUF_FDS_RECV, CHANNEL_WMAX,
 	    resolver_dispatch_parent, NULL);
 
 	event_dispatch();

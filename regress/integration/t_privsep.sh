@@ -110,6 +110,14 @@ rc=$?
 check "a missing user stops the start" test "$rc" -ne 0
 like "and is named" "$out" 'user "no-such-user-vpndnsd" does not exist'
 
+# a control socket path that is not a socket is left alone
+echo "precious" >"$T_DIR/victim"
+out=$("$VPNDNSD" -d -f "$T_DIR/p.conf" -s "$T_DIR/victim" 2>&1)
+rc=$?
+check "a control socket path holding a file stops the start" test "$rc" -ne 0
+like "and says so" "$out" "exists and is not a socket"
+is "the file is untouched" "$(cat "$T_DIR/victim")" "precious"
+
 # the chroot must be empty
 touch "$T_DIR/empty/junk"
 out=$("$VPNDNSD" -d -f "$T_DIR/p.conf" -s "$T_DIR/junk.sock" 2>&1)

@@ -153,6 +153,11 @@ test_limits(void)
 	errno = 0;
 	ok(imsg_compose(&w, 1, 0, 0, "x", 1) == -1 && errno == EINVAL,
 	    "no descriptor on a channel that does not pass them");
+	imsgbuf_clear(&w);
+	imsgbuf_init(&w, sp[0], IMSGBUF_FDS_RECV, 4 * IMSG_MAX_SIZE);
+	errno = 0;
+	ok(imsg_compose(&w, 1, 0, 0, "x", 1) == -1 && errno == EINVAL,
+	    "nor on one that only receives them (a child to its parent)");
 	free(big);
 	imsgbuf_clear(&w);
 	close(sp[0]);
@@ -200,7 +205,7 @@ test_bad_headers(void)
 	    "unknown flags are EBADMSG");
 	ok(raw_header(IMSG_HEADER_SIZE, IMSG_FLAG_FD, 0) == -1,
 	    "a descriptor flag where none may pass is EBADMSG");
-	ok(raw_header(IMSG_HEADER_SIZE, IMSG_FLAG_FD, 1) == -1,
+	ok(raw_header(IMSG_HEADER_SIZE, IMSG_FLAG_FD, IMSGBUF_FDS_RECV) == -1,
 	    "a descriptor flag with no descriptor sent is EBADMSG");
 	ok(raw_header(IMSG_HEADER_SIZE + 10, 0, 0) == 0,
 	    "a header whose payload is still to come waits");
@@ -217,8 +222,8 @@ test_fd_passing(void)
 	pair(sp, 1);
 	if (pipe(pa) == -1 || pipe(pb) == -1)
 		abort();
-	imsgbuf_init(&w, sp[0], 1, IMSG_MAX_SIZE);
-	imsgbuf_init(&r, sp[1], 1, IMSG_MAX_SIZE);
+	imsgbuf_init(&w, sp[0], IMSGBUF_FDS_SEND, IMSG_MAX_SIZE);
+	imsgbuf_init(&r, sp[1], IMSGBUF_FDS_RECV, IMSG_MAX_SIZE);
 	imsg_compose(&w, 1, 0, -1, "plain", 5);
 	imsg_compose(&w, 2, 0, pa[1], "A", 1);
 	imsg_compose(&w, 3, 0, -1, "plain", 5);
@@ -254,7 +259,10 @@ test_fd_passing(void)
 	close(sp[1]);
 }
 
-/* A peer passing descriptors on a channel that must not carry them. */
+/*
+ * A peer passing descriptors on a channel that must not carry them: a
+ * sibling, or a child to its parent.
+ */
 static void
 test_fd_refused(void)
 {
@@ -265,7 +273,7 @@ test_fd_refused(void)
 	pair(sp, 1);
 	if (pipe(p) == -1)
 		abort();
-	imsgbuf_init(&w, sp[0], 1, IMSG_MAX_SIZE);
+	imsgbuf_init(&w, sp[0], IMSGBUF_FDS_SEND, IMSG_MAX_SIZE);
 	imsgbuf_init(&r, sp[1], 0, IMSG_MAX_SIZE);
 	imsg_compose(&w, 1, 0, p[1], "x", 1);
 	imsgbuf_write(&w);

@@ -121,9 +121,10 @@ main(void)
 	ldns_pkt_free(p);
 
 	p = ask("loop1.vpn.test.", LDNS_RR_TYPE_A);
-	ok(p && ldns_pkt_ancount(p) <= 9 &&
+	ok(p && ldns_pkt_ancount(p) == 2 &&
 	    ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR,
-	    "a CNAME loop ends (%d records)", p ? ldns_pkt_ancount(p) : 0);
+	    "a CNAME loop ends, each of its CNAMEs once (%d records)",
+	    p ? ldns_pkt_ancount(p) : 0);
 	ldns_pkt_free(p);
 
 	p = ask("none.vpn.test.", LDNS_RR_TYPE_A);
