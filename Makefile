@@ -14,7 +14,7 @@ PKGS	 = libevent libmnl ldns libbsd-overlay libseccomp
 BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 	     libbsd-dev libseccomp-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
-	     bash wireguard-go wireguard-tools
+	     bash bc wireguard-go wireguard-tools
 
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror \
@@ -46,7 +46,8 @@ UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \
 	   regress/unit/test_localzone regress/unit/test_wgparse
 TESTLIBS = regress/malloc_count.so
 
-.PHONY: all clean deps test-deps check regress run install uninstall lint
+.PHONY: all clean deps test-deps check regress bench run install uninstall \
+	lint
 
 all: vpndnsd vpndnsctl
 
@@ -109,6 +110,11 @@ check: test-deps
 	@sh regress/run.sh
 
 regress: $(UNIT) $(TESTLIBS)
+
+# Figures, not pass/fail tests: minutes, not seconds (BENCHMARKS.md).
+bench: test-deps
+	$(MAKE) all
+	@sh regress/bench/run.sh
 
 lint:
 	mandoc -Tlint -Wstyle $(MANS)

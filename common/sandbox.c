@@ -27,6 +27,8 @@ static const int sandbox_base[] = {
 	SCMP_SYS(madvise), SCMP_SYS(getpid), SCMP_SYS(getrandom),
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* glibc's qsort(3) asks sysconf(_SC_PHYS_PAGES) for large arrays */
+	SCMP_SYS(sysinfo),
 };
 
 /*
