@@ -145,4 +145,4 @@ clean:
 	rm -f vpndnsd vpndnsctl parent/parse.c $(UNIT) $(TESTLIBS)
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
 
--include $(DAEMON:.o=.d) $(CTL:.o=.d)
+-include $(DAEMON:.o=.d) $(CTL:.o=.d) $(UNIT:=.d)

@@ -219,28 +219,32 @@ uapi_fail(struct wgrelay *r, int error)
  * the end.
  */
 static int
-uapi_line(struct wgrelay *r)
+uapi_line(struct wgrelay *r, char *line, size_t len)
 {
-	wg_blank_uapi_line(r->line, r->linelen);
-	if (r->chunklen + r->linelen + 1 > sizeof(r->chunk))
+	wg_blank_uapi_line(line, len);
+	if (r->chunklen + len + 1 > sizeof(r->chunk))
 		send_chunk(r, WG_KIND_UAPI);
-	memcpy(r->chunk + r->chunklen, r->line, r->linelen);
-	r->chunklen += r->linelen;
+	memcpy(r->chunk + r->chunklen, line, len);
+	r->chunklen += len;
 	r->chunk[r->chunklen++] = '\n';
-	if (r->linelen == 0) {
+	if (len == 0) {
 		send_chunk(r, WG_KIND_UAPI);
 		return 1;
 	}
-	r->linelen = 0;
 	return 0;
 }
 
+/*
+ * The reply, as it comes.  Whole lines are handled where they lie; only a
+ * line cut by the end of a read waits in r->line for its rest.
+ */
 static void
 uapi_read(int fd, short event, void *arg)
 {
 	struct wgrelay	*r = arg;
-	char		 buf[16 * 1024];
-	ssize_t		 n, i;
+	char		 buf[64 * 1024], *p, *end, *nl;
+	ssize_t		 n;
+	int		 done;
 
 	if (event & EV_TIMEOUT) {
 		uapi_fail(r, ETIMEDOUT);
@@ -255,19 +259,33 @@ uapi_read(int fd, short event, void *arg)
 		uapi_fail(r, EPIPE);
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		if (buf[i] != '\n') {
-			if (r->linelen == sizeof(r->line)) {
+	for (p = buf, end = buf + n; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', end - p)) == NULL) {
+			if (r->linelen + (end - p) > sizeof(r->line)) {
 				uapi_fail(r, EPROTO);
 				return;
 			}
-			r->line[r->linelen++] = buf[i];
-			continue;
+			memcpy(r->line + r->linelen, p, end - p);
+			r->linelen += end - p;
+			return;
 		}
-		if (!uapi_line(r))
+		if (r->linelen > 0) {
+			if (r->linelen + (nl - p) > sizeof(r->line)) {
+				uapi_fail(r, EPROTO);
+				return;
+			}
+			memcpy(r->line + r->linelen, p, nl - p);
+			done = uapi_line(r, r->line, r->linelen + (nl - p));
+			r->linelen = 0;
+		} else if (nl - p > (ssize_t)sizeof(r->line)) {
+			uapi_fail(r, EPROTO);
+			return;
+		} else
+			done = uapi_line(r, p, nl - p);
+		if (!done)
 			continue;
 		/* the end: nothing may follow one reply */
-		if (i + 1 != n) {
+		if (nl + 1 != end) {
 			uapi_fail(r, EPROTO);
 			return;
 		}

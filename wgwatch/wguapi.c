@@ -25,29 +25,29 @@ wguapi_reset(struct wguapi *u)
 	memset(u, 0, sizeof(*u));
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+/* A lower-case hex digit's value plus one; 0 for anything else. */
+static const uint8_t hexval1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
 
+/* A table, not branches: a poll decodes 10,000s of keys. */
 static int
 parse_key(const char *v, size_t len, uint8_t *key)
 {
-	size_t	i;
-	int	hi, lo;
+	const uint8_t	*h = (const uint8_t *)v;
+	uint8_t		 hi, lo;
+	size_t		 i;
 
 	if (len != 2 * WG_KEY_LEN)
 		return -1;
 	for (i = 0; i < WG_KEY_LEN; i++) {
-		if ((hi = hexval(v[2 * i])) == -1 ||
-		    (lo = hexval(v[2 * i + 1])) == -1)
+		hi = hexval1[h[2 * i]];
+		lo = hexval1[h[2 * i + 1]];
+		if (hi == 0 || lo == 0)
 			return -1;
-		key[i] = hi << 4 | lo;
+		key[i] = (hi - 1) << 4 | (lo - 1);
 	}
 	return 0;
 }
@@ -145,29 +145,50 @@ uapi_line(struct wguapi *u, struct wgtable *t, const char *line,
 	return 0;
 }
 
-/* Returns -1 when the reply is spoilt; u->err says why. */
+/*
+ * Returns -1 when the reply is spoilt; u->err says why.  Whole lines are
+ * parsed where they lie; only a line cut by the end of a chunk is copied.
+ */
 int
 wguapi_feed(struct wguapi *u, struct wgtable *t, const uint8_t *data,
     size_t len)
 {
-	size_t	i;
+	const uint8_t	*p = data, *end = data + len, *nl;
+	const char	*line;
+	size_t		 n;
 
-	for (i = 0; i < len; i++) {
+	while (p < end) {
 		if (u->done)
 			return fail(u, "data after the end of the reply",
-			    (const char *)data + i, len - i);
-		if (data[i] != '\n') {
-			if (u->len == sizeof(u->line))
+			    (const char *)p, end - p);
+		if ((nl = memchr(p, '\n', end - p)) == NULL) {
+			if (u->len + (end - p) > sizeof(u->line))
 				return fail(u, "line too long", u->line,
 				    u->len);
-			u->line[u->len++] = data[i];
-			continue;
+			memcpy(u->line + u->len, p, end - p);
+			u->len += end - p;
+			return 0;
 		}
-		if (u->len == 0)
+		n = nl - p;
+		if (u->len > 0) {
+			if (u->len + n > sizeof(u->line))
+				return fail(u, "line too long", u->line,
+				    u->len);
+			memcpy(u->line + u->len, p, n);
+			n += u->len;
+			line = u->line;
+			u->len = 0;
+		} else {
+			if (n > sizeof(u->line))
+				return fail(u, "line too long",
+				    (const char *)p, n);
+			line = (const char *)p;
+		}
+		if (n == 0)
 			u->done = 1;
-		else if (uapi_line(u, t, u->line, u->len) == -1)
+		else if (uapi_line(u, t, line, n) == -1)
 			return -1;
-		u->len = 0;
+		p = nl + 1;
 	}
 	return 0;
 }
