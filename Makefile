@@ -14,7 +14,7 @@ PKGS	 = libevent libmnl ldns libbsd-overlay libseccomp
 BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 	     libbsd-dev libseccomp-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
-	     bash bc wireguard-go wireguard-tools
+	     bash bc wireguard-go wireguard-tools unbound
 
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror \
@@ -36,6 +36,8 @@ COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
+	   resolver/policy.o resolver/upstream.o resolver/cache.o \
+	   resolver/dnsmsg.o common/siphash.o \
 	   parent/wgblank.o parent/wgrelay.o \
 	   wgwatch/wgwatch.o wgwatch/wgtable.o wgwatch/wguapi.o \
 	   wgwatch/wgnetlink.o $(COMMON)

@@ -32,7 +32,21 @@ config_new(void)
 	TAILQ_INIT(&conf->domains);
 	TAILQ_INIT(&conf->records);
 	TAILQ_INIT(&conf->wgifs);
+	TAILQ_INIT(&conf->forwarders);
+	TAILQ_INIT(&conf->matches);
 	return conf;
+}
+
+void
+match_free(struct match_conf *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nquery; i++)
+		free(m->query[i]);
+	free(m->query);
+	free(m->from);
+	free(m);
 }
 
 void
@@ -51,7 +65,17 @@ config_clear_data(struct vpndnsd_conf *conf)
 	struct record_conf	*r;
 	struct wgif_conf	*w;
 	struct wgpeer_conf	*p;
+	struct forwarder_conf	*f;
+	struct match_conf	*m;
 
+	while ((f = TAILQ_FIRST(&conf->forwarders)) != NULL) {
+		TAILQ_REMOVE(&conf->forwarders, f, entry);
+		free(f);
+	}
+	while ((m = TAILQ_FIRST(&conf->matches)) != NULL) {
+		TAILQ_REMOVE(&conf->matches, m, entry);
+		match_free(m);
+	}
 	while ((w = TAILQ_FIRST(&conf->wgifs)) != NULL) {
 		TAILQ_REMOVE(&conf->wgifs, w, entry);
 		while ((p = TAILQ_FIRST(&w->peers)) != NULL) {

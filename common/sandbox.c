@@ -97,14 +97,37 @@ sandbox_filter_new(const char *proc, int trap)
 	/*
 	 * syslog(3) reconnects after a failed send.  That cannot work in the
 	 * chroot, and an AF_UNIX socket could reach abstract sockets outside
-	 * it: the calls fail instead of killing, and syslog(3) copes.
+	 * it: the call fails instead of killing, and syslog(3) copes.
 	 */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(connect),
-	    0) < 0)
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0)
 		fatalx("seccomp_rule_add socket");
 	return ctx;
+}
+
+/*
+ * Sockets of the Internet families, for the upstreams: new ones, connected
+ * (the kernel then drops datagrams from any other source), and the error
+ * of a TCP connect.  Without it connect(2) fails with EACCES.
+ */
+void
+sandbox_allow_inet(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET6)) < 0)
+		fatalx("seccomp_rule_add socket");
+	sandbox_allow(ctx, SCMP_SYS(connect));
+	sandbox_allow(ctx, SCMP_SYS(getsockopt));
+}
+
+void
+sandbox_deny_connect(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(connect),
+	    0) < 0)
+		fatalx("seccomp_rule_add connect");
 }
 
 void

@@ -39,6 +39,28 @@
 #define DNS_MAX_UDP		512
 #define EDNS_MAX_UDP		1232
 #define DNS_MAX_MSG		65535
+
+#define DNS_FLAG_QR		0x8000
+#define DNS_FLAG_AA		0x0400
+#define DNS_FLAG_TC		0x0200
+#define DNS_FLAG_RD		0x0100
+#define DNS_FLAG_RA		0x0080
+#define DNS_FLAG_AD		0x0020
+#define DNS_FLAG_CD		0x0010
+#define DNS_OPCODE(f)		(((f) >> 11) & 0x0f)
+#define DNS_OPCODE_MASK		0x7800
+#define DNS_RCODE(f)		((f) & 0x000f)
+
+#define DNS_RCODE_NOERROR	0
+#define DNS_RCODE_FORMERR	1
+#define DNS_RCODE_SERVFAIL	2
+#define DNS_RCODE_NXDOMAIN	3
+#define DNS_RCODE_NOTIMP	4
+#define DNS_RCODE_REFUSED	5
+#define DNS_RCODE_BADVERS	16
+
+#define DNS_TYPE_OPT		41
+#define DNS_CLASS_IN		1
 #define DNAME_TEXT_MAX		1025	/* every byte escaped as \DDD */
 #define RDATA_TEXT_MAX		8192
 #define DOMAIN_TTL		30
@@ -83,6 +105,8 @@ enum imsg_type {
 	IMSG_RECONF_RECORD,		/* struct record_msg + texts */
 	IMSG_RECONF_WGIF,		/* struct wgif_msg */
 	IMSG_RECONF_WGPEER,		/* struct wgpeer_msg */
+	IMSG_RECONF_FORWARDER,		/* struct forwarder_conf */
+	IMSG_RECONF_MATCH,		/* struct match_msg + lists */
 	IMSG_RECONF_END,
 	/* WireGuard: wgwatch <-> parent */
 	IMSG_WG_POLL,			/* struct wg_iface_msg */
@@ -104,6 +128,9 @@ enum imsg_type {
 	IMSG_CTL_SHOW_STATUS,
 	IMSG_CTL_SHOW_RECORDS,
 	IMSG_CTL_SHOW_PEERS,
+	IMSG_CTL_SHOW_FORWARDERS,
+	IMSG_CTL_FLUSH,			/* char[DNAME_TEXT_MAX]: "" for all */
+	IMSG_CTL_LOOKUP,		/* struct ctl_lookup */
 	/* control replies */
 	IMSG_CTL_INFO,			/* struct ctl_info */
 	IMSG_CTL_FRONTEND_STATS,	/* struct frontend_stats */
@@ -221,6 +248,62 @@ struct record_msg {
 	int64_t		ttl;
 };
 
+/* Policy forwarding */
+#define FWD_NAME_MAX		64
+#define FWD_MAX_SERVERS		16
+#define FWD_TIMEOUT_MS		1000
+#define FWD_CACHE_SIZE		(8 * 1024 * 1024)
+#define FWD_CACHE_MAX_TTL	86400
+
+enum fwd_policy {
+	FWD_FAILOVER,
+	FWD_ROUNDROBIN
+};
+
+struct server_conf {
+	union sockunion	addr;
+};
+
+struct forwarder_conf {
+	TAILQ_ENTRY(forwarder_conf) entry;
+	char		name[FWD_NAME_MAX];
+	struct server_conf servers[FWD_MAX_SERVERS];
+	uint32_t	nservers;
+	uint32_t	policy;
+	uint32_t	timeout_ms;	/* the whole budget of a query */
+	uint64_t	cache_size;	/* bytes */
+	uint32_t	cache_min_ttl;
+	uint32_t	cache_max_ttl;
+	uint8_t		serve_stale;
+	uint8_t		pad[7];
+};
+
+enum match_action {
+	MATCH_FORWARD,
+	MATCH_REFUSE,
+	MATCH_LOCALONLY
+};
+
+struct match_conf {
+	TAILQ_ENTRY(match_conf) entry;
+	struct prefix	*from;		/* none: any client */
+	size_t		 nfrom;
+	char		**query;	/* canonical suffixes; none: any name */
+	size_t		 nquery;
+	enum match_action action;
+	char		 group[FWD_NAME_MAX];
+	int		 line;		/* for vpndnsctl lookup */
+};
+
+/* IMSG_RECONF_MATCH: this, the prefixes, then the suffixes, each with NUL */
+struct match_msg {
+	uint32_t	action;
+	uint32_t	line;
+	uint32_t	nfrom;
+	uint32_t	nquery;
+	char		group[FWD_NAME_MAX];
+};
+
 struct listen_conf {
 	TAILQ_ENTRY(listen_conf) entry;
 	union sockunion	addr;
@@ -240,6 +323,8 @@ struct vpndnsd_conf {
 	TAILQ_HEAD(, domain_conf) domains;
 	TAILQ_HEAD(, record_conf) records;
 	TAILQ_HEAD(, wgif_conf) wgifs;
+	TAILQ_HEAD(, forwarder_conf) forwarders;
+	TAILQ_HEAD(, match_conf) matches;
 };
 
 struct ctl_info {
@@ -343,6 +428,12 @@ struct wgif_stats {
 	uint32_t	pad2;
 };
 
+struct ctl_lookup {
+	char		name[DNAME_TEXT_MAX];
+	uint16_t	qtype;
+	union sockunion	from;		/* family 0: 127.0.0.1 */
+};
+
 struct ctl_result {
 	int		ok;
 	char		msg[512];
@@ -361,6 +452,7 @@ int			 prefix_print(const struct prefix *, char *, size_t);
 const char		*sockunion_ntop(const union sockunion *);
 socklen_t		 sockunion_len(const union sockunion *);
 void			 record_free(struct record_conf *);
+void			 match_free(struct match_conf *);
 int			 wg_key_decode(const char *, uint8_t *);
 int			 wg_key_encode(const uint8_t *, char *, size_t);
 

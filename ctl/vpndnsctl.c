@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
+
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <ldns/ldns.h>
 
 #include "imsg.h"
 #include "vpndnsd.h"
@@ -22,19 +26,26 @@ enum action {
 	LOG_BRIEF,
 	SHOW_STATUS,
 	SHOW_RECORDS,
-	SHOW_PEERS
+	SHOW_PEERS,
+	SHOW_FORWARDERS,
+	FLUSH,
+	LOOKUP
 };
 
 static const struct command {
 	const char	*words[3];
 	enum action	 action;
+	const char	*args;		/* what may follow, for usage */
 } commands[] = {
-	{ { "reload" },			RELOAD },
-	{ { "log", "verbose" },		LOG_VERBOSE },
-	{ { "log", "brief" },		LOG_BRIEF },
-	{ { "show", "status" },		SHOW_STATUS },
-	{ { "show", "records" },	SHOW_RECORDS },
-	{ { "show", "peers" },		SHOW_PEERS },
+	{ { "reload" },			RELOAD, NULL },
+	{ { "log", "verbose" },		LOG_VERBOSE, NULL },
+	{ { "log", "brief" },		LOG_BRIEF, NULL },
+	{ { "show", "status" },		SHOW_STATUS, NULL },
+	{ { "show", "records" },	SHOW_RECORDS, NULL },
+	{ { "show", "peers" },		SHOW_PEERS, NULL },
+	{ { "show", "forwarders" },	SHOW_FORWARDERS, NULL },
+	{ { "flush" },			FLUSH, "[group | name]" },
+	{ { "lookup" },			LOOKUP, "name [type] [from address]" },
 };
 
 struct replies {
@@ -58,13 +69,16 @@ usage(void)
 		for (j = 0; j < 3 && commands[i].words[j]; j++)
 			fprintf(stderr, "%s%s", j ? " " : "",
 			    commands[i].words[j]);
+		if (commands[i].args != NULL)
+			fprintf(stderr, " %s", commands[i].args);
 		fprintf(stderr, "\n");
 	}
 	exit(1);
 }
 
+/* The command; *nargs says how many words after it are its arguments. */
 static const struct command *
-parse_command(int argc, char *argv[])
+parse_command(int argc, char *argv[], int *nargs)
 {
 	size_t	i;
 	int	j;
@@ -73,10 +87,44 @@ parse_command(int argc, char *argv[])
 		for (j = 0; j < argc && j < 3 && commands[i].words[j]; j++)
 			if (strcmp(argv[j], commands[i].words[j]) != 0)
 				break;
-		if (j == argc && (j == 3 || commands[i].words[j] == NULL))
-			return &commands[i];
+		if (j < 3 && commands[i].words[j] != NULL)
+			continue;
+		if (j < argc && commands[i].args == NULL)
+			continue;
+		*nargs = argc - j;
+		return &commands[i];
 	}
 	return NULL;
+}
+
+/* lookup NAME [TYPE] [from ADDRESS] */
+static void
+parse_lookup(int argc, char *argv[], struct ctl_lookup *lk)
+{
+	int	i = 1;
+
+	memset(lk, 0, sizeof(*lk));
+	if (argc < 1 || strlcpy(lk->name, argv[0], sizeof(lk->name)) >=
+	    sizeof(lk->name))
+		usage();
+	lk->qtype = 1;
+	if (i < argc && strcmp(argv[i], "from") != 0) {
+		if ((lk->qtype = ldns_get_rr_type_by_name(argv[i])) == 0)
+			errx(1, "unknown type %s", argv[i]);
+		i++;
+	}
+	if (i < argc) {
+		if (strcmp(argv[i], "from") != 0 || i + 2 != argc)
+			usage();
+		if (inet_pton(AF_INET, argv[i + 1],
+		    &lk->from.sin.sin_addr) == 1)
+			lk->from.sin.sin_family = AF_INET;
+		else if (inet_pton(AF_INET6, argv[i + 1],
+		    &lk->from.sin6.sin6_addr) == 1)
+			lk->from.sin6.sin6_family = AF_INET6;
+		else
+			errx(1, "%s is not an address", argv[i + 1]);
+	}
 }
 
 static int
@@ -233,13 +281,15 @@ handle_reply(const struct imsg *imsg, struct replies *r)
 }
 
 static int
-run(int fd, const struct command *cmd)
+run(int fd, const struct command *cmd, int argc, char *argv[])
 {
-	struct imsgbuf	ibuf;
-	struct imsg	imsg;
-	struct replies	r;
-	ssize_t		n;
-	int		v, done = 0, rc = -1;
+	struct imsgbuf		ibuf;
+	struct imsg		imsg;
+	struct replies		r;
+	struct ctl_lookup	lk;
+	char			arg[DNAME_TEXT_MAX];
+	ssize_t			n;
+	int			v, done = 0, rc = -1;
 
 	memset(&r, 0, sizeof(r));
 	r.ok = 1;
@@ -266,6 +316,23 @@ run(int fd, const struct command *cmd)
 		    "name", "key", "addresses", "hs-age", "state", "names");
 		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_PEERS, 0, -1, NULL, 0);
 		break;
+	case SHOW_FORWARDERS:
+		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_FORWARDERS, 0, -1, NULL,
+		    0);
+		break;
+	case FLUSH:
+		memset(arg, 0, sizeof(arg));
+		if (argc > 1 || (argc == 1 && strlcpy(arg, argv[0],
+		    sizeof(arg)) >= sizeof(arg)))
+			usage();
+		rc = imsg_compose(&ibuf, IMSG_CTL_FLUSH, 0, -1, arg,
+		    sizeof(arg));
+		break;
+	case LOOKUP:
+		parse_lookup(argc, argv, &lk);
+		rc = imsg_compose(&ibuf, IMSG_CTL_LOOKUP, 0, -1, &lk,
+		    sizeof(lk));
+		break;
 	}
 	if (rc == -1 || imsgbuf_write(&ibuf) == -1)
 		err(1, "write");
@@ -290,7 +357,7 @@ main(int argc, char *argv[])
 {
 	const struct command	*cmd;
 	const char		*sockpath = VPNDNSD_SOCKET;
-	int			 ch;
+	int			 ch, nargs;
 
 	while ((ch = getopt(argc, argv, "s:")) != -1) {
 		switch (ch) {
@@ -303,7 +370,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0 || (cmd = parse_command(argc, argv)) == NULL)
+	if (argc == 0 || (cmd = parse_command(argc, argv, &nargs)) == NULL)
 		usage();
-	return run(ctl_connect(sockpath), cmd);
+	return run(ctl_connect(sockpath), cmd, nargs, argv + argc - nargs);
 }

@@ -152,8 +152,12 @@ control_request(struct ctl_conn *c, const struct imsg *imsg)
 		return control_status(c);
 	case IMSG_CTL_SHOW_RECORDS:
 	case IMSG_CTL_SHOW_PEERS:
-		if (frontend_compose_resolver(imsg->hdr.type, c->id,
-		    NULL, 0) == -1)
+	case IMSG_CTL_SHOW_FORWARDERS:
+	case IMSG_CTL_FLUSH:
+	case IMSG_CTL_LOOKUP:
+		if (imsg->len > IMSG_MAX_SIZE - IMSG_HEADER_SIZE ||
+		    frontend_compose_resolver(imsg->hdr.type, c->id,
+		    imsg->data, imsg->len) == -1)
 			return control_result(c, 0,
 			    "the resolver is not reachable");
 		return 0;

@@ -11,25 +11,6 @@
 
 #include "vpndnsd.h"
 
-#define DNS_FLAG_QR		0x8000
-#define DNS_FLAG_AA		0x0400
-#define DNS_FLAG_TC		0x0200
-#define DNS_FLAG_RD		0x0100
-#define DNS_FLAG_CD		0x0010
-#define DNS_OPCODE(f)		(((f) >> 11) & 0x0f)
-#define DNS_OPCODE_MASK		0x7800
-
-#define DNS_RCODE_NOERROR	0
-#define DNS_RCODE_FORMERR	1
-#define DNS_RCODE_SERVFAIL	2
-#define DNS_RCODE_NXDOMAIN	3
-#define DNS_RCODE_NOTIMP	4
-#define DNS_RCODE_REFUSED	5
-#define DNS_RCODE_BADVERS	16
-
-#define DNS_TYPE_OPT		41
-#define DNS_CLASS_IN		1
-
 enum dnswire_verdict {
 	DNSWIRE_OK,
 	DNSWIRE_DROP,		/* no answer at all */

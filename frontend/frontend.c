@@ -111,6 +111,7 @@ frontend_sandbox(int trap)
 {
 	scmp_filter_ctx	ctx = sandbox_filter_new(log_procname(), trap);
 
+	sandbox_deny_connect(ctx);
 	sandbox_allow(ctx, SCMP_SYS(accept4));
 	sandbox_allow(ctx, SCMP_SYS(recvmmsg));
 	sandbox_allow(ctx, SCMP_SYS(sendmmsg));

@@ -432,6 +432,34 @@ parent_send_wgpeer(const struct wgif_conf *w, const struct wgpeer_conf *p)
 	    sizeof(pm));
 }
 
+/* The parser made sure a rule fits in one message. */
+static void
+parent_send_match(const struct match_conf *m)
+{
+	struct match_msg	 mm;
+	size_t			 i, n = 0;
+	struct iovec		*v;
+
+	memset(&mm, 0, sizeof(mm));
+	mm.action = m->action;
+	mm.line = m->line;
+	mm.nfrom = m->nfrom;
+	mm.nquery = m->nquery;
+	strlcpy(mm.group, m->group, sizeof(mm.group));
+	if ((v = calloc(2 + m->nquery, sizeof(*v))) == NULL)
+		fatal("calloc");
+	v[n].iov_base = &mm;
+	v[n++].iov_len = sizeof(mm);
+	v[n].iov_base = m->from;
+	v[n++].iov_len = m->nfrom * sizeof(*m->from);
+	for (i = 0; i < m->nquery; i++) {
+		v[n].iov_base = m->query[i];
+		v[n++].iov_len = strlen(m->query[i]) + 1;
+	}
+	parent_compose(PROC_RESOLVER, IMSG_RECONF_MATCH, 0, -1, v, n);
+	free(v);
+}
+
 void
 parent_to_wgwatch(uint16_t type, const struct iovec *iov, int iovcnt)
 {
@@ -446,6 +474,8 @@ parent_send_config(const struct vpndnsd_conf *conf)
 	const struct record_conf	*r;
 	const struct wgif_conf		*w;
 	const struct wgpeer_conf	*p;
+	const struct forwarder_conf	*f;
+	const struct match_conf		*m;
 	struct wgif_msg			 wm;
 	size_t				 i;
 
@@ -470,6 +500,11 @@ parent_send_config(const struct vpndnsd_conf *conf)
 		TAILQ_FOREACH(p, &w->peers, entry)
 			parent_send_wgpeer(w, p);
 	}
+	TAILQ_FOREACH(f, &conf->forwarders, entry)
+		parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, -1, f,
+		    sizeof(*f));
+	TAILQ_FOREACH(m, &conf->matches, entry)
+		parent_send_match(m);
 	parent_send(PROC_RESOLVER, IMSG_RECONF_END, 0, -1, NULL, 0);
 
 	parent_send(PROC_WGWATCH, IMSG_RECONF_CONF, 0, -1, &conf->main,

@@ -20,6 +20,7 @@
 
 #include <ldns/ldns.h>
 
+#include "imsg.h"
 #include "log.h"
 #include "vpndnsd.h"
 #include "parent.h"
@@ -27,6 +28,7 @@
 #define MAX_INCLUDE_DEPTH	16
 #define MAX_RDATA_ITEMS		64
 #define MAX_MACROS		1024
+#define PLIST_MAX		65536
 
 struct file {
 	TAILQ_ENTRY(file)	 entry;
@@ -76,6 +78,12 @@ static struct vpndnsd_conf	*conf;
 static struct rrname_tree	 rrnames;
 static struct domain_conf	*curdomain;
 static struct wgif_conf		*curwgif;
+static struct forwarder_conf	*curfwd;
+static struct match_conf	 currule;
+static struct prefix		*plist;		/* the list being read */
+static size_t			 nplist;
+static char			**nlist;
+static size_t			 nnlist;
 static struct pendpeer		*pendpeers;
 static size_t			 npendpeers;
 static struct rdata_item	 rdata[MAX_RDATA_ITEMS];
@@ -104,7 +112,19 @@ static int	 rdata_add(char *, int, int64_t);
 static int	 dname_canon(const char *, char *, size_t);
 static struct domain_conf *domain_find(const char *);
 static int	 add_listen(const char *, int64_t);
-static int	 add_acl(const char *);
+static int	 plist_add(const char *);
+static int	 nlist_add(const char *);
+static void	 nlist_clear(void);
+static int	 add_forwarder(const char *);
+static int	 add_server(const char *, int64_t);
+static void	 finish_forwarder(void);
+static int	 parse_size(const char *, int64_t *);
+static void	 rule_clear(void);
+static void	 rule_start(void);
+static void	 rule_set_from(void);
+static void	 rule_set_query(void);
+static int	 rule_forward(const char *);
+static int	 add_match(void);
 static int	 add_domain(const char *);
 static int	 names_below(const char *);
 static int	 dname_is_below(const char *, const char *);
@@ -131,14 +151,16 @@ typedef struct {
 %token	INCLUDE USER CHROOT PIDFILE LISTEN ON PORT ALLOW FROM TCP
 %token	IDLETIMEOUT MAXCONNECTIONS MAXINFLIGHT DOMAIN TTL NEGATIVETTL
 %token	NAMESERVER HOSTMASTER RECORD THRESHOLD OFFLINENAMES YES NO
-%token	WIREGUARD PEER KEY NAMES SOCKET INTERVAL ERROR
+%token	WIREGUARD PEER KEY NAMES SOCKET INTERVAL FORWARDER SERVER POLICY
+%token	FAILOVER ROUNDROBIN TIMEOUT CACHESIZE CACHEMINTTL CACHEMAXTTL
+%token	SERVESTALE MATCH QUERY FORWARD REFUSE LOCALONLY ERROR
 /* "peer X key K domain D": a domain right after a key is the peer's */
 %nonassoc	PEERDOMAIN_NONE
 %nonassoc	DOMAIN
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.string>	string peerdomain
-%type	<v.number>	port optttl yesno
+%type	<v.number>	port optttl yesno size
 %destructor { free($$); } <v.string>
 
 %%
@@ -151,6 +173,8 @@ grammar		: /* empty */
 		| grammar domain '\n'
 		| grammar record '\n'
 		| grammar wireguard '\n'
+		| grammar forwarder '\n'
+		| grammar match '\n'
 		| grammar error '\n'		{ file->errors++; }
 		;
 
@@ -249,7 +273,16 @@ main		: USER STRING			{
 			if (rc == -1)
 				YYERROR;
 		}
-		| ALLOW FROM acl
+		| ALLOW FROM prefixes		{
+			size_t i;
+
+			for (i = 0; i < nplist; i++)
+				if (config_add_acl(conf, &plist[i]) == -1) {
+					yyerror("allow from: too many prefixes");
+					YYERROR;
+				}
+			conf->acl_set = 1;
+		}
 		| TCP IDLETIMEOUT NUMBER	{
 			if ($3 < 1 || $3 > 3600) {
 				yyerror("tcp idle-timeout %lld is out of "
@@ -287,21 +320,138 @@ port		: /* empty */			{ $$ = DNS_PORT; }
 		}
 		;
 
-acl		: aclitem
-		| '{' optnl acllist '}'
+prefixes	: { nplist = 0; } prefixset
 		;
 
-acllist		: /* empty */
-		| acllist aclitem optcomma optnl
+prefixset	: prefixitem
+		| '{' optnl prefixitems '}'
 		;
 
-aclitem		: STRING			{
-			int rc = add_acl($1);
+prefixitems	: /* empty */
+		| prefixitems prefixitem optcomma optnl
+		;
+
+prefixitem	: STRING			{
+			int rc = plist_add($1);
 
 			free($1);
 			if (rc == -1)
 				YYERROR;
 		}
+		;
+
+names		: { nlist_clear(); } nameset
+		;
+
+nameset		: nameitem
+		| '{' optnl nameitems '}'
+		;
+
+nameitems	: /* empty */
+		| nameitems nameitem optcomma optnl
+		;
+
+nameitem	: STRING			{
+			int rc = nlist_add($1);
+
+			free($1);
+			if (rc == -1)
+				YYERROR;
+		}
+		;
+
+forwarder	: FORWARDER STRING		{
+			int rc = add_forwarder($2);
+
+			free($2);
+			$2 = NULL;	/* error recovery may still pop it */
+			if (rc == -1)
+				YYERROR;
+		} '{' optnl fwdopts '}'		{
+			finish_forwarder();
+		}
+		;
+
+fwdopts		: /* empty */
+		| fwdopts fwdopt optnl
+		;
+
+fwdopt		: SERVER STRING port		{
+			int rc = add_server($2, $3);
+
+			free($2);
+			if (rc == -1)
+				YYERROR;
+		}
+		| POLICY FAILOVER		{ curfwd->policy = FWD_FAILOVER; }
+		| POLICY ROUNDROBIN		{ curfwd->policy = FWD_ROUNDROBIN; }
+		| TIMEOUT NUMBER		{
+			if ($2 < 50 || $2 > 60000) {
+				yyerror("timeout %lld is out of range 50 to "
+				    "60000 ms", (long long)$2);
+				YYERROR;
+			}
+			curfwd->timeout_ms = $2;
+		}
+		| CACHESIZE size		{ curfwd->cache_size = $2; }
+		| CACHEMINTTL NUMBER		{
+			if ($2 < 0 || $2 > 86400) {
+				yyerror("cache-min-ttl %lld is out of range 0 "
+				    "to 86400", (long long)$2);
+				YYERROR;
+			}
+			curfwd->cache_min_ttl = $2;
+		}
+		| CACHEMAXTTL NUMBER		{
+			if ($2 < 0 || $2 > 604800) {
+				yyerror("cache-max-ttl %lld is out of range 0 "
+				    "to 604800", (long long)$2);
+				YYERROR;
+			}
+			curfwd->cache_max_ttl = $2;
+		}
+		| SERVESTALE yesno		{ curfwd->serve_stale = $2; }
+		;
+
+size		: NUMBER			{
+			if ($1 < 0) {
+				yyerror("a size cannot be negative");
+				YYERROR;
+			}
+			$$ = $1;
+		}
+		| STRING			{
+			int rc = parse_size($1, &$$);
+
+			free($1);
+			if (rc == -1)
+				YYERROR;
+		}
+		;
+
+match		: MATCH { rule_start(); } matchfrom matchquery matchaction {
+			if (add_match() == -1)
+				YYERROR;
+		}
+		;
+
+matchfrom	: /* empty */
+		| FROM prefixes			{ rule_set_from(); }
+		;
+
+matchquery	: /* empty */
+		| QUERY names			{ rule_set_query(); }
+		;
+
+matchaction	: FORWARD STRING		{
+			int rc = rule_forward($2);
+
+			free($2);
+			if (rc == -1)
+				YYERROR;
+		}
+		| REFUSE			{ currule.action = MATCH_REFUSE; }
+		| LOCALONLY			{ currule.action = MATCH_LOCALONLY; }
 		;
 
 domain		: DOMAIN STRING			{
@@ -551,8 +701,14 @@ lookup(char *s)
 	/* sorted, for bsearch */
 	static const struct keywords keywords[] = {
 		{ "allow",		ALLOW },
+		{ "cache-max-ttl",	CACHEMAXTTL },
+		{ "cache-min-ttl",	CACHEMINTTL },
+		{ "cache-size",		CACHESIZE },
 		{ "chroot",		CHROOT },
 		{ "domain",		DOMAIN },
+		{ "failover",		FAILOVER },
+		{ "forward",		FORWARD },
+		{ "forwarder",		FORWARDER },
 		{ "from",		FROM },
 		{ "hostmaster",		HOSTMASTER },
 		{ "idle-timeout",	IDLETIMEOUT },
@@ -560,6 +716,8 @@ lookup(char *s)
 		{ "interval",		INTERVAL },
 		{ "key",		KEY },
 		{ "listen",		LISTEN },
+		{ "local-only",		LOCALONLY },
+		{ "match",		MATCH },
 		{ "max-connections",	MAXCONNECTIONS },
 		{ "max-inflight",	MAXINFLIGHT },
 		{ "names",		NAMES },
@@ -570,11 +728,18 @@ lookup(char *s)
 		{ "on",			ON },
 		{ "peer",		PEER },
 		{ "pidfile",		PIDFILE },
+		{ "policy",		POLICY },
 		{ "port",		PORT },
+		{ "query",		QUERY },
 		{ "record",		RECORD },
+		{ "refuse",		REFUSE },
+		{ "round-robin",	ROUNDROBIN },
+		{ "serve-stale",	SERVESTALE },
+		{ "server",		SERVER },
 		{ "socket",		SOCKET },
 		{ "tcp",		TCP },
 		{ "threshold",		THRESHOLD },
+		{ "timeout",		TIMEOUT },
 		{ "ttl",		TTL },
 		{ "user",		USER },
 		{ "wireguard",		WIREGUARD },
@@ -1137,25 +1302,259 @@ add_listen(const char *addr, int64_t port)
 	return 0;
 }
 
+/* An address or prefix of a list being read ("allow from", "match from"). */
 static int
-add_acl(const char *s)
+plist_add(const char *s)
 {
-	struct prefix	p;
+	struct prefix	p, *n;
 
 	if (prefix_parse(s, &p) == -1) {
 		if (errno == EDOM)
-			yyerror("allow from %s: host bits are set beyond the "
-			    "prefix length", s);
+			yyerror("%s: host bits are set beyond the prefix "
+			    "length", s);
 		else
-			yyerror("allow from \"%s\": not an address or "
-			    "prefix", s);
+			yyerror("\"%s\": not an address or prefix", s);
 		return -1;
 	}
-	if (config_add_acl(conf, &p) == -1) {
-		yyerror("allow from %s: too many prefixes", s);
+	if (nplist >= PLIST_MAX) {
+		yyerror("more than %d prefixes in one list", PLIST_MAX);
 		return -1;
 	}
-	conf->acl_set = 1;
+	if ((n = reallocarray(plist, nplist + 1, sizeof(*n))) == NULL)
+		fatal("reallocarray");
+	plist = n;
+	plist[nplist++] = p;
+	return 0;
+}
+
+/* A domain name of a list being read ("match query"). */
+static int
+nlist_add(const char *s)
+{
+	char	 name[DNAME_TEXT_MAX], **n;
+
+	if (dname_canon(s, name, sizeof(name)) == -1)
+		return -1;
+	if (nnlist >= PLIST_MAX) {
+		yyerror("more than %d names in one list", PLIST_MAX);
+		return -1;
+	}
+	if ((n = reallocarray(nlist, nnlist + 1, sizeof(*n))) == NULL ||
+	    (n[nnlist] = strdup(name)) == NULL)
+		fatal("reallocarray");
+	nlist = n;
+	nnlist++;
+	return 0;
+}
+
+static void
+nlist_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < nnlist; i++)
+		free(nlist[i]);
+	free(nlist);
+	nlist = NULL;
+	nnlist = 0;
+}
+
+static struct forwarder_conf *
+forwarder_find(const char *name)
+{
+	struct forwarder_conf	*f;
+
+	TAILQ_FOREACH(f, &conf->forwarders, entry)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}
+
+static int
+add_forwarder(const char *name)
+{
+	struct forwarder_conf	*f;
+	size_t			 i, len = strlen(name);
+
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
+		    name[i] != '_' && name[i] != '.')
+			break;
+	if (len == 0 || len >= FWD_NAME_MAX || i != len) {
+		yyerror("forwarder \"%s\": a name of letters, digits, '-', "
+		    "'_' and '.', shorter than %d", name, FWD_NAME_MAX);
+		return -1;
+	}
+	if (forwarder_find(name) != NULL) {
+		yyerror("forwarder \"%s\" is declared twice", name);
+		return -1;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		fatal("calloc");
+	strlcpy(f->name, name, sizeof(f->name));
+	f->policy = FWD_FAILOVER;
+	f->timeout_ms = FWD_TIMEOUT_MS;
+	f->cache_size = FWD_CACHE_SIZE;
+	f->cache_max_ttl = FWD_CACHE_MAX_TTL;
+	TAILQ_INSERT_TAIL(&conf->forwarders, f, entry);
+	curfwd = f;
+	return 0;
+}
+
+static int
+add_server(const char *addr, int64_t port)
+{
+	struct server_conf	sc;
+	uint32_t		i;
+
+	memset(&sc, 0, sizeof(sc));
+	if (inet_pton(AF_INET, addr, &sc.addr.sin.sin_addr) == 1) {
+		sc.addr.sin.sin_family = AF_INET;
+		sc.addr.sin.sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, addr, &sc.addr.sin6.sin6_addr) == 1) {
+		sc.addr.sin6.sin6_family = AF_INET6;
+		sc.addr.sin6.sin6_port = htons(port);
+	} else {
+		yyerror("server \"%s\": not an IPv4 or IPv6 address", addr);
+		return -1;
+	}
+	if (curfwd->nservers == FWD_MAX_SERVERS) {
+		yyerror("forwarder \"%s\": more than %d servers",
+		    curfwd->name, FWD_MAX_SERVERS);
+		return -1;
+	}
+	for (i = 0; i < curfwd->nservers; i++)
+		if (memcmp(&curfwd->servers[i].addr, &sc.addr,
+		    sizeof(sc.addr)) == 0) {
+			yyerror("forwarder \"%s\": server %s is given twice",
+			    curfwd->name, sockunion_ntop(&sc.addr));
+			return -1;
+		}
+	curfwd->servers[curfwd->nservers++] = sc;
+	return 0;
+}
+
+static void
+finish_forwarder(void)
+{
+	struct forwarder_conf	*f = curfwd;
+
+	curfwd = NULL;
+	if (f->nservers == 0)
+		yyerror("forwarder \"%s\" has no server", f->name);
+	if (f->cache_min_ttl > f->cache_max_ttl)
+		yyerror("forwarder \"%s\": cache-min-ttl %u is above "
+		    "cache-max-ttl %u", f->name, f->cache_min_ttl,
+		    f->cache_max_ttl);
+}
+
+/* 16777216, or with a K, M or G (powers of 1024): 16M */
+static int
+parse_size(const char *s, int64_t *out)
+{
+	char		*end;
+	unsigned long long n;
+	int		 shift = 0;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (end == s || errno != 0)
+		goto bad;
+	switch (*end) {
+	case 'K': case 'k':
+		shift = 10;
+		break;
+	case 'M': case 'm':
+		shift = 20;
+		break;
+	case 'G': case 'g':
+		shift = 30;
+		break;
+	default:
+		goto bad;
+	}
+	if (end[1] != '\0' || n > (1ULL << (40 - shift)))
+		goto bad;
+	*out = n << shift;
+	return 0;
+ bad:
+	yyerror("\"%s\" is not a size (a number, or one with K, M or G, up to "
+	    "1T)", s);
+	return -1;
+}
+
+/* What a rule that failed half way left behind. */
+static void
+rule_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < currule.nquery; i++)
+		free(currule.query[i]);
+	free(currule.query);
+	free(currule.from);
+	memset(&currule, 0, sizeof(currule));
+}
+
+static void
+rule_start(void)
+{
+	rule_clear();
+	currule.line = file->lineno;
+}
+
+static void
+rule_set_from(void)
+{
+	if ((currule.from = calloc(nplist, sizeof(*currule.from))) == NULL)
+		fatal("calloc");
+	memcpy(currule.from, plist, nplist * sizeof(*plist));
+	currule.nfrom = nplist;
+}
+
+static void
+rule_set_query(void)
+{
+	currule.query = nlist;
+	currule.nquery = nnlist;
+	nlist = NULL;
+	nnlist = 0;
+}
+
+static int
+rule_forward(const char *group)
+{
+	if (forwarder_find(group) == NULL) {
+		yyerror("match: forwarder \"%s\" is not declared before it",
+		    group);
+		return -1;
+	}
+	currule.action = MATCH_FORWARD;
+	strlcpy(currule.group, group, sizeof(currule.group));
+	return 0;
+}
+
+static int
+add_match(void)
+{
+	struct match_conf	*m;
+	size_t			 size, i;
+
+	/* a rule travels to the resolver as one message */
+	size = IMSG_HEADER_SIZE + sizeof(struct match_msg) +
+	    currule.nfrom * sizeof(struct prefix);
+	for (i = 0; i < currule.nquery; i++)
+		size += strlen(currule.query[i]) + 1;
+	if (size > IMSG_MAX_SIZE) {
+		yyerror("match: too many prefixes and names for one rule; "
+		    "split it");
+		return -1;
+	}
+	if ((m = malloc(sizeof(*m))) == NULL)
+		fatal("malloc");
+	*m = currule;
+	memset(&currule, 0, sizeof(currule));
+	TAILQ_INSERT_TAIL(&conf->matches, m, entry);
 	return 0;
 }
 
@@ -1801,6 +2200,11 @@ parse_config(const char *filename)
 	free(pendpeers);
 	pendpeers = NULL;
 	npendpeers = 0;
+	free(plist);
+	plist = NULL;
+	nplist = 0;
+	nlist_clear();
+	rule_clear();
 
 	if (errors) {
 		config_free(conf);

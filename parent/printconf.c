@@ -165,12 +165,93 @@ print_wgif(FILE *f, const struct wgif_conf *w)
 	fprintf(f, "}\n");
 }
 
+static void
+print_size(FILE *f, uint64_t n)
+{
+	if (n != 0 && n % (1024 * 1024 * 1024) == 0)
+		fprintf(f, "%lluG", (unsigned long long)(n >> 30));
+	else if (n != 0 && n % (1024 * 1024) == 0)
+		fprintf(f, "%lluM", (unsigned long long)(n >> 20));
+	else if (n != 0 && n % 1024 == 0)
+		fprintf(f, "%lluK", (unsigned long long)(n >> 10));
+	else
+		fprintf(f, "%llu", (unsigned long long)n);
+}
+
+static void
+print_forwarder(FILE *f, const struct forwarder_conf *fw)
+{
+	char		addr[INET6_ADDRSTRLEN];
+	uint32_t	i;
+
+	fprintf(f, "\nforwarder ");
+	print_quoted(f, fw->name);
+	fprintf(f, " {\n");
+	for (i = 0; i < fw->nservers; i++) {
+		const union sockunion *su = &fw->servers[i].addr;
+
+		inet_ntop(su->sa.sa_family, su->sa.sa_family == AF_INET ?
+		    (const void *)&su->sin.sin_addr :
+		    (const void *)&su->sin6.sin6_addr, addr, sizeof(addr));
+		fprintf(f, "\tserver %s port %u\n", addr,
+		    ntohs(su->sa.sa_family == AF_INET ? su->sin.sin_port :
+		    su->sin6.sin6_port));
+	}
+	fprintf(f, "\tpolicy %s\n\ttimeout %u\n\tcache-size ",
+	    fw->policy == FWD_ROUNDROBIN ? "round-robin" : "failover",
+	    fw->timeout_ms);
+	print_size(f, fw->cache_size);
+	fprintf(f, "\n\tcache-min-ttl %u\n\tcache-max-ttl %u\n"
+	    "\tserve-stale %s\n}\n", fw->cache_min_ttl, fw->cache_max_ttl,
+	    fw->serve_stale ? "yes" : "no");
+}
+
+static void
+print_match(FILE *f, const struct match_conf *m)
+{
+	char	buf[INET6_ADDRSTRLEN + 8];
+	size_t	i;
+
+	fprintf(f, "match");
+	if (m->nfrom > 0) {
+		fprintf(f, " from {");
+		for (i = 0; i < m->nfrom; i++) {
+			prefix_print(&m->from[i], buf, sizeof(buf));
+			fprintf(f, " %s", buf);
+		}
+		fprintf(f, " }");
+	}
+	if (m->nquery > 0) {
+		fprintf(f, " query {");
+		for (i = 0; i < m->nquery; i++) {
+			fprintf(f, " ");
+			print_quoted(f, m->query[i]);
+		}
+		fprintf(f, " }");
+	}
+	switch (m->action) {
+	case MATCH_FORWARD:
+		fprintf(f, " forward ");
+		print_quoted(f, m->group);
+		break;
+	case MATCH_REFUSE:
+		fprintf(f, " refuse");
+		break;
+	case MATCH_LOCALONLY:
+		fprintf(f, " local-only");
+		break;
+	}
+	fprintf(f, "\n");
+}
+
 void
 print_config(FILE *f, const struct vpndnsd_conf *conf)
 {
 	const struct domain_conf	*d;
 	const struct record_conf	*r;
 	const struct wgif_conf		*w;
+	const struct forwarder_conf	*fw;
+	const struct match_conf		*m;
 
 	print_main(f, conf);
 	TAILQ_FOREACH(d, &conf->domains, entry)
@@ -181,4 +262,10 @@ print_config(FILE *f, const struct vpndnsd_conf *conf)
 		print_record(f, r);
 	TAILQ_FOREACH(w, &conf->wgifs, entry)
 		print_wgif(f, w);
+	TAILQ_FOREACH(fw, &conf->forwarders, entry)
+		print_forwarder(f, fw);
+	if (!TAILQ_EMPTY(&conf->matches))
+		fprintf(f, "\n");
+	TAILQ_FOREACH(m, &conf->matches, entry)
+		print_match(f, m);
 }

@@ -11,7 +11,8 @@
                                             ANCOUNT" per answer, in arrival
                                             order
   dnsraw.py flood HOST PORT COUNT NAME      COUNT UDP queries, 64 in flight;
-                                            prints how many were answered
+                                            prints how many were answered;
+                                            {} in NAME is the query's number
   dnsraw.py corpus HOST PORT FILE udp|tcp   sends every query of a corpus
                                             (regress/corpus/queries.txt);
                                             prints "WANT GOT DESCRIPTION"
@@ -126,7 +127,8 @@ def cmd_flood(host, port, count, name):
     sent = answered = 0
     while answered < count:
         while sent < count and sent - answered < 64:
-            s.sendto(make_query(name, qid=sent & 0xffff), (host, int(port)))
+            s.sendto(make_query(name.replace("{}", str(sent)),
+                                qid=sent & 0xffff), (host, int(port)))
             sent += 1
         r, _, _ = select.select([s], [], [], 1.0)
         if not r:

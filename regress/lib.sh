@@ -136,6 +136,32 @@ start_daemon() {
 	return 1
 }
 
+# bg_start VAR CMD...: CMD in the background, its pid in $VAR, stopped at
+# the end like the daemon
+bg_start() {
+	_var=$1; shift
+	"$@" >>"$T_DIR/bg.log" 2>&1 &
+	eval "$_var=$!"
+	T_PIDS="$T_PIDS $!"
+}
+
+# bg_stop PID: stop one of them now
+bg_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	T_PIDS=$(echo "$T_PIDS" | sed "s/ $1\$//; s/ $1 / /")
+}
+
+# answers_on ADDR PORT NAME: a server there answers
+answers_on() {
+	for _i in $(seq 100); do
+		dig @"$1" -p "$2" +time=1 +tries=1 "$3" >/dev/null 2>&1 &&
+		    return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 stop_daemon() {
 	[ -n "$D_PID" ] || return 0
 	kill -TERM "$D_PID" 2>/dev/null

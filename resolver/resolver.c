@@ -6,10 +6,14 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <event.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -32,6 +36,8 @@ static struct {
 	struct localdata	*local;
 	struct localdata	*nlocal;	/* being received */
 	struct presence		*presence;
+	struct policy		*policy;
+	struct policy		*npolicy;	/* being received */
 	ldns_buffer		*out;
 	struct resolver_stats	 stats;
 } res;
@@ -43,7 +49,10 @@ static void	resolver_dispatch_wgwatch(int, short, void *);
 static void
 resolver_sandbox(int trap)
 {
-	sandbox_load(sandbox_filter_new(log_procname(), trap));
+	scmp_filter_ctx	ctx = sandbox_filter_new(log_procname(), trap);
+
+	sandbox_allow_inet(ctx);
+	sandbox_load(ctx);
 }
 
 void
@@ -66,6 +75,7 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 	res.local = localdata_new();
 	localdata_finish(res.local);
 	res.presence = presence_new();
+	res.policy = policy_new();
 
 	if (fcntl(PARENT_CHANNEL_FD, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
@@ -111,6 +121,28 @@ resolver_reconf_wgpeer(const struct imsg *imsg)
 }
 
 static void
+resolver_reconf_forwarder(const struct imsg *imsg)
+{
+	struct forwarder_conf	fc;
+	uint32_t		i;
+	sa_family_t		af;
+
+	if (imsg->len != sizeof(fc))
+		fatalx("bad IMSG_RECONF_FORWARDER");
+	memcpy(&fc, imsg->data, sizeof(fc));
+	if (memchr(fc.name, '\0', sizeof(fc.name)) == NULL ||
+	    fc.nservers == 0 || fc.nservers > FWD_MAX_SERVERS ||
+	    fc.timeout_ms == 0)
+		fatalx("bad IMSG_RECONF_FORWARDER");
+	for (i = 0; i < fc.nservers; i++) {
+		af = fc.servers[i].addr.sa.sa_family;
+		if (af != AF_INET && af != AF_INET6)
+			fatalx("bad IMSG_RECONF_FORWARDER server");
+	}
+	upstream_reconf_group(&fc);
+}
+
+static void
 resolver_reconf(const struct imsg *imsg)
 {
 	struct domain_conf	dc;
@@ -125,6 +157,9 @@ resolver_reconf(const struct imsg *imsg)
 		localdata_free(res.nlocal);
 		res.nlocal = localdata_new();
 		presence_begin(res.presence);
+		policy_free(res.npolicy);
+		res.npolicy = policy_new();
+		upstream_reconf_begin();
 		break;
 	case IMSG_RECONF_DOMAIN:
 		if (imsg->len != sizeof(dc))
@@ -148,6 +183,12 @@ resolver_reconf(const struct imsg *imsg)
 	case IMSG_RECONF_WGPEER:
 		resolver_reconf_wgpeer(imsg);
 		break;
+	case IMSG_RECONF_FORWARDER:
+		resolver_reconf_forwarder(imsg);
+		break;
+	case IMSG_RECONF_MATCH:
+		policy_add(res.npolicy, imsg);
+		break;
 	case IMSG_RECONF_END:
 		presence_end(res.presence);
 		presence_ents(res.presence, res.nlocal);
@@ -155,6 +196,11 @@ resolver_reconf(const struct imsg *imsg)
 		localdata_free(res.local);
 		res.local = res.nlocal;
 		res.nlocal = NULL;
+		/* the old rules go before the groups only they used */
+		policy_free(res.policy);
+		res.policy = res.npolicy;
+		res.npolicy = NULL;
+		upstream_reconf_end();
 		log_info("configuration loaded: %zu domains, %zu records",
 		    localdata_ndomains(res.local),
 		    localdata_nrecords(res.local));
@@ -209,6 +255,8 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_RECONF_RECORD:
 		case IMSG_RECONF_WGIF:
 		case IMSG_RECONF_WGPEER:
+		case IMSG_RECONF_FORWARDER:
+		case IMSG_RECONF_MATCH:
 		case IMSG_RECONF_END:
 			resolver_reconf(&imsg);
 			break;
@@ -261,8 +309,8 @@ reply_new(const struct query_msg *qm)
 	ldns_pkt_set_id(pkt, qm->id);
 	ldns_pkt_set_qr(pkt, 1);
 	ldns_pkt_set_opcode(pkt, LDNS_PACKET_QUERY);
-	ldns_pkt_set_rd(pkt, (qm->flags & 0x0100) != 0);
-	ldns_pkt_set_cd(pkt, (qm->flags & 0x0010) != 0);
+	ldns_pkt_set_rd(pkt, (qm->flags & DNS_FLAG_RD) != 0);
+	ldns_pkt_set_cd(pkt, (qm->flags & DNS_FLAG_CD) != 0);
 	ldns_rr_set_owner(q, qname);
 	ldns_rr_set_type(q, qm->qtype);
 	ldns_rr_set_class(q, qm->qclass);
@@ -303,6 +351,52 @@ pkt_empty_section(ldns_pkt *pkt, ldns_pkt_section sec)
 }
 
 /*
+ * An answer to a client, whatever made it, to the frontend.  Room was
+ * made before the query was taken; an answer that comes later (from an
+ * upstream) waits for the frontend to drain the channel rather than be
+ * dropped: the client is owed it.
+ */
+void
+resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len)
+{
+	struct iovec	iov[2];
+	struct pollfd	pfd;
+
+	switch (DNS_RCODE(wire[3])) {
+	case DNS_RCODE_NOERROR:
+		res.stats.noerror++;
+		break;
+	case DNS_RCODE_NXDOMAIN:
+		res.stats.nxdomain++;
+		break;
+	case DNS_RCODE_REFUSED:
+		res.stats.refused++;
+		break;
+	default:
+		res.stats.servfail++;
+		break;
+	}
+	if (wire[2] & (DNS_FLAG_TC >> 8))
+		res.stats.truncated++;
+	iov[0].iov_base = (void *)(uintptr_t)&qm->ctx;
+	iov[0].iov_len = sizeof(qm->ctx);
+	iov[1].iov_base = (void *)(uintptr_t)wire;
+	iov[1].iov_len = len;
+	while (imsg_composev(&res.frontend.ibuf, IMSG_ANSWER, 0, -1, iov, 2)
+	    == -1) {
+		if (errno != ENOBUFS)
+			fatal("answer to %s", sockunion_ntop(&qm->ctx.client));
+		pfd.fd = res.frontend.ibuf.fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 1000) == -1 && errno != EINTR)
+			fatal("poll");
+		if (imsgbuf_write(&res.frontend.ibuf) == -1)
+			fatal("frontend channel");
+	}
+	imsgev_update(&res.frontend);
+}
+
+/*
  * Render 'pkt' into the reused buffer, within what the client can take:
  * its EDNS buffer (never above 1232) or 512 on UDP, 65535 on TCP.  What
  * does not fit goes out empty with TC set.
@@ -310,8 +404,7 @@ pkt_empty_section(ldns_pkt *pkt, ldns_pkt_section sec)
 static void
 reply_send(const struct query_msg *qm, ldns_pkt *pkt)
 {
-	struct iovec	iov[2];
-	size_t		limit;
+	size_t	limit;
 
 	if (qm->ctx.tcp)
 		limit = DNS_MAX_MSG;
@@ -325,7 +418,6 @@ reply_send(const struct query_msg *qm, ldns_pkt *pkt)
 	if (ldns_pkt2buffer_wire(res.out, pkt) != LDNS_STATUS_OK)
 		fatalx("ldns_pkt2buffer_wire");
 	if (ldns_buffer_position(res.out) > limit) {
-		res.stats.truncated++;
 		pkt_empty_section(pkt, LDNS_SECTION_ANSWER);
 		pkt_empty_section(pkt, LDNS_SECTION_AUTHORITY);
 		pkt_empty_section(pkt, LDNS_SECTION_ADDITIONAL);
@@ -334,28 +426,32 @@ reply_send(const struct query_msg *qm, ldns_pkt *pkt)
 		if (ldns_pkt2buffer_wire(res.out, pkt) != LDNS_STATUS_OK)
 			fatalx("ldns_pkt2buffer_wire");
 	}
-	switch (ldns_pkt_get_rcode(pkt)) {
-	case LDNS_RCODE_NOERROR:
-		res.stats.noerror++;
-		break;
-	case LDNS_RCODE_NXDOMAIN:
-		res.stats.nxdomain++;
-		break;
-	case LDNS_RCODE_REFUSED:
-		res.stats.refused++;
-		break;
-	default:
-		res.stats.servfail++;
-		break;
+	resolver_answer(qm, ldns_buffer_begin(res.out),
+	    ldns_buffer_position(res.out));
+}
+
+/*
+ * What local data does not answer, the first rule that fits decides:
+ * forward to a group, refuse, or (local-only) say the name does not
+ * exist.  No rule: REFUSED.
+ */
+static int
+resolver_policy(const struct query_msg *qm, const uint8_t *lname,
+    ldns_pkt *pkt)
+{
+	const struct rule	*r;
+
+	r = policy_match(res.policy, &qm->ctx.client, lname, qm->qname_len);
+	if (r == NULL || r->action == MATCH_REFUSE) {
+		ldns_pkt_set_rcode(pkt, LDNS_RCODE_REFUSED);
+		return 0;
 	}
-	iov[0].iov_base = (void *)(uintptr_t)&qm->ctx;
-	iov[0].iov_len = sizeof(qm->ctx);
-	iov[1].iov_base = ldns_buffer_begin(res.out);
-	iov[1].iov_len = ldns_buffer_position(res.out);
-	/* room was made before the query was taken */
-	if (imsg_composev(&res.frontend.ibuf, IMSG_ANSWER, 0, -1, iov, 2) ==
-	    -1)
-		fatal("answer to %s", sockunion_ntop(&qm->ctx.client));
+	if (r->action == MATCH_LOCALONLY) {
+		ldns_pkt_set_rcode(pkt, LDNS_RCODE_NXDOMAIN);
+		return 0;
+	}
+	upstream_query(r->group, qm, lname);
+	return 1;
 }
 
 static void
@@ -376,11 +472,15 @@ resolver_query(const struct imsg *imsg)
 	pkt = reply_new(&qm);
 	lowercase_name(lname, qm.qname, qm.qname_len);
 	if (qm.qclass != LDNS_RR_CLASS_IN ||
-	    qm.qtype == LDNS_RR_TYPE_AXFR || qm.qtype == LDNS_RR_TYPE_IXFR ||
-	    (!presence_answer(res.presence, res.local, lname, qm.qname_len,
-	    qm.qtype, time(NULL), pkt) &&
-	    !localdata_answer(res.local, lname, qm.qname_len, qm.qtype, pkt)))
+	    qm.qtype == LDNS_RR_TYPE_AXFR || qm.qtype == LDNS_RR_TYPE_IXFR)
 		ldns_pkt_set_rcode(pkt, LDNS_RCODE_REFUSED);
+	else if (!presence_answer(res.presence, res.local, lname,
+	    qm.qname_len, qm.qtype, time(NULL), pkt) &&
+	    !localdata_answer(res.local, lname, qm.qname_len, qm.qtype, pkt) &&
+	    resolver_policy(&qm, lname, pkt)) {
+		ldns_pkt_free(pkt);
+		return;		/* forwarded: the answer comes later */
+	}
 	reply_send(&qm, pkt);
 	ldns_pkt_free(pkt);
 }
@@ -392,6 +492,162 @@ resolver_ctl_line(const char *line, void *arg)
 
 	return imsg_compose(&res.frontend.ibuf, IMSG_CTL_TEXT, peerid, -1,
 	    line, strlen(line) + 1);
+}
+
+static void
+resolver_ctl_result(uint32_t peerid, int ok, const char *fmt, ...)
+    __attribute__((__format__(printf, 3, 4)));
+
+static void
+resolver_ctl_result(uint32_t peerid, int ok, const char *fmt, ...)
+{
+	struct ctl_result	r;
+	va_list			ap;
+
+	memset(&r, 0, sizeof(r));
+	r.ok = ok;
+	va_start(ap, fmt);
+	vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+	va_end(ap);
+	imsg_compose(&res.frontend.ibuf, IMSG_CTL_RESULT, peerid, -1, &r,
+	    sizeof(r));
+	imsg_compose(&res.frontend.ibuf, IMSG_CTL_END, peerid, -1, NULL, 0);
+}
+
+/* A text name to lower-case wire form; -1 when it is not a name. */
+static int
+name_to_wire(const char *text, uint8_t *out, size_t *len)
+{
+	ldns_rdf	*rdf;
+	int		 rc = -1;
+
+	if (ldns_str2rdf_dname(&rdf, text) != LDNS_STATUS_OK)
+		return -1;
+	ldns_dname2canonical(rdf);
+	if (ldns_rdf_size(rdf) <= DNS_MAX_NAME) {
+		*len = ldns_rdf_size(rdf);
+		memcpy(out, ldns_rdf_data(rdf), *len);
+		rc = 0;
+	}
+	ldns_rdf_deep_free(rdf);
+	return rc;
+}
+
+/* flush: every cache; a group's ("GROUP"); a name in all ("NAME"). */
+static void
+resolver_ctl_flush(const struct imsg *imsg)
+{
+	char	arg[DNAME_TEXT_MAX];
+	uint8_t	name[DNS_MAX_NAME];
+	size_t	len;
+
+	if (imsg->len != sizeof(arg))
+		fatalx("bad IMSG_CTL_FLUSH");
+	memcpy(arg, imsg->data, sizeof(arg));
+	if (memchr(arg, '\0', sizeof(arg)) == NULL)
+		fatalx("IMSG_CTL_FLUSH not terminated");
+	if (arg[0] == '\0')
+		resolver_ctl_result(imsg->hdr.peerid, 1, "flushed %zu entries",
+		    upstream_flush(NULL, NULL, 0));
+	else if (upstream_group(arg) != NULL)
+		resolver_ctl_result(imsg->hdr.peerid, 1, "flushed %zu entries "
+		    "of forwarder \"%s\"", upstream_flush(arg, NULL, 0), arg);
+	else if (name_to_wire(arg, name, &len) == 0)
+		resolver_ctl_result(imsg->hdr.peerid, 1, "flushed %zu entries "
+		    "for %s", upstream_flush(NULL, name, len), arg);
+	else
+		resolver_ctl_result(imsg->hdr.peerid, 0, "\"%s\" is neither a "
+		    "forwarder nor a domain name", arg);
+}
+
+static void
+resolver_ctl_linef(uint32_t peerid, const char *fmt, ...)
+    __attribute__((__format__(printf, 2, 3)));
+
+static void
+resolver_ctl_linef(uint32_t peerid, const char *fmt, ...)
+{
+	char	line[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	resolver_ctl_line(line, &peerid);
+}
+
+/*
+ * lookup: what would happen to this query from this client, step by
+ * step, as resolver_query decides it, without asking anyone.
+ */
+static void
+resolver_ctl_lookup(const struct imsg *imsg)
+{
+	struct ctl_lookup	 lk;
+	struct query_msg	 qm;
+	uint8_t			 lname[DNS_MAX_NAME];
+	size_t			 len;
+	uint32_t		 left, p = imsg->hdr.peerid;
+	const struct rule	*r;
+	ldns_pkt		*pkt;
+	const char		*how;
+
+	if (imsg->len != sizeof(lk))
+		fatalx("bad IMSG_CTL_LOOKUP");
+	memcpy(&lk, imsg->data, sizeof(lk));
+	lk.name[sizeof(lk.name) - 1] = '\0';
+	if (name_to_wire(lk.name, lname, &len) == -1) {
+		resolver_ctl_linef(p, "\"%s\" is not a domain name", lk.name);
+		return;
+	}
+	memset(&qm, 0, sizeof(qm));
+	if (lk.from.sa.sa_family == AF_INET ||
+	    lk.from.sa.sa_family == AF_INET6)
+		qm.ctx.client = lk.from;
+	else {
+		qm.ctx.client.sin.sin_family = AF_INET;
+		qm.ctx.client.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	qm.qtype = lk.qtype;
+	qm.qclass = LDNS_RR_CLASS_IN;
+	qm.qname_len = len;
+	memcpy(qm.qname, lname, len);
+	resolver_ctl_linef(p, "query %s type %u from %s", lk.name, lk.qtype,
+	    sockunion_ntop(&qm.ctx.client));
+	pkt = reply_new(&qm);
+	how = presence_answer(res.presence, res.local, lname, len, qm.qtype,
+	    time(NULL), pkt) ? "presence name" : localdata_answer(res.local,
+	    lname, len, qm.qtype, pkt) ? "local data" : NULL;
+	if (how != NULL) {
+		resolver_ctl_linef(p, "answered from %s: %s, %zu records",
+		    how, ldns_pkt_rcode2str(ldns_pkt_get_rcode(pkt)),
+		    (size_t)ldns_pkt_ancount(pkt));
+		ldns_pkt_free(pkt);
+		return;
+	}
+	ldns_pkt_free(pkt);
+	if ((r = policy_match(res.policy, &qm.ctx.client, lname, len)) ==
+	    NULL) {
+		resolver_ctl_linef(p, "no match rule fits: REFUSED");
+		return;
+	}
+	switch (r->action) {
+	case MATCH_REFUSE:
+		resolver_ctl_linef(p, "rule %u (line %u): refuse: REFUSED",
+		    r->index, r->line);
+		return;
+	case MATCH_LOCALONLY:
+		resolver_ctl_linef(p, "rule %u (line %u): local-only: NXDOMAIN",
+		    r->index, r->line);
+		return;
+	}
+	resolver_ctl_linef(p, "rule %u (line %u): forward to \"%s\"", r->index,
+	    r->line, upstream_group_name(r->group));
+	if (upstream_cached(r->group, &qm, lname, &left))
+		resolver_ctl_linef(p, "cached: answered from the cache, %u s "
+		    "left", left);
+	else
+		resolver_ctl_linef(p, "not cached: forwarded to its servers");
 }
 
 static void
@@ -423,6 +679,17 @@ resolver_ctl(const struct imsg *imsg)
 		    -1)
 			resolver_ctl_line("(the listing was cut short: "
 			    "too much output)", &peerid);
+		break;
+	case IMSG_CTL_SHOW_FORWARDERS:
+		if (upstream_dump(resolver_ctl_line, &peerid) == -1)
+			resolver_ctl_line("(the listing was cut short: "
+			    "too much output)", &peerid);
+		break;
+	case IMSG_CTL_FLUSH:
+		resolver_ctl_flush(imsg);
+		return;
+	case IMSG_CTL_LOOKUP:
+		resolver_ctl_lookup(imsg);
 		break;
 	case IMSG_CTL_LOG_VERBOSE:
 		if (imsg->len != sizeof(v))
@@ -472,6 +739,9 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 		case IMSG_CTL_SHOW_STATUS:
 		case IMSG_CTL_SHOW_RECORDS:
 		case IMSG_CTL_SHOW_PEERS:
+		case IMSG_CTL_SHOW_FORWARDERS:
+		case IMSG_CTL_FLUSH:
+		case IMSG_CTL_LOOKUP:
 		case IMSG_CTL_LOG_VERBOSE:
 			resolver_ctl(&imsg);
 			break;

@@ -9,9 +9,24 @@
 struct localdata;
 struct presence;
 struct imsg;
+struct group;
+struct policy;
+struct suffix;
+
+struct rule {
+	uint32_t	 action;	/* enum match_action */
+	uint32_t	 line;
+	uint32_t	 index;		/* 1, 2, ... in file order */
+	struct prefix	*from;
+	size_t		 nfrom;
+	struct suffix	*query;
+	size_t		 nquery;
+	struct group	*group;		/* MATCH_FORWARD */
+};
 
 void	resolver_main(int, int, const char *, const char *)
 	    __attribute__((__noreturn__));
+void	resolver_answer(const struct query_msg *, const uint8_t *, size_t);
 
 /* localzone.c */
 struct localdata	*localdata_new(void);
@@ -50,5 +65,27 @@ int			 presence_answer(const struct presence *,
 int			 presence_dump(const struct presence *, time_t,
 			    int (*)(const char *, void *), void *);
 size_t			 presence_npeers(const struct presence *);
+
+/* policy.c */
+struct policy		*policy_new(void);
+void			 policy_free(struct policy *);
+void			 policy_add(struct policy *, const struct imsg *);
+const struct rule	*policy_match(const struct policy *,
+			    const union sockunion *, const uint8_t *, size_t);
+
+/* upstream.c */
+time_t			 upstream_now(void);
+struct group		*upstream_group(const char *);
+const char		*upstream_group_name(const struct group *);
+void			 upstream_reconf_begin(void);
+void			 upstream_reconf_group(const struct forwarder_conf *);
+void			 upstream_reconf_end(void);
+void			 upstream_query(struct group *, const struct query_msg *,
+			    const uint8_t *);
+int			 upstream_dump(int (*)(const char *, void *), void *);
+size_t			 upstream_flush(const char *, const uint8_t *, size_t);
+int			 upstream_cached(struct group *,
+			    const struct query_msg *, const uint8_t *,
+			    uint32_t *);
 
 #endif

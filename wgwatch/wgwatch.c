@@ -56,7 +56,10 @@ static void	wgwatch_tick(int, short, void *);
 static void
 wgwatch_sandbox(int trap)
 {
-	sandbox_load(sandbox_filter_new(log_procname(), trap));
+	scmp_filter_ctx	ctx = sandbox_filter_new(log_procname(), trap);
+
+	sandbox_deny_connect(ctx);
+	sandbox_load(ctx);
 }
 
 void

@@ -1,0 +1,364 @@
+#include <string.h>
+
+#include "dnsmsg.h"
+
+#define T_NS		2
+#define T_CNAME		5
+#define T_SOA		6
+#define T_PTR		12
+#define T_MX		15
+#define T_SRV		33
+#define T_DNAME		39
+#define MAX_POINTERS	64
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* A bare OPT: our buffer size, version 0, DO as asked, no options. */
+static void
+put_opt(uint8_t *p, int dobit)
+{
+	p[0] = 0;
+	put16(p + 1, DNS_TYPE_OPT);
+	put16(p + 3, EDNS_MAX_UDP);
+	put32(p + 5, dobit ? 0x8000 : 0);
+	put16(p + 9, 0);
+}
+
+/*
+ * The query we send: the client's question as it wrote it (its case too:
+ * the reply must echo it), a random id, RD, and EDNS with DO as asked.
+ */
+size_t
+dnsmsg_query(uint8_t *out, size_t outlen, const struct dnsmsg_q *q,
+    int dobit, int cd)
+{
+	size_t	len = DNS_HEADER_SIZE + q->qlen + 4 + DNSMSG_OPT_LEN;
+
+	if (len > outlen)
+		return 0;
+	memset(out, 0, DNS_HEADER_SIZE);
+	put16(out, q->id);
+	put16(out + 2, DNS_FLAG_RD | (cd ? DNS_FLAG_CD : 0));
+	put16(out + 4, 1);
+	put16(out + 10, 1);
+	memcpy(out + DNS_HEADER_SIZE, q->qname, q->qlen);
+	put16(out + DNS_HEADER_SIZE + q->qlen, q->qtype);
+	put16(out + DNS_HEADER_SIZE + q->qlen + 2, q->qclass);
+	put_opt(out + DNS_HEADER_SIZE + q->qlen + 4, dobit);
+	return len;
+}
+
+/*
+ * A name at *pos: labels, and compression pointers that each point before
+ * themselves, at most MAX_POINTERS of them, the whole at most 255 bytes
+ * (a loop makes it longer than that).  *pos moves past the name as it
+ * stands in the record.
+ */
+static int
+walk_name(const uint8_t *m, size_t len, size_t *pos)
+{
+	size_t	p = *pos, end = 0, total = 0;
+	int	hops = 0;
+	uint8_t	c;
+
+	for (;;) {
+		if (p >= len)
+			return -1;
+		c = m[p];
+		if ((c & 0xc0) == 0xc0) {
+			size_t target;
+
+			if (p + 1 >= len || ++hops > MAX_POINTERS)
+				return -1;
+			target = (size_t)(c & 0x3f) << 8 | m[p + 1];
+			if (target >= p)
+				return -1;
+			if (end == 0)
+				end = p + 2;
+			p = target;
+			continue;
+		}
+		if (c & 0xc0)
+			return -1;
+		total += 1 + c;
+		if (total > DNS_MAX_NAME)
+			return -1;
+		if (c == 0)
+			break;
+		p += 1 + c;
+	}
+	*pos = end != 0 ? end : p + 1;
+	return 0;
+}
+
+/* The names inside the data of the types that hold them must be sound. */
+static int
+walk_rdata(const uint8_t *m, size_t rdstart, size_t rdend, uint16_t type)
+{
+	size_t	p = rdstart;
+
+	switch (type) {
+	case T_NS:
+	case T_CNAME:
+	case T_PTR:
+	case T_DNAME:
+		if (walk_name(m, rdend, &p) == -1)
+			return -1;
+		break;
+	case T_MX:
+		p += 2;
+		if (p > rdend || walk_name(m, rdend, &p) == -1)
+			return -1;
+		break;
+	case T_SRV:
+		p += 6;
+		if (p > rdend || walk_name(m, rdend, &p) == -1)
+			return -1;
+		break;
+	case T_SOA:
+		if (walk_name(m, rdend, &p) == -1 ||
+		    walk_name(m, rdend, &p) == -1)
+			return -1;
+		p += 20;
+		break;
+	default:
+		return 0;
+	}
+	return p == rdend ? 0 : -1;
+}
+
+static enum dnsmsg_check
+bad(struct dnsmsg_info *info, enum dnsmsg_check what, const char *why)
+{
+	info->why = why;
+	return what;
+}
+
+static uint32_t
+ttl_value(uint32_t ttl)
+{
+	/* RFC 2181 8: the top bit set means zero */
+	return ttl > 0x7fffffff ? 0 : ttl;
+}
+
+/*
+ * Every record of the reply, checked to its last byte.  The OPT, if any,
+ * must be the last record (so it can be cut off for a client).
+ */
+static enum dnsmsg_check
+walk_records(const uint8_t *m, size_t len, struct dnsmsg_info *info)
+{
+	size_t		pos = info->qend, name, rdend;
+	unsigned int	i, total;
+	uint16_t	type;
+	uint32_t	ttl;
+
+	total = info->ancount + info->nscount + info->arcount;
+	info->minttl = UINT32_MAX;
+	for (i = 0; i < total; i++) {
+		name = pos;
+		if (walk_name(m, len, &pos) == -1 || pos + 10 > len)
+			return bad(info, DNSMSG_MALFORMED, "a bad record name");
+		type = get16(m + pos);
+		ttl = ttl_value(get32(m + pos + 4));
+		rdend = pos + 10 + get16(m + pos + 8);
+		if (rdend > len)
+			return bad(info, DNSMSG_MALFORMED,
+			    "a record past the end");
+		if (walk_rdata(m, pos + 10, rdend, type) == -1)
+			return bad(info, DNSMSG_MALFORMED,
+			    "a bad name in record data");
+		if (type == DNS_TYPE_OPT) {
+			if (i + 1 != total || m[name] != 0 ||
+			    i < info->ancount + info->nscount)
+				return bad(info, DNSMSG_MALFORMED,
+				    "an OPT out of place");
+			info->optoff = name;
+		} else {
+			if (info->nttl < DNSMSG_MAX_TTLS)
+				info->ttloff[info->nttl] = pos + 4;
+			if (info->nttl <= DNSMSG_MAX_TTLS)
+				info->nttl++;
+			if (ttl < info->minttl)
+				info->minttl = ttl;
+			if (type == T_SOA && i >= info->ancount &&
+			    i < info->ancount + info->nscount) {
+				uint32_t min = ttl_value(get32(m + rdend - 4));
+
+				info->has_soa = 1;
+				info->negttl = ttl < min ? ttl : min;
+				info->soattl = pos + 4;
+			}
+		}
+		pos = rdend;
+	}
+	if (pos != len)
+		return bad(info, DNSMSG_MALFORMED, "data after the records");
+	if (info->minttl == UINT32_MAX)
+		info->minttl = 0;
+	return DNSMSG_OK;
+}
+
+/*
+ * Is this the reply to 'q', and is it sound?  A reply to something else
+ * (another id, another question, not a reply) is MISMATCH; ours but
+ * broken is MALFORMED.  Either way the caller waits on for the real one.
+ */
+enum dnsmsg_check
+dnsmsg_check(const uint8_t *m, size_t len, const struct dnsmsg_q *q,
+    struct dnsmsg_info *info)
+{
+	size_t	qend = DNS_HEADER_SIZE + q->qlen + 4;
+
+	memset(info, 0, sizeof(*info));
+	if (len < DNS_HEADER_SIZE)
+		return bad(info, DNSMSG_MALFORMED, "shorter than a header");
+	if (get16(m) != q->id)
+		return bad(info, DNSMSG_MISMATCH, "another id");
+	info->flags = get16(m + 2);
+	if (!(info->flags & DNS_FLAG_QR) || DNS_OPCODE(info->flags) != 0)
+		return bad(info, DNSMSG_MISMATCH, "not a reply to a query");
+	if (get16(m + 4) != 1 || len < qend ||
+	    memcmp(m + DNS_HEADER_SIZE, q->qname, q->qlen) != 0 ||
+	    get16(m + DNS_HEADER_SIZE + q->qlen) != q->qtype ||
+	    get16(m + DNS_HEADER_SIZE + q->qlen + 2) != q->qclass)
+		return bad(info, DNSMSG_MISMATCH, "another question");
+	info->qend = qend;
+	info->ancount = get16(m + 6);
+	info->nscount = get16(m + 8);
+	info->arcount = get16(m + 10);
+	return walk_records(m, len, info);
+}
+
+void
+dnsmsg_set_ttl(uint8_t *m, size_t off, uint32_t ttl)
+{
+	put32(m + off, ttl);
+}
+
+/* Cut the OPT off a checked reply, in place; returns the new length. */
+size_t
+dnsmsg_strip_opt(uint8_t *m, size_t len, const struct dnsmsg_info *info)
+{
+	if (info->optoff == 0)
+		return len;
+	put16(m + 10, info->arcount - 1);
+	return info->optoff;
+}
+
+static size_t
+client_limit(const struct query_msg *qm)
+{
+	if (qm->ctx.tcp)
+		return DNS_MAX_MSG;
+	if (qm->edns_size == 0)
+		return DNS_MAX_UDP;
+	return qm->edns_size < EDNS_MAX_UDP ? qm->edns_size : EDNS_MAX_UDP;
+}
+
+static uint16_t
+client_flags(const struct query_msg *qm, uint16_t upstream)
+{
+	uint16_t	f = DNS_FLAG_QR | DNS_FLAG_RA | (DNS_RCODE(upstream));
+
+	f |= qm->flags & (DNS_FLAG_RD | DNS_FLAG_CD);
+	/* RFC 6840 5.8: AD only to a client that asked with AD or DO */
+	if ((upstream & DNS_FLAG_AD) && ((qm->flags & DNS_FLAG_AD) || qm->edns_do))
+		f |= DNS_FLAG_AD;
+	return f;
+}
+
+/*
+ * A reply of our own to 'qm': the header with 'rcode', its question, and
+ * our OPT when it had EDNS.
+ */
+size_t
+dnsmsg_error(uint8_t *out, size_t outlen, const struct query_msg *qm,
+    int rcode)
+{
+	size_t	len = DNS_HEADER_SIZE + qm->qname_len + 4;
+
+	if (len + DNSMSG_OPT_LEN > outlen)
+		return 0;
+	memset(out, 0, DNS_HEADER_SIZE);
+	put16(out, qm->id);
+	put16(out + 2, client_flags(qm, DNS_RCODE(rcode)));
+	put16(out + 4, 1);
+	memcpy(out + DNS_HEADER_SIZE, qm->qname, qm->qname_len);
+	put16(out + DNS_HEADER_SIZE + qm->qname_len, qm->qtype);
+	put16(out + DNS_HEADER_SIZE + qm->qname_len + 2, qm->qclass);
+	if (qm->edns_size > 0) {
+		put16(out + 10, 1);
+		put_opt(out + len, qm->edns_do);
+		len += DNSMSG_OPT_LEN;
+	}
+	return len;
+}
+
+/*
+ * The client's copy of a checked reply without its OPT ('wire', fresh or
+ * from the cache): its id, its question's case, our flags, TTLs aged by
+ * 'age' seconds (or 30 for a stale answer), our OPT when it has EDNS.
+ * Too large for the client: the question alone with TC.
+ */
+size_t
+dnsmsg_answer(uint8_t *out, size_t outlen, const uint8_t *wire, size_t wlen,
+    const uint16_t *ttloff, uint16_t nttl, const struct query_msg *qm,
+    uint32_t age, int stale)
+{
+	size_t		len = wlen;
+	uint32_t	ttl;
+	uint16_t	i, upstream = get16(wire + 2);
+
+	if (wlen + (qm->edns_size ? DNSMSG_OPT_LEN : 0) > client_limit(qm) ||
+	    wlen + DNSMSG_OPT_LEN > outlen) {
+		len = dnsmsg_error(out, outlen, qm, DNS_RCODE(upstream));
+		put16(out + 2, get16(out + 2) | DNS_FLAG_TC);
+		return len;
+	}
+	memcpy(out, wire, wlen);
+	put16(out, qm->id);
+	put16(out + 2, client_flags(qm, upstream));
+	memcpy(out + DNS_HEADER_SIZE, qm->qname, qm->qname_len);
+	for (i = 0; i < nttl; i++) {
+		ttl = get32(out + ttloff[i]);
+		if (stale)
+			ttl = DNSMSG_STALE_TTL;
+		else
+			ttl = ttl > age ? ttl - age : 0;
+		put32(out + ttloff[i], ttl);
+	}
+	if (qm->edns_size > 0) {
+		put16(out + 10, get16(out + 10) + 1);
+		put_opt(out + len, qm->edns_do);
+		len += DNSMSG_OPT_LEN;
+	}
+	return len;
+}

@@ -1,0 +1,61 @@
+/*
+ * Upstream DNS messages in the resolver: the query we send, the strict
+ * check of what comes back, and the answer a client gets, from a fresh
+ * reply or a cached one.  All bounded and allocation-free: a cache hit is
+ * a copy and a few patches.
+ */
+#ifndef VPNDNSD_DNSMSG_H
+#define VPNDNSD_DNSMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vpndnsd.h"
+
+#define DNSMSG_MAX_TTLS		128	/* records whose TTL a copy can age */
+#define DNSMSG_OPT_LEN		11	/* a bare OPT record */
+#define DNSMSG_STALE_TTL	30	/* RFC 8767 */
+
+enum dnsmsg_check {
+	DNSMSG_OK,
+	DNSMSG_MISMATCH,	/* not the reply to our query: wait on */
+	DNSMSG_MALFORMED	/* ours, but broken: wait on, count it */
+};
+
+struct dnsmsg_info {
+	uint16_t	flags;
+	uint16_t	ancount, nscount, arcount;
+	size_t		qend;		/* end of the question */
+	size_t		optoff;		/* the OPT record, 0 when none */
+	uint32_t	minttl;		/* over every record but the OPT */
+	int		has_soa;
+	uint32_t	negttl;		/* min(SOA TTL, SOA MINIMUM) */
+	size_t		soattl;		/* where that SOA's TTL is */
+	uint16_t	nttl;		/* TTL fields, NTTL when too many */
+	uint16_t	ttloff[DNSMSG_MAX_TTLS];
+	const char	*why;		/* for MALFORMED and MISMATCH */
+};
+
+/* What a query asks, with the question as the client wrote it. */
+struct dnsmsg_q {
+	const uint8_t	*qname;
+	size_t		 qlen;
+	uint16_t	 qtype;
+	uint16_t	 qclass;
+	uint16_t	 id;
+};
+
+size_t			dnsmsg_query(uint8_t *, size_t, const struct dnsmsg_q *,
+			    int, int);
+enum dnsmsg_check	dnsmsg_check(const uint8_t *, size_t,
+			    const struct dnsmsg_q *, struct dnsmsg_info *);
+size_t			dnsmsg_strip_opt(uint8_t *, size_t,
+			    const struct dnsmsg_info *);
+void			dnsmsg_set_ttl(uint8_t *, size_t, uint32_t);
+size_t			dnsmsg_answer(uint8_t *, size_t, const uint8_t *,
+			    size_t, const uint16_t *, uint16_t,
+			    const struct query_msg *, uint32_t, int);
+size_t			dnsmsg_error(uint8_t *, size_t,
+			    const struct query_msg *, int);
+
+#endif

@@ -1,0 +1,854 @@
+/*
+ * Forwarding to upstream servers, per forwarder group.
+ *
+ * A query goes out from a socket of its own (the kernel picks a random
+ * source port) with a random id; a reply counts only if it comes from the
+ * server's address and port (the socket is connected), carries that id
+ * and the question as we asked it, and passes dnsmsg_check.  Anything
+ * else is counted and dropped, and the real reply is still waited for.
+ * TC moves the query to TCP on the same server; a TCP client's query goes
+ * over TCP from the start.  Identical queries in flight to a group are
+ * one upstream query.
+ *
+ * Each query has a budget (the group's timeout), shared by the servers
+ * it tries: failover tries them in order, round-robin starts each query
+ * at the next one.  A server that fails SRV_DOWN_AFTER times in a row is
+ * down: skipped, and probed with back-off until it answers again.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/tree.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "dnsmsg.h"
+#include "log.h"
+#include "resolver.h"
+
+#define SRV_DOWN_AFTER		3
+#define PROBE_MIN_MS		1000
+#define PROBE_MAX_MS		60000
+#define UQ_MAX_WAITERS		64
+#define UQ_MAX_INFLIGHT		8192
+#define ATTEMPT_MIN_MS		50
+
+struct server_stats {
+	uint64_t	queries;
+	uint64_t	answers;
+	uint64_t	timeouts;
+	uint64_t	errors;
+	uint64_t	malformed;	/* ours, but broken: dropped */
+	uint64_t	mismatched;	/* not ours: dropped */
+	uint32_t	rtt_us;		/* smoothed */
+	char		lasterr[64];
+};
+
+struct group_stats {
+	uint64_t	queries;
+	uint64_t	hits;
+	uint64_t	forwarded;
+	uint64_t	coalesced;
+	uint64_t	servfail;
+	uint64_t	stale;
+};
+
+struct server {
+	struct group		*group;
+	union sockunion		 addr;
+	int			 down;
+	uint32_t		 fails;		/* in a row */
+	uint32_t		 backoff_ms;
+	struct event		 probe;
+	struct server_stats	 stats;
+};
+
+struct group {
+	TAILQ_ENTRY(group)	 entry;
+	char			 name[FWD_NAME_MAX];
+	struct server		 servers[FWD_MAX_SERVERS];
+	uint32_t		 nservers;
+	uint32_t		 policy;
+	uint32_t		 timeout_ms;
+	uint32_t		 rr;
+	uint32_t		 min_ttl;
+	uint32_t		 max_ttl;
+	int			 serve_stale;
+	int			 present;
+	struct cache		*cache;
+	struct group_stats	 stats;
+};
+
+struct uquery {
+	RB_ENTRY(uquery)	 entry;
+	struct group		*group;
+	uint8_t			 key[CACHE_KEY_MAX + 1];	/* + transport */
+	size_t			 keylen;
+	uint8_t			 qname[DNS_MAX_NAME];
+	struct dnsmsg_q		 q;
+	int			 dobit;
+	int			 cd;
+	int			 tcp;
+	struct server		*probe;		/* a probe of this server */
+	struct server		*srv;		/* the one asked now */
+	uint32_t		 tried;		/* bit per server */
+	int			 fd;
+	struct event		 ev;
+	struct event		 timer;
+	struct timespec		 start;
+	struct timespec		 astart;
+	uint8_t			*tbuf;		/* TCP: query out, reply in */
+	size_t			 tlen;
+	size_t			 toff;
+	struct query_msg	*waiters;
+	size_t			 nwaiters;
+};
+
+RB_HEAD(uquery_tree, uquery);
+
+static TAILQ_HEAD(, group)	groups = TAILQ_HEAD_INITIALIZER(groups);
+static struct uquery_tree	inflight = RB_INITIALIZER(&inflight);
+static size_t			ninflight;
+static uint8_t			rbuf[DNS_MAX_MSG + 1];
+static uint8_t			abuf[DNS_MAX_MSG + DNSMSG_OPT_LEN];
+
+static void	uq_attempt(struct uquery *);
+static void	uq_send(struct uquery *);
+static void	probe_done(struct uquery *, int);
+static void	uq_udp_read(int, short, void *);
+static void	uq_tcp_io(int, short, void *);
+static void	uq_timeout(int, short, void *);
+static void	probe_start(int, short, void *);
+
+static int
+uquery_cmp(struct uquery *a, struct uquery *b)
+{
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	if (a->keylen != b->keylen)
+		return a->keylen < b->keylen ? -1 : 1;
+	return memcmp(a->key, b->key, a->keylen);
+}
+
+RB_GENERATE_STATIC_UNUSED(uquery_tree, uquery, entry, uquery_cmp)
+
+static void
+timer_ms(struct event *ev, uint32_t ms)
+{
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(ev, &tv);
+}
+
+static int64_t
+ms_since(const struct timespec *t0)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static int64_t
+us_since(const struct timespec *t0)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+time_t
+upstream_now(void)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec;
+}
+
+struct group *
+upstream_group(const char *name)
+{
+	struct group	*g;
+
+	TAILQ_FOREACH(g, &groups, entry)
+		if (strcmp(g->name, name) == 0)
+			return g;
+	return NULL;
+}
+
+const char *
+upstream_group_name(const struct group *g)
+{
+	return g->name;
+}
+
+/*
+ * A reload: groups are kept by name (their caches and the state of the
+ * servers they keep survive it); upstream_reconf_end drops the others.
+ */
+void
+upstream_reconf_begin(void)
+{
+	struct group	*g;
+
+	TAILQ_FOREACH(g, &groups, entry)
+		g->present = 0;
+}
+
+void
+upstream_reconf_group(const struct forwarder_conf *fc)
+{
+	struct group	*g;
+	struct server	 old[FWD_MAX_SERVERS], *s;
+	uint32_t	 i, j, nold;
+
+	if ((g = upstream_group(fc->name)) == NULL) {
+		if ((g = calloc(1, sizeof(*g))) == NULL)
+			fatal("calloc");
+		strlcpy(g->name, fc->name, sizeof(g->name));
+		g->cache = cache_new(fc->cache_size);
+		TAILQ_INSERT_TAIL(&groups, g, entry);
+	} else
+		cache_resize(g->cache, fc->cache_size);
+	/* a server kept across the reload keeps its state and figures */
+	nold = g->nservers;
+	memcpy(old, g->servers, sizeof(old));
+	for (i = 0; i < nold; i++)
+		evtimer_del(&g->servers[i].probe);
+	for (i = 0; i < fc->nservers; i++) {
+		s = &g->servers[i];
+		memset(s, 0, sizeof(*s));
+		s->group = g;
+		s->addr = fc->servers[i].addr;
+		evtimer_set(&s->probe, probe_start, s);
+		for (j = 0; j < nold; j++)
+			if (memcmp(&old[j].addr, &s->addr,
+			    sizeof(s->addr)) == 0) {
+				s->down = old[j].down;
+				s->fails = old[j].fails;
+				s->backoff_ms = old[j].backoff_ms;
+				s->stats = old[j].stats;
+				break;
+			}
+		if (s->down)
+			timer_ms(&s->probe, PROBE_MIN_MS);
+	}
+	g->nservers = fc->nservers;
+	g->policy = fc->policy;
+	g->timeout_ms = fc->timeout_ms;
+	g->min_ttl = fc->cache_min_ttl;
+	g->max_ttl = fc->cache_max_ttl;
+	g->serve_stale = fc->serve_stale;
+	g->present = 1;
+}
+
+static void	uq_finish(struct uquery *);
+
+void
+upstream_reconf_end(void)
+{
+	struct group	*g, *next;
+	struct uquery	*uq, *nuq;
+	uint32_t	 i;
+
+	TAILQ_FOREACH_SAFE(g, &groups, entry, next) {
+		if (g->present)
+			continue;
+		RB_FOREACH_SAFE(uq, uquery_tree, &inflight, nuq)
+			if (uq->group == g)
+				uq_finish(uq);	/* its clients get SERVFAIL */
+		for (i = 0; i < g->nservers; i++)
+			evtimer_del(&g->servers[i].probe);
+		cache_free(g->cache);
+		TAILQ_REMOVE(&groups, g, entry);
+		free(g);
+	}
+}
+
+static void
+uq_close(struct uquery *uq)
+{
+	if (uq->fd != -1) {
+		event_del(&uq->ev);
+		close(uq->fd);
+		uq->fd = -1;
+	}
+	evtimer_del(&uq->timer);
+	free(uq->tbuf);
+	uq->tbuf = NULL;
+}
+
+static void
+uq_free(struct uquery *uq)
+{
+	uq_close(uq);
+	if (uq->probe == NULL) {
+		RB_REMOVE(uquery_tree, &inflight, uq);
+		ninflight--;
+	}
+	free(uq->waiters);
+	free(uq);
+}
+
+static void
+server_failed(struct server *s, const char *why)
+{
+	strlcpy(s->stats.lasterr, why, sizeof(s->stats.lasterr));
+	if (++s->fails < SRV_DOWN_AFTER || s->down)
+		return;
+	s->down = 1;
+	s->backoff_ms = PROBE_MIN_MS;
+	log_warnx("forwarder \"%s\": server %s is down: %s", s->group->name,
+	    sockunion_ntop(&s->addr), why);
+	timer_ms(&s->probe, s->backoff_ms);
+}
+
+static void
+server_answered(struct server *s, int64_t rtt_us)
+{
+	s->stats.answers++;
+	/* smoothed as TCP does: 7/8 old, 1/8 new */
+	s->stats.rtt_us = s->stats.rtt_us == 0 ? rtt_us :
+	    (s->stats.rtt_us * 7 + rtt_us) / 8;
+	s->fails = 0;
+	if (s->down) {
+		s->down = 0;
+		evtimer_del(&s->probe);
+		log_info("forwarder \"%s\": server %s is up again",
+		    s->group->name, sockunion_ntop(&s->addr));
+	}
+}
+
+/* What the clients get when no server answered: stale data, or SERVFAIL. */
+static void
+uq_finish(struct uquery *uq)
+{
+	struct group		*g = uq->group;
+	struct cache_hit	 hit;
+	size_t			 i, len;
+
+	for (i = 0; i < uq->nwaiters; i++) {
+		if (g->serve_stale && cache_lookup(g->cache, uq->key,
+		    uq->keylen - 1, upstream_now(), 1, &hit) && hit.stale) {
+			len = dnsmsg_answer(abuf, sizeof(abuf), hit.wire,
+			    hit.wlen, hit.ttloff, hit.nttl, &uq->waiters[i],
+			    hit.age, 1);
+			g->stats.stale++;
+		} else {
+			len = dnsmsg_error(abuf, sizeof(abuf),
+			    &uq->waiters[i], DNS_RCODE_SERVFAIL);
+			g->stats.servfail++;
+		}
+		resolver_answer(&uq->waiters[i], abuf, len);
+	}
+	uq_free(uq);
+}
+
+/* The next server to try, or NULL when none is left. */
+static struct server *
+uq_pick(struct uquery *uq)
+{
+	struct group	*g = uq->group;
+	uint32_t	 i, n = g->nservers, start;
+
+	if (uq->probe != NULL)
+		return uq->tried ? NULL : uq->probe;
+	start = g->policy == FWD_ROUNDROBIN && uq->tried == 0 ?
+	    g->rr++ % n : 0;
+	for (i = 0; i < n; i++) {
+		struct server *s = &g->servers[(start + i) % n];
+
+		if (!s->down && !(uq->tried & (1U << ((start + i) % n))))
+			return s;
+	}
+	return NULL;
+}
+
+/* The budget left, shared by the servers not tried yet (this one too). */
+static int64_t
+uq_attempt_ms(struct uquery *uq)
+{
+	struct group	*g = uq->group;
+	int64_t		 left = g->timeout_ms - ms_since(&uq->start);
+	uint32_t	 i, untried = 0;
+
+	if (uq->probe != NULL)
+		return left;
+	/* the one being tried is marked tried already */
+	for (i = 0; i < g->nservers; i++)
+		if (!g->servers[i].down && !(uq->tried & (1U << i)))
+			untried++;
+	left /= untried + 1;
+	return left < ATTEMPT_MIN_MS ? ATTEMPT_MIN_MS : left;
+}
+
+static void
+uq_next(struct uquery *uq, const char *why)
+{
+	if (uq->srv != NULL)
+		server_failed(uq->srv, why);
+	uq_close(uq);
+	if (ms_since(&uq->start) >= (int64_t)uq->group->timeout_ms) {
+		uq->srv = NULL;
+		if (uq->probe != NULL)
+			probe_done(uq, 0);
+		else
+			uq_finish(uq);
+		return;
+	}
+	uq_attempt(uq);
+}
+
+static int
+uq_socket(struct uquery *uq, int type)
+{
+	const union sockunion	*a = &uq->srv->addr;
+
+	if ((uq->fd = socket(a->sa.sa_family, type | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(uq->fd, &a->sa, sockunion_len(a)) == -1 &&
+	    errno != EINPROGRESS) {
+		close(uq->fd);
+		uq->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+uq_arm(struct uquery *uq, short what, void (*cb)(int, short, void *))
+{
+	event_set(&uq->ev, uq->fd, what | EV_PERSIST, cb, uq);
+	if (event_add(&uq->ev, NULL) == -1)
+		fatal("event_add");
+	timer_ms(&uq->timer, uq_attempt_ms(uq));
+}
+
+/* The next server, or the end: stale data or SERVFAIL. */
+static void
+uq_attempt(struct uquery *uq)
+{
+	if ((uq->srv = uq_pick(uq)) == NULL) {
+		if (uq->probe != NULL)
+			probe_done(uq, 0);
+		else
+			uq_finish(uq);
+		return;
+	}
+	uq->tried |= 1U << (uq->srv - uq->group->servers);
+	uq_send(uq);
+}
+
+/* To uq->srv, over TCP or UDP: a new socket and a new id each time. */
+static void
+uq_send(struct uquery *uq)
+{
+	uint8_t		query[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
+			    DNSMSG_OPT_LEN + 2];
+	size_t		len;
+
+	uq->srv->stats.queries++;
+	clock_gettime(CLOCK_MONOTONIC, &uq->astart);
+	uq->q.id = arc4random_uniform(65536);
+	len = dnsmsg_query(query + 2, sizeof(query) - 2, &uq->q, uq->dobit,
+	    uq->cd);
+	if (uq_socket(uq, uq->tcp ? SOCK_STREAM : SOCK_DGRAM) == -1) {
+		uq->srv->stats.errors++;
+		uq_next(uq, strerror(errno));
+		return;
+	}
+	if (uq->tcp) {
+		query[0] = len >> 8;
+		query[1] = len & 0xff;
+		if ((uq->tbuf = malloc(2 + DNS_MAX_MSG)) == NULL)
+			fatal("malloc");
+		memcpy(uq->tbuf, query, len + 2);
+		uq->tlen = len + 2;
+		uq->toff = 0;
+		uq_arm(uq, EV_WRITE, uq_tcp_io);
+		return;
+	}
+	if (send(uq->fd, query + 2, len, 0) == -1) {
+		uq->srv->stats.errors++;
+		uq_next(uq, strerror(errno));
+		return;
+	}
+	uq_arm(uq, EV_READ, uq_udp_read);
+}
+
+static void
+uq_timeout(int fd, short event, void *arg)
+{
+	struct uquery	*uq = arg;
+
+	(void)fd;
+	(void)event;
+	uq->srv->stats.timeouts++;
+	uq_next(uq, "timeout");
+}
+
+/* The TTL a reply may be cached for, or 0 when it must not be. */
+static uint32_t
+cache_ttl(const struct group *g, const struct dnsmsg_info *info)
+{
+	uint32_t	ttl;
+	int		rcode = DNS_RCODE(info->flags);
+
+	if (info->nttl > DNSMSG_MAX_TTLS || (info->flags & DNS_FLAG_TC))
+		return 0;
+	if (rcode == DNS_RCODE_NOERROR && info->ancount > 0)
+		ttl = info->minttl;
+	else if ((rcode == DNS_RCODE_NOERROR ||
+	    rcode == DNS_RCODE_NXDOMAIN) && info->has_soa)
+		ttl = info->negttl;	/* RFC 2308 */
+	else
+		return 0;
+	if (ttl < g->min_ttl)
+		ttl = g->min_ttl;
+	if (ttl > g->max_ttl)
+		ttl = g->max_ttl;
+	return ttl;
+}
+
+/* A good reply: every client waiting gets its copy; the cache one too. */
+static void
+uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
+    const struct dnsmsg_info *info)
+{
+	struct group	*g = uq->group;
+	size_t		 i, alen;
+	uint32_t	 ttl;
+
+	server_answered(uq->srv, us_since(&uq->astart));
+	if (uq->probe != NULL) {
+		probe_done(uq, 1);
+		return;
+	}
+	len = dnsmsg_strip_opt(msg, len, info);
+	/* RFC 2308 5: a negative answer's SOA lives as long as the answer */
+	if (info->ancount == 0 && info->has_soa)
+		dnsmsg_set_ttl(msg, info->soattl, info->negttl);
+	if ((ttl = cache_ttl(g, info)) > 0)
+		cache_store(g->cache, uq->key, uq->keylen - 1, msg, len,
+		    info->ttloff, info->nttl, ttl, upstream_now());
+	for (i = 0; i < uq->nwaiters; i++) {
+		alen = dnsmsg_answer(abuf, sizeof(abuf), msg, len, NULL, 0,
+		    &uq->waiters[i], 0, 0);
+		resolver_answer(&uq->waiters[i], abuf, alen);
+	}
+	g->stats.forwarded += uq->nwaiters;
+	uq_free(uq);
+}
+
+/* Returns 1 when the reply was taken (uq may be gone then), 0 to wait. */
+static int
+uq_reply(struct uquery *uq, uint8_t *msg, size_t len)
+{
+	struct dnsmsg_info	info;
+
+	switch (dnsmsg_check(msg, len, &uq->q, &info)) {
+	case DNSMSG_MISMATCH:
+		uq->srv->stats.mismatched++;
+		log_debug("forwarder \"%s\": %s: reply dropped: %s",
+		    uq->group->name, sockunion_ntop(&uq->srv->addr), info.why);
+		return 0;
+	case DNSMSG_MALFORMED:
+		uq->srv->stats.malformed++;
+		log_debug("forwarder \"%s\": %s: malformed reply dropped: %s",
+		    uq->group->name, sockunion_ntop(&uq->srv->addr), info.why);
+		return 0;
+	case DNSMSG_OK:
+		break;
+	}
+	if ((info.flags & DNS_FLAG_TC) && !uq->tcp) {
+		/* truncated: the same server over TCP, the budget running */
+		uq_close(uq);
+		uq->tcp = 1;
+		uq_send(uq);
+		return 1;
+	}
+	uq_answered(uq, msg, len, &info);
+	return 1;
+}
+
+static void
+uq_udp_read(int fd, short event, void *arg)
+{
+	struct uquery	*uq = arg;
+	ssize_t		 n;
+
+	(void)event;
+	for (;;) {
+		if ((n = recv(fd, rbuf, sizeof(rbuf), 0)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* ICMP port unreachable and the like: no server */
+			uq->srv->stats.errors++;
+			uq_next(uq, strerror(errno));
+			return;
+		}
+		if (uq_reply(uq, rbuf, n))
+			return;
+	}
+}
+
+static void
+uq_tcp_io(int fd, short event, void *arg)
+{
+	struct uquery	*uq = arg;
+	ssize_t		 n;
+	size_t		 need;
+	int		 err = 0;
+	socklen_t	 errlen = sizeof(err);
+
+	(void)event;
+	if (uq->tlen > 0 && uq->toff < uq->tlen) {
+		/* connecting, then sending the query */
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) ==
+		    -1 || err != 0) {
+			uq->srv->stats.errors++;
+			uq_next(uq, strerror(err ? err : errno));
+			return;
+		}
+		if ((n = send(fd, uq->tbuf + uq->toff, uq->tlen - uq->toff,
+		    MSG_NOSIGNAL)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			uq->srv->stats.errors++;
+			uq_next(uq, strerror(errno));
+			return;
+		}
+		if ((uq->toff += n) < uq->tlen)
+			return;
+		uq->tlen = uq->toff = 0;
+		event_del(&uq->ev);
+		event_set(&uq->ev, fd, EV_READ | EV_PERSIST, uq_tcp_io, uq);
+		if (event_add(&uq->ev, NULL) == -1)
+			fatal("event_add");
+		return;
+	}
+	need = uq->toff < 2 ? 2 : 2 + (uq->tbuf[0] << 8 | uq->tbuf[1]);
+	if ((n = recv(fd, uq->tbuf + uq->toff, need - uq->toff, 0)) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		uq->srv->stats.errors++;
+		uq_next(uq, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		uq->srv->stats.errors++;
+		uq_next(uq, "connection closed");
+		return;
+	}
+	if ((uq->toff += n) < 2 ||
+	    uq->toff < 2 + (size_t)(uq->tbuf[0] << 8 | uq->tbuf[1]))
+		return;
+	/* one reply per connection: anything but the real one fails it */
+	if (!uq_reply(uq, uq->tbuf + 2, uq->toff - 2))
+		uq_next(uq, "a bad reply over TCP");
+}
+
+static struct uquery *
+uq_new(struct group *g, const uint8_t *qname, size_t qlen, uint16_t qtype,
+    uint16_t qclass, int dobit, int cd, int tcp)
+{
+	struct uquery	*uq;
+
+	if ((uq = calloc(1, sizeof(*uq))) == NULL)
+		fatal("calloc");
+	uq->group = g;
+	uq->fd = -1;
+	memcpy(uq->qname, qname, qlen);
+	uq->q.qname = uq->qname;
+	uq->q.qlen = qlen;
+	uq->q.qtype = qtype;
+	uq->q.qclass = qclass;
+	uq->dobit = dobit;
+	uq->cd = cd;
+	uq->tcp = tcp;
+	evtimer_set(&uq->timer, uq_timeout, uq);
+	clock_gettime(CLOCK_MONOTONIC, &uq->start);
+	return uq;
+}
+
+/* A server that is down: any reply to ". NS" brings it back. */
+static void
+probe_start(int fd, short event, void *arg)
+{
+	struct server	*s = arg;
+	struct uquery	*uq;
+
+	(void)fd;
+	(void)event;
+	uq = uq_new(s->group, (const uint8_t *)"", 1, 2, 1, 0, 0, 0);
+	uq->probe = s;
+	uq_attempt(uq);
+}
+
+static void
+probe_done(struct uquery *uq, int answered)
+{
+	struct server	*s = uq->probe;
+
+	if (!answered && s->down) {
+		s->backoff_ms *= 2;
+		if (s->backoff_ms > PROBE_MAX_MS)
+			s->backoff_ms = PROBE_MAX_MS;
+		timer_ms(&s->probe, s->backoff_ms);
+	}
+	uq_free(uq);
+}
+
+/* The cache key: type, class, DO and CD, then the lower-case name. */
+static size_t
+make_key(uint8_t *key, const struct query_msg *qm, const uint8_t *lname)
+{
+	key[0] = qm->qtype >> 8;
+	key[1] = qm->qtype & 0xff;
+	key[2] = qm->qclass >> 8;
+	key[3] = qm->qclass & 0xff;
+	key[4] = (qm->edns_do ? CACHE_KEY_DO : 0) |
+	    (qm->flags & DNS_FLAG_CD ? CACHE_KEY_CD : 0);
+	memcpy(key + CACHE_KEY_NAME, lname, qm->qname_len);
+	return CACHE_KEY_NAME + qm->qname_len;
+}
+
+/*
+ * A query for group 'g': from the cache, onto a query already in flight,
+ * or out to a server.  'lname' is the name in lower case.
+ */
+void
+upstream_query(struct group *g, const struct query_msg *qm,
+    const uint8_t *lname)
+{
+	struct uquery		 key, *uq;
+	struct cache_hit	 hit;
+	size_t			 len;
+	struct query_msg	*w;
+
+	g->stats.queries++;
+	key.group = g;
+	key.keylen = make_key(key.key, qm, lname);
+	if (cache_lookup(g->cache, key.key, key.keylen, upstream_now(), 0,
+	    &hit)) {
+		g->stats.hits++;
+		len = dnsmsg_answer(abuf, sizeof(abuf), hit.wire, hit.wlen,
+		    hit.ttloff, hit.nttl, qm, hit.age, 0);
+		resolver_answer(qm, abuf, len);
+		return;
+	}
+	key.key[key.keylen++] = qm->ctx.tcp;
+	if ((uq = RB_FIND(uquery_tree, &inflight, &key)) == NULL) {
+		if (ninflight >= UQ_MAX_INFLIGHT) {
+			g->stats.servfail++;
+			len = dnsmsg_error(abuf, sizeof(abuf), qm,
+			    DNS_RCODE_SERVFAIL);
+			resolver_answer(qm, abuf, len);
+			return;
+		}
+		uq = uq_new(g, qm->qname, qm->qname_len, qm->qtype,
+		    qm->qclass, qm->edns_do, (qm->flags & DNS_FLAG_CD) != 0,
+		    qm->ctx.tcp);
+		memcpy(uq->key, key.key, key.keylen);
+		uq->keylen = key.keylen;
+		RB_INSERT(uquery_tree, &inflight, uq);
+		ninflight++;
+	} else if (uq->nwaiters == UQ_MAX_WAITERS) {
+		g->stats.servfail++;
+		len = dnsmsg_error(abuf, sizeof(abuf), qm, DNS_RCODE_SERVFAIL);
+		resolver_answer(qm, abuf, len);
+		return;
+	} else
+		g->stats.coalesced++;
+	w = reallocarray(uq->waiters, uq->nwaiters + 1, sizeof(*w));
+	if (w == NULL)
+		fatal("reallocarray");
+	uq->waiters = w;
+	uq->waiters[uq->nwaiters++] = *qm;
+	if (uq->nwaiters == 1)
+		uq_attempt(uq);
+}
+
+/* vpndnsctl show forwarders: a line per group, a line per server. */
+int
+upstream_dump(int (*cb)(const char *, void *), void *arg)
+{
+	struct group		*g;
+	struct server		*s;
+	struct cache_stats	 cs;
+	char			 line[512];
+	uint32_t		 i;
+
+	TAILQ_FOREACH(g, &groups, entry) {
+		cache_stats(g->cache, &cs);
+		snprintf(line, sizeof(line), "forwarder %s: %s, timeout %u ms, "
+		    "queries %llu, cache hits %llu, forwarded %llu, coalesced "
+		    "%llu, servfail %llu, stale %llu; cache %llu entries, %llu "
+		    "of %llu bytes, %llu evicted", g->name,
+		    g->policy == FWD_ROUNDROBIN ? "round-robin" : "failover",
+		    g->timeout_ms, (unsigned long long)g->stats.queries,
+		    (unsigned long long)g->stats.hits,
+		    (unsigned long long)g->stats.forwarded,
+		    (unsigned long long)g->stats.coalesced,
+		    (unsigned long long)g->stats.servfail,
+		    (unsigned long long)g->stats.stale,
+		    (unsigned long long)cs.entries,
+		    (unsigned long long)cs.bytes, (unsigned long long)cs.max,
+		    (unsigned long long)cs.evictions);
+		if (cb(line, arg) == -1)
+			return -1;
+		for (i = 0; i < g->nservers; i++) {
+			s = &g->servers[i];
+			snprintf(line, sizeof(line), "  server %s: %s, rtt "
+			    "%.1f ms, queries %llu, answers %llu, timeouts %llu, "
+			    "errors %llu, malformed %llu, mismatched %llu, last "
+			    "error: %s", sockunion_ntop(&s->addr),
+			    s->down ? "down" : "up", s->stats.rtt_us / 1000.0,
+			    (unsigned long long)s->stats.queries,
+			    (unsigned long long)s->stats.answers,
+			    (unsigned long long)s->stats.timeouts,
+			    (unsigned long long)s->stats.errors,
+			    (unsigned long long)s->stats.malformed,
+			    (unsigned long long)s->stats.mismatched,
+			    s->stats.lasterr[0] ? s->stats.lasterr : "none");
+			if (cb(line, arg) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* vpndnsctl flush: every cache, one group's, or one name in every one. */
+size_t
+upstream_flush(const char *group, const uint8_t *name, size_t len)
+{
+	struct group	*g;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(g, &groups, entry)
+		if (group == NULL || strcmp(group, g->name) == 0)
+			n += cache_flush(g->cache, name, len);
+	return n;
+}
+
+/* For vpndnsctl lookup: is the answer cached, and for how long yet? */
+int
+upstream_cached(struct group *g, const struct query_msg *qm,
+    const uint8_t *lname, uint32_t *left)
+{
+	uint8_t	key[CACHE_KEY_MAX];
+
+	return cache_peek(g->cache, key, make_key(key, qm, lname),
+	    upstream_now(), left);
+}
