@@ -401,6 +401,14 @@ negative(ldns_pkt *pkt, const struct lzone *z, ldns_pkt_rcode rcode)
 		push_clone(pkt, LDNS_SECTION_AUTHORITY, z->soa_neg);
 }
 
+/* Is the name in our domains, or one we hold outside them (a PTR)? */
+int
+localdata_covers(const struct localdata *ld, const uint8_t *name, size_t len)
+{
+	return zone_find(ld, name, len) != NULL ||
+	    node_find(ld, name, len) != NULL;
+}
+
 /* NODATA for a name that exists elsewhere (a presence name). */
 void
 localdata_nodata(const struct localdata *ld, const uint8_t *name, size_t len,

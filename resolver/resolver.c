@@ -22,6 +22,7 @@
 
 #include <ldns/ldns.h>
 
+#include "dnsmsg.h"
 #include "imsgev.h"
 #include "log.h"
 #include "resolver.h"
@@ -433,33 +434,56 @@ reply_send(const struct query_msg *qm, ldns_pkt *pkt)
 /*
  * What local data does not answer, the first rule that fits decides:
  * forward to a group, refuse, or (local-only) say the name does not
- * exist.  No rule: REFUSED.
+ * exist.  No rule: REFUSED.  No ldns here: this is the path of every
+ * forwarded query and every cache hit.
  */
-static int
-resolver_policy(const struct query_msg *qm, const uint8_t *lname,
-    ldns_pkt *pkt)
+static void
+resolver_policy(const struct query_msg *qm, const uint8_t *lname)
 {
+	static uint8_t		 buf[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
+				    DNSMSG_OPT_LEN];
 	const struct rule	*r;
+	int			 rcode = DNS_RCODE_REFUSED;
 
 	r = policy_match(res.policy, &qm->ctx.client, lname, qm->qname_len);
-	if (r == NULL || r->action == MATCH_REFUSE) {
-		ldns_pkt_set_rcode(pkt, LDNS_RCODE_REFUSED);
+	if (r != NULL && r->action == MATCH_FORWARD) {
+		upstream_query(r->group, qm, lname);
+		return;
+	}
+	if (r != NULL && r->action == MATCH_LOCALONLY)
+		rcode = DNS_RCODE_NXDOMAIN;
+	resolver_answer(qm, buf, dnsmsg_error(buf, sizeof(buf), qm, rcode));
+}
+
+/* Local data answers for its zones, presence also for reverse names. */
+static int
+resolver_local(const struct query_msg *qm, const uint8_t *lname)
+{
+	ldns_pkt	*pkt;
+
+	if (qm->qtype != LDNS_RR_TYPE_PTR &&
+	    !localdata_covers(res.local, lname, qm->qname_len))
+		return 0;
+	pkt = reply_new(qm);
+	if (!presence_answer(res.presence, res.local, lname, qm->qname_len,
+	    qm->qtype, time(NULL), pkt) &&
+	    !localdata_answer(res.local, lname, qm->qname_len, qm->qtype,
+	    pkt)) {
+		ldns_pkt_free(pkt);
 		return 0;
 	}
-	if (r->action == MATCH_LOCALONLY) {
-		ldns_pkt_set_rcode(pkt, LDNS_RCODE_NXDOMAIN);
-		return 0;
-	}
-	upstream_query(r->group, qm, lname);
+	reply_send(qm, pkt);
+	ldns_pkt_free(pkt);
 	return 1;
 }
 
 static void
 resolver_query(const struct imsg *imsg)
 {
+	static uint8_t		 buf[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
+				    DNSMSG_OPT_LEN];
 	struct query_msg	 qm;
 	uint8_t			 lname[DNS_MAX_NAME];
-	ldns_pkt		*pkt;
 	size_t			 hdr = offsetof(struct query_msg, qname);
 
 	if (imsg->len < hdr + 1 || imsg->len > sizeof(qm))
@@ -469,20 +493,15 @@ resolver_query(const struct imsg *imsg)
 		fatalx("IMSG_QUERY with a malformed name");
 	res.stats.queries++;
 
-	pkt = reply_new(&qm);
-	lowercase_name(lname, qm.qname, qm.qname_len);
 	if (qm.qclass != LDNS_RR_CLASS_IN ||
-	    qm.qtype == LDNS_RR_TYPE_AXFR || qm.qtype == LDNS_RR_TYPE_IXFR)
-		ldns_pkt_set_rcode(pkt, LDNS_RCODE_REFUSED);
-	else if (!presence_answer(res.presence, res.local, lname,
-	    qm.qname_len, qm.qtype, time(NULL), pkt) &&
-	    !localdata_answer(res.local, lname, qm.qname_len, qm.qtype, pkt) &&
-	    resolver_policy(&qm, lname, pkt)) {
-		ldns_pkt_free(pkt);
-		return;		/* forwarded: the answer comes later */
+	    qm.qtype == LDNS_RR_TYPE_AXFR || qm.qtype == LDNS_RR_TYPE_IXFR) {
+		resolver_answer(&qm, buf, dnsmsg_error(buf, sizeof(buf), &qm,
+		    DNS_RCODE_REFUSED));
+		return;
 	}
-	reply_send(&qm, pkt);
-	ldns_pkt_free(pkt);
+	lowercase_name(lname, qm.qname, qm.qname_len);
+	if (!resolver_local(&qm, lname))
+		resolver_policy(&qm, lname);
 }
 
 static int

@@ -43,6 +43,8 @@ int			 localdata_answer(const struct localdata *,
 			    const uint8_t *, size_t, uint16_t, ldns_pkt *);
 int			 localdata_dump(const struct localdata *,
 			    int (*)(const char *, void *), void *);
+int			 localdata_covers(const struct localdata *,
+			    const uint8_t *, size_t);
 void			 localdata_nodata(const struct localdata *,
 			    const uint8_t *, size_t, ldns_pkt *);
 void			 localdata_add_ent(struct localdata *, const uint8_t *,
