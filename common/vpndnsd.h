@@ -357,6 +357,11 @@ struct resolver_stats {
 	uint64_t	records;
 	uint64_t	domains;
 	uint64_t	peers;		/* WireGuard peers known */
+	uint64_t	forwarded;	/* answered by an upstream */
+	uint64_t	cache_hits;
+	uint64_t	cache_misses;
+	uint64_t	cache_entries;
+	uint64_t	cache_bytes;
 };
 
 /* WireGuard */

@@ -216,6 +216,13 @@ print_status(const struct replies *r)
 		    "peers\n", (unsigned long long)r->res.domains,
 		    (unsigned long long)r->res.records,
 		    (unsigned long long)r->res.peers);
+		printf("cache     hits %llu, misses %llu, %llu entries, %llu "
+		    "bytes; forwarded %llu\n",
+		    (unsigned long long)r->res.cache_hits,
+		    (unsigned long long)r->res.cache_misses,
+		    (unsigned long long)r->res.cache_entries,
+		    (unsigned long long)r->res.cache_bytes,
+		    (unsigned long long)r->res.forwarded);
 	}
 	for (i = 0; i < r->nwg; i++)
 		print_wgif(&r->wg[i]);

@@ -680,6 +680,7 @@ resolver_ctl(const struct imsg *imsg)
 		res.stats.records = localdata_nrecords(res.local);
 		res.stats.domains = localdata_ndomains(res.local);
 		res.stats.peers = presence_npeers(res.presence);
+		upstream_totals(&res.stats);
 		imsg_compose(&res.frontend.ibuf, IMSG_CTL_RESOLVER_STATS,
 		    peerid, -1, &res.stats, sizeof(res.stats));
 		/* wgwatch adds its figures and ends the reply */

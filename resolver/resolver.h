@@ -85,6 +85,7 @@ void			 upstream_reconf_end(void);
 void			 upstream_query(struct group *, const struct query_msg *,
 			    const uint8_t *);
 int			 upstream_dump(int (*)(const char *, void *), void *);
+void			 upstream_totals(struct resolver_stats *);
 size_t			 upstream_flush(const char *, const uint8_t *, size_t);
 int			 upstream_cached(struct group *,
 			    const struct query_msg *, const uint8_t *,

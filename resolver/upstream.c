@@ -829,6 +829,25 @@ upstream_dump(int (*cb)(const char *, void *), void *arg)
 	return 0;
 }
 
+/* The sums over every group, for vpndnsctl show status. */
+void
+upstream_totals(struct resolver_stats *st)
+{
+	struct group		*g;
+	struct cache_stats	 cs;
+
+	st->forwarded = st->cache_hits = st->cache_misses = 0;
+	st->cache_entries = st->cache_bytes = 0;
+	TAILQ_FOREACH(g, &groups, entry) {
+		cache_stats(g->cache, &cs);
+		st->forwarded += g->stats.forwarded;
+		st->cache_hits += cs.hits + cs.stale_hits;
+		st->cache_misses += cs.misses;
+		st->cache_entries += cs.entries;
+		st->cache_bytes += cs.bytes;
+	}
+}
+
 /* vpndnsctl flush: every cache, one group's, or one name in every one. */
 size_t
 upstream_flush(const char *group, const uint8_t *name, size_t len)

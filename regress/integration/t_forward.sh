@@ -238,6 +238,8 @@ for i in $(seq 80); do back && break; sleep 0.1; done
 check "its return is detected by the probe" back
 is "and it answers again" "$(dq +short s4.stale.test)" "192.0.2.1"
 
+like "show status sums the caches" "$(ctl show status)" \
+    "^cache     hits [1-9][0-9]*, misses [1-9][0-9]*, [1-9][0-9]* entries"
 check "the daemon is still running" kill -0 "$D_PID"
 stop_daemon
 done_testing
