@@ -37,7 +37,8 @@ DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o resolver/cache.o \
-	   resolver/dnsmsg.o common/siphash.o \
+	   resolver/dnsmsg.o resolver/blocklist.o resolver/blocklists.o \
+	   common/siphash.o \
 	   parent/wgblank.o parent/wgrelay.o \
 	   wgwatch/wgwatch.o wgwatch/wgtable.o wgwatch/wguapi.o \
 	   wgwatch/wgnetlink.o $(COMMON)
@@ -45,7 +46,8 @@ CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o
 MANS	 = man/vpndnsd.8 man/vpndnsd.conf.5 man/vpndnsctl.8
 
 UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \
-	   regress/unit/test_localzone regress/unit/test_wgparse
+	   regress/unit/test_localzone regress/unit/test_wgparse \
+	   regress/unit/test_blocklist
 TESTLIBS = regress/malloc_count.so
 
 .PHONY: all clean deps test-deps check regress bench run install uninstall \
@@ -81,6 +83,10 @@ regress/unit/test_localzone: regress/unit/test_localzone.o \
 regress/unit/test_wgparse: regress/unit/test_wgparse.o \
 	    wgwatch/wgtable.o wgwatch/wguapi.o wgwatch/wgnetlink.o \
 	    parent/wgblank.o parent/wgnames.o common/config.o common/log.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/unit/test_blocklist: regress/unit/test_blocklist.o \
+	    resolver/blocklist.o common/siphash.o common/log.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/malloc_count.so: regress/malloc_count.c

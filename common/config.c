@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
@@ -33,6 +34,7 @@ config_new(void)
 	TAILQ_INIT(&conf->records);
 	TAILQ_INIT(&conf->wgifs);
 	TAILQ_INIT(&conf->forwarders);
+	TAILQ_INIT(&conf->blocklists);
 	TAILQ_INIT(&conf->matches);
 	return conf;
 }
@@ -46,7 +48,25 @@ match_free(struct match_conf *m)
 		free(m->query[i]);
 	free(m->query);
 	free(m->from);
+	free(m->block);
 	free(m);
+}
+
+/* With the files the parent opened and did not pass on yet. */
+void
+blocklist_free(struct blocklist_conf *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->nfiles; i++) {
+		free(b->files[i]);
+		if (b->fds[i] != -1)
+			close(b->fds[i]);
+	}
+	for (i = 0; i < b->nallows; i++)
+		free(b->allows[i]);
+	free(b->allows);
+	free(b);
 }
 
 void
@@ -67,7 +87,12 @@ config_clear_data(struct vpndnsd_conf *conf)
 	struct wgpeer_conf	*p;
 	struct forwarder_conf	*f;
 	struct match_conf	*m;
+	struct blocklist_conf	*b;
 
+	while ((b = TAILQ_FIRST(&conf->blocklists)) != NULL) {
+		TAILQ_REMOVE(&conf->blocklists, b, entry);
+		blocklist_free(b);
+	}
 	while ((f = TAILQ_FIRST(&conf->forwarders)) != NULL) {
 		TAILQ_REMOVE(&conf->forwarders, f, entry);
 		free(f);

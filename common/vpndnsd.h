@@ -106,6 +106,9 @@ enum imsg_type {
 	IMSG_RECONF_WGIF,		/* struct wgif_msg */
 	IMSG_RECONF_WGPEER,		/* struct wgpeer_msg */
 	IMSG_RECONF_FORWARDER,		/* struct forwarder_conf */
+	IMSG_RECONF_BLOCKLIST,		/* struct blocklist_msg */
+	IMSG_RECONF_BLOCKALLOW,		/* struct blockitem_msg */
+	IMSG_RECONF_BLOCKFILE,		/* fd + struct blockitem_msg */
 	IMSG_RECONF_MATCH,		/* struct match_msg + lists */
 	IMSG_RECONF_END,
 	/* WireGuard: wgwatch <-> parent */
@@ -131,6 +134,7 @@ enum imsg_type {
 	IMSG_CTL_SHOW_FORWARDERS,
 	IMSG_CTL_FLUSH,			/* char[DNAME_TEXT_MAX]: "" for all */
 	IMSG_CTL_LOOKUP,		/* struct ctl_lookup */
+	IMSG_CTL_SHOW_BLOCKLISTS,
 	/* control replies */
 	IMSG_CTL_INFO,			/* struct ctl_info */
 	IMSG_CTL_FRONTEND_STATS,	/* struct frontend_stats */
@@ -278,6 +282,53 @@ struct forwarder_conf {
 	uint8_t		pad[7];
 };
 
+/* Blocklists */
+#define BL_NAME_MAX		64
+#define BL_MAX_FILES		64
+#define BL_MAX_LISTS		64	/* declared, and per match rule */
+
+enum bl_answer {
+	BL_ANSWER_NXDOMAIN,
+	BL_ANSWER_REFUSED,
+	BL_ANSWER_NULL,			/* 0.0.0.0 and :: */
+	BL_ANSWER_ADDRESS
+};
+
+struct bl_addr {
+	uint8_t		af;		/* 0: none */
+	uint8_t		pad[3];
+	union {
+		struct in_addr	v4;
+		struct in6_addr	v6;
+	}		a;
+};
+
+struct blocklist_conf {
+	TAILQ_ENTRY(blocklist_conf) entry;
+	char		 name[BL_NAME_MAX];
+	uint32_t	 answer;	/* enum bl_answer */
+	struct bl_addr	 addr;
+	char		*files[BL_MAX_FILES];
+	int		 fds[BL_MAX_FILES];	/* parent: open at parse time */
+	uint32_t	 nfiles;
+	char		**allows;	/* canonical names */
+	size_t		 nallows;
+};
+
+/* IMSG_RECONF_BLOCKLIST */
+struct blocklist_msg {
+	char		name[BL_NAME_MAX];
+	uint32_t	answer;
+	uint32_t	pad;
+	struct bl_addr	addr;
+};
+
+/* IMSG_RECONF_BLOCKALLOW, IMSG_RECONF_BLOCKFILE (with the file's fd) */
+struct blockitem_msg {
+	char		list[BL_NAME_MAX];
+	char		text[PATH_MAX];	/* a name, or the file's path */
+};
+
 enum match_action {
 	MATCH_FORWARD,
 	MATCH_REFUSE,
@@ -292,15 +343,22 @@ struct match_conf {
 	size_t		 nquery;
 	enum match_action action;
 	char		 group[FWD_NAME_MAX];
+	char		 (*block)[BL_NAME_MAX];	/* blocklists it checks */
+	size_t		 nblock;
 	int		 line;		/* for vpndnsctl lookup */
 };
 
-/* IMSG_RECONF_MATCH: this, the prefixes, then the suffixes, each with NUL */
+/*
+ * IMSG_RECONF_MATCH: this, the prefixes, the suffixes (each with its NUL),
+ * then the blocklists' names (BL_NAME_MAX each).
+ */
 struct match_msg {
 	uint32_t	action;
 	uint32_t	line;
 	uint32_t	nfrom;
 	uint32_t	nquery;
+	uint32_t	nblock;
+	uint32_t	pad;
 	char		group[FWD_NAME_MAX];
 };
 
@@ -324,6 +382,7 @@ struct vpndnsd_conf {
 	TAILQ_HEAD(, record_conf) records;
 	TAILQ_HEAD(, wgif_conf) wgifs;
 	TAILQ_HEAD(, forwarder_conf) forwarders;
+	TAILQ_HEAD(, blocklist_conf) blocklists;
 	TAILQ_HEAD(, match_conf) matches;
 };
 
@@ -358,6 +417,7 @@ struct resolver_stats {
 	uint64_t	domains;
 	uint64_t	peers;		/* WireGuard peers known */
 	uint64_t	forwarded;	/* answered by an upstream */
+	uint64_t	blocked;
 	uint64_t	cache_hits;
 	uint64_t	cache_misses;
 	uint64_t	cache_entries;
@@ -458,6 +518,7 @@ const char		*sockunion_ntop(const union sockunion *);
 socklen_t		 sockunion_len(const union sockunion *);
 void			 record_free(struct record_conf *);
 void			 match_free(struct match_conf *);
+void			 blocklist_free(struct blocklist_conf *);
 int			 wg_key_decode(const char *, uint8_t *);
 int			 wg_key_encode(const uint8_t *, char *, size_t);
 

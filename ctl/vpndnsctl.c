@@ -28,6 +28,7 @@ enum action {
 	SHOW_RECORDS,
 	SHOW_PEERS,
 	SHOW_FORWARDERS,
+	SHOW_BLOCKLISTS,
 	FLUSH,
 	LOOKUP
 };
@@ -44,6 +45,7 @@ static const struct command {
 	{ { "show", "records" },	SHOW_RECORDS, NULL },
 	{ { "show", "peers" },		SHOW_PEERS, NULL },
 	{ { "show", "forwarders" },	SHOW_FORWARDERS, NULL },
+	{ { "show", "blocklists" },	SHOW_BLOCKLISTS, NULL },
 	{ { "flush" },			FLUSH, "[group | name]" },
 	{ { "lookup" },			LOOKUP, "name [type] [from address]" },
 };
@@ -223,6 +225,7 @@ print_status(const struct replies *r)
 		    (unsigned long long)r->res.cache_entries,
 		    (unsigned long long)r->res.cache_bytes,
 		    (unsigned long long)r->res.forwarded);
+		printf("blocked   %llu\n", (unsigned long long)r->res.blocked);
 	}
 	for (i = 0; i < r->nwg; i++)
 		print_wgif(&r->wg[i]);
@@ -325,6 +328,10 @@ run(int fd, const struct command *cmd, int argc, char *argv[])
 		break;
 	case SHOW_FORWARDERS:
 		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_FORWARDERS, 0, -1, NULL,
+		    0);
+		break;
+	case SHOW_BLOCKLISTS:
+		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_BLOCKLISTS, 0, -1, NULL,
 		    0);
 		break;
 	case FLUSH:

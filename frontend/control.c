@@ -153,6 +153,7 @@ control_request(struct ctl_conn *c, const struct imsg *imsg)
 	case IMSG_CTL_SHOW_RECORDS:
 	case IMSG_CTL_SHOW_PEERS:
 	case IMSG_CTL_SHOW_FORWARDERS:
+	case IMSG_CTL_SHOW_BLOCKLISTS:
 	case IMSG_CTL_FLUSH:
 	case IMSG_CTL_LOOKUP:
 		if (imsg->len > IMSG_MAX_SIZE - IMSG_HEADER_SIZE ||

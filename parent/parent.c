@@ -66,6 +66,7 @@ static struct {
 };
 
 static void	parent_dispatch_child(int, short, void *);
+static void	parent_send_config(struct vpndnsd_conf *);
 static void	parent_shutdown(int) __attribute__((__noreturn__));
 
 static void
@@ -432,6 +433,48 @@ parent_send_wgpeer(const struct wgif_conf *w, const struct wgpeer_conf *p)
 	    sizeof(pm));
 }
 
+/*
+ * A blocklist: its settings, its allowed names, and the files the parser
+ * opened, passed as descriptors (the resolver reads them; list files come
+ * from the Internet and are not for root to parse).  A file already
+ * passed at an earlier reload is opened again.
+ */
+static void
+parent_send_blocklist(struct blocklist_conf *b)
+{
+	struct blocklist_msg	bm;
+	struct blockitem_msg	bi;
+	size_t			i;
+	int			fd;
+
+	memset(&bm, 0, sizeof(bm));
+	strlcpy(bm.name, b->name, sizeof(bm.name));
+	bm.answer = b->answer;
+	bm.addr = b->addr;
+	parent_send(PROC_RESOLVER, IMSG_RECONF_BLOCKLIST, 0, -1, &bm,
+	    sizeof(bm));
+	for (i = 0; i < b->nallows; i++) {
+		memset(&bi, 0, sizeof(bi));
+		strlcpy(bi.list, b->name, sizeof(bi.list));
+		strlcpy(bi.text, b->allows[i], sizeof(bi.text));
+		parent_send(PROC_RESOLVER, IMSG_RECONF_BLOCKALLOW, 0, -1, &bi,
+		    sizeof(bi));
+	}
+	for (i = 0; i < b->nfiles; i++) {
+		memset(&bi, 0, sizeof(bi));
+		strlcpy(bi.list, b->name, sizeof(bi.list));
+		strlcpy(bi.text, b->files[i], sizeof(bi.text));
+		if ((fd = b->fds[i]) == -1 &&
+		    (fd = open(b->files[i], O_RDONLY | O_CLOEXEC)) == -1) {
+			log_warn("blocklist \"%s\": %s", b->name, b->files[i]);
+			continue;
+		}
+		b->fds[i] = -1;		/* the channel's now */
+		parent_send(PROC_RESOLVER, IMSG_RECONF_BLOCKFILE, 0, fd, &bi,
+		    sizeof(bi));
+	}
+}
+
 /* The parser made sure a rule fits in one message. */
 static void
 parent_send_match(const struct match_conf *m)
@@ -445,8 +488,9 @@ parent_send_match(const struct match_conf *m)
 	mm.line = m->line;
 	mm.nfrom = m->nfrom;
 	mm.nquery = m->nquery;
+	mm.nblock = m->nblock;
 	strlcpy(mm.group, m->group, sizeof(mm.group));
-	if ((v = calloc(2 + m->nquery, sizeof(*v))) == NULL)
+	if ((v = calloc(3 + m->nquery, sizeof(*v))) == NULL)
 		fatal("calloc");
 	v[n].iov_base = &mm;
 	v[n++].iov_len = sizeof(mm);
@@ -456,6 +500,8 @@ parent_send_match(const struct match_conf *m)
 		v[n].iov_base = m->query[i];
 		v[n++].iov_len = strlen(m->query[i]) + 1;
 	}
+	v[n].iov_base = m->block;
+	v[n++].iov_len = m->nblock * BL_NAME_MAX;
 	parent_compose(PROC_RESOLVER, IMSG_RECONF_MATCH, 0, -1, v, n);
 	free(v);
 }
@@ -468,7 +514,7 @@ parent_to_wgwatch(uint16_t type, const struct iovec *iov, int iovcnt)
 
 /* The configuration, as one transaction each child swaps in at its end. */
 static void
-parent_send_config(const struct vpndnsd_conf *conf)
+parent_send_config(struct vpndnsd_conf *conf)
 {
 	const struct domain_conf	*d;
 	const struct record_conf	*r;
@@ -476,6 +522,7 @@ parent_send_config(const struct vpndnsd_conf *conf)
 	const struct wgpeer_conf	*p;
 	const struct forwarder_conf	*f;
 	const struct match_conf		*m;
+	struct blocklist_conf		*b;
 	struct wgif_msg			 wm;
 	size_t				 i;
 
@@ -503,6 +550,8 @@ parent_send_config(const struct vpndnsd_conf *conf)
 	TAILQ_FOREACH(f, &conf->forwarders, entry)
 		parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, -1, f,
 		    sizeof(*f));
+	TAILQ_FOREACH(b, &conf->blocklists, entry)
+		parent_send_blocklist(b);
 	TAILQ_FOREACH(m, &conf->matches, entry)
 		parent_send_match(m);
 	parent_send(PROC_RESOLVER, IMSG_RECONF_END, 0, -1, NULL, 0);
@@ -564,6 +613,9 @@ parent_reload(char *err, size_t errlen)
 	TAILQ_CONCAT(&conf->domains, &nconf->domains, entry);
 	TAILQ_CONCAT(&conf->records, &nconf->records, entry);
 	TAILQ_CONCAT(&conf->wgifs, &nconf->wgifs, entry);
+	TAILQ_CONCAT(&conf->forwarders, &nconf->forwarders, entry);
+	TAILQ_CONCAT(&conf->blocklists, &nconf->blocklists, entry);
+	TAILQ_CONCAT(&conf->matches, &nconf->matches, entry);
 	config_free(nconf);
 	wgrelay_reconf(conf);
 	parent_send_config(conf);

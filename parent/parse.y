@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ static struct rrname_tree	 rrnames;
 static struct domain_conf	*curdomain;
 static struct wgif_conf		*curwgif;
 static struct forwarder_conf	*curfwd;
+static struct blocklist_conf	*curbl;
 static struct match_conf	 currule;
 static struct prefix		*plist;		/* the list being read */
 static size_t			 nplist;
@@ -119,6 +121,11 @@ static int	 add_forwarder(const char *);
 static int	 add_server(const char *, int64_t);
 static void	 finish_forwarder(void);
 static int	 parse_size(const char *, int64_t *);
+static int	 add_blocklist(const char *);
+static int	 blocklist_file(const char *);
+static int	 blocklist_allow(const char *);
+static int	 blocklist_address(const char *);
+static int	 rule_block(const char *);
 static void	 rule_clear(void);
 static void	 rule_start(void);
 static void	 rule_set_from(void);
@@ -153,7 +160,8 @@ typedef struct {
 %token	NAMESERVER HOSTMASTER RECORD THRESHOLD OFFLINENAMES YES NO
 %token	WIREGUARD PEER KEY NAMES SOCKET INTERVAL FORWARDER SERVER POLICY
 %token	FAILOVER ROUNDROBIN TIMEOUT CACHESIZE CACHEMINTTL CACHEMAXTTL
-%token	SERVESTALE MATCH QUERY FORWARD REFUSE LOCALONLY ERROR
+%token	SERVESTALE MATCH QUERY FORWARD REFUSE LOCALONLY BLOCKLIST FILENAME
+%token	ANSWER NXDOMAIN REFUSED NULLANSWER BLOCK ERROR
 /* "peer X key K domain D": a domain right after a key is the peer's */
 %nonassoc	PEERDOMAIN_NONE
 %nonassoc	DOMAIN
@@ -174,6 +182,7 @@ grammar		: /* empty */
 		| grammar record '\n'
 		| grammar wireguard '\n'
 		| grammar forwarder '\n'
+		| grammar blocklist '\n'
 		| grammar match '\n'
 		| grammar error '\n'		{ file->errors++; }
 		;
@@ -429,8 +438,74 @@ size		: NUMBER			{
 		}
 		;
 
-match		: MATCH { rule_start(); } matchfrom matchquery matchaction {
+match		: MATCH { rule_start(); } matchfrom matchquery matchblock
+		    matchaction			{
 			if (add_match() == -1)
+				YYERROR;
+		}
+		;
+
+matchblock	: /* empty */
+		| BLOCK blocknames
+		;
+
+blocknames	: blockname
+		| blocknames blockname
+		;
+
+blockname	: STRING			{
+			int rc = rule_block($1);
+
+			free($1);
+			if (rc == -1)
+				YYERROR;
+		}
+		;
+
+blocklist	: BLOCKLIST STRING		{
+			int rc = add_blocklist($2);
+
+			free($2);
+			$2 = NULL;	/* error recovery may still pop it */
+			if (rc == -1)
+				YYERROR;
+		} '{' optnl blopts '}'		{
+			if (curbl->nfiles == 0) {
+				yyerror("blocklist \"%s\": no file",
+				    curbl->name);
+				curbl = NULL;
+				YYERROR;
+			}
+			curbl = NULL;
+		}
+		;
+
+blopts		: /* empty */
+		| blopts blopt optnl
+		;
+
+blopt		: FILENAME STRING		{
+			int rc = blocklist_file($2);
+
+			free($2);
+			if (rc == -1)
+				YYERROR;
+		}
+		| ALLOW STRING			{
+			int rc = blocklist_allow($2);
+
+			free($2);
+			if (rc == -1)
+				YYERROR;
+		}
+		| ANSWER NXDOMAIN		{ curbl->answer = BL_ANSWER_NXDOMAIN; }
+		| ANSWER REFUSED		{ curbl->answer = BL_ANSWER_REFUSED; }
+		| ANSWER NULLANSWER		{ curbl->answer = BL_ANSWER_NULL; }
+		| ANSWER STRING			{
+			int rc = blocklist_address($2);
+
+			free($2);
+			if (rc == -1)
 				YYERROR;
 		}
 		;
@@ -701,12 +776,16 @@ lookup(char *s)
 	/* sorted, for bsearch */
 	static const struct keywords keywords[] = {
 		{ "allow",		ALLOW },
+		{ "answer",		ANSWER },
+		{ "block",		BLOCK },
+		{ "blocklist",		BLOCKLIST },
 		{ "cache-max-ttl",	CACHEMAXTTL },
 		{ "cache-min-ttl",	CACHEMINTTL },
 		{ "cache-size",		CACHESIZE },
 		{ "chroot",		CHROOT },
 		{ "domain",		DOMAIN },
 		{ "failover",		FAILOVER },
+		{ "file",		FILENAME },
 		{ "forward",		FORWARD },
 		{ "forwarder",		FORWARDER },
 		{ "from",		FROM },
@@ -724,6 +803,8 @@ lookup(char *s)
 		{ "nameserver",		NAMESERVER },
 		{ "negative-ttl",	NEGATIVETTL },
 		{ "no",			NO },
+		{ "null",		NULLANSWER },
+		{ "nxdomain",		NXDOMAIN },
 		{ "offline-names",	OFFLINENAMES },
 		{ "on",			ON },
 		{ "peer",		PEER },
@@ -733,6 +814,7 @@ lookup(char *s)
 		{ "query",		QUERY },
 		{ "record",		RECORD },
 		{ "refuse",		REFUSE },
+		{ "refused",		REFUSED },
 		{ "round-robin",	ROUNDROBIN },
 		{ "serve-stale",	SERVESTALE },
 		{ "server",		SERVER },
@@ -1493,7 +1575,151 @@ rule_clear(void)
 		free(currule.query[i]);
 	free(currule.query);
 	free(currule.from);
+	free(currule.block);
 	memset(&currule, 0, sizeof(currule));
+}
+
+static struct blocklist_conf *
+blocklist_find(const char *name)
+{
+	struct blocklist_conf	*b;
+
+	TAILQ_FOREACH(b, &conf->blocklists, entry)
+		if (strcmp(b->name, name) == 0)
+			return b;
+	return NULL;
+}
+
+static int
+add_blocklist(const char *name)
+{
+	struct blocklist_conf	*b;
+	size_t			 i, len = strlen(name), n = 0;
+
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
+		    name[i] != '_' && name[i] != '.')
+			break;
+	if (len == 0 || len >= BL_NAME_MAX || i != len) {
+		yyerror("blocklist \"%s\": a name of letters, digits, '-', "
+		    "'_' and '.', shorter than %d", name, BL_NAME_MAX);
+		return -1;
+	}
+	if (blocklist_find(name) != NULL) {
+		yyerror("blocklist \"%s\" is declared twice", name);
+		return -1;
+	}
+	TAILQ_FOREACH(b, &conf->blocklists, entry)
+		n++;
+	if (n >= BL_MAX_LISTS) {
+		yyerror("more than %d blocklists", BL_MAX_LISTS);
+		return -1;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		fatal("calloc");
+	strlcpy(b->name, name, sizeof(b->name));
+	b->answer = BL_ANSWER_NXDOMAIN;
+	TAILQ_INSERT_TAIL(&conf->blocklists, b, entry);
+	curbl = b;
+	return 0;
+}
+
+/*
+ * The parent opens a list file now, so that a missing one is an error
+ * with its line; the resolver, sandboxed, reads and parses it: list
+ * files come from the Internet.
+ */
+static int
+blocklist_file(const char *name)
+{
+	char	path[PATH_MAX], abs[PATH_MAX];
+	int	fd;
+
+	if (curbl->nfiles == BL_MAX_FILES) {
+		yyerror("blocklist \"%s\": more than %d files", curbl->name,
+		    BL_MAX_FILES);
+		return -1;
+	}
+	if (include_path(name, path, sizeof(path)) == -1) {
+		yyerror("file \"%s\": path too long", name);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		yyerror("blocklist \"%s\": file \"%s\": %s", curbl->name,
+		    path, strerror(errno));
+		return -1;
+	}
+	/* absolute, so a reload from another directory finds it again */
+	if (realpath(path, abs) == NULL) {
+		yyerror("blocklist \"%s\": file \"%s\": %s", curbl->name,
+		    path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if ((curbl->files[curbl->nfiles] = strdup(abs)) == NULL)
+		fatal("strdup");
+	curbl->fds[curbl->nfiles++] = fd;
+	return 0;
+}
+
+static int
+blocklist_allow(const char *name)
+{
+	char	canon[DNAME_TEXT_MAX], **n;
+
+	if (dname_canon(name, canon, sizeof(canon)) == -1)
+		return -1;
+	n = reallocarray(curbl->allows, curbl->nallows + 1, sizeof(*n));
+	if (n == NULL || (n[curbl->nallows] = strdup(canon)) == NULL)
+		fatal("reallocarray");
+	curbl->allows = n;
+	curbl->nallows++;
+	return 0;
+}
+
+static int
+blocklist_address(const char *s)
+{
+	memset(&curbl->addr, 0, sizeof(curbl->addr));
+	if (inet_pton(AF_INET, s, &curbl->addr.a.v4) == 1)
+		curbl->addr.af = AF_INET;
+	else if (inet_pton(AF_INET6, s, &curbl->addr.a.v6) == 1)
+		curbl->addr.af = AF_INET6;
+	else {
+		yyerror("blocklist \"%s\": answer \"%s\": not nxdomain, "
+		    "refused, null or an address", curbl->name, s);
+		return -1;
+	}
+	curbl->answer = BL_ANSWER_ADDRESS;
+	return 0;
+}
+
+static int
+rule_block(const char *name)
+{
+	char	(*n)[BL_NAME_MAX];
+	size_t	 i;
+
+	if (blocklist_find(name) == NULL) {
+		yyerror("match: blocklist \"%s\" is not declared before it",
+		    name);
+		return -1;
+	}
+	for (i = 0; i < currule.nblock; i++)
+		if (strcmp(currule.block[i], name) == 0) {
+			yyerror("match: blocklist \"%s\" is given twice", name);
+			return -1;
+		}
+	if (currule.nblock == BL_MAX_LISTS) {
+		yyerror("match: more than %d blocklists", BL_MAX_LISTS);
+		return -1;
+	}
+	if ((n = reallocarray(currule.block, currule.nblock + 1,
+	    sizeof(*n))) == NULL)
+		fatal("reallocarray");
+	currule.block = n;
+	strlcpy(currule.block[currule.nblock++], name, BL_NAME_MAX);
+	return 0;
 }
 
 static void
@@ -1545,6 +1771,7 @@ add_match(void)
 	    currule.nfrom * sizeof(struct prefix);
 	for (i = 0; i < currule.nquery; i++)
 		size += strlen(currule.query[i]) + 1;
+	size += currule.nblock * BL_NAME_MAX;
 	if (size > IMSG_MAX_SIZE) {
 		yyerror("match: too many prefixes and names for one rule; "
 		    "split it");

@@ -207,6 +207,44 @@ print_forwarder(FILE *f, const struct forwarder_conf *fw)
 }
 
 static void
+print_blocklist(FILE *f, const struct blocklist_conf *b)
+{
+	char	addr[INET6_ADDRSTRLEN];
+	size_t	i;
+
+	fprintf(f, "\nblocklist ");
+	print_quoted(f, b->name);
+	fprintf(f, " {\n");
+	for (i = 0; i < b->nfiles; i++) {
+		fprintf(f, "\tfile ");
+		print_quoted(f, b->files[i]);
+		fprintf(f, "\n");
+	}
+	for (i = 0; i < b->nallows; i++) {
+		fprintf(f, "\tallow ");
+		print_quoted(f, b->allows[i]);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "\tanswer ");
+	switch (b->answer) {
+	case BL_ANSWER_NXDOMAIN:
+		fprintf(f, "nxdomain");
+		break;
+	case BL_ANSWER_REFUSED:
+		fprintf(f, "refused");
+		break;
+	case BL_ANSWER_NULL:
+		fprintf(f, "null");
+		break;
+	case BL_ANSWER_ADDRESS:
+		inet_ntop(b->addr.af, &b->addr.a, addr, sizeof(addr));
+		fprintf(f, "%s", addr);
+		break;
+	}
+	fprintf(f, "\n}\n");
+}
+
+static void
 print_match(FILE *f, const struct match_conf *m)
 {
 	char	buf[INET6_ADDRSTRLEN + 8];
@@ -228,6 +266,13 @@ print_match(FILE *f, const struct match_conf *m)
 			print_quoted(f, m->query[i]);
 		}
 		fprintf(f, " }");
+	}
+	if (m->nblock > 0) {
+		fprintf(f, " block");
+		for (i = 0; i < m->nblock; i++) {
+			fprintf(f, " ");
+			print_quoted(f, m->block[i]);
+		}
 	}
 	switch (m->action) {
 	case MATCH_FORWARD:
@@ -251,6 +296,7 @@ print_config(FILE *f, const struct vpndnsd_conf *conf)
 	const struct record_conf	*r;
 	const struct wgif_conf		*w;
 	const struct forwarder_conf	*fw;
+	const struct blocklist_conf	*b;
 	const struct match_conf		*m;
 
 	print_main(f, conf);
@@ -264,6 +310,8 @@ print_config(FILE *f, const struct vpndnsd_conf *conf)
 		print_wgif(f, w);
 	TAILQ_FOREACH(fw, &conf->forwarders, entry)
 		print_forwarder(f, fw);
+	TAILQ_FOREACH(b, &conf->blocklists, entry)
+		print_blocklist(f, b);
 	if (!TAILQ_EMPTY(&conf->matches))
 		fprintf(f, "\n");
 	TAILQ_FOREACH(m, &conf->matches, entry)

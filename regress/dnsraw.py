@@ -10,9 +10,12 @@
                                             connection; prints "ID RCODE
                                             ANCOUNT" per answer, in arrival
                                             order
-  dnsraw.py flood HOST PORT COUNT NAME      COUNT UDP queries, 64 in flight;
-                                            prints how many were answered;
-                                            {} in NAME is the query's number
+  dnsraw.py flood HOST PORT COUNT NAME [rcodes]
+                                            COUNT UDP queries, 64 in flight;
+                                            prints how many were answered
+                                            (and, with "rcodes", how many
+                                            of them were SERVFAIL); {} in
+                                            NAME is the query's number
   dnsraw.py corpus HOST PORT FILE udp|tcp   sends every query of a corpus
                                             (regress/corpus/queries.txt);
                                             prints "WANT GOT DESCRIPTION"
@@ -120,8 +123,9 @@ def cmd_pipeline(host, port, *names):
         print(qid, flags & 0xf, ancount)
 
 
-def cmd_flood(host, port, count, name):
+def cmd_flood(host, port, count, name, rcodes=None):
     count = int(count)
+    servfail = 0
     s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.setblocking(False)
     sent = answered = 0
@@ -135,11 +139,13 @@ def cmd_flood(host, port, count, name):
             break   # lost answers: the count shows it
         while True:
             try:
-                s.recv(65535)
+                r = s.recv(65535)
             except BlockingIOError:
                 break
             answered += 1
-    print(answered)
+            if len(r) >= 4 and r[3] & 0xf == 2:
+                servfail += 1
+    print(answered, servfail) if rcodes else print(answered)
 
 
 def classify(query, reply):

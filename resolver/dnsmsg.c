@@ -1,3 +1,6 @@
+#include <sys/types.h>
+#include <sys/socket.h>
+
 #include <string.h>
 
 #include "dnsmsg.h"
@@ -359,6 +362,79 @@ dnsmsg_answer(uint8_t *out, size_t outlen, const uint8_t *wire, size_t wlen,
 		put16(out + 10, get16(out + 10) + 1);
 		put_opt(out + len, qm->edns_do);
 		len += DNSMSG_OPT_LEN;
+	}
+	return len;
+}
+
+/*
+ * The answer for a blocked name.  'kind' is the list's answer: NXDOMAIN,
+ * REFUSED, the null address (0.0.0.0 or :: for A or AAAA), or an address
+ * of its own; another type at a name answered with an address is NODATA.
+ * NXDOMAIN and NODATA carry an SOA of our own, owned by the listed name
+ * that matched, so that clients cache the answer for a minute.
+ */
+size_t
+dnsmsg_blocked(uint8_t *out, size_t outlen, const struct query_msg *qm,
+    uint32_t kind, const struct bl_addr *addr, const uint8_t *listed,
+    size_t llen)
+{
+	static const struct bl_addr	 null4 = { .af = AF_INET };
+	static const struct bl_addr	 null6 = { .af = AF_INET6 };
+	const struct bl_addr		*a = NULL;
+	size_t				 len, alen, opt = 0;
+	uint8_t				 save[DNSMSG_OPT_LEN];
+
+	if (kind == BL_ANSWER_REFUSED)
+		return dnsmsg_error(out, outlen, qm, DNS_RCODE_REFUSED);
+	if (kind == BL_ANSWER_NULL)
+		a = qm->qtype == 1 ? &null4 : qm->qtype == 28 ? &null6 : NULL;
+	else if (kind == BL_ANSWER_ADDRESS && ((addr->af == AF_INET &&
+	    qm->qtype == 1) || (addr->af == AF_INET6 && qm->qtype == 28)))
+		a = addr;
+	len = dnsmsg_error(out, outlen, qm, kind == BL_ANSWER_NXDOMAIN ?
+	    DNS_RCODE_NXDOMAIN : DNS_RCODE_NOERROR);
+	if (qm->edns_size > 0) {
+		/* our OPT goes last, after what is added here */
+		opt = DNSMSG_OPT_LEN;
+		len -= opt;
+		memcpy(save, out + len, opt);
+	}
+	alen = a == NULL ? 0 : a->af == AF_INET ? 4 : 16;
+	if (len + 12 + alen + llen + 10 + 8 + 20 + opt > outlen)
+		return 0;
+	if (a != NULL) {
+		/* the question's name, then A or AAAA */
+		put16(out + len, 0xc000 | DNS_HEADER_SIZE);
+		put16(out + len + 2, qm->qtype);
+		put16(out + len + 4, DNS_CLASS_IN);
+		put32(out + len + 6, DNSMSG_BLOCKED_TTL);
+		put16(out + len + 10, alen);
+		memcpy(out + len + 12, &a->a, alen);
+		len += 12 + alen;
+		put16(out + 6, 1);
+	} else {
+		/* SOA: the listed name; mname and rname point back to it */
+		size_t	owner = len;
+
+		memcpy(out + len, listed, llen);
+		len += llen;
+		put16(out + len, T_SOA);
+		put16(out + len + 2, DNS_CLASS_IN);
+		put32(out + len + 4, DNSMSG_BLOCKED_TTL);
+		put16(out + len + 8, 4 + 20);
+		put16(out + len + 10, 0xc000 | owner);
+		put16(out + len + 12, 0xc000 | owner);
+		put32(out + len + 14, 1);
+		put32(out + len + 18, 3600);
+		put32(out + len + 22, 600);
+		put32(out + len + 26, 86400);
+		put32(out + len + 30, DNSMSG_BLOCKED_TTL);
+		len += 34;
+		put16(out + 8, 1);
+	}
+	if (opt) {
+		memcpy(out + len, save, opt);
+		len += opt;
 	}
 	return len;
 }

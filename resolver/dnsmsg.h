@@ -15,6 +15,7 @@
 #define DNSMSG_MAX_TTLS		128	/* records whose TTL a copy can age */
 #define DNSMSG_OPT_LEN		11	/* a bare OPT record */
 #define DNSMSG_STALE_TTL	30	/* RFC 8767 */
+#define DNSMSG_BLOCKED_TTL	60	/* blocked answers, and their SOA */
 
 enum dnsmsg_check {
 	DNSMSG_OK,
@@ -57,5 +58,8 @@ size_t			dnsmsg_answer(uint8_t *, size_t, const uint8_t *,
 			    const struct query_msg *, uint32_t, int);
 size_t			dnsmsg_error(uint8_t *, size_t,
 			    const struct query_msg *, int);
+size_t			dnsmsg_blocked(uint8_t *, size_t,
+			    const struct query_msg *, uint32_t,
+			    const struct bl_addr *, const uint8_t *, size_t);
 
 #endif

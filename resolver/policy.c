@@ -45,6 +45,7 @@ policy_free(struct policy *p)
 	for (i = 0; i < p->nrules; i++) {
 		free(p->rules[i].from);
 		free(p->rules[i].query);
+		free(p->rules[i].block);
 	}
 	free(p->rules);
 	free(p);
@@ -99,8 +100,17 @@ policy_add(struct policy *p, const struct imsg *imsg)
 		d += n + 1;
 	}
 	r->nquery = mm.nquery;
-	if (d != end)
+	if (mm.nblock > BL_MAX_LISTS ||
+	    (size_t)(end - d) != mm.nblock * BL_NAME_MAX)
 		fatalx("IMSG_RECONF_MATCH of the wrong length");
+	if ((r->block = calloc(mm.nblock, sizeof(*r->block))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < mm.nblock; i++, d += BL_NAME_MAX) {
+		if (memchr(d, '\0', BL_NAME_MAX) == NULL ||
+		    (r->block[i] = blocklist_get((const char *)d)) == NULL)
+			fatalx("IMSG_RECONF_MATCH: an unknown blocklist");
+	}
+	r->nblock = mm.nblock;
 }
 
 /* Is 'name' (lower-case wire) at or below 'suffix'? */

@@ -161,6 +161,7 @@ resolver_reconf(const struct imsg *imsg)
 		policy_free(res.npolicy);
 		res.npolicy = policy_new();
 		upstream_reconf_begin();
+		blocklists_reconf_begin();
 		break;
 	case IMSG_RECONF_DOMAIN:
 		if (imsg->len != sizeof(dc))
@@ -187,6 +188,15 @@ resolver_reconf(const struct imsg *imsg)
 	case IMSG_RECONF_FORWARDER:
 		resolver_reconf_forwarder(imsg);
 		break;
+	case IMSG_RECONF_BLOCKLIST:
+		blocklists_reconf_list(imsg);
+		break;
+	case IMSG_RECONF_BLOCKALLOW:
+		blocklists_reconf_allow(imsg);
+		break;
+	case IMSG_RECONF_BLOCKFILE:
+		blocklists_reconf_file(imsg);
+		break;
 	case IMSG_RECONF_MATCH:
 		policy_add(res.npolicy, imsg);
 		break;
@@ -202,6 +212,7 @@ resolver_reconf(const struct imsg *imsg)
 		res.policy = res.npolicy;
 		res.npolicy = NULL;
 		upstream_reconf_end();
+		blocklists_reconf_end();
 		log_info("configuration loaded: %zu domains, %zu records",
 		    localdata_ndomains(res.local),
 		    localdata_nrecords(res.local));
@@ -245,7 +256,8 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 		fatal("parent channel");
 	}
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
-		if (imsg.fd != -1 && imsg.hdr.type != IMSG_SOCKET_PEER)
+		if (imsg.fd != -1 && imsg.hdr.type != IMSG_SOCKET_PEER &&
+		    imsg.hdr.type != IMSG_RECONF_BLOCKFILE)
 			fatalx("descriptor with message %u", imsg.hdr.type);
 		switch (imsg.hdr.type) {
 		case IMSG_SOCKET_PEER:
@@ -257,6 +269,9 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_RECONF_WGIF:
 		case IMSG_RECONF_WGPEER:
 		case IMSG_RECONF_FORWARDER:
+		case IMSG_RECONF_BLOCKLIST:
+		case IMSG_RECONF_BLOCKALLOW:
+		case IMSG_RECONF_BLOCKFILE:
 		case IMSG_RECONF_MATCH:
 		case IMSG_RECONF_END:
 			resolver_reconf(&imsg);
@@ -431,6 +446,31 @@ reply_send(const struct query_msg *qm, ldns_pkt *pkt)
 	    ldns_buffer_position(res.out));
 }
 
+/* A rule's blocklists, in its order: the first that blocks answers. */
+static int
+resolver_blocked(const struct rule *r, const struct query_msg *qm,
+    const uint8_t *lname)
+{
+	static uint8_t	 buf[DNS_HEADER_SIZE + 2 * DNS_MAX_NAME + 64 +
+			    DNSMSG_OPT_LEN];
+	const uint8_t	*listed;
+	struct bl_addr	 addr;
+	size_t		 i, llen;
+	uint32_t	 kind;
+
+	for (i = 0; i < r->nblock; i++) {
+		if ((listed = blocklist_match(r->block[i], lname,
+		    qm->qname_len, &llen)) == NULL)
+			continue;
+		kind = blocklist_answer(r->block[i], &addr);
+		res.stats.blocked++;
+		resolver_answer(qm, buf, dnsmsg_blocked(buf, sizeof(buf), qm,
+		    kind, &addr, listed, llen));
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * What local data does not answer, the first rule that fits decides:
  * forward to a group, refuse, or (local-only) say the name does not
@@ -446,6 +486,8 @@ resolver_policy(const struct query_msg *qm, const uint8_t *lname)
 	int			 rcode = DNS_RCODE_REFUSED;
 
 	r = policy_match(res.policy, &qm->ctx.client, lname, qm->qname_len);
+	if (r != NULL && resolver_blocked(r, qm, lname))
+		return;
 	if (r != NULL && r->action == MATCH_FORWARD) {
 		upstream_query(r->group, qm, lname);
 		return;
@@ -610,6 +652,7 @@ resolver_ctl_lookup(const struct imsg *imsg)
 	const struct rule	*r;
 	ldns_pkt		*pkt;
 	const char		*how;
+	size_t			 i;
 
 	if (imsg->len != sizeof(lk))
 		fatalx("bad IMSG_CTL_LOOKUP");
@@ -649,6 +692,18 @@ resolver_ctl_lookup(const struct imsg *imsg)
 	    NULL) {
 		resolver_ctl_linef(p, "no match rule fits: REFUSED");
 		return;
+	}
+	for (i = 0; i < r->nblock; i++) {
+		const uint8_t	*listed;
+		size_t		 llen;
+
+		if ((listed = blocklist_match(r->block[i], lname, len,
+		    &llen)) != NULL) {
+			resolver_ctl_linef(p, "rule %u (line %u): blocked by "
+			    "blocklist \"%s\"", r->index, r->line,
+			    blocklist_name(r->block[i]));
+			return;
+		}
 	}
 	switch (r->action) {
 	case MATCH_REFUSE:
@@ -697,6 +752,11 @@ resolver_ctl(const struct imsg *imsg)
 	case IMSG_CTL_SHOW_RECORDS:
 		if (localdata_dump(res.local, resolver_ctl_line, &peerid) ==
 		    -1)
+			resolver_ctl_line("(the listing was cut short: "
+			    "too much output)", &peerid);
+		break;
+	case IMSG_CTL_SHOW_BLOCKLISTS:
+		if (blocklists_dump(resolver_ctl_line, &peerid) == -1)
 			resolver_ctl_line("(the listing was cut short: "
 			    "too much output)", &peerid);
 		break;
@@ -760,6 +820,7 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 		case IMSG_CTL_SHOW_RECORDS:
 		case IMSG_CTL_SHOW_PEERS:
 		case IMSG_CTL_SHOW_FORWARDERS:
+		case IMSG_CTL_SHOW_BLOCKLISTS:
 		case IMSG_CTL_FLUSH:
 		case IMSG_CTL_LOOKUP:
 		case IMSG_CTL_LOG_VERBOSE:

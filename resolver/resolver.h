@@ -12,6 +12,18 @@ struct imsg;
 struct group;
 struct policy;
 struct suffix;
+struct blocklist;
+
+struct blocklist_stats {
+	uint64_t	names;
+	uint64_t	lines;
+	uint64_t	bad;
+	uint64_t	bytes;
+	uint64_t	load_ms;
+	uint64_t	hits;
+	uint64_t	loads;
+	uint64_t	failures;
+};
 
 struct rule {
 	uint32_t	 action;	/* enum match_action */
@@ -21,6 +33,8 @@ struct rule {
 	size_t		 nfrom;
 	struct suffix	*query;
 	size_t		 nquery;
+	struct blocklist **block;
+	size_t		 nblock;
 	struct group	*group;		/* MATCH_FORWARD */
 };
 
@@ -74,6 +88,20 @@ void			 policy_free(struct policy *);
 void			 policy_add(struct policy *, const struct imsg *);
 const struct rule	*policy_match(const struct policy *,
 			    const union sockunion *, const uint8_t *, size_t);
+
+/* blocklists.c */
+struct blocklist	*blocklist_get(const char *);
+const char		*blocklist_name(const struct blocklist *);
+void			 blocklists_reconf_begin(void);
+void			 blocklists_reconf_list(const struct imsg *);
+void			 blocklists_reconf_allow(const struct imsg *);
+void			 blocklists_reconf_file(const struct imsg *);
+void			 blocklists_reconf_end(void);
+const uint8_t		*blocklist_match(struct blocklist *, const uint8_t *,
+			    size_t, size_t *);
+uint32_t		 blocklist_answer(const struct blocklist *,
+			    struct bl_addr *);
+int			 blocklists_dump(int (*)(const char *, void *), void *);
 
 /* upstream.c */
 time_t			 upstream_now(void);

@@ -153,6 +153,15 @@ like "and that the answer is cached" "$lookup" \
 like "and which rule decides for another client" \
     "$(ctl lookup a2.count.test A from 127.0.0.5)" "forward to \"count2\""
 
+# a reload keeps the groups (regression: it once dropped every forwarder
+# and rule, so everything forwarded was REFUSED afterwards)
+is "vpndnsctl reload" "$(ctl reload)" "configuration reloaded"
+is "after a reload, forwarding still works" "$(dq +short a2.count.test)" \
+    "203.0.113.10"
+is "and the group's cache survived it" "$(upstream_saw count a2.count.test)" 3
+like "show forwarders still lists the groups" "$(fwd_line count)" \
+    "^forwarder count:"
+
 # transport, EDNS
 dq +dnssec +short a3.count.test >/dev/null
 is "DO is passed upstream" \
