@@ -16,6 +16,11 @@
                                             (and, with "rcodes", how many
                                             of them were SERVFAIL); {} in
                                             NAME is the query's number
+  dnsraw.py spray HOST PORT COUNT NAME WAIT
+                                            COUNT UDP queries without waiting
+                                            (200 every 5 ms), then answers
+                                            for WAIT seconds; prints
+                                            "answered servfail"
   dnsraw.py corpus HOST PORT FILE udp|tcp   sends every query of a corpus
                                             (regress/corpus/queries.txt);
                                             prints "WANT GOT DESCRIPTION"
@@ -148,6 +153,35 @@ def cmd_flood(host, port, count, name, rcodes=None):
     print(answered, servfail) if rcodes else print(answered)
 
 
+def cmd_spray(host, port, count, name, wait):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.setblocking(False)
+    answered = servfail = 0
+
+    def drain():
+        nonlocal answered, servfail
+        while True:
+            try:
+                r = s.recv(65535)
+            except BlockingIOError:
+                return
+            answered += 1
+            if len(r) >= 4 and r[3] & 0xf == 2:
+                servfail += 1
+    for i in range(int(count)):
+        s.sendto(make_query(name.replace("{}", str(i)), qid=i & 0xffff),
+                 (host, int(port)))
+        if i % 200 == 199:
+            time.sleep(0.005)
+            drain()
+    deadline = time.monotonic() + float(wait)
+    while time.monotonic() < deadline:
+        select.select([s], [], [], 0.1)
+        drain()
+    print(answered, servfail)
+
+
 def classify(query, reply):
     """What the daemon made of a query, in the corpus's words."""
     if reply is None:
@@ -276,6 +310,8 @@ def main():
         cmd_conns(*args)
     elif cmd == "bulk":
         cmd_bulk(*args)
+    elif cmd == "spray":
+        cmd_spray(*args)
     elif cmd == "corpus":
         cmd_corpus(*args)
     elif cmd == "query":

@@ -15,7 +15,8 @@ query and can misbehave on purpose.
                                right one
                     garbage    only the compression loop, never a good one
                     silent     reads and never replies
-  Names: nx.* is NXDOMAIN with an SOA (TTL 60, MINIMUM 30); big.* is a
+                    servfail   answers SERVFAIL
+  Names: slow* is never answered; nx.* is NXDOMAIN with an SOA (TTL 60, MINIMUM 30); big.* is a
   TXT RRset of about 2 KB; A is answered; other types get NODATA + SOA.
   LOG gets one line per query: "udp|tcp SPORT QNAME QTYPE DO ID".
 """
@@ -70,6 +71,8 @@ def answer(msg, args, qid=None, qname_wire=None):
                      socket.inet_aton(args.answer)))
     else:
         ns = [soa(60)]
+    if args.mode == "servfail":
+        rcode, an, ns = 2, [], []
     hflags = 0x8000 | 0x0400 | (flags & 0x0110) | rcode
     hdr = struct.pack(">HHHHHH", qid, hflags, 1, len(an), len(ns), 1)
     opt = b"\x00" + struct.pack(">HHIH", 41, 1232, 0x8000 if dobit else 0,
@@ -88,6 +91,10 @@ def loop_reply(msg):
         struct.pack(">HHIH", 1, 1, 60, 4) + b"\x0a\x00\x00\x01"
 
 
+def unanswered(msg):
+    return parse_query(msg)[3].lower().startswith("slow")
+
+
 def log(args, proto, sport, msg):
     qid, _, _, name, qtype, _, dobit = parse_query(msg)
     with args.lock:
@@ -100,7 +107,7 @@ def serve_udp(args, s, other):
     while True:
         msg, peer = s.recvfrom(65535)
         log(args, "udp", peer[1], msg)
-        if args.mode == "silent":
+        if args.mode == "silent" or unanswered(msg):
             continue
         time.sleep(args.delay / 1000.0)
         if args.mode == "tc":
@@ -138,7 +145,7 @@ def serve_tcp_conn(args, c, peer):
                     return
                 msg += chunk
             log(args, "tcp", peer[1], msg)
-            if args.mode == "silent":
+            if args.mode == "silent" or unanswered(msg):
                 continue
             time.sleep(args.delay / 1000.0)
             reply = loop_reply(msg) if args.mode == "garbage" else \

@@ -266,6 +266,25 @@ dnsmsg_set_ttl(uint8_t *m, size_t off, uint32_t ttl)
 	put32(m + off, ttl);
 }
 
+/* Every TTL of a checked reply into [min, max], as the cache keeps it. */
+void
+dnsmsg_clamp_ttls(uint8_t *m, const struct dnsmsg_info *info, uint32_t min,
+    uint32_t max)
+{
+	uint32_t	ttl;
+	uint16_t	i;
+
+	if (info->nttl > DNSMSG_MAX_TTLS)
+		return;
+	for (i = 0; i < info->nttl; i++) {
+		ttl = ttl_value(get32(m + info->ttloff[i]));
+		if (ttl < min)
+			put32(m + info->ttloff[i], min);
+		else if (ttl > max)
+			put32(m + info->ttloff[i], max);
+	}
+}
+
 /* Cut the OPT off a checked reply, in place; returns the new length. */
 size_t
 dnsmsg_strip_opt(uint8_t *m, size_t len, const struct dnsmsg_info *info)
@@ -292,6 +311,8 @@ client_flags(const struct query_msg *qm, uint16_t upstream)
 	uint16_t	f = DNS_FLAG_QR | DNS_FLAG_RA | (DNS_RCODE(upstream));
 
 	f |= qm->flags & (DNS_FLAG_RD | DNS_FLAG_CD);
+	/* a truncated reply even over TCP: the client must know it is */
+	f |= upstream & DNS_FLAG_TC;
 	/* RFC 6840 5.8: AD only to a client that asked with AD or DO */
 	if ((upstream & DNS_FLAG_AD) && ((qm->flags & DNS_FLAG_AD) || qm->edns_do))
 		f |= DNS_FLAG_AD;

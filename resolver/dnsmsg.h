@@ -53,6 +53,8 @@ enum dnsmsg_check	dnsmsg_check(const uint8_t *, size_t,
 size_t			dnsmsg_strip_opt(uint8_t *, size_t,
 			    const struct dnsmsg_info *);
 void			dnsmsg_set_ttl(uint8_t *, size_t, uint32_t);
+void			dnsmsg_clamp_ttls(uint8_t *, const struct dnsmsg_info *,
+			    uint32_t, uint32_t);
 size_t			dnsmsg_answer(uint8_t *, size_t, const uint8_t *,
 			    size_t, const uint16_t *, uint16_t,
 			    const struct query_msg *, uint32_t, int);

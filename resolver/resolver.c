@@ -5,6 +5,7 @@
  * reused buffer.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
@@ -56,6 +57,35 @@ resolver_sandbox(int trap)
 	sandbox_load(ctx);
 }
 
+/*
+ * A socket per upstream query in flight and a descriptor per blocklist
+ * file being read: more than the usual soft limit of 1024.  Raised while
+ * still root (beyond the hard limit too, given CAP_SYS_RESOURCE), before
+ * the sandbox; half of what we get is for upstream queries.
+ */
+static void
+resolver_nofile(void)
+{
+	struct rlimit	rl = { RESOLVER_NOFILE, RESOLVER_NOFILE };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("getrlimit");
+		if (rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < RESOLVER_NOFILE)
+			rl.rlim_cur = rl.rlim_max;
+		else
+			rl.rlim_cur = RESOLVER_NOFILE;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("setrlimit");
+	}
+	if (rl.rlim_cur < RESOLVER_NOFILE)
+		log_warnx("%llu descriptors: at most %llu upstream queries in "
+		    "flight", (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)rl.rlim_cur / 2);
+	upstream_limit(rl.rlim_cur / 2);
+}
+
 void
 resolver_main(int debug, int verbose, const char *user, const char *root)
 {
@@ -68,6 +98,7 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	event_init();
+	resolver_nofile();
 	sandbox_drop(user, root);
 	resolver_sandbox(verbose > 1);
 

@@ -1,10 +1,16 @@
-/* The resolver: local zones now; policy, cache and upstreams later. */
+/*
+ * The resolver: local zones, presence names, match rules, blocklists,
+ * forwarder groups with their caches and upstream queries.
+ */
 #ifndef VPNDNSD_RESOLVER_H
 #define VPNDNSD_RESOLVER_H
 
 #include <ldns/ldns.h>
 
 #include "vpndnsd.h"
+
+#define UQ_MAX_INFLIGHT		8192	/* upstream queries, a socket each */
+#define RESOLVER_NOFILE		(2 * UQ_MAX_INFLIGHT)
 
 struct localdata;
 struct presence;
@@ -104,6 +110,7 @@ uint32_t		 blocklist_answer(const struct blocklist *,
 int			 blocklists_dump(int (*)(const char *, void *), void *);
 
 /* upstream.c */
+void			 upstream_limit(size_t);
 time_t			 upstream_now(void);
 struct group		*upstream_group(const char *);
 const char		*upstream_group_name(const struct group *);

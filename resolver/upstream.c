@@ -17,6 +17,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/tree.h>
 #include <netinet/in.h>
 
@@ -36,7 +37,7 @@
 #define PROBE_MIN_MS		1000
 #define PROBE_MAX_MS		60000
 #define UQ_MAX_WAITERS		64
-#define UQ_MAX_INFLIGHT		8192
+#define UQ_READ_BATCH		32	/* datagrams per read event */
 #define ATTEMPT_MIN_MS		50
 
 struct server_stats {
@@ -44,6 +45,7 @@ struct server_stats {
 	uint64_t	answers;
 	uint64_t	timeouts;
 	uint64_t	errors;
+	uint64_t	rejected;	/* SERVFAIL, REFUSED...: tried on */
 	uint64_t	malformed;	/* ours, but broken: dropped */
 	uint64_t	mismatched;	/* not ours: dropped */
 	uint32_t	rtt_us;		/* smoothed */
@@ -66,6 +68,8 @@ struct server {
 	uint32_t		 fails;		/* in a row */
 	uint32_t		 backoff_ms;
 	struct event		 probe;
+	struct uquery		*probing;	/* the probe in flight */
+	struct timespec		 lastok;	/* its latest answer */
 	struct server_stats	 stats;
 };
 
@@ -81,6 +85,7 @@ struct group {
 	uint32_t		 max_ttl;
 	int			 serve_stale;
 	int			 present;
+	size_t			 ninflight;
 	struct cache		*cache;
 	struct group_stats	 stats;
 };
@@ -104,6 +109,7 @@ struct uquery {
 	struct timespec		 start;
 	struct timespec		 astart;
 	uint8_t			*tbuf;		/* TCP: query out, reply in */
+	size_t			 tcap;
 	size_t			 tlen;
 	size_t			 toff;
 	struct query_msg	*waiters;
@@ -115,8 +121,10 @@ RB_HEAD(uquery_tree, uquery);
 static TAILQ_HEAD(, group)	groups = TAILQ_HEAD_INITIALIZER(groups);
 static struct uquery_tree	inflight = RB_INITIALIZER(&inflight);
 static size_t			ninflight;
+static size_t			maxinflight = UQ_MAX_INFLIGHT;
 static uint8_t			rbuf[DNS_MAX_MSG + 1];
 static uint8_t			abuf[DNS_MAX_MSG + DNSMSG_OPT_LEN];
+static long long		uq_lastwarn;
 
 static void	uq_attempt(struct uquery *);
 static void	uq_send(struct uquery *);
@@ -125,6 +133,9 @@ static void	uq_udp_read(int, short, void *);
 static void	uq_tcp_io(int, short, void *);
 static void	uq_timeout(int, short, void *);
 static void	probe_start(int, short, void *);
+static void	uq_free(struct uquery *);
+static void	uq_close(struct uquery *);
+static void	uq_finish(struct uquery *);
 
 static int
 uquery_cmp(struct uquery *a, struct uquery *b)
@@ -166,6 +177,13 @@ us_since(const struct timespec *t0)
 	    (now.tv_nsec - t0->tv_nsec) / 1000;
 }
 
+/* At most 'n' upstream queries in flight: a descriptor each. */
+void
+upstream_limit(size_t n)
+{
+	maxinflight = n < UQ_MAX_INFLIGHT ? n : UQ_MAX_INFLIGHT;
+}
+
 time_t
 upstream_now(void)
 {
@@ -205,11 +223,60 @@ upstream_reconf_begin(void)
 		g->present = 0;
 }
 
+/*
+ * Only the servers below g->nservers have a probe timer or a probe in
+ * flight: stopping those leaves every slot free to be rewritten.
+ */
+static void
+group_stop_probes(struct group *g)
+{
+	struct server	*s;
+	uint32_t	 i;
+
+	for (i = 0; i < g->nservers; i++) {
+		s = &g->servers[i];
+		evtimer_del(&s->probe);
+		if (s->probing != NULL)
+			uq_free(s->probing);
+	}
+}
+
+/*
+ * The queries in flight to a group whose servers were rewritten: one
+ * waiting on a server still in the group follows it to its new slot;
+ * one waiting on a server gone tries the others.
+ */
+static void
+group_repoint(struct group *g, const union sockunion *old)
+{
+	struct uquery	*uq, *next;
+	uint32_t	 i;
+	const union sockunion *a;
+
+	RB_FOREACH_SAFE(uq, uquery_tree, &inflight, next) {
+		if (uq->group != g || uq->srv == NULL)
+			continue;
+		a = &old[uq->srv - g->servers];
+		for (i = 0; i < g->nservers; i++)
+			if (memcmp(&g->servers[i].addr, a, sizeof(*a)) == 0)
+				break;
+		uq->tried = 0;
+		if (i < g->nservers) {
+			uq->srv = &g->servers[i];
+			uq->tried = 1U << i;
+			continue;
+		}
+		uq_close(uq);
+		uq_attempt(uq);
+	}
+}
+
 void
 upstream_reconf_group(const struct forwarder_conf *fc)
 {
 	struct group	*g;
 	struct server	 old[FWD_MAX_SERVERS], *s;
+	union sockunion	 oldaddr[FWD_MAX_SERVERS];
 	uint32_t	 i, j, nold;
 
 	if ((g = upstream_group(fc->name)) == NULL) {
@@ -221,10 +288,11 @@ upstream_reconf_group(const struct forwarder_conf *fc)
 	} else
 		cache_resize(g->cache, fc->cache_size);
 	/* a server kept across the reload keeps its state and figures */
+	group_stop_probes(g);
 	nold = g->nservers;
 	memcpy(old, g->servers, sizeof(old));
 	for (i = 0; i < nold; i++)
-		evtimer_del(&g->servers[i].probe);
+		oldaddr[i] = old[i].addr;
 	for (i = 0; i < fc->nservers; i++) {
 		s = &g->servers[i];
 		memset(s, 0, sizeof(*s));
@@ -237,6 +305,7 @@ upstream_reconf_group(const struct forwarder_conf *fc)
 				s->down = old[j].down;
 				s->fails = old[j].fails;
 				s->backoff_ms = old[j].backoff_ms;
+				s->lastok = old[j].lastok;
 				s->stats = old[j].stats;
 				break;
 			}
@@ -250,16 +319,14 @@ upstream_reconf_group(const struct forwarder_conf *fc)
 	g->max_ttl = fc->cache_max_ttl;
 	g->serve_stale = fc->serve_stale;
 	g->present = 1;
+	group_repoint(g, oldaddr);
 }
-
-static void	uq_finish(struct uquery *);
 
 void
 upstream_reconf_end(void)
 {
 	struct group	*g, *next;
 	struct uquery	*uq, *nuq;
-	uint32_t	 i;
 
 	TAILQ_FOREACH_SAFE(g, &groups, entry, next) {
 		if (g->present)
@@ -267,8 +334,7 @@ upstream_reconf_end(void)
 		RB_FOREACH_SAFE(uq, uquery_tree, &inflight, nuq)
 			if (uq->group == g)
 				uq_finish(uq);	/* its clients get SERVFAIL */
-		for (i = 0; i < g->nservers; i++)
-			evtimer_del(&g->servers[i].probe);
+		group_stop_probes(g);
 		cache_free(g->cache);
 		TAILQ_REMOVE(&groups, g, entry);
 		free(g);
@@ -292,9 +358,12 @@ static void
 uq_free(struct uquery *uq)
 {
 	uq_close(uq);
-	if (uq->probe == NULL) {
+	if (uq->probe != NULL)
+		uq->probe->probing = NULL;
+	else {
 		RB_REMOVE(uquery_tree, &inflight, uq);
 		ninflight--;
+		uq->group->ninflight--;
 	}
 	free(uq->waiters);
 	free(uq);
@@ -317,6 +386,7 @@ static void
 server_answered(struct server *s, int64_t rtt_us)
 {
 	s->stats.answers++;
+	clock_gettime(CLOCK_MONOTONIC, &s->lastok);
 	/* smoothed as TCP does: 7/8 old, 1/8 new */
 	s->stats.rtt_us = s->stats.rtt_us == 0 ? rtt_us :
 	    (s->stats.rtt_us * 7 + rtt_us) / 8;
@@ -338,12 +408,16 @@ uq_finish(struct uquery *uq)
 	size_t			 i, len;
 
 	for (i = 0; i < uq->nwaiters; i++) {
-		if (g->serve_stale && cache_lookup(g->cache, uq->key,
-		    uq->keylen - 1, upstream_now(), 1, &hit) && hit.stale) {
+		/* a query of the other transport may have cached one since */
+		if (cache_lookup(g->cache, uq->key, uq->keylen - 1,
+		    upstream_now(), g->serve_stale, &hit)) {
 			len = dnsmsg_answer(abuf, sizeof(abuf), hit.wire,
 			    hit.wlen, hit.ttloff, hit.nttl, &uq->waiters[i],
-			    hit.age, 1);
-			g->stats.stale++;
+			    hit.age, hit.stale);
+			if (hit.stale)
+				g->stats.stale++;
+			else
+				g->stats.hits++;
 		} else {
 			len = dnsmsg_error(abuf, sizeof(abuf),
 			    &uq->waiters[i], DNS_RCODE_SERVFAIL);
@@ -371,7 +445,11 @@ uq_pick(struct uquery *uq)
 		if (!s->down && !(uq->tried & (1U << ((start + i) % n))))
 			return s;
 	}
-	return NULL;
+	/*
+	 * Every server is down: the first still gets one try, so that a
+	 * server wrongly thought down costs a wait, not an outage.
+	 */
+	return uq->tried == 0 ? &g->servers[start] : NULL;
 }
 
 /* The budget left, shared by the servers not tried yet (this one too). */
@@ -392,10 +470,11 @@ uq_attempt_ms(struct uquery *uq)
 	return left < ATTEMPT_MIN_MS ? ATTEMPT_MIN_MS : left;
 }
 
+/* This attempt is over; 'blame' when it was the server's fault. */
 static void
-uq_next(struct uquery *uq, const char *why)
+uq_next(struct uquery *uq, const char *why, int blame)
 {
-	if (uq->srv != NULL)
+	if (blame)
 		server_failed(uq->srv, why);
 	uq_close(uq);
 	if (ms_since(&uq->start) >= (int64_t)uq->group->timeout_ms) {
@@ -407,6 +486,22 @@ uq_next(struct uquery *uq, const char *why)
 		return;
 	}
 	uq_attempt(uq);
+}
+
+/* A local shortage (descriptors, buffers) is not the server's fault. */
+static void
+uq_error(struct uquery *uq, int err)
+{
+	int	local = err == EMFILE || err == ENFILE || err == ENOBUFS ||
+		    err == ENOMEM;
+
+	if (local) {
+		if (log_ratelimit(&uq_lastwarn))
+			log_warnx("forwarder \"%s\": %s", uq->group->name,
+			    strerror(err));
+	} else
+		uq->srv->stats.errors++;
+	uq_next(uq, strerror(err), !local);
 }
 
 static int
@@ -464,24 +559,23 @@ uq_send(struct uquery *uq)
 	len = dnsmsg_query(query + 2, sizeof(query) - 2, &uq->q, uq->dobit,
 	    uq->cd);
 	if (uq_socket(uq, uq->tcp ? SOCK_STREAM : SOCK_DGRAM) == -1) {
-		uq->srv->stats.errors++;
-		uq_next(uq, strerror(errno));
+		uq_error(uq, errno);
 		return;
 	}
 	if (uq->tcp) {
 		query[0] = len >> 8;
 		query[1] = len & 0xff;
-		if ((uq->tbuf = malloc(2 + DNS_MAX_MSG)) == NULL)
+		/* the reply's room is taken once its length is known */
+		if ((uq->tbuf = malloc(len + 2)) == NULL)
 			fatal("malloc");
 		memcpy(uq->tbuf, query, len + 2);
-		uq->tlen = len + 2;
+		uq->tcap = uq->tlen = len + 2;
 		uq->toff = 0;
 		uq_arm(uq, EV_WRITE, uq_tcp_io);
 		return;
 	}
 	if (send(uq->fd, query + 2, len, 0) == -1) {
-		uq->srv->stats.errors++;
-		uq_next(uq, strerror(errno));
+		uq_error(uq, errno);
 		return;
 	}
 	uq_arm(uq, EV_READ, uq_udp_read);
@@ -495,7 +589,13 @@ uq_timeout(int fd, short event, void *arg)
 	(void)fd;
 	(void)event;
 	uq->srv->stats.timeouts++;
-	uq_next(uq, "timeout");
+	/*
+	 * A server that answered something else meanwhile is alive: this
+	 * name is slow (perhaps on purpose), and that must not take the
+	 * server down for everyone.
+	 */
+	uq_next(uq, "timeout", uq->probe != NULL ||
+	    timespeccmp(&uq->srv->lastok, &uq->astart, <));
 }
 
 /* The TTL a reply may be cached for, or 0 when it must not be. */
@@ -539,6 +639,8 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 	/* RFC 2308 5: a negative answer's SOA lives as long as the answer */
 	if (info->ancount == 0 && info->has_soa)
 		dnsmsg_set_ttl(msg, info->soattl, info->negttl);
+	/* no record outlives its cache entry, or ages to 0 inside it */
+	dnsmsg_clamp_ttls(msg, info, g->min_ttl, g->max_ttl);
 	if ((ttl = cache_ttl(g, info)) > 0)
 		cache_store(g->cache, uq->key, uq->keylen - 1, msg, len,
 		    info->ttloff, info->nttl, ttl, upstream_now());
@@ -549,6 +651,14 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 	}
 	g->stats.forwarded += uq->nwaiters;
 	uq_free(uq);
+}
+
+/* Upstream rcodes that say "ask someone else" (RFC 8767 serves stale). */
+static int
+uq_rejected(int rcode)
+{
+	return rcode == DNS_RCODE_SERVFAIL || rcode == DNS_RCODE_REFUSED ||
+	    rcode == DNS_RCODE_FORMERR || rcode == DNS_RCODE_NOTIMP;
 }
 
 /* Returns 1 when the reply was taken (uq may be gone then), 0 to wait. */
@@ -578,6 +688,13 @@ uq_reply(struct uquery *uq, uint8_t *msg, size_t len)
 		uq_send(uq);
 		return 1;
 	}
+	if (uq->probe == NULL && uq_rejected(DNS_RCODE(info.flags))) {
+		/* alive, but no use for this query: the next server */
+		server_answered(uq->srv, us_since(&uq->astart));
+		uq->srv->stats.rejected++;
+		uq_next(uq, "rejected", 0);
+		return 1;
+	}
 	uq_answered(uq, msg, len, &info);
 	return 1;
 }
@@ -587,15 +704,16 @@ uq_udp_read(int fd, short event, void *arg)
 {
 	struct uquery	*uq = arg;
 	ssize_t		 n;
+	int		 i;
 
 	(void)event;
-	for (;;) {
+	/* a flood of replies not ours yields to the rest of the loop */
+	for (i = 0; i < UQ_READ_BATCH; i++) {
 		if ((n = recv(fd, rbuf, sizeof(rbuf), 0)) == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			/* ICMP port unreachable and the like: no server */
-			uq->srv->stats.errors++;
-			uq_next(uq, strerror(errno));
+			uq_error(uq, errno);
 			return;
 		}
 		if (uq_reply(uq, rbuf, n))
@@ -617,16 +735,14 @@ uq_tcp_io(int fd, short event, void *arg)
 		/* connecting, then sending the query */
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) ==
 		    -1 || err != 0) {
-			uq->srv->stats.errors++;
-			uq_next(uq, strerror(err ? err : errno));
+			uq_error(uq, err ? err : errno);
 			return;
 		}
 		if ((n = send(fd, uq->tbuf + uq->toff, uq->tlen - uq->toff,
 		    MSG_NOSIGNAL)) == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			uq->srv->stats.errors++;
-			uq_next(uq, strerror(errno));
+			uq_error(uq, errno);
 			return;
 		}
 		if ((uq->toff += n) < uq->tlen)
@@ -639,16 +755,20 @@ uq_tcp_io(int fd, short event, void *arg)
 		return;
 	}
 	need = uq->toff < 2 ? 2 : 2 + (uq->tbuf[0] << 8 | uq->tbuf[1]);
+	if (need > uq->tcap) {
+		if ((uq->tbuf = realloc(uq->tbuf, need)) == NULL)
+			fatal("realloc");
+		uq->tcap = need;
+	}
 	if ((n = recv(fd, uq->tbuf + uq->toff, need - uq->toff, 0)) == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		uq->srv->stats.errors++;
-		uq_next(uq, strerror(errno));
+		uq_error(uq, errno);
 		return;
 	}
 	if (n == 0) {
 		uq->srv->stats.errors++;
-		uq_next(uq, "connection closed");
+		uq_next(uq, "connection closed", 1);
 		return;
 	}
 	if ((uq->toff += n) < 2 ||
@@ -656,7 +776,7 @@ uq_tcp_io(int fd, short event, void *arg)
 		return;
 	/* one reply per connection: anything but the real one fails it */
 	if (!uq_reply(uq, uq->tbuf + 2, uq->toff - 2))
-		uq_next(uq, "a bad reply over TCP");
+		uq_next(uq, "a bad reply over TCP", 1);
 }
 
 static struct uquery *
@@ -693,6 +813,7 @@ probe_start(int fd, short event, void *arg)
 	(void)event;
 	uq = uq_new(s->group, (const uint8_t *)"", 1, 2, 1, 0, 0, 0);
 	uq->probe = s;
+	s->probing = uq;
 	uq_attempt(uq);
 }
 
@@ -750,7 +871,9 @@ upstream_query(struct group *g, const struct query_msg *qm,
 	}
 	key.key[key.keylen++] = qm->ctx.tcp;
 	if ((uq = RB_FIND(uquery_tree, &inflight, &key)) == NULL) {
-		if (ninflight >= UQ_MAX_INFLIGHT) {
+		/* one slow group cannot take every slot */
+		if (ninflight >= maxinflight ||
+		    g->ninflight >= maxinflight / 2) {
 			g->stats.servfail++;
 			len = dnsmsg_error(abuf, sizeof(abuf), qm,
 			    DNS_RCODE_SERVFAIL);
@@ -764,6 +887,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		uq->keylen = key.keylen;
 		RB_INSERT(uquery_tree, &inflight, uq);
 		ninflight++;
+		g->ninflight++;
 	} else if (uq->nwaiters == UQ_MAX_WAITERS) {
 		g->stats.servfail++;
 		len = dnsmsg_error(abuf, sizeof(abuf), qm, DNS_RCODE_SERVFAIL);
@@ -812,13 +936,15 @@ upstream_dump(int (*cb)(const char *, void *), void *arg)
 			s = &g->servers[i];
 			snprintf(line, sizeof(line), "  server %s: %s, rtt "
 			    "%.1f ms, queries %llu, answers %llu, timeouts %llu, "
-			    "errors %llu, malformed %llu, mismatched %llu, last "
-			    "error: %s", sockunion_ntop(&s->addr),
+			    "errors %llu, rejected %llu, malformed %llu, "
+			    "mismatched %llu, last error: %s",
+			    sockunion_ntop(&s->addr),
 			    s->down ? "down" : "up", s->stats.rtt_us / 1000.0,
 			    (unsigned long long)s->stats.queries,
 			    (unsigned long long)s->stats.answers,
 			    (unsigned long long)s->stats.timeouts,
 			    (unsigned long long)s->stats.errors,
+			    (unsigned long long)s->stats.rejected,
 			    (unsigned long long)s->stats.malformed,
 			    (unsigned long long)s->stats.mismatched,
 			    s->stats.lasterr[0] ? s->stats.lasterr : "none");
