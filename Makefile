@@ -15,6 +15,7 @@ BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 	     libbsd-dev libseccomp-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound
+BENCH_DEPS = dnsperf dnsmasq-base
 
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror \
@@ -32,7 +33,7 @@ LDFLAGS	+= -fsanitize=$(SANITIZE)
 endif
 
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
-	   common/config.o
+	   common/config.o common/proxyv2.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
@@ -47,7 +48,7 @@ MANS	 = man/vpndnsd.8 man/vpndnsd.conf.5 man/vpndnsctl.8
 
 UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \
 	   regress/unit/test_localzone regress/unit/test_wgparse \
-	   regress/unit/test_blocklist
+	   regress/unit/test_blocklist regress/unit/test_proxyv2
 TESTLIBS = regress/malloc_count.so
 
 .PHONY: all clean deps test-deps check regress bench run install uninstall \
@@ -89,6 +90,9 @@ regress/unit/test_blocklist: regress/unit/test_blocklist.o \
 	    resolver/blocklist.o common/siphash.o common/log.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+regress/unit/test_proxyv2: regress/unit/test_proxyv2.o common/proxyv2.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 regress/malloc_count.so: regress/malloc_count.c
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
@@ -104,7 +108,7 @@ deps:
 	fi
 
 test-deps: deps
-	@missing=""; for p in $(TEST_DEPS); do \
+	@missing=""; for p in $(TEST_DEPS) $(EXTRA_DEPS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 	    grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -120,7 +124,8 @@ check: test-deps
 regress: $(UNIT) $(TESTLIBS)
 
 # Figures, not pass/fail tests: minutes, not seconds (BENCHMARKS.md).
-bench: test-deps
+bench:
+	$(MAKE) test-deps EXTRA_DEPS="$(BENCH_DEPS)"
 	$(MAKE) all
 	@sh regress/bench/run.sh
 

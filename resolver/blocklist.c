@@ -1,13 +1,15 @@
 /*
  * The blocklist table: one arena of entries and an open-addressing index
- * of 32-bit offsets into it.  An entry is
+ * into it.  An entry is
  *
- *	hash (4 bytes) | flags (1) | length (1) | name (lower-case wire)
+ *	flags (1 byte) | length (1) | name (lower-case wire)
  *
- * so a name costs its own length plus 6 bytes, plus its index slot (4
- * bytes at a load of at most 0.7).  A lookup hashes each suffix of the
- * query name (keyed SipHash: list contents come from the Internet) and
- * compares at most a few entries: O(labels), no allocation.
+ * and its slot holds its offset and its hash (8 bytes, at a load of at
+ * most 0.7), so that a probe for a name not listed, which is most of
+ * them, reads the index and never the arena.  A lookup hashes each
+ * suffix of the query name (keyed SipHash: list contents come from the
+ * Internet) and compares at most a few entries: O(labels), no
+ * allocation.
  */
 #include <sys/types.h>
 #include <arpa/inet.h>
@@ -20,8 +22,9 @@
 #include "log.h"
 #include "vpndnsd.h"
 
-#define BL_ENTRY_HDR	6
+#define BL_ENTRY_HDR	2
 #define BL_ARENA_MAX	(UINT32_MAX - 1)
+#define BL_MAX_LABELS	128
 
 /* Names hosts files carry for the host itself, not to block. */
 static const char *const hosts_boilerplate[] = {
@@ -51,15 +54,6 @@ bltable_bytes(const struct bltable *t)
 	return t->acap + t->nslots * sizeof(*t->slots);
 }
 
-static uint32_t
-entry_hash(const uint8_t *e)
-{
-	uint32_t	h;
-
-	memcpy(&h, e, sizeof(h));
-	return h;
-}
-
 /* The slot holding 'name', or the empty slot where it would go. */
 static size_t
 bl_slot(const struct bltable *t, const uint8_t *name, size_t len,
@@ -68,12 +62,12 @@ bl_slot(const struct bltable *t, const uint8_t *name, size_t len,
 	size_t		 i = h & (t->nslots - 1);
 	const uint8_t	*e;
 
-	while (t->slots[i] != 0) {
-		e = t->arena + t->slots[i] - 1;
-		if (entry_hash(e) == h && e[5] == len &&
-		    memcmp(e + BL_ENTRY_HDR, name, len) == 0)
+	for (; t->slots[i].off != 0; i = (i + 1) & (t->nslots - 1)) {
+		if (t->slots[i].hash != h)
+			continue;
+		e = t->arena + t->slots[i].off - 1;
+		if (e[1] == len && memcmp(e + BL_ENTRY_HDR, name, len) == 0)
 			break;
-		i = (i + 1) & (t->nslots - 1);
 	}
 	return i;
 }
@@ -81,7 +75,7 @@ bl_slot(const struct bltable *t, const uint8_t *name, size_t len,
 static int
 bl_grow_slots(struct bltable *t)
 {
-	uint32_t	*old = t->slots;
+	struct blslot	*old = t->slots;
 	size_t		 n = t->nslots ? t->nslots * 2 : 1024, i, oldn = t->nslots;
 	const uint8_t	*e;
 
@@ -91,10 +85,10 @@ bl_grow_slots(struct bltable *t)
 	}
 	t->nslots = n;
 	for (i = 0; i < oldn; i++) {
-		if (old[i] == 0)
+		if (old[i].off == 0)
 			continue;
-		e = t->arena + old[i] - 1;
-		t->slots[bl_slot(t, e + BL_ENTRY_HDR, e[5], entry_hash(e))] =
+		e = t->arena + old[i].off - 1;
+		t->slots[bl_slot(t, e + BL_ENTRY_HDR, e[1], old[i].hash)] =
 		    old[i];
 	}
 	free(old);
@@ -119,8 +113,8 @@ bltable_add(struct bltable *t, const uint8_t *name, size_t len,
 		return -1;
 	h = siphash(&t->key, name, len);
 	i = bl_slot(t, name, len, h);
-	if (t->slots[i] != 0) {
-		t->arena[t->slots[i] - 1 + 4] |= flags;
+	if (t->slots[i].off != 0) {
+		t->arena[t->slots[i].off - 1] |= flags;
 		return 0;
 	}
 	need = BL_ENTRY_HDR + len;
@@ -136,11 +130,11 @@ bltable_add(struct bltable *t, const uint8_t *name, size_t len,
 		t->acap = ncap;
 	}
 	e = t->arena + t->alen;
-	memcpy(e, &h, sizeof(h));
-	e[4] = flags;
-	e[5] = len;
+	e[0] = flags;
+	e[1] = len;
 	memcpy(e + BL_ENTRY_HDR, name, len);
-	t->slots[i] = t->alen + 1;
+	t->slots[i].off = t->alen + 1;
+	t->slots[i].hash = h;
 	t->alen += need;
 	t->count++;
 	return 1;
@@ -159,40 +153,41 @@ bltable_finish(struct bltable *t)
 	}
 }
 
-static const uint8_t *
-bl_find(const struct bltable *t, const uint8_t *name, size_t len)
-{
-	uint32_t	h;
-	size_t		i;
-
-	if (t->count == 0)
-		return NULL;
-	h = siphash(&t->key, name, len);
-	i = bl_slot(t, name, len, h);
-	return t->slots[i] ? t->arena + t->slots[i] - 1 : NULL;
-}
-
 /*
  * Is the name (lower-case wire form) blocked?  Every suffix is looked up:
  * an allowed one wins whatever else is listed; otherwise the longest
  * blocked suffix is returned (its wire form, its length in *matchlen).
+ * The suffixes' slots are all fetched before the first is read, so that
+ * their cache misses overlap.
  */
 const uint8_t *
 bltable_match(const struct bltable *t, const uint8_t *name, size_t len,
     size_t *matchlen)
 {
+	uint32_t	 h[BL_MAX_LABELS];
+	size_t		 off[BL_MAX_LABELS], n = 0, i, o;
 	const uint8_t	*e, *block = NULL;
-	size_t		 off;
 
-	for (off = 0; off < len && name[off] != 0; off += 1 + name[off]) {
-		if ((e = bl_find(t, name + off, len - off)) == NULL)
+	if (t->count == 0)
+		return NULL;
+	for (o = 0; o < len && name[o] != 0 && n < BL_MAX_LABELS;
+	    o += 1 + name[o]) {
+		off[n] = o;
+		h[n] = siphash(&t->key, name + o, len - o);
+		__builtin_prefetch(&t->slots[h[n] & (t->nslots - 1)]);
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		o = bl_slot(t, name + off[i], len - off[i], h[i]);
+		if (t->slots[o].off == 0)
 			continue;
-		if (e[4] & BL_ALLOW)
+		e = t->arena + t->slots[o].off - 1;
+		if (e[0] & BL_ALLOW)
 			return NULL;
-		if (block == NULL && ((e[4] & BL_BLOCK) ||
-		    ((e[4] & BL_BLOCK_BELOW) && off > 0))) {
+		if (block == NULL && ((e[0] & BL_BLOCK) ||
+		    ((e[0] & BL_BLOCK_BELOW) && i > 0))) {
 			block = e + BL_ENTRY_HDR;
-			*matchlen = e[5];
+			*matchlen = e[1];
 		}
 	}
 	return block;

@@ -18,11 +18,16 @@
 #define BL_LINE_MAX	1024
 #define BL_REPORT_MAX	5	/* bad lines logged per file */
 
+struct blslot {
+	uint32_t		 off;		/* arena offset + 1; 0: empty */
+	uint32_t		 hash;
+};
+
 struct bltable {
 	uint8_t			*arena;		/* entries, one after another */
 	size_t			 alen;
 	size_t			 acap;
-	uint32_t		*slots;		/* arena offset + 1; 0: empty */
+	struct blslot		*slots;
 	size_t			 nslots;
 	size_t			 count;
 	struct siphash_key	 key;

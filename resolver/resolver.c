@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <event.h>
@@ -99,6 +100,12 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 	signal(SIGINT, SIG_IGN);
 	event_init();
 	resolver_nofile();
+	/*
+	 * Blocklist tables come and go whole at each reload: with a fixed
+	 * threshold (glibc's moves up to 32 MB) they are always mapped,
+	 * so a freed table goes back to the system, not into the heap.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	sandbox_drop(user, root);
 	resolver_sandbox(verbose > 1);
 
