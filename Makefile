@@ -14,7 +14,7 @@ PKGS	 = libevent libmnl ldns libbsd-overlay libseccomp
 BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 	     libbsd-dev libseccomp-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
-	     bash bc wireguard-go wireguard-tools unbound
+	     bash bc wireguard-go wireguard-tools unbound dnsdist
 BENCH_DEPS = dnsperf dnsmasq-base
 
 CFLAGS	?= -O2 -g

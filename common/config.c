@@ -88,6 +88,7 @@ config_clear_data(struct vpndnsd_conf *conf)
 	struct forwarder_conf	*f;
 	struct match_conf	*m;
 	struct blocklist_conf	*b;
+	int			 i;
 
 	while ((b = TAILQ_FIRST(&conf->blocklists)) != NULL) {
 		TAILQ_REMOVE(&conf->blocklists, b, entry);
@@ -117,9 +118,11 @@ config_clear_data(struct vpndnsd_conf *conf)
 		TAILQ_REMOVE(&conf->records, r, entry);
 		record_free(r);
 	}
-	free(conf->acl);
-	conf->acl = NULL;
-	conf->nacl = 0;
+	for (i = 0; i < PLIST_MAX; i++) {
+		free(conf->lists[i].p);
+		conf->lists[i].p = NULL;
+		conf->lists[i].n = 0;
+	}
 	conf->acl_set = 0;
 }
 
@@ -139,19 +142,29 @@ config_free(struct vpndnsd_conf *conf)
 }
 
 int
-config_add_acl(struct vpndnsd_conf *conf, const struct prefix *p)
+prefixlist_add(struct prefixlist *l, const struct prefix *p)
 {
 	struct prefix	*n;
 
-	if (conf->nacl >= ACL_MAX) {
+	if (l->n >= ACL_MAX) {
 		errno = E2BIG;
 		return -1;
 	}
-	n = reallocarray(conf->acl, conf->nacl + 1, sizeof(*n));
-	if (n == NULL)
+	if ((n = reallocarray(l->p, l->n + 1, sizeof(*n))) == NULL)
 		return -1;
-	conf->acl = n;
-	conf->acl[conf->nacl++] = *p;
+	l->p = n;
+	l->p[l->n++] = *p;
+	return 0;
+}
+
+int
+prefixlist_match(const struct prefixlist *l, const union sockunion *su)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (prefix_match(&l->p[i], su))
+			return 1;
 	return 0;
 }
 

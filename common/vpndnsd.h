@@ -100,7 +100,7 @@ enum imsg_type {
 	IMSG_STARTUP,			/* struct startup_msg */
 	/* configuration transaction, parent -> children */
 	IMSG_RECONF_CONF,		/* struct reconf_main */
-	IMSG_RECONF_ACL,		/* struct prefix */
+	IMSG_RECONF_PREFIX,		/* struct prefix_msg */
 	IMSG_RECONF_DOMAIN,		/* struct domain_conf */
 	IMSG_RECONF_RECORD,		/* struct record_msg + texts */
 	IMSG_RECONF_WGIF,		/* struct wgif_msg */
@@ -172,8 +172,16 @@ struct startup_msg {
 };
 
 /* Where an answer goes; the resolver echoes it back untouched. */
+/* How the client of a query was learnt. */
+enum client_via {
+	VIA_PEER,		/* the address the query came from */
+	VIA_PROXY,		/* a trusted proxy's PROXY v2 header */
+	VIA_ECS			/* a trusted sender's EDNS Client Subnet */
+};
+
 struct dnsq_ctx {
-	union sockunion	client;
+	union sockunion	client;		/* who the query speaks for */
+	union sockunion	peer;		/* who sent it: replies go there */
 	union {
 		struct in_addr	v4;
 		struct in6_addr	v6;
@@ -183,7 +191,8 @@ struct dnsq_ctx {
 	uint32_t	gen;		/* TCP: connection generation */
 	uint8_t		tcp;
 	uint8_t		has_local;
-	uint8_t		pad[2];
+	uint8_t		via;		/* enum client_via */
+	uint8_t		ecs_len;	/* VIA_ECS: the source prefix */
 };
 
 struct query_msg {
@@ -369,13 +378,30 @@ struct listen_conf {
 	int		tcpfd;
 };
 
+/* The client prefix lists of the main section, for the frontend. */
+enum plist {
+	PLIST_ALLOW,		/* allow from: who may ask */
+	PLIST_PROXY,		/* proxy-protocol from: who must send a header */
+	PLIST_ECS,		/* client-subnet from: whose ECS names the client */
+	PLIST_MAX
+};
+
+struct prefixlist {
+	struct prefix	*p;
+	size_t		 n;
+};
+
+struct prefix_msg {		/* IMSG_RECONF_PREFIX */
+	uint32_t	list;	/* enum plist */
+	struct prefix	p;
+};
+
 struct vpndnsd_conf {
 	char		user[64];
 	char		chroot[PATH_MAX];
 	char		pidfile[PATH_MAX];
 	struct reconf_main main;
-	struct prefix	*acl;
-	size_t		 nacl;
+	struct prefixlist lists[PLIST_MAX];
 	int		 acl_set;
 	TAILQ_HEAD(, listen_conf) listens;
 	TAILQ_HEAD(, domain_conf) domains;
@@ -403,6 +429,9 @@ struct frontend_stats {
 	uint64_t	badvers;
 	uint64_t	refused_acl;
 	uint64_t	dropped;	/* silently: QR set, short, no room */
+	uint64_t	proxied;	/* PROXY v2 headers taken */
+	uint64_t	proxy_refused;	/* missing or bad: dropped */
+	uint64_t	ecs_clients;	/* client named by a trusted ECS */
 	uint64_t	answers;
 };
 
@@ -508,10 +537,12 @@ struct ctl_result {
 struct vpndnsd_conf	*config_new(void);
 void			 config_free(struct vpndnsd_conf *);
 void			 config_clear_data(struct vpndnsd_conf *);
-int			 config_add_acl(struct vpndnsd_conf *,
+int			 prefixlist_add(struct prefixlist *,
 			    const struct prefix *);
 int			 prefix_parse(const char *, struct prefix *);
 int			 prefix_match(const struct prefix *,
+			    const union sockunion *);
+int			 prefixlist_match(const struct prefixlist *,
 			    const union sockunion *);
 int			 prefix_print(const struct prefix *, char *, size_t);
 const char		*sockunion_ntop(const union sockunion *);

@@ -201,6 +201,10 @@ print_status(const struct replies *r)
 		    (unsigned long long)r->fe.badvers,
 		    (unsigned long long)r->fe.refused_acl,
 		    (unsigned long long)r->fe.dropped);
+		printf("clients   proxied %llu, proxy-refused %llu, ecs %llu\n",
+		    (unsigned long long)r->fe.proxied,
+		    (unsigned long long)r->fe.proxy_refused,
+		    (unsigned long long)r->fe.ecs_clients);
 		printf("tcp       connections %llu, open %llu\n",
 		    (unsigned long long)r->fe.tcp_connections,
 		    (unsigned long long)r->fe.tcp_open);

@@ -1,3 +1,7 @@
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
 #include <string.h>
 
 #include "dnswire.h"
@@ -14,6 +18,9 @@
  *   after the last record (no trailing data)	FORMERR
  *   an OPT not at the root, a second OPT,
  *   options overrunning the OPT's length	FORMERR
+ *   an ECS option not as RFC 7871 6 has it
+ *   (family, lengths, bits past the prefix,
+ *   a scope), or a second one			FORMERR
  *   QTYPE OPT					FORMERR
  *   EDNS version above 0			BADVERS
  * Records in the additional section other than OPT are stepped over.
@@ -95,18 +102,59 @@ skip_name(const uint8_t *p, size_t len, size_t *pos, int *root)
 	return 0;
 }
 
+/* EDNS Client Subnet, RFC 7871 6: the address as long as its prefix. */
+static int
+parse_ecs(const uint8_t *p, size_t len, struct dns_query *q)
+{
+	union sockunion	*su = &q->ecs_addr;
+	size_t		 max, n;
+	uint8_t		*a;
+
+	if (q->ecs || len < 4 || p[3] != 0)
+		return -1;
+	memset(su, 0, sizeof(*su));
+	switch (get16(p)) {
+	case 1:
+		su->sin.sin_family = AF_INET;
+		a = (uint8_t *)&su->sin.sin_addr;
+		max = 32;
+		break;
+	case 2:
+		su->sin6.sin6_family = AF_INET6;
+		a = (uint8_t *)&su->sin6.sin6_addr;
+		max = 128;
+		break;
+	default:
+		return -1;
+	}
+	n = (p[2] + 7) / 8;
+	if (p[2] > max || len != 4 + n)
+		return -1;
+	memcpy(a, p + 4, n);
+	if (p[2] % 8 && (a[n - 1] & (0xff >> (p[2] % 8))))
+		return -1;
+	q->ecs = 1;
+	q->ecs_len = p[2];
+	return 0;
+}
+
 static int
 parse_opt(const uint8_t *p, size_t start, size_t end, uint16_t class,
     uint32_t ttl, struct dns_query *q)
 {
-	size_t	off = start;
+	size_t		off = start;
+	uint16_t	olen;
 
 	if (q->edns)
 		return -1;
 	while (off < end) {
 		if (off + 4 > end || off + 4 + get16(p + off + 2) > end)
 			return -1;
-		off += 4 + get16(p + off + 2);
+		olen = get16(p + off + 2);
+		if (get16(p + off) == DNS_OPT_ECS &&
+		    parse_ecs(p + off + 4, olen, q) == -1)
+			return -1;
+		off += 4 + olen;
 	}
 	q->edns = 1;
 	q->edns_size = class < DNS_MAX_UDP ? DNS_MAX_UDP : class;
@@ -150,6 +198,7 @@ dnswire_parse_query(const uint8_t *p, size_t len, struct dns_query *q)
 	memset(q, 0, offsetof(struct dns_query, qname));
 	q->edns = q->edns_version = q->edns_do = 0;
 	q->edns_size = 0;
+	q->ecs = 0;
 	if (len < DNS_HEADER_SIZE)
 		return DNSWIRE_DROP;
 	q->id = get16(p);

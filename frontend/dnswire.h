@@ -30,9 +30,14 @@ struct dns_query {
 	uint8_t		edns_version;
 	uint8_t		edns_do;
 	uint16_t	edns_size;	/* at least 512 when edns */
+	uint8_t		ecs;		/* an EDNS Client Subnet option */
+	uint8_t		ecs_len;	/* its source prefix length */
+	union sockunion	ecs_addr;	/* its address, port 0 */
 };
 
 /* Room for any reply dnswire_reply() writes. */
+#define DNS_OPT_ECS		8	/* RFC 7871 */
+
 #define DNSWIRE_REPLY_MAX	(DNS_HEADER_SIZE + DNS_MAX_NAME + 4 + 11)
 
 enum dnswire_verdict	dnswire_parse_query(const uint8_t *, size_t,

@@ -4,6 +4,12 @@
  * rest to the resolver.  It holds no privilege: an empty chroot, an
  * unprivileged user and a seccomp allow-list.
  *
+ * The client a query speaks for is the address it came from, unless that
+ * is a trusted proxy (its PROXY v2 header names the client) or a trusted
+ * sender of EDNS Client Subnet (the option's subnet is the client).  The
+ * ACL, the resolver's rules and the query log see that client; replies go
+ * to the peer.
+ *
  * The UDP path allocates nothing per query: datagrams are read in batches
  * into static buffers, the reply context travels with the query to the
  * resolver and back, and answers are sent straight from the channel's
@@ -28,6 +34,7 @@
 #include "dnswire.h"
 #include "frontend.h"
 #include "log.h"
+#include "proxyv2.h"
 #include "sandbox.h"
 
 #define UDP_BATCH		32
@@ -48,7 +55,8 @@ struct listener {
 
 struct tcpconn {
 	struct bufferevent	*bev;
-	union sockunion		 peer;
+	struct dnsq_ctx		 ctx;	/* each query's, ECS aside */
+	int			 proxy;	/* a PROXY header is owed */
 	uint32_t		 slot;
 	uint32_t		 gen;
 	uint32_t		 inflight;
@@ -81,11 +89,9 @@ static struct {
 	struct listener		 listeners[LISTENERS_MAX];
 	size_t			 nlisteners;
 	struct reconf_main	 main;
-	struct prefix		*acl;
-	size_t			 nacl;
+	struct prefixlist	 lists[PLIST_MAX];
 	struct reconf_main	 nmain;		/* being received */
-	struct prefix		*nacl_list;
-	size_t			 nnacl;
+	struct prefixlist	 nlists[PLIST_MAX];
 	struct tcpconn		**conns;
 	uint32_t		*gens;
 	uint32_t		*freeslots;
@@ -218,17 +224,6 @@ frontend_ctl_stats(struct frontend_stats *st)
 }
 
 static int
-frontend_acl_allows(const union sockunion *su)
-{
-	size_t	i;
-
-	for (i = 0; i < fe.nacl; i++)
-		if (prefix_match(&fe.acl[i], su))
-			return 1;
-	return 0;
-}
-
-static int
 sockunion_is_wildcard(const union sockunion *su)
 {
 	if (su->sa.sa_family == AF_INET)
@@ -263,34 +258,37 @@ frontend_add_listener(const struct imsg *imsg, int tcp)
 static void
 frontend_reconf(const struct imsg *imsg)
 {
-	struct prefix	*n;
+	struct prefix_msg	pm;
+	int			i;
 
 	switch (imsg->hdr.type) {
 	case IMSG_RECONF_CONF:
 		if (imsg->len != sizeof(fe.nmain))
 			fatalx("bad IMSG_RECONF_CONF");
 		memcpy(&fe.nmain, imsg->data, sizeof(fe.nmain));
-		free(fe.nacl_list);
-		fe.nacl_list = NULL;
-		fe.nnacl = 0;
+		for (i = 0; i < PLIST_MAX; i++) {
+			free(fe.nlists[i].p);
+			memset(&fe.nlists[i], 0, sizeof(fe.nlists[i]));
+		}
 		break;
-	case IMSG_RECONF_ACL:
-		if (imsg->len != sizeof(struct prefix))
-			fatalx("bad IMSG_RECONF_ACL");
-		n = reallocarray(fe.nacl_list, fe.nnacl + 1, sizeof(*n));
-		if (n == NULL)
-			fatal("reallocarray");
-		fe.nacl_list = n;
-		memcpy(&fe.nacl_list[fe.nnacl++], imsg->data, sizeof(*n));
+	case IMSG_RECONF_PREFIX:
+		if (imsg->len != sizeof(pm))
+			fatalx("bad IMSG_RECONF_PREFIX");
+		memcpy(&pm, imsg->data, sizeof(pm));
+		if (pm.list >= PLIST_MAX ||
+		    prefixlist_add(&fe.nlists[pm.list], &pm.p) == -1)
+			fatal("IMSG_RECONF_PREFIX");
 		break;
 	case IMSG_RECONF_END:
-		free(fe.acl);
-		fe.acl = fe.nacl_list;
-		fe.nacl = fe.nnacl;
-		fe.nacl_list = NULL;
-		fe.nnacl = 0;
+		for (i = 0; i < PLIST_MAX; i++) {
+			free(fe.lists[i].p);
+			fe.lists[i] = fe.nlists[i];
+			memset(&fe.nlists[i], 0, sizeof(fe.nlists[i]));
+		}
 		fe.main = fe.nmain;
-		log_debug("configuration: %zu acl prefixes", fe.nacl);
+		log_debug("configuration: %zu acl prefixes, %zu proxies, "
+		    "%zu ECS senders", fe.lists[PLIST_ALLOW].n,
+		    fe.lists[PLIST_PROXY].n, fe.lists[PLIST_ECS].n);
 		break;
 	}
 }
@@ -339,7 +337,7 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 			    '\0';
 			break;
 		case IMSG_RECONF_CONF:
-		case IMSG_RECONF_ACL:
+		case IMSG_RECONF_PREFIX:
 		case IMSG_RECONF_END:
 			frontend_reconf(&imsg);
 			break;
@@ -408,7 +406,7 @@ udp_out_pktinfo(struct msghdr *mh, uint8_t *cbuf, const struct dnsq_ctx *ctx)
 	struct in6_pktinfo	 pi6;
 
 	mh->msg_control = cbuf;
-	if (ctx->client.sa.sa_family == AF_INET) {
+	if (ctx->peer.sa.sa_family == AF_INET) {
 		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
 		cm = CMSG_FIRSTHDR(mh);
 		cm->cmsg_level = IPPROTO_IP;
@@ -446,7 +444,7 @@ udp_out_add(int fd, const struct dnsq_ctx *ctx, const void *data, size_t len)
 		udp_out_flush();
 	i = udp_out.n++;
 	udp_out.fd = fd;
-	udp_out.to[i] = ctx->client;
+	udp_out.to[i] = ctx->peer;
 	udp_out.iov[i].iov_base = (void *)(uintptr_t)data;
 	udp_out.iov[i].iov_len = len;
 	mh = &udp_out.msgs[i].msg_hdr;
@@ -527,11 +525,46 @@ frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx)
 }
 
 /*
+ * A PROXY v2 header from a trusted proxy: the client it names goes into
+ * 'ctx'.  Returns the header's length, 0 when a stream must bring more,
+ * or -1 when the header is missing or bad (counted, logged).
+ */
+static ssize_t
+frontend_proxy(const uint8_t *p, size_t len, int stream, struct dnsq_ctx *ctx)
+{
+	static long long	 last;
+	struct proxyv2		 pv;
+	const char		*why = NULL;
+
+	switch (proxyv2_parse(p, len, stream, &pv, &why)) {
+	case PROXYV2_SHORT:
+		return 0;
+	case PROXYV2_BAD:
+		fe.stats.proxy_refused++;
+		if (log_ratelimit(&last))
+			log_warnx("%s from proxy %s refused: %s",
+			    stream ? "connection" : "datagram",
+			    sockunion_ntop(&ctx->peer), why);
+		return -1;
+	case PROXYV2_OK:
+		break;
+	}
+	fe.stats.proxied++;
+	if (!pv.local) {
+		/* LOCAL is the proxy's own health check: the peer asks */
+		ctx->client = pv.src;
+		ctx->via = VIA_PROXY;
+	}
+	return pv.len;
+}
+
+/*
  * What the frontend decides alone.  Returns the rcode of a reply it writes
- * itself, -1 for silence, or 0 when the resolver must answer.
+ * itself, -1 for silence, or 0 when the resolver must answer.  A trusted
+ * sender's ECS names the client in 'ctx' before the ACL is asked.
  */
 static int
-frontend_verdict(const uint8_t *pkt, size_t len, const union sockunion *from,
+frontend_verdict(const uint8_t *pkt, size_t len, struct dnsq_ctx *ctx,
     struct dns_query *q)
 {
 	switch (dnswire_parse_query(pkt, len, q)) {
@@ -550,7 +583,13 @@ frontend_verdict(const uint8_t *pkt, size_t len, const union sockunion *from,
 		fe.stats.badvers++;
 		return DNS_RCODE_BADVERS;
 	}
-	if (!frontend_acl_allows(from)) {
+	if (q->ecs && prefixlist_match(&fe.lists[PLIST_ECS], &ctx->client)) {
+		ctx->client = q->ecs_addr;
+		ctx->via = VIA_ECS;
+		ctx->ecs_len = q->ecs_len;
+		fe.stats.ecs_clients++;
+	}
+	if (!prefixlist_match(&fe.lists[PLIST_ALLOW], &ctx->client)) {
 		fe.stats.refused_acl++;
 		return DNS_RCODE_REFUSED;
 	}
@@ -563,6 +602,8 @@ frontend_udp_packet(struct listener *l, int i, size_t len)
 	struct msghdr		*mh = &udp_in.msgs[i].msg_hdr;
 	struct dnsq_ctx		 ctx;
 	struct dns_query	 q;
+	const uint8_t		*pkt = udp_in.buf[i];
+	ssize_t			 hlen;
 	int			 rcode;
 
 	fe.stats.udp_queries++;
@@ -571,11 +612,18 @@ frontend_udp_packet(struct listener *l, int i, size_t len)
 		return;
 	}
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.client = udp_in.from[i];
+	ctx.client = ctx.peer = udp_in.from[i];
 	ctx.conn = l - fe.listeners;
 	if (l->wildcard)
 		udp_get_local(mh, &ctx);
-	rcode = frontend_verdict(udp_in.buf[i], len, &ctx.client, &q);
+	if (prefixlist_match(&fe.lists[PLIST_PROXY], &ctx.peer)) {
+		/* required from a trusted proxy, in every datagram */
+		if ((hlen = frontend_proxy(pkt, len, 0, &ctx)) == -1)
+			return;
+		pkt += hlen;
+		len -= hlen;
+	}
+	rcode = frontend_verdict(pkt, len, &ctx, &q);
 	if (rcode > 0)
 		udp_reply(l->fd, &ctx, &q, rcode);
 	else if (rcode == 0)
@@ -659,24 +707,19 @@ tcp_maybe_close(struct tcpconn *c)
 static int
 tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 {
-	struct dnsq_ctx		ctx;
+	struct dnsq_ctx		ctx = c->ctx;
 	struct dns_query	q;
 	uint8_t			reply[DNSWIRE_REPLY_MAX];
 	int			rcode;
 
 	fe.stats.tcp_queries++;
-	rcode = frontend_verdict(pkt, len, &c->peer, &q);
+	rcode = frontend_verdict(pkt, len, &ctx, &q);
 	if (rcode == -1) {
 		/* not a query: this is not a DNS client */
 		tcp_free(c);
 		return -1;
 	}
 	if (rcode == 0) {
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.client = c->peer;
-		ctx.tcp = 1;
-		ctx.conn = c->slot;
-		ctx.gen = c->gen;
 		if (frontend_send_query(&q, &ctx) == 0) {
 			c->inflight++;
 			return 0;
@@ -692,6 +735,34 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
  * Take the whole queries buffered so far, until a limit holds the rest.
  * Returns -1 when the connection was closed.
  */
+/*
+ * A trusted proxy's connection starts with its header, once for every
+ * query on it.  Returns 1 once it is read, 0 to wait for more, -1 when
+ * the connection was closed.
+ */
+static int
+tcp_read_proxy(struct tcpconn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	size_t		 n = evbuffer_get_length(in);
+	const uint8_t	*p;
+	ssize_t		 hlen;
+
+	if (n > PROXYV2_MAX)
+		n = PROXYV2_MAX;
+	if (n == 0 || (p = evbuffer_pullup(in, n)) == NULL)
+		return 0;
+	if ((hlen = frontend_proxy(p, n, 1, &c->ctx)) == -1) {
+		tcp_free(c);
+		return -1;
+	}
+	if (hlen == 0)
+		return 0;
+	evbuffer_drain(in, hlen);
+	c->proxy = 0;
+	return 1;
+}
+
 static int
 tcp_read_queries(struct tcpconn *c)
 {
@@ -699,7 +770,10 @@ tcp_read_queries(struct tcpconn *c)
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	uint8_t		 lenbuf[2];
 	size_t		 len;
+	int		 rc;
 
+	if (c->proxy && (rc = tcp_read_proxy(c)) != 1)
+		return rc;
 	for (;;) {
 		if (tcp_at_limit(c)) {
 			/* held, not dropped: resumed as answers go out */
@@ -802,7 +876,11 @@ tcp_new(int s, const union sockunion *peer)
 	slot = fe.nfree > 0 ? fe.freeslots[--fe.nfree] : fe.nextslot++;
 	c->slot = slot;
 	c->gen = fe.gens[slot];
-	c->peer = *peer;
+	c->ctx.client = c->ctx.peer = *peer;
+	c->ctx.tcp = 1;
+	c->ctx.conn = slot;
+	c->ctx.gen = c->gen;
+	c->proxy = prefixlist_match(&fe.lists[PLIST_PROXY], peer);
 	c->bev = bufferevent_socket_new(NULL, s, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		fatalx("bufferevent_socket_new");

@@ -524,13 +524,19 @@ parent_send_config(struct vpndnsd_conf *conf)
 	const struct match_conf		*m;
 	struct blocklist_conf		*b;
 	struct wgif_msg			 wm;
+	struct prefix_msg		 pm;
 	size_t				 i;
+	uint32_t			 l;
 
 	parent_send(PROC_FRONTEND, IMSG_RECONF_CONF, 0, -1, &conf->main,
 	    sizeof(conf->main));
-	for (i = 0; i < conf->nacl; i++)
-		parent_send(PROC_FRONTEND, IMSG_RECONF_ACL, 0, -1,
-		    &conf->acl[i], sizeof(conf->acl[i]));
+	for (l = 0; l < PLIST_MAX; l++)
+		for (i = 0; i < conf->lists[l].n; i++) {
+			pm.list = l;
+			pm.p = conf->lists[l].p[i];
+			parent_send(PROC_FRONTEND, IMSG_RECONF_PREFIX, 0, -1,
+			    &pm, sizeof(pm));
+		}
 	parent_send(PROC_FRONTEND, IMSG_RECONF_END, 0, -1, NULL, 0);
 
 	parent_send(PROC_RESOLVER, IMSG_RECONF_CONF, 0, -1, &conf->main,
@@ -605,11 +611,9 @@ parent_reload(char *err, size_t errlen)
 		    "effect at the next start");
 	config_clear_data(conf);
 	conf->main = nconf->main;
-	conf->acl = nconf->acl;
-	conf->nacl = nconf->nacl;
+	memcpy(conf->lists, nconf->lists, sizeof(conf->lists));
 	conf->acl_set = nconf->acl_set;
-	nconf->acl = NULL;
-	nconf->nacl = 0;
+	memset(nconf->lists, 0, sizeof(nconf->lists));
 	TAILQ_CONCAT(&conf->domains, &nconf->domains, entry);
 	TAILQ_CONCAT(&conf->records, &nconf->records, entry);
 	TAILQ_CONCAT(&conf->wgifs, &nconf->wgifs, entry);

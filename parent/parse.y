@@ -29,7 +29,7 @@
 #define MAX_INCLUDE_DEPTH	16
 #define MAX_RDATA_ITEMS		64
 #define MAX_MACROS		1024
-#define PLIST_MAX		65536
+#define LIST_MAX		65536
 
 struct file {
 	TAILQ_ENTRY(file)	 entry;
@@ -114,6 +114,7 @@ static int	 rdata_add(char *, int, int64_t);
 static int	 dname_canon(const char *, char *, size_t);
 static struct domain_conf *domain_find(const char *);
 static int	 add_listen(const char *, int64_t);
+static int	 add_prefixes(enum plist, const char *);
 static int	 plist_add(const char *);
 static int	 nlist_add(const char *);
 static void	 nlist_clear(void);
@@ -161,7 +162,8 @@ typedef struct {
 %token	WIREGUARD PEER KEY NAMES SOCKET INTERVAL FORWARDER SERVER POLICY
 %token	FAILOVER ROUNDROBIN TIMEOUT CACHESIZE CACHEMINTTL CACHEMAXTTL
 %token	SERVESTALE MATCH QUERY FORWARD REFUSE LOCALONLY BLOCKLIST FILENAME
-%token	ANSWER NXDOMAIN REFUSED NULLANSWER BLOCK ERROR
+%token	ANSWER NXDOMAIN REFUSED NULLANSWER BLOCK PROXYPROTOCOL CLIENTSUBNET
+%token	ERROR
 /* "peer X key K domain D": a domain right after a key is the peer's */
 %nonassoc	PEERDOMAIN_NONE
 %nonassoc	DOMAIN
@@ -283,14 +285,17 @@ main		: USER STRING			{
 				YYERROR;
 		}
 		| ALLOW FROM prefixes		{
-			size_t i;
-
-			for (i = 0; i < nplist; i++)
-				if (config_add_acl(conf, &plist[i]) == -1) {
-					yyerror("allow from: too many prefixes");
-					YYERROR;
-				}
+			if (add_prefixes(PLIST_ALLOW, "allow") == -1)
+				YYERROR;
 			conf->acl_set = 1;
+		}
+		| PROXYPROTOCOL FROM prefixes	{
+			if (add_prefixes(PLIST_PROXY, "proxy-protocol") == -1)
+				YYERROR;
+		}
+		| CLIENTSUBNET FROM prefixes	{
+			if (add_prefixes(PLIST_ECS, "client-subnet") == -1)
+				YYERROR;
 		}
 		| TCP IDLETIMEOUT NUMBER	{
 			if ($3 < 1 || $3 > 3600) {
@@ -783,6 +788,7 @@ lookup(char *s)
 		{ "cache-min-ttl",	CACHEMINTTL },
 		{ "cache-size",		CACHESIZE },
 		{ "chroot",		CHROOT },
+		{ "client-subnet",	CLIENTSUBNET },
 		{ "domain",		DOMAIN },
 		{ "failover",		FAILOVER },
 		{ "file",		FILENAME },
@@ -811,6 +817,7 @@ lookup(char *s)
 		{ "pidfile",		PIDFILE },
 		{ "policy",		POLICY },
 		{ "port",		PORT },
+		{ "proxy-protocol",	PROXYPROTOCOL },
 		{ "query",		QUERY },
 		{ "record",		RECORD },
 		{ "refuse",		REFUSE },
@@ -1354,6 +1361,20 @@ domain_find(const char *name)
 	return best;
 }
 
+/* The prefix list just read, onto one of the main section's lists. */
+static int
+add_prefixes(enum plist list, const char *what)
+{
+	size_t	i;
+
+	for (i = 0; i < nplist; i++)
+		if (prefixlist_add(&conf->lists[list], &plist[i]) == -1) {
+			yyerror("%s from: too many prefixes", what);
+			return -1;
+		}
+	return 0;
+}
+
 static int
 add_listen(const char *addr, int64_t port)
 {
@@ -1398,8 +1419,8 @@ plist_add(const char *s)
 			yyerror("\"%s\": not an address or prefix", s);
 		return -1;
 	}
-	if (nplist >= PLIST_MAX) {
-		yyerror("more than %d prefixes in one list", PLIST_MAX);
+	if (nplist >= LIST_MAX) {
+		yyerror("more than %d prefixes in one list", LIST_MAX);
 		return -1;
 	}
 	if ((n = reallocarray(plist, nplist + 1, sizeof(*n))) == NULL)
@@ -1417,8 +1438,8 @@ nlist_add(const char *s)
 
 	if (dname_canon(s, name, sizeof(name)) == -1)
 		return -1;
-	if (nnlist >= PLIST_MAX) {
-		yyerror("more than %d names in one list", PLIST_MAX);
+	if (nnlist >= LIST_MAX) {
+		yyerror("more than %d names in one list", LIST_MAX);
 		return -1;
 	}
 	if ((n = reallocarray(nlist, nnlist + 1, sizeof(*n))) == NULL ||
@@ -2450,9 +2471,9 @@ parse_config(const char *filename)
 
 		/* default: loopback only */
 		if (prefix_parse("127.0.0.0/8", &p) == -1 ||
-		    config_add_acl(conf, &p) == -1 ||
+		    prefixlist_add(&conf->lists[PLIST_ALLOW], &p) == -1 ||
 		    prefix_parse("::1", &p) == -1 ||
-		    config_add_acl(conf, &p) == -1)
+		    prefixlist_add(&conf->lists[PLIST_ALLOW], &p) == -1)
 			fatal("default acl");
 	}
 	return conf;

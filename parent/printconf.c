@@ -25,17 +25,27 @@ print_quoted(FILE *f, const char *s)
 }
 
 static void
-print_acl(FILE *f, const struct vpndnsd_conf *conf)
+print_plist(FILE *f, const char *what, const struct prefixlist *l)
 {
 	char	buf[INET6_ADDRSTRLEN + 8];
 	size_t	i;
 
-	fprintf(f, "allow from {");
-	for (i = 0; i < conf->nacl; i++) {
-		prefix_print(&conf->acl[i], buf, sizeof(buf));
+	fprintf(f, "%s from {", what);
+	for (i = 0; i < l->n; i++) {
+		prefix_print(&l->p[i], buf, sizeof(buf));
 		fprintf(f, " %s", buf);
 	}
 	fprintf(f, " }\n");
+}
+
+static void
+print_acl(FILE *f, const struct vpndnsd_conf *conf)
+{
+	print_plist(f, "allow", &conf->lists[PLIST_ALLOW]);
+	if (conf->lists[PLIST_PROXY].n > 0)
+		print_plist(f, "proxy-protocol", &conf->lists[PLIST_PROXY]);
+	if (conf->lists[PLIST_ECS].n > 0)
+		print_plist(f, "client-subnet", &conf->lists[PLIST_ECS]);
 }
 
 static void

@@ -35,6 +35,17 @@
                                             pipelined queries on each;
                                             prints the answers received
   dnsraw.py query NAME TYPE [EDNSSIZE]      prints a query in hex
+  dnsraw.py pp CLIENT PORT NAME udp|tcp     prints a PROXY v2 header for a
+                                            client at CLIENT:PORT and an A
+                                            query for NAME after it (with
+                                            its length on tcp), in hex
+  dnsraw.py from udp|tcp SRC HOST PORT HEX [N]
+                                            the bytes HEX as they are, from
+                                            address SRC, as one datagram or
+                                            written to a new connection;
+                                            prints "ID RCODE ANCOUNT" per
+                                            reply (up to N, default 1),
+                                            then TIMEOUT or CLOSED if fewer
 """
 import random
 import select
@@ -108,6 +119,53 @@ def cmd_tcp(host, port, hexmsg, timeout=2.0):
         return
     body = recv_exact(s, struct.unpack(">H", hdr)[0], deadline)
     print(body.hex() if body else "CLOSED")
+
+
+def cmd_pp(client, port, name, transport):
+    v6 = ":" in client
+    fam = (0x20 if v6 else 0x10) | (0x01 if transport == "tcp" else 0x02)
+    addrs = socket.inet_pton(family(client), client) * 2
+    block = addrs + struct.pack(">HH", int(port), 53)
+    hdr = (b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, fam]) +
+           struct.pack(">H", len(block)) + block)
+    q = make_query(name, qid=0x4242)
+    if transport == "tcp":
+        q = struct.pack(">H", len(q)) + q
+    print((hdr + q).hex())
+
+
+def cmd_from(transport, src, host, port, hexmsg, n=1):
+    n = int(n)
+    data = bytes.fromhex(hexmsg)
+    kind = socket.SOCK_STREAM if transport == "tcp" else socket.SOCK_DGRAM
+    s = socket.socket(family(host), kind)
+    s.bind((src, 0))
+    s.settimeout(2)
+    deadline = time.monotonic() + 2
+    replies = []
+    try:
+        if transport == "tcp":
+            s.connect((host, int(port)))
+            s.sendall(data)
+            while len(replies) < n:
+                hdr = recv_exact(s, 2, deadline)
+                if hdr is None or len(hdr) < 2:
+                    break
+                body = recv_exact(s, struct.unpack(">H", hdr)[0], deadline)
+                if not body:
+                    break
+                replies.append(body)
+        else:
+            s.sendto(data, (host, int(port)))
+            replies.append(s.recv(65535))
+    except (socket.timeout, ConnectionError):
+        pass
+    for r in replies:
+        print(struct.unpack(">H", r[:2])[0], r[3] & 0xf,
+              struct.unpack(">H", r[6:8])[0])
+    if len(replies) < n:
+        print("TIMEOUT" if time.monotonic() >= deadline - 0.01
+              else "CLOSED")
 
 
 def cmd_pipeline(host, port, *names):
@@ -310,6 +368,10 @@ def main():
         cmd_conns(*args)
     elif cmd == "bulk":
         cmd_bulk(*args)
+    elif cmd == "pp":
+        cmd_pp(*args)
+    elif cmd == "from":
+        cmd_from(*args)
     elif cmd == "spray":
         cmd_spray(*args)
     elif cmd == "corpus":

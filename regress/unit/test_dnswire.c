@@ -3,6 +3,11 @@
  * the verdict vpndnsd.8 documents, the replies the frontend writes itself,
  * and mutated packets that must never crash the parser.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +150,25 @@ test_fields(void)
 	ok(q.flags == 0x0130, "flags as sent (RD, AD, CD)");
 	ok(q.edns && q.edns_size == 512 && q.edns_do && q.edns_version == 0,
 	    "an EDNS buffer below 512 counts as 512; DO seen");
+	ok(!q.ecs, "no ECS");
+
+	/* dnsdist's E5: an IPv6 client, /56 */
+	len = unhex("000001200001000000000001027636036563730474657374000001"
+	    "000100002904d000000000000f0008000b0002380000000000000000", pkt,
+	    sizeof(pkt));
+	ok(dnswire_parse_query(pkt, len, &q) == DNSWIRE_OK && q.ecs &&
+	    q.ecs_len == 56 && q.ecs_addr.sa.sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&q.ecs_addr.sin6.sin6_addr),
+	    "ECS: family 2, /56, the address");
+	/* ECS 10.1.16.0/20 */
+	len = unhex("1234010000010000000000010377777703656373047465737400000100"
+	    "01000029020000000000000b00080007000114000a0110", pkt,
+	    sizeof(pkt));
+	ok(dnswire_parse_query(pkt, len, &q) == DNSWIRE_OK && q.ecs &&
+	    q.ecs_len == 20 && q.ecs_addr.sa.sa_family == AF_INET &&
+	    q.ecs_addr.sin.sin_addr.s_addr == htonl(0x0a011000) &&
+	    q.ecs_addr.sin.sin_port == 0,
+	    "ECS: family 1, /20, 10.1.16.0, port 0");
 }
 
 static void
