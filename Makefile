@@ -14,7 +14,8 @@ PKGS	 = libevent libmnl ldns libbsd-overlay libseccomp
 BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 	     libbsd-dev libseccomp-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
-	     bash bc wireguard-go wireguard-tools unbound dnsdist
+	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
+	     libclang-rt-14-dev
 BENCH_DEPS = dnsperf dnsmasq-base
 
 CFLAGS	?= -O2 -g
@@ -33,7 +34,7 @@ LDFLAGS	+= -fsanitize=$(SANITIZE)
 endif
 
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
-	   common/config.o common/proxyv2.o
+	   common/config.o common/proxyv2.o common/qlog.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
@@ -51,8 +52,18 @@ UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \
 	   regress/unit/test_blocklist regress/unit/test_proxyv2
 TESTLIBS = regress/malloc_count.so
 
+# libFuzzer targets (clang): a few seconds each in make check
+# (regress/fuzz/t_fuzz.sh), FUZZ_SECONDS each in make fuzz.
+FUZZCC	?= clang
+FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon -Ifrontend \
+	    -Iresolver $(shell $(PKG_CONFIG) --cflags $(PKGS))
+FUZZ	 = regress/fuzz/fuzz_proxyv2 regress/fuzz/fuzz_dnswire \
+	   regress/fuzz/fuzz_dnsmsg regress/fuzz/fuzz_blocklist
+FUZZ_SECONDS ?= 300
+
 .PHONY: all clean deps test-deps check regress bench run install uninstall \
-	lint
+	lint fuzz
 
 all: vpndnsd vpndnsctl
 
@@ -93,6 +104,19 @@ regress/unit/test_blocklist: regress/unit/test_blocklist.o \
 regress/unit/test_proxyv2: regress/unit/test_proxyv2.o common/proxyv2.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+regress/fuzz/fuzz_proxyv2: regress/fuzz/fuzz_proxyv2.c common/proxyv2.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^
+
+regress/fuzz/fuzz_dnswire: regress/fuzz/fuzz_dnswire.c frontend/dnswire.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^
+
+regress/fuzz/fuzz_dnsmsg: regress/fuzz/fuzz_dnsmsg.c resolver/dnsmsg.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^
+
+regress/fuzz/fuzz_blocklist: regress/fuzz/fuzz_blocklist.c \
+	    resolver/blocklist.c common/siphash.c common/log.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
+
 regress/malloc_count.so: regress/malloc_count.c
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
@@ -121,7 +145,7 @@ check: test-deps
 	$(MAKE) all regress
 	@sh regress/run.sh
 
-regress: $(UNIT) $(TESTLIBS)
+regress: $(UNIT) $(TESTLIBS) $(FUZZ)
 
 # Figures, not pass/fail tests: minutes, not seconds (BENCHMARKS.md).
 bench:
@@ -131,6 +155,17 @@ bench:
 
 lint:
 	mandoc -Tlint -Wstyle $(MANS)
+
+# Each fuzz target for FUZZ_SECONDS from its seeds; findings in
+# regress/fuzz/crash-*.
+fuzz: test-deps
+	$(MAKE) $(FUZZ)
+	@for f in $(FUZZ); do \
+	    n=$${f##*/fuzz_}; mkdir -p /tmp/vpndnsd-fuzz/$$n; \
+	    echo "== $$f, $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=regress/fuzz/ /tmp/vpndnsd-fuzz/$$n \
+	    regress/fuzz/seeds/$$n || exit 1; done
 
 # Run the daemon in the foreground on the example configuration.
 run: deps
@@ -155,7 +190,7 @@ uninstall:
 	    $(DESTDIR)$(EXAMPLEDIR)/vpndnsd.conf.example
 
 clean:
-	rm -f vpndnsd vpndnsctl parent/parse.c $(UNIT) $(TESTLIBS)
+	rm -f vpndnsd vpndnsctl parent/parse.c $(UNIT) $(TESTLIBS) $(FUZZ)
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
 
 -include $(DAEMON:.o=.d) $(CTL:.o=.d) $(UNIT:=.d)

@@ -49,10 +49,9 @@ static void
 log_emit(int pri, const char *msg)
 {
 	if (log_debugmode) {
-		if (log_name != NULL)
-			fprintf(stderr, "%s: ", log_name);
-		fprintf(stderr, "%s\n", msg);
-		fflush(stderr);
+		/* one write a line: processes share the terminal */
+		fprintf(stderr, "%s%s%s\n", log_name ? log_name : "",
+		    log_name ? ": " : "", msg);
 	} else if (log_name != NULL)
 		syslog(pri, "%s: %s", log_name, msg);
 	else

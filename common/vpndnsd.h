@@ -189,6 +189,7 @@ struct dnsq_ctx {
 	uint32_t	ifindex;
 	uint32_t	conn;		/* UDP: listener index, TCP: slot */
 	uint32_t	gen;		/* TCP: connection generation */
+	uint64_t	arrival_us;	/* read by the frontend (monotonic) */
 	uint8_t		tcp;
 	uint8_t		has_local;
 	uint8_t		via;		/* enum client_via */
@@ -211,6 +212,7 @@ struct reconf_main {
 	uint32_t	tcp_idle;
 	uint32_t	tcp_maxconn;
 	uint32_t	tcp_inflight;
+	uint32_t	log_queries;
 };
 
 struct domain_conf {

@@ -35,6 +35,7 @@
 #include "frontend.h"
 #include "log.h"
 #include "proxyv2.h"
+#include "qlog.h"
 #include "sandbox.h"
 
 #define UDP_BATCH		32
@@ -524,6 +525,21 @@ frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx)
 	return 0;
 }
 
+/* The query log's line for a reply the frontend writes itself. */
+static void
+frontend_qlog(const struct dnsq_ctx *ctx, const struct dns_query *q,
+    int rcode)
+{
+	static const struct verdict acl = { "refused by the ACL", NULL, NULL };
+	static const struct verdict busy = { "resolver busy", NULL, NULL };
+	static const struct verdict bad = { "malformed", NULL, NULL };
+
+	if (!fe.main.log_queries)
+		return;
+	qlog(ctx, q->qname, q->qname_len, q->qtype, rcode == DNS_RCODE_REFUSED ?
+	    &acl : rcode == DNS_RCODE_SERVFAIL ? &busy : &bad, rcode, 0);
+}
+
 /*
  * A PROXY v2 header from a trusted proxy: the client it names goes into
  * 'ctx'.  Returns the header's length, 0 when a stream must bring more,
@@ -597,7 +613,7 @@ frontend_verdict(const uint8_t *pkt, size_t len, struct dnsq_ctx *ctx,
 }
 
 static void
-frontend_udp_packet(struct listener *l, int i, size_t len)
+frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 {
 	struct msghdr		*mh = &udp_in.msgs[i].msg_hdr;
 	struct dnsq_ctx		 ctx;
@@ -614,6 +630,7 @@ frontend_udp_packet(struct listener *l, int i, size_t len)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.client = ctx.peer = udp_in.from[i];
 	ctx.conn = l - fe.listeners;
+	ctx.arrival_us = now;
 	if (l->wildcard)
 		udp_get_local(mh, &ctx);
 	if (prefixlist_match(&fe.lists[PLIST_PROXY], &ctx.peer)) {
@@ -624,8 +641,10 @@ frontend_udp_packet(struct listener *l, int i, size_t len)
 		len -= hlen;
 	}
 	rcode = frontend_verdict(pkt, len, &ctx, &q);
-	if (rcode > 0)
+	if (rcode > 0) {
 		udp_reply(l->fd, &ctx, &q, rcode);
+		frontend_qlog(&ctx, &q, rcode);
+	}
 	else if (rcode == 0)
 		frontend_send_query(&q, &ctx);
 }
@@ -635,6 +654,7 @@ frontend_udp_read(int fd, short event, void *arg)
 {
 	struct listener	*l = arg;
 	struct msghdr	*mh;
+	uint64_t	 now;
 	int		 i, n, round;
 
 	(void)event;
@@ -660,8 +680,9 @@ frontend_udp_read(int fd, short event, void *arg)
 				    sockunion_ntop(&l->addr));
 			break;
 		}
+		now = qlog_now();
 		for (i = 0; i < n; i++)
-			frontend_udp_packet(l, i, udp_in.msgs[i].msg_len);
+			frontend_udp_packet(l, i, udp_in.msgs[i].msg_len, now);
 		udp_out_flush();
 		frontend_flush_resolver();
 		if (n < UDP_BATCH)
@@ -713,6 +734,7 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 	int			rcode;
 
 	fe.stats.tcp_queries++;
+	ctx.arrival_us = qlog_now();
 	rcode = frontend_verdict(pkt, len, &ctx, &q);
 	if (rcode == -1) {
 		/* not a query: this is not a DNS client */
@@ -727,6 +749,7 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 		/* a TCP client waits for every answer: tell it now */
 		rcode = DNS_RCODE_SERVFAIL;
 	}
+	frontend_qlog(&ctx, &q, rcode);
 	tcp_send(c, reply, dnswire_reply(&q, rcode, reply, sizeof(reply)));
 	return 0;
 }

@@ -163,7 +163,7 @@ typedef struct {
 %token	FAILOVER ROUNDROBIN TIMEOUT CACHESIZE CACHEMINTTL CACHEMAXTTL
 %token	SERVESTALE MATCH QUERY FORWARD REFUSE LOCALONLY BLOCKLIST FILENAME
 %token	ANSWER NXDOMAIN REFUSED NULLANSWER BLOCK PROXYPROTOCOL CLIENTSUBNET
-%token	ERROR
+%token	LOG QUERIES ERROR
 /* "peer X key K domain D": a domain right after a key is the peer's */
 %nonassoc	PEERDOMAIN_NONE
 %nonassoc	DOMAIN
@@ -321,6 +321,7 @@ main		: USER STRING			{
 			}
 			conf->main.tcp_inflight = $3;
 		}
+		| LOG QUERIES			{ conf->main.log_queries = 1; }
 		;
 
 port		: /* empty */			{ $$ = DNS_PORT; }
@@ -802,6 +803,7 @@ lookup(char *s)
 		{ "key",		KEY },
 		{ "listen",		LISTEN },
 		{ "local-only",		LOCALONLY },
+		{ "log",		LOG },
 		{ "match",		MATCH },
 		{ "max-connections",	MAXCONNECTIONS },
 		{ "max-inflight",	MAXINFLIGHT },
@@ -818,6 +820,7 @@ lookup(char *s)
 		{ "policy",		POLICY },
 		{ "port",		PORT },
 		{ "proxy-protocol",	PROXYPROTOCOL },
+		{ "queries",		QUERIES },
 		{ "query",		QUERY },
 		{ "record",		RECORD },
 		{ "refuse",		REFUSE },

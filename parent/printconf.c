@@ -78,6 +78,8 @@ print_main(FILE *f, const struct vpndnsd_conf *conf)
 	fprintf(f, "tcp idle-timeout %u\n", conf->main.tcp_idle);
 	fprintf(f, "tcp max-connections %u\n", conf->main.tcp_maxconn);
 	fprintf(f, "tcp max-inflight %u\n", conf->main.tcp_inflight);
+	if (conf->main.log_queries)
+		fprintf(f, "log queries\n");
 }
 
 static void

@@ -27,6 +27,7 @@
 #include "dnsmsg.h"
 #include "imsgev.h"
 #include "log.h"
+#include "qlog.h"
 #include "resolver.h"
 #include "sandbox.h"
 
@@ -42,6 +43,8 @@ static struct {
 	struct policy		*policy;
 	struct policy		*npolicy;	/* being received */
 	ldns_buffer		*out;
+	struct reconf_main	 main;
+	struct reconf_main	 nmain;		/* being received */
 	struct resolver_stats	 stats;
 } res;
 
@@ -191,8 +194,9 @@ resolver_reconf(const struct imsg *imsg)
 		    imsg->hdr.type);
 	switch (imsg->hdr.type) {
 	case IMSG_RECONF_CONF:
-		if (imsg->len != sizeof(struct reconf_main))
+		if (imsg->len != sizeof(res.nmain))
 			fatalx("bad IMSG_RECONF_CONF");
+		memcpy(&res.nmain, imsg->data, sizeof(res.nmain));
 		localdata_free(res.nlocal);
 		res.nlocal = localdata_new();
 		presence_begin(res.presence);
@@ -251,6 +255,7 @@ resolver_reconf(const struct imsg *imsg)
 		res.npolicy = NULL;
 		upstream_reconf_end();
 		blocklists_reconf_end();
+		res.main = res.nmain;
 		log_info("configuration loaded: %zu domains, %zu records",
 		    localdata_ndomains(res.local),
 		    localdata_nrecords(res.local));
@@ -411,11 +416,15 @@ pkt_empty_section(ldns_pkt *pkt, ldns_pkt_section sec)
  * dropped: the client is owed it.
  */
 void
-resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len)
+resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
+    const struct verdict *v)
 {
 	struct iovec	iov[2];
 	struct pollfd	pfd;
 
+	if (res.main.log_queries)
+		qlog(&qm->ctx, qm->qname, qm->qname_len, qm->qtype, v,
+		    DNS_RCODE(wire[3]), wire[6] << 8 | wire[7]);
 	switch (DNS_RCODE(wire[3])) {
 	case DNS_RCODE_NOERROR:
 		res.stats.noerror++;
@@ -456,7 +465,7 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len)
  * does not fit goes out empty with TC set.
  */
 static void
-reply_send(const struct query_msg *qm, ldns_pkt *pkt)
+reply_send(const struct query_msg *qm, ldns_pkt *pkt, const struct verdict *v)
 {
 	size_t	limit;
 
@@ -481,7 +490,7 @@ reply_send(const struct query_msg *qm, ldns_pkt *pkt)
 			fatalx("ldns_pkt2buffer_wire");
 	}
 	resolver_answer(qm, ldns_buffer_begin(res.out),
-	    ldns_buffer_position(res.out));
+	    ldns_buffer_position(res.out), v);
 }
 
 /* A rule's blocklists, in its order: the first that blocks answers. */
@@ -493,6 +502,7 @@ resolver_blocked(const struct rule *r, const struct query_msg *qm,
 			    DNSMSG_OPT_LEN];
 	const uint8_t	*listed;
 	struct bl_addr	 addr;
+	struct verdict	 v = { "blocked by", NULL, NULL };
 	size_t		 i, llen;
 	uint32_t	 kind;
 
@@ -502,8 +512,9 @@ resolver_blocked(const struct rule *r, const struct query_msg *qm,
 			continue;
 		kind = blocklist_answer(r->block[i], &addr);
 		res.stats.blocked++;
+		v.name = blocklist_name(r->block[i]);
 		resolver_answer(qm, buf, dnsmsg_blocked(buf, sizeof(buf), qm,
-		    kind, &addr, listed, llen));
+		    kind, &addr, listed, llen), &v);
 		return 1;
 	}
 	return 0;
@@ -520,7 +531,11 @@ resolver_policy(const struct query_msg *qm, const uint8_t *lname)
 {
 	static uint8_t		 buf[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
 				    DNSMSG_OPT_LEN];
+	static const struct verdict norule = { "no rule", NULL, NULL };
+	static const struct verdict refuse = { "refused by rule", NULL, NULL };
+	static const struct verdict localonly = { "local-only", NULL, NULL };
 	const struct rule	*r;
+	const struct verdict	*v = &norule;
 	int			 rcode = DNS_RCODE_REFUSED;
 
 	r = policy_match(res.policy, &qm->ctx.client, lname, qm->qname_len);
@@ -530,29 +545,37 @@ resolver_policy(const struct query_msg *qm, const uint8_t *lname)
 		upstream_query(r->group, qm, lname);
 		return;
 	}
-	if (r != NULL && r->action == MATCH_LOCALONLY)
+	if (r != NULL && r->action == MATCH_LOCALONLY) {
 		rcode = DNS_RCODE_NXDOMAIN;
-	resolver_answer(qm, buf, dnsmsg_error(buf, sizeof(buf), qm, rcode));
+		v = &localonly;
+	} else if (r != NULL)
+		v = &refuse;
+	resolver_answer(qm, buf, dnsmsg_error(buf, sizeof(buf), qm, rcode), v);
 }
 
 /* Local data answers for its zones, presence also for reverse names. */
 static int
 resolver_local(const struct query_msg *qm, const uint8_t *lname)
 {
+	static const struct verdict presence = { "presence", NULL, NULL };
+	static const struct verdict local = { "local", NULL, NULL };
 	ldns_pkt	*pkt;
+	const struct verdict *v = &presence;
 
 	if (qm->qtype != LDNS_RR_TYPE_PTR &&
 	    !localdata_covers(res.local, lname, qm->qname_len))
 		return 0;
 	pkt = reply_new(qm);
 	if (!presence_answer(res.presence, res.local, lname, qm->qname_len,
-	    qm->qtype, time(NULL), pkt) &&
-	    !localdata_answer(res.local, lname, qm->qname_len, qm->qtype,
-	    pkt)) {
-		ldns_pkt_free(pkt);
-		return 0;
+	    qm->qtype, time(NULL), pkt)) {
+		v = &local;
+		if (!localdata_answer(res.local, lname, qm->qname_len,
+		    qm->qtype, pkt)) {
+			ldns_pkt_free(pkt);
+			return 0;
+		}
 	}
-	reply_send(qm, pkt);
+	reply_send(qm, pkt, v);
 	ldns_pkt_free(pkt);
 	return 1;
 }
@@ -560,6 +583,8 @@ resolver_local(const struct query_msg *qm, const uint8_t *lname)
 static void
 resolver_query(const struct imsg *imsg)
 {
+	static const struct verdict notin = { "not IN or a transfer", NULL,
+				    NULL };
 	static uint8_t		 buf[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
 				    DNSMSG_OPT_LEN];
 	struct query_msg	 qm;
@@ -576,7 +601,7 @@ resolver_query(const struct imsg *imsg)
 	if (qm.qclass != LDNS_RR_CLASS_IN ||
 	    qm.qtype == LDNS_RR_TYPE_AXFR || qm.qtype == LDNS_RR_TYPE_IXFR) {
 		resolver_answer(&qm, buf, dnsmsg_error(buf, sizeof(buf), &qm,
-		    DNS_RCODE_REFUSED));
+		    DNS_RCODE_REFUSED), &notin);
 		return;
 	}
 	lowercase_name(lname, qm.qname, qm.qname_len);

@@ -46,7 +46,9 @@ struct rule {
 
 void	resolver_main(int, int, const char *, const char *)
 	    __attribute__((__noreturn__));
-void	resolver_answer(const struct query_msg *, const uint8_t *, size_t);
+struct verdict;
+void	resolver_answer(const struct query_msg *, const uint8_t *, size_t,
+	    const struct verdict *);
 
 /* localzone.c */
 struct localdata	*localdata_new(void);

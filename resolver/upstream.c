@@ -31,6 +31,7 @@
 #include "cache.h"
 #include "dnsmsg.h"
 #include "log.h"
+#include "qlog.h"
 #include "resolver.h"
 
 #define SRV_DOWN_AFTER		3
@@ -405,6 +406,7 @@ uq_finish(struct uquery *uq)
 {
 	struct group		*g = uq->group;
 	struct cache_hit	 hit;
+	struct verdict		 v = { NULL, g->name, NULL };
 	size_t			 i, len;
 
 	for (i = 0; i < uq->nwaiters; i++) {
@@ -418,12 +420,14 @@ uq_finish(struct uquery *uq)
 				g->stats.stale++;
 			else
 				g->stats.hits++;
+			v.what = hit.stale ? "stale" : "cached";
 		} else {
 			len = dnsmsg_error(abuf, sizeof(abuf),
 			    &uq->waiters[i], DNS_RCODE_SERVFAIL);
 			g->stats.servfail++;
+			v.what = "no server answered";
 		}
-		resolver_answer(&uq->waiters[i], abuf, len);
+		resolver_answer(&uq->waiters[i], abuf, len, &v);
 	}
 	uq_free(uq);
 }
@@ -627,6 +631,7 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
     const struct dnsmsg_info *info)
 {
 	struct group	*g = uq->group;
+	struct verdict	 v = { "forwarded to", NULL, NULL };
 	size_t		 i, alen;
 	uint32_t	 ttl;
 
@@ -644,10 +649,12 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 	if ((ttl = cache_ttl(g, info)) > 0)
 		cache_store(g->cache, uq->key, uq->keylen - 1, msg, len,
 		    info->ttloff, info->nttl, ttl, upstream_now());
+	v.name = g->name;
+	v.server = &uq->srv->addr;
 	for (i = 0; i < uq->nwaiters; i++) {
 		alen = dnsmsg_answer(abuf, sizeof(abuf), msg, len, NULL, 0,
 		    &uq->waiters[i], 0, 0);
-		resolver_answer(&uq->waiters[i], abuf, alen);
+		resolver_answer(&uq->waiters[i], abuf, alen, &v);
 	}
 	g->stats.forwarded += uq->nwaiters;
 	uq_free(uq);
@@ -855,6 +862,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 {
 	struct uquery		 key, *uq;
 	struct cache_hit	 hit;
+	struct verdict		 v = { NULL, g->name, NULL };
 	size_t			 len;
 	struct query_msg	*w;
 
@@ -866,7 +874,8 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		g->stats.hits++;
 		len = dnsmsg_answer(abuf, sizeof(abuf), hit.wire, hit.wlen,
 		    hit.ttloff, hit.nttl, qm, hit.age, 0);
-		resolver_answer(qm, abuf, len);
+		v.what = "cached";
+		resolver_answer(qm, abuf, len, &v);
 		return;
 	}
 	key.key[key.keylen++] = qm->ctx.tcp;
@@ -877,7 +886,8 @@ upstream_query(struct group *g, const struct query_msg *qm,
 			g->stats.servfail++;
 			len = dnsmsg_error(abuf, sizeof(abuf), qm,
 			    DNS_RCODE_SERVFAIL);
-			resolver_answer(qm, abuf, len);
+			v.what = "too many in flight";
+			resolver_answer(qm, abuf, len, &v);
 			return;
 		}
 		uq = uq_new(g, qm->qname, qm->qname_len, qm->qtype,
@@ -891,7 +901,8 @@ upstream_query(struct group *g, const struct query_msg *qm,
 	} else if (uq->nwaiters == UQ_MAX_WAITERS) {
 		g->stats.servfail++;
 		len = dnsmsg_error(abuf, sizeof(abuf), qm, DNS_RCODE_SERVFAIL);
-		resolver_answer(qm, abuf, len);
+		v.what = "too many waiting";
+		resolver_answer(qm, abuf, len, &v);
 		return;
 	} else
 		g->stats.coalesced++;

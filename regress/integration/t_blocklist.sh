@@ -24,6 +24,7 @@ EOF
 printf 'swap-a.test\n' >"$T_DIR/swap.txt"
 write_conf "$T_DIR/b.conf" <<EOF
 listen on 127.0.0.1 port $PORT
+log queries
 allow from 127.0.0.0/8
 forwarder "up" { server 127.0.0.10 port $UP }
 blocklist "ads" { file "$T_DIR/ads.txt" allow "fine.tracker.test" }
@@ -74,6 +75,10 @@ like "show blocklists: names and bad lines" "$(ctl show blocklists)" \
     "^blocklist ads: 7 names, 9 lines, 2 bad,"
 like "the bad lines are logged with file and line" "$(cat "$D_LOG")" \
     "blocklist \"ads\": .*ads\\.txt:8: not a name"
+like "the query log names the list" "$(cat "$D_LOG")" \
+    "query 127\\.0\\.0\\.1#[0-9]+ x\\.wild\\.test\\. A: blocked by ads, NXDOMAIN, 0 answers, [0-9.]+ ms"
+like "and a forwarded query its group and server" "$(cat "$D_LOG")" \
+    "query 127\\.0\\.0\\.1#[0-9]+ wild\\.test\\. A: forwarded to up 127\\.0\\.0\\.[0-9]+#[0-9]+, NOERROR, 1 answers"
 like "vpndnsctl lookup says which list blocks" \
     "$(ctl lookup x.ads.example A from 127.0.0.1)" \
     "blocked by blocklist \"ads\""

@@ -11,6 +11,7 @@ PORT=$(pick_port)
 write_conf "$T_DIR/p.conf" <<EOF
 listen on 127.0.0.1 port $PORT
 listen on ::1 port $PORT
+log queries
 allow from { 127.0.0.0/8 ::1 10.0.0.0/8 }
 proxy-protocol from { 127.0.0.5 ::1 }
 client-subnet from 127.0.0.6
@@ -101,6 +102,12 @@ is "an ECS with bits past its prefix: FORMERR" \
     "$(from 127.0.0.6 udp 4242010000010000000000010377777702707004746573740000010001000029100000000000000c000800080001180a01000107)" \
     "16962 1 0"
 check "show status counts ECS clients" test "$(status_field ecs)" -ge 2
+like "the query log shows the proxied client and its proxy" "$(cat "$D_LOG")" \
+    "query 10\\.1\\.0\\.1#4000 via proxy 127\\.0\\.0\\.5 x\\.pol\\.test\\. A: local-only, NXDOMAIN"
+like "and the ECS client and its sender" "$(cat "$D_LOG")" \
+    "query 10\\.1\\.0\\.0/24 via ECS from 127\\.0\\.0\\.6 x\\.pol\\.test\\. A: local-only, NXDOMAIN"
+like "and the frontend's own refusals" "$(cat "$D_LOG")" \
+    "frontend: query 192\\.168\\.1\\.1#4000 via proxy 127\\.0\\.0\\.5 www\\.pp\\.test\\. A: refused by the ACL, REFUSED"
 
 # a real dnsdist in front, headers over UDP and TCP, its health checks
 if command -v dnsdist >/dev/null; then
@@ -123,6 +130,8 @@ EOF
 	is "over TCP: the same" "$(ddrc +tcp -b 127.0.0.10 x.pol.test)" NXDOMAIN
 	is "over TCP, the other client" "$(ddrc +tcp -b 127.0.0.11 x.pol.test)" \
 	    REFUSED
+	like "the query log shows the client behind dnsdist" "$(cat "$D_LOG")" \
+	    "query 127\\.0\\.0\\.10#[0-9]+ via proxy 127\\.0\\.0\\.5 x\\.pol\\.test\\. A: local-only"
 	sleep 3
 	is "dnsdist's health checks keep the backend up" \
 	    "$(grep -c "as 'down'" "$T_DIR/bg.log")" 0
