@@ -138,8 +138,9 @@ proxyv2_parse(const uint8_t *p, size_t len, int stream, struct proxyv2 *pv,
 
 /*
  * A PROXY header for a client 'src' talking to 'dst' (the same family;
- * otherwise 'dst' is left as zeroes) over a stream or datagrams.  Returns
- * its length, 0 when it does not fit.
+ * otherwise 'dst' is left as zeroes) over a stream or datagrams, or a
+ * LOCAL one (our own query, a probe) when 'src' is neither IPv4 nor
+ * IPv6.  Returns its length, 0 when it does not fit.
  */
 size_t
 proxyv2_build(uint8_t *out, size_t outlen, int stream,
@@ -150,6 +151,14 @@ proxyv2_build(uint8_t *out, size_t outlen, int stream,
 	size_t	n = v6 ? 16 : 4;
 	int	same = dst->sa.sa_family == src->sa.sa_family;
 
+	if (src->sa.sa_family != AF_INET && !v6) {
+		if (outlen < PROXYV2_HDR)
+			return 0;
+		memset(out, 0, PROXYV2_HDR);
+		memcpy(out, sig, sizeof(sig));
+		out[12] = CMD_LOCAL;
+		return PROXYV2_HDR;
+	}
 	if (outlen < PROXYV2_HDR + alen)
 		return 0;
 	memset(out, 0, PROXYV2_HDR + alen);

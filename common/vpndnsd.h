@@ -60,6 +60,7 @@
 #define DNS_RCODE_BADVERS	16
 
 #define DNS_TYPE_OPT		41
+#define DNS_OPT_ECS		8	/* EDNS Client Subnet, RFC 7871 */
 #define DNS_CLASS_IN		1
 #define DNAME_TEXT_MAX		1025	/* every byte escaped as \DDD */
 #define RDATA_TEXT_MAX		8192
@@ -277,6 +278,10 @@ enum fwd_policy {
 
 struct server_conf {
 	union sockunion	addr;
+	uint8_t		proxy;		/* send a PROXY v2 header */
+	uint8_t		ecs;		/* send ECS ... */
+	uint8_t		ecs_v4;		/* ... this long for IPv4 clients */
+	uint8_t		ecs_v6;		/* ... and IPv6 ones */
 };
 
 struct forwarder_conf {

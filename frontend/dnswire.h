@@ -36,7 +36,6 @@ struct dns_query {
 };
 
 /* Room for any reply dnswire_reply() writes. */
-#define DNS_OPT_ECS		8	/* RFC 7871 */
 
 #define DNSWIRE_REPLY_MAX	(DNS_HEADER_SIZE + DNS_MAX_NAME + 4 + 11)
 

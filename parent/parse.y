@@ -395,9 +395,10 @@ fwdopt		: SERVER STRING port		{
 			int rc = add_server($2, $3);
 
 			free($2);
+			$2 = NULL;	/* error recovery may still pop it */
 			if (rc == -1)
 				YYERROR;
-		}
+		} srvopts
 		| POLICY FAILOVER		{ curfwd->policy = FWD_FAILOVER; }
 		| POLICY ROUNDROBIN		{ curfwd->policy = FWD_ROUNDROBIN; }
 		| TIMEOUT NUMBER		{
@@ -426,6 +427,29 @@ fwdopt		: SERVER STRING port		{
 			curfwd->cache_max_ttl = $2;
 		}
 		| SERVESTALE yesno		{ curfwd->serve_stale = $2; }
+		;
+
+srvopts		: /* empty */
+		| srvopts srvopt
+		;
+
+srvopt		: PROXYPROTOCOL			{
+			curfwd->servers[curfwd->nservers - 1].proxy = 1;
+		}
+		| CLIENTSUBNET NUMBER NUMBER	{
+			struct server_conf *sc =
+			    &curfwd->servers[curfwd->nservers - 1];
+
+			if ($2 < 0 || $2 > 32 || $3 < 0 || $3 > 128) {
+				yyerror("client-subnet %lld %lld: the lengths "
+				    "are 0 to 32 and 0 to 128", (long long)$2,
+				    (long long)$3);
+				YYERROR;
+			}
+			sc->ecs = 1;
+			sc->ecs_v4 = $2;
+			sc->ecs_v6 = $3;
+		}
 		;
 
 size		: NUMBER			{

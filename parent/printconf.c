@@ -200,14 +200,21 @@ print_forwarder(FILE *f, const struct forwarder_conf *fw)
 	print_quoted(f, fw->name);
 	fprintf(f, " {\n");
 	for (i = 0; i < fw->nservers; i++) {
-		const union sockunion *su = &fw->servers[i].addr;
+		const struct server_conf *sc = &fw->servers[i];
+		const union sockunion *su = &sc->addr;
 
 		inet_ntop(su->sa.sa_family, su->sa.sa_family == AF_INET ?
 		    (const void *)&su->sin.sin_addr :
 		    (const void *)&su->sin6.sin6_addr, addr, sizeof(addr));
-		fprintf(f, "\tserver %s port %u\n", addr,
+		fprintf(f, "\tserver %s port %u", addr,
 		    ntohs(su->sa.sa_family == AF_INET ? su->sin.sin_port :
 		    su->sin6.sin6_port));
+		if (sc->proxy)
+			fprintf(f, " proxy-protocol");
+		if (sc->ecs)
+			fprintf(f, " client-subnet %u %u", sc->ecs_v4,
+			    sc->ecs_v6);
+		fprintf(f, "\n");
 	}
 	fprintf(f, "\tpolicy %s\n\ttimeout %u\n\tcache-size ",
 	    fw->policy == FWD_ROUNDROBIN ? "round-robin" : "failover",

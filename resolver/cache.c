@@ -268,7 +268,8 @@ cache_flush(struct cache *c, const uint8_t *name, size_t len)
 	size_t			 n = 0;
 
 	TAILQ_FOREACH_SAFE(e, &c->lru, lru, next) {
-		if (name != NULL && (e->keylen != CACHE_KEY_NAME + len ||
+		/* a wire name ends itself: a client after it is no matter */
+		if (name != NULL && (e->keylen < CACHE_KEY_NAME + len ||
 		    memcmp(e_key(e) + CACHE_KEY_NAME, name, len) != 0))
 			continue;
 		entry_unlink(c, e);

@@ -8,7 +8,8 @@
 
 /* A key: type, class, flags (DO, CD), then the lower-case name. */
 #define CACHE_KEY_NAME		5
-#define CACHE_KEY_MAX		(CACHE_KEY_NAME + 255)
+#define CACHE_KEY_CLIENT	17	/* family, address: a per-client cache */
+#define CACHE_KEY_MAX		(CACHE_KEY_NAME + 255 + CACHE_KEY_CLIENT)
 #define CACHE_KEY_DO		0x01
 #define CACHE_KEY_CD		0x02
 

@@ -56,15 +56,18 @@ put_opt(uint8_t *p, int dobit)
 
 /*
  * The query we send: the client's question as it wrote it (its case too:
- * the reply must echo it), a random id, RD, and EDNS with DO as asked.
+ * the reply must echo it), a random id, RD, and EDNS with DO as asked,
+ * with an ECS option when the query has one.
  */
 size_t
 dnsmsg_query(uint8_t *out, size_t outlen, const struct dnsmsg_q *q,
     int dobit, int cd)
 {
 	size_t	len = DNS_HEADER_SIZE + q->qlen + 4 + DNSMSG_OPT_LEN;
+	size_t	n = q->ecs != NULL ? (q->ecs->len + 7) / 8 : 0;
+	uint8_t	*o;
 
-	if (len > outlen)
+	if (len + (q->ecs != NULL ? 8 + n : 0) > outlen)
 		return 0;
 	memset(out, 0, DNS_HEADER_SIZE);
 	put16(out, q->id);
@@ -75,7 +78,35 @@ dnsmsg_query(uint8_t *out, size_t outlen, const struct dnsmsg_q *q,
 	put16(out + DNS_HEADER_SIZE + q->qlen, q->qtype);
 	put16(out + DNS_HEADER_SIZE + q->qlen + 2, q->qclass);
 	put_opt(out + DNS_HEADER_SIZE + q->qlen + 4, dobit);
+	if (q->ecs != NULL) {
+		o = out + len;
+		put16(out + len - 2, 8 + n);
+		put16(o, DNS_OPT_ECS);
+		put16(o + 2, 4 + n);
+		put16(o + 4, q->ecs->family);
+		o[6] = q->ecs->len;
+		o[7] = 0;
+		memcpy(o + 8, q->ecs->addr, n);
+		len += 8 + n;
+	}
 	return len;
+}
+
+/* The scope of an ECS option in an OPT's data, or -1 when none. */
+static int
+opt_ecs_scope(const uint8_t *p, size_t start, size_t end)
+{
+	size_t	off = start, olen;
+
+	while (off + 4 <= end) {
+		olen = get16(p + off + 2);
+		if (off + 4 + olen > end)
+			return -1;
+		if (get16(p + off) == DNS_OPT_ECS && olen >= 4)
+			return p[off + 7];
+		off += 4 + olen;
+	}
+	return -1;
 }
 
 /*
@@ -204,6 +235,7 @@ walk_records(const uint8_t *m, size_t len, struct dnsmsg_info *info)
 				return bad(info, DNSMSG_MALFORMED,
 				    "an OPT out of place");
 			info->optoff = name;
+			info->ecs_scope = opt_ecs_scope(m, pos + 10, rdend);
 		} else {
 			if (info->nttl < DNSMSG_MAX_TTLS)
 				info->ttloff[info->nttl] = pos + 4;
@@ -241,6 +273,7 @@ dnsmsg_check(const uint8_t *m, size_t len, const struct dnsmsg_q *q,
 	size_t	qend = DNS_HEADER_SIZE + q->qlen + 4;
 
 	memset(info, 0, sizeof(*info));
+	info->ecs_scope = -1;
 	if (len < DNS_HEADER_SIZE)
 		return bad(info, DNSMSG_MALFORMED, "shorter than a header");
 	if (get16(m) != q->id)

@@ -14,6 +14,7 @@
 
 #define DNSMSG_MAX_TTLS		128	/* records whose TTL a copy can age */
 #define DNSMSG_OPT_LEN		11	/* a bare OPT record */
+#define DNSMSG_ECS_LEN		24	/* the longest ECS option we add */
 #define DNSMSG_STALE_TTL	30	/* RFC 8767 */
 #define DNSMSG_BLOCKED_TTL	60	/* blocked answers, and their SOA */
 
@@ -30,6 +31,7 @@ struct dnsmsg_info {
 	size_t		optoff;		/* the OPT record, 0 when none */
 	uint32_t	minttl;		/* over every record but the OPT */
 	int		has_soa;
+	int		ecs_scope;	/* the reply's ECS scope; -1: none */
 	uint32_t	negttl;		/* min(SOA TTL, SOA MINIMUM) */
 	size_t		soattl;		/* where that SOA's TTL is */
 	uint16_t	nttl;		/* TTL fields, NTTL when too many */
@@ -38,7 +40,15 @@ struct dnsmsg_info {
 };
 
 /* What a query asks, with the question as the client wrote it. */
+/* An EDNS Client Subnet option to send (RFC 7871 6). */
+struct dnsmsg_ecs {
+	uint16_t	family;		/* 1: IPv4, 2: IPv6 */
+	uint8_t		len;		/* source prefix length */
+	uint8_t		addr[16];	/* host bits clear */
+};
+
 struct dnsmsg_q {
+	const struct dnsmsg_ecs *ecs;	/* to send, or NULL */
 	const uint8_t	*qname;
 	size_t		 qlen;
 	uint16_t	 qtype;

@@ -415,13 +415,56 @@ pkt_empty_section(ldns_pkt *pkt, ldns_pkt_section sec)
  * upstream) waits for the frontend to drain the channel rather than be
  * dropped: the client is owed it.
  */
+/*
+ * A client named by ECS gets the option back, its scope the source
+ * prefix (RFC 7871 7.2.1): the answer may be its subnet's alone, and a
+ * cache in front must not give it to others.  Appended to our bare OPT,
+ * the last record, when it fits.  Returns the new length, or 0.
+ */
+static size_t
+ecs_echo(const struct query_msg *qm, const uint8_t *wire, size_t len,
+    uint8_t *out)
+{
+	const union sockunion	*c = &qm->ctx.client;
+	size_t			 n = (qm->ctx.ecs_len + 7) / 8, limit;
+	uint8_t			*o;
+
+	limit = qm->ctx.tcp ? DNS_MAX_MSG : qm->edns_size < EDNS_MAX_UDP ?
+	    qm->edns_size : EDNS_MAX_UDP;
+	if (qm->ctx.via != VIA_ECS || len < DNS_HEADER_SIZE + DNSMSG_OPT_LEN ||
+	    len + 8 + n > limit || wire[len - 11] != 0 ||
+	    (wire[len - 10] << 8 | wire[len - 9]) != DNS_TYPE_OPT ||
+	    wire[len - 2] != 0 || wire[len - 1] != 0)
+		return 0;
+	memcpy(out, wire, len);
+	o = out + len;
+	out[len - 1] = 8 + n;
+	o[0] = 0;
+	o[1] = DNS_OPT_ECS;
+	o[2] = 0;
+	o[3] = 4 + n;
+	o[4] = 0;
+	o[5] = c->sa.sa_family == AF_INET ? 1 : 2;
+	o[6] = o[7] = qm->ctx.ecs_len;
+	memcpy(o + 8, c->sa.sa_family == AF_INET ?
+	    (const void *)&c->sin.sin_addr : (const void *)&c->sin6.sin6_addr,
+	    n);
+	return len + 8 + n;
+}
+
 void
 resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
     const struct verdict *v)
 {
+	static uint8_t	echo[DNS_MAX_MSG + DNSMSG_ECS_LEN];
 	struct iovec	iov[2];
 	struct pollfd	pfd;
+	size_t		n;
 
+	if ((n = ecs_echo(qm, wire, len, echo)) > 0) {
+		wire = echo;
+		len = n;
+	}
 	if (res.main.log_queries)
 		qlog(&qm->ctx, qm->qname, qm->qname_len, qm->qtype, v,
 		    DNS_RCODE(wire[3]), wire[6] << 8 | wire[7]);

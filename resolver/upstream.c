@@ -14,6 +14,13 @@
  * it tries: failover tries them in order, round-robin starts each query
  * at the next one.  A server that fails SRV_DOWN_AFTER times in a row is
  * down: skipped, and probed with back-off until it answers again.
+ *
+ * A server may be sent the client: a PROXY v2 header (per datagram, and
+ * at the start of each connection, which carries one query of one
+ * client) or an ECS option.  A group with such a server never merges two
+ * clients' queries, and one with a PROXY server caches per client (the
+ * server may answer each client its own way); ECS answers are cached
+ * only when their scope is 0.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -31,6 +38,7 @@
 #include "cache.h"
 #include "dnsmsg.h"
 #include "log.h"
+#include "proxyv2.h"
 #include "qlog.h"
 #include "resolver.h"
 
@@ -65,6 +73,10 @@ struct group_stats {
 struct server {
 	struct group		*group;
 	union sockunion		 addr;
+	int			 proxy;
+	int			 ecs;
+	uint8_t			 ecs_v4;
+	uint8_t			 ecs_v6;
 	int			 down;
 	uint32_t		 fails;		/* in a row */
 	uint32_t		 backoff_ms;
@@ -86,6 +98,8 @@ struct group {
 	uint32_t		 max_ttl;
 	int			 serve_stale;
 	int			 present;
+	int			 proxy;		/* a server gets PROXY */
+	int			 perclient;	/* ... or ECS */
 	size_t			 ninflight;
 	struct cache		*cache;
 	struct group_stats	 stats;
@@ -98,6 +112,11 @@ struct uquery {
 	size_t			 keylen;
 	uint8_t			 qname[DNS_MAX_NAME];
 	struct dnsmsg_q		 q;
+	int			 perclient;	/* never merged across clients */
+	int			 refused;	/* a server said REFUSED */
+	union sockunion		 client;	/* the first waiter's */
+	uint8_t			 client_len;	/* its prefix: ECS or all */
+	struct dnsmsg_ecs	 ecs;		/* sent this attempt */
 	int			 dobit;
 	int			 cd;
 	int			 tcp;
@@ -138,6 +157,17 @@ static void	uq_free(struct uquery *);
 static void	uq_close(struct uquery *);
 static void	uq_finish(struct uquery *);
 
+/* Two clients' addresses, ports aside. */
+static int
+client_cmp(const union sockunion *a, const union sockunion *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return a->sa.sa_family < b->sa.sa_family ? -1 : 1;
+	if (a->sa.sa_family == AF_INET)
+		return memcmp(&a->sin.sin_addr, &b->sin.sin_addr, 4);
+	return memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, 16);
+}
+
 static int
 uquery_cmp(struct uquery *a, struct uquery *b)
 {
@@ -145,6 +175,11 @@ uquery_cmp(struct uquery *a, struct uquery *b)
 		return a->group < b->group ? -1 : 1;
 	if (a->keylen != b->keylen)
 		return a->keylen < b->keylen ? -1 : 1;
+	/* fixed at creation: a reload may change the group's */
+	if (a->perclient != b->perclient)
+		return a->perclient < b->perclient ? -1 : 1;
+	if (a->perclient && client_cmp(&a->client, &b->client) != 0)
+		return client_cmp(&a->client, &b->client);
 	return memcmp(a->key, b->key, a->keylen);
 }
 
@@ -299,6 +334,10 @@ upstream_reconf_group(const struct forwarder_conf *fc)
 		memset(s, 0, sizeof(*s));
 		s->group = g;
 		s->addr = fc->servers[i].addr;
+		s->proxy = fc->servers[i].proxy;
+		s->ecs = fc->servers[i].ecs;
+		s->ecs_v4 = fc->servers[i].ecs_v4;
+		s->ecs_v6 = fc->servers[i].ecs_v6;
 		evtimer_set(&s->probe, probe_start, s);
 		for (j = 0; j < nold; j++)
 			if (memcmp(&old[j].addr, &s->addr,
@@ -314,6 +353,11 @@ upstream_reconf_group(const struct forwarder_conf *fc)
 			timer_ms(&s->probe, PROBE_MIN_MS);
 	}
 	g->nservers = fc->nservers;
+	g->proxy = g->perclient = 0;
+	for (i = 0; i < g->nservers; i++) {
+		g->proxy |= g->servers[i].proxy;
+		g->perclient |= g->servers[i].proxy | g->servers[i].ecs;
+	}
 	g->policy = fc->policy;
 	g->timeout_ms = fc->timeout_ms;
 	g->min_ttl = fc->cache_min_ttl;
@@ -421,6 +465,11 @@ uq_finish(struct uquery *uq)
 			else
 				g->stats.hits++;
 			v.what = hit.stale ? "stale" : "cached";
+		} else if (uq->refused) {
+			/* a server's policy, not a failure: passed on */
+			len = dnsmsg_error(abuf, sizeof(abuf),
+			    &uq->waiters[i], DNS_RCODE_REFUSED);
+			v.what = "refused upstream";
 		} else {
 			len = dnsmsg_error(abuf, sizeof(abuf),
 			    &uq->waiters[i], DNS_RCODE_SERVFAIL);
@@ -549,36 +598,73 @@ uq_attempt(struct uquery *uq)
 	uq_send(uq);
 }
 
-/* To uq->srv, over TCP or UDP: a new socket and a new id each time. */
+/* The client's subnet as this server is to get it. */
+static const struct dnsmsg_ecs *
+uq_ecs(struct uquery *uq)
+{
+	struct dnsmsg_ecs	*e = &uq->ecs;
+	const struct server	*s = uq->srv;
+	uint8_t			 len;
+
+	if (!s->ecs || uq->client.sa.sa_family == AF_UNSPEC)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	if (uq->client.sa.sa_family == AF_INET) {
+		e->family = 1;
+		len = s->ecs_v4;
+		memcpy(e->addr, &uq->client.sin.sin_addr, 4);
+	} else {
+		e->family = 2;
+		len = s->ecs_v6;
+		memcpy(e->addr, &uq->client.sin6.sin6_addr, 16);
+	}
+	/* never more of it than we know: an ECS client is a subnet */
+	e->len = len < uq->client_len ? len : uq->client_len;
+	memset(e->addr + (e->len + 7) / 8, 0, 16 - (e->len + 7) / 8);
+	if (e->len % 8)
+		e->addr[e->len / 8] &= 0xff << (8 - e->len % 8);
+	return e;
+}
+
+/*
+ * To uq->srv, over TCP or UDP: a new socket and a new id each time; a
+ * PROXY header first (before the length on TCP) when the server is to
+ * know the client.
+ */
 static void
 uq_send(struct uquery *uq)
 {
-	uint8_t		query[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
-			    DNSMSG_OPT_LEN + 2];
-	size_t		len;
+	uint8_t		pkt[PROXYV2_HDR + PROXYV2_V6_LEN + 2 + DNS_HEADER_SIZE +
+			    DNS_MAX_NAME + 4 + DNSMSG_OPT_LEN + DNSMSG_ECS_LEN];
+	size_t		hlen = 0, off, len;
 
 	uq->srv->stats.queries++;
 	clock_gettime(CLOCK_MONOTONIC, &uq->astart);
 	uq->q.id = arc4random_uniform(65536);
-	len = dnsmsg_query(query + 2, sizeof(query) - 2, &uq->q, uq->dobit,
+	uq->q.ecs = uq_ecs(uq);
+	if (uq->srv->proxy)
+		hlen = proxyv2_build(pkt, sizeof(pkt), uq->tcp, &uq->client,
+		    &uq->srv->addr);
+	off = hlen + (uq->tcp ? 2 : 0);
+	len = dnsmsg_query(pkt + off, sizeof(pkt) - off, &uq->q, uq->dobit,
 	    uq->cd);
 	if (uq_socket(uq, uq->tcp ? SOCK_STREAM : SOCK_DGRAM) == -1) {
 		uq_error(uq, errno);
 		return;
 	}
 	if (uq->tcp) {
-		query[0] = len >> 8;
-		query[1] = len & 0xff;
+		pkt[hlen] = len >> 8;
+		pkt[hlen + 1] = len & 0xff;
 		/* the reply's room is taken once its length is known */
-		if ((uq->tbuf = malloc(len + 2)) == NULL)
+		if ((uq->tbuf = malloc(off + len)) == NULL)
 			fatal("malloc");
-		memcpy(uq->tbuf, query, len + 2);
-		uq->tcap = uq->tlen = len + 2;
+		memcpy(uq->tbuf, pkt, off + len);
+		uq->tcap = uq->tlen = off + len;
 		uq->toff = 0;
 		uq_arm(uq, EV_WRITE, uq_tcp_io);
 		return;
 	}
-	if (send(uq->fd, query + 2, len, 0) == -1) {
+	if (send(uq->fd, pkt, hlen + len, 0) == -1) {
 		uq_error(uq, errno);
 		return;
 	}
@@ -646,7 +732,9 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 		dnsmsg_set_ttl(msg, info->soattl, info->negttl);
 	/* no record outlives its cache entry, or ages to 0 inside it */
 	dnsmsg_clamp_ttls(msg, info, g->min_ttl, g->max_ttl);
-	if ((ttl = cache_ttl(g, info)) > 0)
+	/* an answer for the client's subnet alone is not everyone's */
+	if ((ttl = cache_ttl(g, info)) > 0 && (g->proxy || uq->q.ecs == NULL ||
+	    info->ecs_scope <= 0))
 		cache_store(g->cache, uq->key, uq->keylen - 1, msg, len,
 		    info->ttloff, info->nttl, ttl, upstream_now());
 	v.name = g->name;
@@ -699,6 +787,7 @@ uq_reply(struct uquery *uq, uint8_t *msg, size_t len)
 		/* alive, but no use for this query: the next server */
 		server_answered(uq->srv, us_since(&uq->astart));
 		uq->srv->stats.rejected++;
+		uq->refused |= DNS_RCODE(info.flags) == DNS_RCODE_REFUSED;
 		uq_next(uq, "rejected", 0);
 		return 1;
 	}
@@ -838,10 +927,17 @@ probe_done(struct uquery *uq, int answered)
 	uq_free(uq);
 }
 
-/* The cache key: type, class, DO and CD, then the lower-case name. */
+/*
+ * The cache key: type, class, DO and CD, the lower-case name, and in a
+ * group whose servers get PROXY headers the client's address.
+ */
 static size_t
-make_key(uint8_t *key, const struct query_msg *qm, const uint8_t *lname)
+make_key(uint8_t *key, const struct group *g, const struct query_msg *qm,
+    const uint8_t *lname)
 {
+	const union sockunion	*c = &qm->ctx.client;
+	size_t			 len = CACHE_KEY_NAME + qm->qname_len;
+
 	key[0] = qm->qtype >> 8;
 	key[1] = qm->qtype & 0xff;
 	key[2] = qm->qclass >> 8;
@@ -849,7 +945,15 @@ make_key(uint8_t *key, const struct query_msg *qm, const uint8_t *lname)
 	key[4] = (qm->edns_do ? CACHE_KEY_DO : 0) |
 	    (qm->flags & DNS_FLAG_CD ? CACHE_KEY_CD : 0);
 	memcpy(key + CACHE_KEY_NAME, lname, qm->qname_len);
-	return CACHE_KEY_NAME + qm->qname_len;
+	if (!g->proxy)
+		return len;
+	memset(key + len, 0, CACHE_KEY_CLIENT);
+	key[len] = c->sa.sa_family == AF_INET ? 4 : 6;
+	if (c->sa.sa_family == AF_INET)
+		memcpy(key + len + 1, &c->sin.sin_addr, 4);
+	else
+		memcpy(key + len + 1, &c->sin6.sin6_addr, 16);
+	return len + CACHE_KEY_CLIENT;
 }
 
 /*
@@ -868,7 +972,9 @@ upstream_query(struct group *g, const struct query_msg *qm,
 
 	g->stats.queries++;
 	key.group = g;
-	key.keylen = make_key(key.key, qm, lname);
+	key.perclient = g->perclient;
+	key.client = qm->ctx.client;
+	key.keylen = make_key(key.key, g, qm, lname);
 	if (cache_lookup(g->cache, key.key, key.keylen, upstream_now(), 0,
 	    &hit)) {
 		g->stats.hits++;
@@ -895,6 +1001,10 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		    qm->ctx.tcp);
 		memcpy(uq->key, key.key, key.keylen);
 		uq->keylen = key.keylen;
+		uq->perclient = key.perclient;
+		uq->client = key.client;
+		uq->client_len = qm->ctx.via == VIA_ECS ? qm->ctx.ecs_len :
+		    key.client.sa.sa_family == AF_INET ? 32 : 128;
 		RB_INSERT(uquery_tree, &inflight, uq);
 		ninflight++;
 		g->ninflight++;
@@ -1005,6 +1115,6 @@ upstream_cached(struct group *g, const struct query_msg *qm,
 {
 	uint8_t	key[CACHE_KEY_MAX];
 
-	return cache_peek(g->cache, key, make_key(key, qm, lname),
+	return cache_peek(g->cache, key, make_key(key, g, qm, lname),
 	    upstream_now(), left);
 }

@@ -204,6 +204,10 @@ test_build(void)
 	    strcmp(addr(&pv.src), "[fd00::7]:40001") == 0,
 	    "reads back as sent");
 	ok(proxyv2_build(b, 20, 0, &src, &dst) == 0, "too small a buffer: 0");
+	memset(&src, 0, sizeof(src));
+	n = proxyv2_build(b, sizeof(b), 0, &src, &dst);
+	ok(n == 16 && proxyv2_parse(b, n, 0, &pv, &why) == PROXYV2_OK &&
+	    pv.local, "no client: a LOCAL header of 16 bytes");
 }
 
 int
