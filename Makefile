@@ -16,7 +16,7 @@ BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
 	     libclang-rt-14-dev
-BENCH_DEPS = dnsperf dnsmasq-base
+BENCH_DEPS = dnsperf dnsmasq-base nsd
 
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror \
@@ -117,6 +117,9 @@ regress/fuzz/fuzz_blocklist: regress/fuzz/fuzz_blocklist.c \
 	    resolver/blocklist.c common/siphash.c common/log.c
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
 
+regress/bench/qlat: regress/bench/qlat.c
+	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
 regress/malloc_count.so: regress/malloc_count.c
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
@@ -150,7 +153,7 @@ regress: $(UNIT) $(TESTLIBS) $(FUZZ)
 # Figures, not pass/fail tests: minutes, not seconds (BENCHMARKS.md).
 bench:
 	$(MAKE) test-deps EXTRA_DEPS="$(BENCH_DEPS)"
-	$(MAKE) all
+	$(MAKE) all regress/bench/qlat
 	@sh regress/bench/run.sh
 
 lint:
@@ -190,7 +193,8 @@ uninstall:
 	    $(DESTDIR)$(EXAMPLEDIR)/vpndnsd.conf.example
 
 clean:
-	rm -f vpndnsd vpndnsctl parent/parse.c $(UNIT) $(TESTLIBS) $(FUZZ)
+	rm -f vpndnsd vpndnsctl parent/parse.c $(UNIT) $(TESTLIBS) $(FUZZ) \
+	    regress/bench/qlat
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
 
 -include $(DAEMON:.o=.d) $(CTL:.o=.d) $(UNIT:=.d)

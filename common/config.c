@@ -276,6 +276,15 @@ sockunion_len(const union sockunion *su)
 	    sizeof(su->sin);
 }
 
+/* 0.0.0.0 or ::, whose queries' destinations must be asked for */
+int
+sockunion_is_wildcard(const union sockunion *su)
+{
+	if (su->sa.sa_family == AF_INET)
+		return su->sin.sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&su->sin6.sin6_addr);
+}
+
 /* For log lines: "addr port", in a static buffer. */
 const char *
 sockunion_ntop(const union sockunion *su)

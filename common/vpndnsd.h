@@ -554,6 +554,7 @@ int			 prefixlist_match(const struct prefixlist *,
 int			 prefix_print(const struct prefix *, char *, size_t);
 const char		*sockunion_ntop(const union sockunion *);
 socklen_t		 sockunion_len(const union sockunion *);
+int			 sockunion_is_wildcard(const union sockunion *);
 void			 record_free(struct record_conf *);
 void			 match_free(struct match_conf *);
 void			 blocklist_free(struct blocklist_conf *);

@@ -224,14 +224,6 @@ frontend_ctl_stats(struct frontend_stats *st)
 	st->tcp_open = fe.nconns;
 }
 
-static int
-sockunion_is_wildcard(const union sockunion *su)
-{
-	if (su->sa.sa_family == AF_INET)
-		return su->sin.sin_addr.s_addr == htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(&su->sin6.sin6_addr);
-}
-
 static void
 frontend_add_listener(const struct imsg *imsg, int tcp)
 {

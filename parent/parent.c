@@ -221,6 +221,36 @@ parent_write_pidfile(void)
 		fatal("pidfile %s", parent.conf->pidfile);
 }
 
+/*
+ * UDP answers never leave in fragments (RFC 9715): DF set, the path MTU
+ * ignored, so a forged "fragmentation needed" cannot make us fragment.
+ * Our answers fit 1232 bytes, so nothing is lost on a working path; a
+ * DF datagram also gets IP id 0 instead of a draw from the global pool.
+ */
+static void
+parent_udp_options(int fd, const union sockunion *su)
+{
+	int	on = 1, probe4 = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE;
+
+	if (su->sa.sa_family == AF_INET) {
+		if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe4,
+		    sizeof(probe4)) == -1)
+			fatal("IP_MTU_DISCOVER");
+	} else if (setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6,
+	    sizeof(probe6)) == -1 || setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_DONTFRAG, &on, sizeof(on)) == -1)
+		fatal("IPV6_MTU_DISCOVER");
+	/* wildcard sockets must learn each query's destination */
+	if (!sockunion_is_wildcard(su))
+		return;
+	if (su->sa.sa_family == AF_INET && setsockopt(fd, IPPROTO_IP,
+	    IP_PKTINFO, &on, sizeof(on)) == -1)
+		fatal("IP_PKTINFO");
+	if (su->sa.sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_RECVPKTINFO, &on, sizeof(on)) == -1)
+		fatal("IPV6_RECVPKTINFO");
+}
+
 static int
 parent_open_listener(const union sockunion *su, int type)
 {
@@ -241,13 +271,7 @@ parent_open_listener(const union sockunion *su, int type)
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 		    sizeof(rcvbuf)) == -1)
 			log_warn("SO_RCVBUFFORCE on %s", sockunion_ntop(su));
-		/* wildcard sockets must learn each query's destination */
-		if (su->sa.sa_family == AF_INET && setsockopt(fd, IPPROTO_IP,
-		    IP_PKTINFO, &on, sizeof(on)) == -1)
-			fatal("IP_PKTINFO");
-		if (su->sa.sa_family == AF_INET6 && setsockopt(fd,
-		    IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) == -1)
-			fatal("IPV6_RECVPKTINFO");
+		parent_udp_options(fd, su);
 	}
 	if (bind(fd, &su->sa, sockunion_len(su)) == -1)
 		fatal("cannot listen on %s (%s)", sockunion_ntop(su),

@@ -381,32 +381,37 @@ dnsmsg_error(uint8_t *out, size_t outlen, const struct query_msg *qm,
 
 /*
  * The client's copy of a checked reply without its OPT ('wire', fresh or
- * from the cache): its id, its question's case, our flags, TTLs aged by
+ * from a cache): its id, its question's case, our flags, TTLs aged by
  * 'age' seconds (or 30 for a stale answer), our OPT when it has EDNS.
+ * A local answer keeps its AA and gets no RA, as when it was built.
  * Too large for the client: the question alone with TC.
  */
 size_t
 dnsmsg_answer(uint8_t *out, size_t outlen, const uint8_t *wire, size_t wlen,
     const uint16_t *ttloff, uint16_t nttl, const struct query_msg *qm,
-    uint32_t age, int stale)
+    uint32_t age, enum dnsmsg_copy how)
 {
 	size_t		len = wlen;
 	uint32_t	ttl;
 	uint16_t	i, upstream = get16(wire + 2);
+	uint16_t	flags;
 
+	flags = client_flags(qm, upstream);
+	if (how == DNSMSG_LOCAL)
+		flags = (flags & ~DNS_FLAG_RA) | (upstream & DNS_FLAG_AA);
 	if (wlen + (qm->edns_size ? DNSMSG_OPT_LEN : 0) > client_limit(qm) ||
 	    wlen + DNSMSG_OPT_LEN > outlen) {
 		len = dnsmsg_error(out, outlen, qm, DNS_RCODE(upstream));
-		put16(out + 2, get16(out + 2) | DNS_FLAG_TC);
+		put16(out + 2, flags | DNS_FLAG_TC);
 		return len;
 	}
 	memcpy(out, wire, wlen);
 	put16(out, qm->id);
-	put16(out + 2, client_flags(qm, upstream));
+	put16(out + 2, flags);
 	memcpy(out + DNS_HEADER_SIZE, qm->qname, qm->qname_len);
 	for (i = 0; i < nttl; i++) {
 		ttl = get32(out + ttloff[i]);
-		if (stale)
+		if (how == DNSMSG_STALE)
 			ttl = DNSMSG_STALE_TTL;
 		else
 			ttl = ttl > age ? ttl - age : 0;

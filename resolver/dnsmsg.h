@@ -16,6 +16,13 @@
 #define DNSMSG_OPT_LEN		11	/* a bare OPT record */
 #define DNSMSG_ECS_LEN		24	/* the longest ECS option we add */
 #define DNSMSG_STALE_TTL	30	/* RFC 8767 */
+
+/* How dnsmsg_answer() treats a stored reply. */
+enum dnsmsg_copy {
+	DNSMSG_FORWARDED,	/* an upstream's: AA off, RA on, TTLs aged */
+	DNSMSG_STALE,		/* the same, expired: TTLs 30 */
+	DNSMSG_LOCAL		/* our own: AA as stored, no RA */
+};
 #define DNSMSG_BLOCKED_TTL	60	/* blocked answers, and their SOA */
 
 enum dnsmsg_check {
@@ -67,7 +74,8 @@ void			dnsmsg_clamp_ttls(uint8_t *, const struct dnsmsg_info *,
 			    uint32_t, uint32_t);
 size_t			dnsmsg_answer(uint8_t *, size_t, const uint8_t *,
 			    size_t, const uint16_t *, uint16_t,
-			    const struct query_msg *, uint32_t, int);
+			    const struct query_msg *, uint32_t,
+			    enum dnsmsg_copy);
 size_t			dnsmsg_error(uint8_t *, size_t,
 			    const struct query_msg *, int);
 size_t			dnsmsg_blocked(uint8_t *, size_t,

@@ -24,6 +24,7 @@
 
 #include <ldns/ldns.h>
 
+#include "cache.h"
 #include "dnsmsg.h"
 #include "imsgev.h"
 #include "log.h"
@@ -43,9 +44,11 @@ static struct {
 	struct policy		*policy;
 	struct policy		*npolicy;	/* being received */
 	ldns_buffer		*out;
+	struct cache		*lcache;	/* local answers, built */
 	struct reconf_main	 main;
 	struct reconf_main	 nmain;		/* being received */
 	struct resolver_stats	 stats;
+	int			 in_batch;	/* reading the frontend's */
 } res;
 
 static void	resolver_dispatch_parent(int, short, void *);
@@ -117,6 +120,7 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 	res.local = localdata_new();
 	localdata_finish(res.local);
 	res.presence = presence_new();
+	res.lcache = cache_new(LOCAL_CACHE_SIZE);
 	res.policy = policy_new();
 
 	if (fcntl(PARENT_CHANNEL_FD, F_SETFL, O_NONBLOCK) == -1)
@@ -256,6 +260,7 @@ resolver_reconf(const struct imsg *imsg)
 		upstream_reconf_end();
 		blocklists_reconf_end();
 		res.main = res.nmain;
+		cache_flush(res.lcache, NULL, 0);
 		log_info("configuration loaded: %zu domains, %zu records",
 		    localdata_ndomains(res.local),
 		    localdata_nrecords(res.local));
@@ -383,32 +388,6 @@ reply_new(const struct query_msg *qm)
 	return pkt;
 }
 
-static void
-pkt_empty_section(ldns_pkt *pkt, ldns_pkt_section sec)
-{
-	ldns_rr_list	*empty;
-
-	if ((empty = ldns_rr_list_new()) == NULL)
-		fatal("ldns_rr_list_new");
-	switch (sec) {
-	case LDNS_SECTION_ANSWER:
-		ldns_rr_list_deep_free(ldns_pkt_answer(pkt));
-		ldns_pkt_set_answer(pkt, empty);
-		ldns_pkt_set_ancount(pkt, 0);
-		break;
-	case LDNS_SECTION_AUTHORITY:
-		ldns_rr_list_deep_free(ldns_pkt_authority(pkt));
-		ldns_pkt_set_authority(pkt, empty);
-		ldns_pkt_set_nscount(pkt, 0);
-		break;
-	default:
-		ldns_rr_list_deep_free(ldns_pkt_additional(pkt));
-		ldns_pkt_set_additional(pkt, empty);
-		ldns_pkt_set_arcount(pkt, 0);
-		break;
-	}
-}
-
 /*
  * An answer to a client, whatever made it, to the frontend.  Room was
  * made before the query was taken; an answer that comes later (from an
@@ -499,41 +478,36 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
 		if (imsgbuf_write(&res.frontend.ibuf) == -1)
 			fatal("frontend channel");
 	}
+	/*
+	 * Inside a batch of queries the answers go out with one write at its
+	 * end; alone (from an upstream), now: either way EV_WRITE is only
+	 * armed when the channel is full, not twice an answer.
+	 */
+	if (res.in_batch)
+		return;
+	if (imsgbuf_write(&res.frontend.ibuf) == -1)
+		fatal("frontend channel");
 	imsgev_update(&res.frontend);
 }
 
 /*
- * Render 'pkt' into the reused buffer, within what the client can take:
- * its EDNS buffer (never above 1232) or 512 on UDP, 65535 on TCP.  What
- * does not fit goes out empty with TC set.
+ * A local answer, built once by ldns and kept a second (presence names
+ * change with time, not only with events): later queries for the same
+ * name and type are a copy with their id, case, flags and OPT patched
+ * in, as for cache hits.  Stored without an OPT and whole; the copy is
+ * cut to what the client can take.
  */
 static void
-reply_send(const struct query_msg *qm, ldns_pkt *pkt, const struct verdict *v)
+local_store(const uint8_t *key, size_t keylen, ldns_pkt *pkt)
 {
-	size_t	limit;
-
-	if (qm->ctx.tcp)
-		limit = DNS_MAX_MSG;
-	else if (qm->edns_size > 0)
-		limit = qm->edns_size < EDNS_MAX_UDP ? qm->edns_size :
-		    EDNS_MAX_UDP;
-	else
-		limit = DNS_MAX_UDP;
-
+	ldns_pkt_set_edns_udp_size(pkt, 0);
+	ldns_pkt_set_edns_do(pkt, 0);
 	ldns_buffer_clear(res.out);
 	if (ldns_pkt2buffer_wire(res.out, pkt) != LDNS_STATUS_OK)
 		fatalx("ldns_pkt2buffer_wire");
-	if (ldns_buffer_position(res.out) > limit) {
-		pkt_empty_section(pkt, LDNS_SECTION_ANSWER);
-		pkt_empty_section(pkt, LDNS_SECTION_AUTHORITY);
-		pkt_empty_section(pkt, LDNS_SECTION_ADDITIONAL);
-		ldns_pkt_set_tc(pkt, 1);
-		ldns_buffer_clear(res.out);
-		if (ldns_pkt2buffer_wire(res.out, pkt) != LDNS_STATUS_OK)
-			fatalx("ldns_pkt2buffer_wire");
-	}
-	resolver_answer(qm, ldns_buffer_begin(res.out),
-	    ldns_buffer_position(res.out), v);
+	cache_store(res.lcache, key, keylen, ldns_buffer_begin(res.out),
+	    ldns_buffer_position(res.out), NULL, 0, LOCAL_CACHE_TTL,
+	    upstream_now());
 }
 
 /* A rule's blocklists, in its order: the first that blocks answers. */
@@ -596,30 +570,50 @@ resolver_policy(const struct query_msg *qm, const uint8_t *lname)
 	resolver_answer(qm, buf, dnsmsg_error(buf, sizeof(buf), qm, rcode), v);
 }
 
+/* The local cache's key: type and class, then the lower-case name. */
+static size_t
+local_key(uint8_t *key, const struct query_msg *qm, const uint8_t *lname)
+{
+	key[0] = qm->qtype >> 8;
+	key[1] = qm->qtype & 0xff;
+	key[2] = qm->qclass >> 8;
+	key[3] = qm->qclass & 0xff;
+	key[4] = 0;
+	memcpy(key + CACHE_KEY_NAME, lname, qm->qname_len);
+	return CACHE_KEY_NAME + qm->qname_len;
+}
+
 /* Local data answers for its zones, presence also for reverse names. */
 static int
 resolver_local(const struct query_msg *qm, const uint8_t *lname)
 {
-	static const struct verdict presence = { "presence", NULL, NULL };
 	static const struct verdict local = { "local", NULL, NULL };
-	ldns_pkt	*pkt;
-	const struct verdict *v = &presence;
+	static uint8_t		 buf[DNS_MAX_MSG + DNSMSG_OPT_LEN];
+	uint8_t			 key[CACHE_KEY_MAX];
+	size_t			 keylen;
+	struct cache_hit	 hit;
+	ldns_pkt		*pkt;
 
 	if (qm->qtype != LDNS_RR_TYPE_PTR &&
 	    !localdata_covers(res.local, lname, qm->qname_len))
 		return 0;
-	pkt = reply_new(qm);
-	if (!presence_answer(res.presence, res.local, lname, qm->qname_len,
-	    qm->qtype, time(NULL), pkt)) {
-		v = &local;
-		if (!localdata_answer(res.local, lname, qm->qname_len,
+	keylen = local_key(key, qm, lname);
+	if (!cache_lookup(res.lcache, key, keylen, upstream_now(), 0, &hit)) {
+		pkt = reply_new(qm);
+		if (!presence_answer(res.presence, res.local, lname,
+		    qm->qname_len, qm->qtype, time(NULL), pkt) &&
+		    !localdata_answer(res.local, lname, qm->qname_len,
 		    qm->qtype, pkt)) {
 			ldns_pkt_free(pkt);
 			return 0;
 		}
+		local_store(key, keylen, pkt);
+		ldns_pkt_free(pkt);
+		hit.wire = ldns_buffer_begin(res.out);
+		hit.wlen = ldns_buffer_position(res.out);
 	}
-	reply_send(qm, pkt, v);
-	ldns_pkt_free(pkt);
+	resolver_answer(qm, buf, dnsmsg_answer(buf, sizeof(buf), hit.wire,
+	    hit.wlen, NULL, 0, qm, 0, DNSMSG_LOCAL), &local);
 	return 1;
 }
 
@@ -906,6 +900,7 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 	 * buffer and the socket) until the answers drain.
 	 */
 	iev->rpaused = 0;
+	res.in_batch = 1;
 	for (;;) {
 		if (imsgev_congested(iev)) {
 			if (imsgbuf_write(&iev->ibuf) == -1)
@@ -938,6 +933,7 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 		}
 	}
 	/* answers go out with one write per batch of queries */
+	res.in_batch = 0;
 	if (imsgbuf_write(&iev->ibuf) == -1)
 		fatal("frontend channel");
 	imsgev_update(iev);
@@ -964,6 +960,8 @@ resolver_dispatch_wgwatch(int fd, short event, void *arg)
 		case IMSG_WG_PEERS_DONE:
 		case IMSG_WG_IFACE_GONE:
 			presence_wg(res.presence, &imsg);
+			/* a peer's name may answer otherwise now */
+			cache_flush(res.lcache, NULL, 0);
 			break;
 		case IMSG_CTL_WGIF_STATS:
 			if (imsg.len != sizeof(struct wgif_stats))

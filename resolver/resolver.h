@@ -11,6 +11,8 @@
 
 #define UQ_MAX_INFLIGHT		8192	/* upstream queries, a socket each */
 #define RESOLVER_NOFILE		(2 * UQ_MAX_INFLIGHT)
+#define LOCAL_CACHE_SIZE	(4 * 1024 * 1024)
+#define LOCAL_CACHE_TTL		1	/* seconds */
 
 struct localdata;
 struct presence;

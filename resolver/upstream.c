@@ -459,7 +459,7 @@ uq_finish(struct uquery *uq)
 		    upstream_now(), g->serve_stale, &hit)) {
 			len = dnsmsg_answer(abuf, sizeof(abuf), hit.wire,
 			    hit.wlen, hit.ttloff, hit.nttl, &uq->waiters[i],
-			    hit.age, hit.stale);
+			    hit.age, hit.stale ? DNSMSG_STALE : DNSMSG_FORWARDED);
 			if (hit.stale)
 				g->stats.stale++;
 			else
@@ -741,7 +741,7 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 	v.server = &uq->srv->addr;
 	for (i = 0; i < uq->nwaiters; i++) {
 		alen = dnsmsg_answer(abuf, sizeof(abuf), msg, len, NULL, 0,
-		    &uq->waiters[i], 0, 0);
+		    &uq->waiters[i], 0, DNSMSG_FORWARDED);
 		resolver_answer(&uq->waiters[i], abuf, alen, &v);
 	}
 	g->stats.forwarded += uq->nwaiters;
@@ -979,7 +979,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 	    &hit)) {
 		g->stats.hits++;
 		len = dnsmsg_answer(abuf, sizeof(abuf), hit.wire, hit.wlen,
-		    hit.ttloff, hit.nttl, qm, hit.age, 0);
+		    hit.ttloff, hit.nttl, qm, hit.age, DNSMSG_FORWARDED);
 		v.what = "cached";
 		resolver_answer(qm, abuf, len, &v);
 		return;

@@ -15,7 +15,7 @@ NAMES=${NAMES:-1000000}
 SECONDS_RUN=${SECONDS_RUN:-8}
 ROUNDS=${ROUNDS:-2}
 OTHERS=${OTHERS:-1}	# 0: vpndnsd alone, without unbound and dnsmasq
-figure() { printf 'figure %-44s %10s %-5s (target %s)\n' "$1" "$2" "$3" "$4"; }
+. "$TOP/regress/bench/lib.sh"
 now_ms() { date +%s%3N; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
@@ -59,20 +59,7 @@ diag "$(wc -l <"$T_DIR/list") names, $(wc -c <"$T_DIR/list") bytes"
 PORT=$(pick_port)
 UP=$(pick_port)
 # the authority: every name under bench.test and the four TLDs
-{
-	printf 'server:\n\tinterface: 127.0.0.2@%s\n\tport: %s\n' "$UP" "$UP"
-	printf '\tdo-daemonize: no\n\tchroot: ""\n\tusername: ""\n'
-	printf '\tpidfile: ""\n\tdirectory: "%s"\n\tuse-syslog: no\n' "$T_DIR"
-	printf '\tlogfile: ""\n\tdo-ip6: no\n\tnum-threads: 1\n'
-	printf '\taccess-control: 127.0.0.0/8 allow\n'
-	for z in bench.test com net org io; do
-		printf '\tlocal-zone: "%s." redirect\n' "$z"
-		printf '\tlocal-data: "%s. 3600 A 192.0.2.1"\n' "$z"
-	done
-	printf 'remote-control:\n\tcontrol-enable: no\n'
-} >"$T_DIR/auth.conf"
-bg_start AUTH taskset -c 1 unbound -d -c "$T_DIR/auth.conf"
-answers_on 127.0.0.2 "$UP" x.bench.test || { not_ok "authority"; done_testing; }
+bench_authority 1 com net org io
 
 # qps ADDR NAMES: dnsperf on CPU 1 against ADDR, warmed once first
 qps() {

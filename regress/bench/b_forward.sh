@@ -10,57 +10,15 @@ done
 NAMES=${NAMES:-1000}
 SECONDS_RUN=${SECONDS_RUN:-10}
 LAT=${LAT:-2000}
-figure() { printf 'figure %-44s %10s %-5s (target %s)\n' "$1" "$2" "$3" "$4"; }
+. "$TOP/regress/bench/lib.sh"
 
 PORT=$(pick_port)
 UP=$(pick_port)
 # the authority: any name under bench.test
-cat >"$T_DIR/auth.conf" <<EOF
-server:
-	interface: 127.0.0.2@$UP
-	port: $UP
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	pidfile: ""
-	directory: "$T_DIR"
-	use-syslog: no
-	logfile: ""
-	do-ip6: no
-	num-threads: 1
-	access-control: 127.0.0.0/8 allow
-	local-zone: "bench.test." redirect
-	local-data: "bench.test. 3600 A 192.0.2.1"
-remote-control:
-	control-enable: no
-EOF
-bg_start AUTH taskset -c 0 unbound -d -c "$T_DIR/auth.conf"
-answers_on 127.0.0.2 "$UP" x.bench.test || { not_ok "authority"; done_testing; }
+bench_authority 0
 
 # unbound as the caching forwarder to compare with
-cat >"$T_DIR/ub.conf" <<EOF
-server:
-	interface: 127.0.0.3@$PORT
-	port: $PORT
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	pidfile: ""
-	directory: "$T_DIR"
-	use-syslog: no
-	logfile: ""
-	do-ip6: no
-	num-threads: 1
-	access-control: 127.0.0.0/8 allow
-	do-not-query-localhost: no
-	msg-cache-size: 64m
-	rrset-cache-size: 64m
-forward-zone:
-	name: "bench.test."
-	forward-addr: 127.0.0.2@$UP
-remote-control:
-	control-enable: no
-EOF
+unbound_forwarder "$T_DIR/ub.conf" 127.0.0.3 "$PORT" </dev/null
 bg_start UB taskset -c 0 unbound -d -c "$T_DIR/ub.conf"
 answers_on 127.0.0.3 "$PORT" x.bench.test || { not_ok "unbound"; done_testing; }
 

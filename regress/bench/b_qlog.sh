@@ -10,32 +10,12 @@ for t in unbound dnsperf taskset bc; do
 done
 SECONDS_RUN=${SECONDS_RUN:-8}
 ROUNDS=${ROUNDS:-2}
-figure() { printf 'figure %-44s %10s %-5s (target %s)\n' "$1" "$2" "$3" "$4"; }
+. "$TOP/regress/bench/lib.sh"
 best() { [ "${1:-0}" -ge "$2" ] && echo "${1:-0}" || echo "$2"; }
 
 PORT=$(pick_port)
 UP=$(pick_port)
-cat >"$T_DIR/auth.conf" <<EOF2
-server:
-	interface: 127.0.0.2@$UP
-	port: $UP
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	pidfile: ""
-	directory: "$T_DIR"
-	use-syslog: no
-	logfile: ""
-	do-ip6: no
-	num-threads: 1
-	access-control: 127.0.0.0/8 allow
-	local-zone: "bench.test." redirect
-	local-data: "bench.test. 3600 A 192.0.2.1"
-remote-control:
-	control-enable: no
-EOF2
-bg_start AUTH taskset -c 1 unbound -d -c "$T_DIR/auth.conf"
-answers_on 127.0.0.2 "$UP" x.bench.test || { not_ok "authority"; done_testing; }
+bench_authority 1
 conf() {
 	write_conf "$T_DIR/v.conf" <<EOF2
 listen on 127.0.0.1 port $PORT

@@ -54,7 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	memcpy(qm.qname, qname, sizeof(qname));
 	if (dnsmsg_answer(out, sizeof(out), msg, n, info.nttl <=
 	    DNSMSG_MAX_TTLS ? info.ttloff : NULL, info.nttl <=
-	    DNSMSG_MAX_TTLS ? info.nttl : 0, &qm, 7, 0) > sizeof(out))
+	    DNSMSG_MAX_TTLS ? info.nttl : 0, &qm, 7, data[1] % 3) >
+	    sizeof(out))
 		abort();
 	return 0;
 }

@@ -112,6 +112,24 @@ r=$($DNSRAW udp 127.0.0.1 "$PORT" \
     "beef01000002000000000000036e61730376706e04746573740000010001036e61730376706e04746573740000010001")
 is "FORMERR for two questions" "$r" "beef81010000000000000000"
 
+# a local answer is built once and copied for a second: each copy must
+# still be the asker's own (id, letter case, RD and CD, OPT only if asked)
+Q=0001000000000000036e61730376706e047465737400000100
+QC=0001000000000001034e61530356704e04546553740000010001
+OPT=0000290200000000000000
+r1=$($DNSRAW udp 127.0.0.1 "$PORT" "11110100${Q}01")
+r2=$($DNSRAW udp 127.0.0.1 "$PORT" "22220000${QC}$OPT")
+r3=$($DNSRAW udp 127.0.0.1 "$PORT" "33330110${Q}01")
+like "first answer: its id, QR AA RD, no OPT" "$r1" \
+    "^11118500000100010000000003"
+like "second, from the copy: its id, QR AA, its case, an OPT" "$r2" \
+    "^222284000001000100000001034e61530356704e0454655374.*0000290"
+like "third, from the copy: its id, QR AA RD CD, no OPT" "$r3" \
+    "^33338510000100010000000003"
+is "all three carry the same address" \
+    "$(for r in "$r1" "$r2" "$r3"; do printf '%s\n' "$r" |
+    grep -o '0a00000a' | head -n 1; done | uniq -c | awk '{ print $1 }')" 3
+
 is "five pipelined TCP queries, five answers" \
     "$($DNSRAW pipeline 127.0.0.1 "$PORT" nas.vpn.test www.vpn.test \
     nope.vpn.test vpn.test mail.vpn.test | sort | tr '\n' ' ')" \

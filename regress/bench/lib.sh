@@ -1,0 +1,106 @@
+# regress/bench/lib.sh: sourced by regress/bench/b_*.sh after
+# regress/lib.sh.  Figures, and dnsperf runs measured per server core.
+
+# figure NAME VALUE UNIT TARGET: one line that run.sh collects
+figure() { printf 'figure %-44s %10s %-5s (target %s)\n' "$1" "$2" "$3" "$4"; }
+
+B_HZ=$(getconf CLK_TCK)
+SECONDS_RUN=${SECONDS_RUN:-8}
+B_RUN=""	# a prefix for dnsperf, e.g. "nsenter --net=FILE"
+
+# pids_of PID: it and every process below it
+pids_of() {
+	echo "$1"
+	for _c in $(pgrep -P "$1"); do pids_of "$_c"; done
+}
+
+# cpu_ticks PID...: user and system ticks of the processes and threads
+cpu_ticks() {
+	_t=0
+	for _p in "$@"; do
+		# after the ")" closing the name, which may hold spaces
+		_v=$(sed 's/.*) //' "/proc/$_p/stat" 2>/dev/null |
+		    awk '{ print $12 + $13 }')
+		_t=$((_t + ${_v:-0}))
+	done
+	echo "$_t"
+}
+
+# measure LABEL ADDR PORT NAMES "DNSPERF-OPTS" PID...: q/s, and q/s per
+# core from the CPU time the PIDs used (all of a server's processes), so
+# a server the load generator cannot saturate is neither flattered nor
+# harmed.  dnsperf runs on CPU 1; LAST_PC is the per-core figure.
+measure() {
+	_l=$1 _a=$2 _p=$3 _n=$4 _o=$5; shift 5
+	$B_RUN taskset -c 1 dnsperf -s "$_a" -p "$_p" -d "$T_DIR/$_n" -n 1 $_o \
+	    >/dev/null 2>&1
+	_c0=$(cpu_ticks "$@")
+	$B_RUN taskset -c 1 dnsperf -s "$_a" -p "$_p" -d "$T_DIR/$_n" \
+	    -l "$SECONDS_RUN" -c 4 -q 200 $_o >"$T_DIR/perf" 2>&1
+	_c1=$(cpu_ticks "$@")
+	_q=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' \
+	    "$T_DIR/perf" | cut -d. -f1)
+	_lost=$(sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' "$T_DIR/perf")
+	_cpu=$(echo "scale=3; ($_c1 - $_c0) / $B_HZ / $SECONDS_RUN" | bc)
+	LAST_PC=$(echo "$_q / $_cpu" | bc 2>/dev/null)
+	LAST_PC=${LAST_PC:-0}
+	figure "$_l" "${_q:-0}" "q/s" "lost ${_lost:-?}, cpu $_cpu"
+	figure "$_l, per core" "$LAST_PC" "q/s" "-"
+}
+
+# pin_all CPU PID...: every thread of the processes onto CPU
+pin_all() {
+	_cpu=$1; shift
+	for _p in "$@"; do taskset -a -p -c "$_cpu" "$_p" >/dev/null; done
+}
+
+# unbound_conf FILE ADDR PORT: an unbound configuration for one thread on
+# ADDR@PORT, in the foreground, answering 127.0.0.0/8; stdin adds to its
+# server: clause, and may open further clauses
+unbound_conf() {
+	{
+		cat <<EOF2
+server:
+	interface: $2@$3
+	port: $3
+	do-daemonize: no
+	chroot: ""
+	username: ""
+	pidfile: ""
+	directory: "$T_DIR"
+	use-syslog: no
+	logfile: ""
+	do-ip6: no
+	num-threads: 1
+	access-control: 127.0.0.0/8 allow
+EOF2
+		cat
+		printf 'remote-control:\n\tcontrol-enable: no\n'
+	} >"$1"
+}
+
+# unbound_forwarder FILE ADDR PORT: unbound as a caching forwarder of
+# bench.test to the authority; stdin adds to its server: clause
+unbound_forwarder() {
+	{
+		printf '\tdo-not-query-localhost: no\n'
+		printf '\tmsg-cache-size: 64m\n\trrset-cache-size: 64m\n'
+		cat
+		printf 'forward-zone:\n\tname: "bench.test."\n'
+		printf '\tforward-addr: 127.0.0.2@%s\n' "$UP"
+	} | unbound_conf "$@"
+}
+
+# bench_authority CPU [ZONE...]: unbound on 127.0.0.2@$UP answering every
+# name under bench.test and the ZONEs (AUTH is its pid); fails the
+# benchmark if it does not answer
+bench_authority() {
+	_cpu=$1; shift
+	for _z in bench.test "$@"; do
+		printf '\tlocal-zone: "%s." redirect\n' "$_z"
+		printf '\tlocal-data: "%s. 3600 A 192.0.2.1"\n' "$_z"
+	done | unbound_conf "$T_DIR/auth.conf" 127.0.0.2 "$UP"
+	bg_start AUTH taskset -c "$_cpu" unbound -d -c "$T_DIR/auth.conf"
+	answers_on 127.0.0.2 "$UP" x.bench.test ||
+	    { not_ok "authority"; done_testing; }
+}
