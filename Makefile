@@ -37,6 +37,7 @@ COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 	   common/config.o common/proxyv2.o common/qlog.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
+	   frontend/ratelimit.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o resolver/cache.o \
 	   resolver/dnsmsg.o resolver/blocklist.o resolver/blocklists.o \
@@ -57,9 +58,11 @@ TESTLIBS = regress/malloc_count.so
 FUZZCC	?= clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE -Icommon -Ifrontend \
-	    -Iresolver $(shell $(PKG_CONFIG) --cflags $(PKGS))
+	    -Iresolver -Iparent -Iwgwatch $(shell $(PKG_CONFIG) --cflags $(PKGS))
 FUZZ	 = regress/fuzz/fuzz_proxyv2 regress/fuzz/fuzz_dnswire \
-	   regress/fuzz/fuzz_dnsmsg regress/fuzz/fuzz_blocklist
+	   regress/fuzz/fuzz_dnsmsg regress/fuzz/fuzz_blocklist \
+	   regress/fuzz/fuzz_wguapi regress/fuzz/fuzz_wgnl \
+	   regress/fuzz/fuzz_config
 FUZZ_SECONDS ?= 300
 
 .PHONY: all clean deps test-deps check regress bench run install uninstall \
@@ -115,6 +118,18 @@ regress/fuzz/fuzz_dnsmsg: regress/fuzz/fuzz_dnsmsg.c resolver/dnsmsg.c
 
 regress/fuzz/fuzz_blocklist: regress/fuzz/fuzz_blocklist.c \
 	    resolver/blocklist.c common/siphash.c common/log.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/fuzz/fuzz_wguapi: regress/fuzz/fuzz_wguapi.c wgwatch/wguapi.c \
+	    wgwatch/wgtable.c parent/wgblank.c common/log.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/fuzz/fuzz_wgnl: regress/fuzz/fuzz_wgnl.c wgwatch/wgnetlink.c \
+	    wgwatch/wgtable.c parent/wgblank.c common/log.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/fuzz/fuzz_config: regress/fuzz/fuzz_config.c parent/parse.c \
+	    parent/wgnames.c common/config.c common/log.c
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/bench/qlat: regress/bench/qlat.c

@@ -16,6 +16,21 @@
 
 #define ACL_MAX		65536
 
+/* The settings a reload may change, before the configuration's own. */
+void
+reconf_main_defaults(struct reconf_main *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->tcp_idle = TCP_IDLE_TIMEOUT;
+	m->tcp_msgtimeout = TCP_MESSAGE_TIMEOUT;
+	m->tcp_maxconn = TCP_MAX_CONNECTIONS;
+	m->tcp_perclient = TCP_MAX_PER_CLIENT;
+	m->tcp_inflight = TCP_MAX_INFLIGHT;
+	m->rrl_slip = RRL_SLIP;
+	m->rrl_v4len = RRL_V4LEN;
+	m->rrl_v6len = RRL_V6LEN;
+}
+
 struct vpndnsd_conf *
 config_new(void)
 {
@@ -26,9 +41,7 @@ config_new(void)
 	strlcpy(conf->user, VPNDNSD_USER, sizeof(conf->user));
 	strlcpy(conf->chroot, VPNDNSD_CHROOT, sizeof(conf->chroot));
 	strlcpy(conf->pidfile, VPNDNSD_PIDFILE, sizeof(conf->pidfile));
-	conf->main.tcp_idle = TCP_IDLE_TIMEOUT;
-	conf->main.tcp_maxconn = TCP_MAX_CONNECTIONS;
-	conf->main.tcp_inflight = TCP_MAX_INFLIGHT;
+	reconf_main_defaults(&conf->main);
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->domains);
 	TAILQ_INIT(&conf->records);

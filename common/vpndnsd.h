@@ -78,6 +78,11 @@
 
 #define TCP_IDLE_TIMEOUT	10
 #define TCP_MAX_CONNECTIONS	512
+#define TCP_MAX_PER_CLIENT	16
+#define TCP_MESSAGE_TIMEOUT	5
+#define RRL_SLIP		2
+#define RRL_V4LEN		24
+#define RRL_V6LEN		56
 #define TCP_MAX_INFLIGHT	32
 
 /* Output a channel may queue before composing fails (or a query drops). */
@@ -211,9 +216,16 @@ struct query_msg {
 
 struct reconf_main {
 	uint32_t	tcp_idle;
+	uint32_t	tcp_msgtimeout;
 	uint32_t	tcp_maxconn;
+	uint32_t	tcp_perclient;
 	uint32_t	tcp_inflight;
 	uint32_t	log_queries;
+	uint32_t	rrl_rate;	/* UDP answers a second a prefix; 0 off */
+	uint32_t	rrl_slip;
+	uint8_t		rrl_v4len;
+	uint8_t		rrl_v6len;
+	uint8_t		pad[2];
 };
 
 struct domain_conf {
@@ -431,6 +443,10 @@ struct frontend_stats {
 	uint64_t	tcp_queries;
 	uint64_t	tcp_connections;
 	uint64_t	tcp_open;
+	uint64_t	tcp_refused;	/* over max-connections or per-client */
+	uint64_t	tcp_slow;	/* cut off by message-timeout */
+	uint64_t	rrl_dropped;	/* over rate-limit: no answer */
+	uint64_t	rrl_slipped;	/* over rate-limit: TC instead */
 	uint64_t	formerr;
 	uint64_t	notimp;
 	uint64_t	badvers;
@@ -542,6 +558,7 @@ struct ctl_result {
 
 /* common/config.c */
 struct vpndnsd_conf	*config_new(void);
+void			 reconf_main_defaults(struct reconf_main *);
 void			 config_free(struct vpndnsd_conf *);
 void			 config_clear_data(struct vpndnsd_conf *);
 int			 prefixlist_add(struct prefixlist *,

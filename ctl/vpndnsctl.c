@@ -205,9 +205,15 @@ print_status(const struct replies *r)
 		    (unsigned long long)r->fe.proxied,
 		    (unsigned long long)r->fe.proxy_refused,
 		    (unsigned long long)r->fe.ecs_clients);
-		printf("tcp       connections %llu, open %llu\n",
+		printf("rate      limited %llu, truncated %llu\n",
+		    (unsigned long long)r->fe.rrl_dropped,
+		    (unsigned long long)r->fe.rrl_slipped);
+		printf("tcp       connections %llu, open %llu, refused %llu, "
+		    "too slow %llu\n",
 		    (unsigned long long)r->fe.tcp_connections,
-		    (unsigned long long)r->fe.tcp_open);
+		    (unsigned long long)r->fe.tcp_open,
+		    (unsigned long long)r->fe.tcp_refused,
+		    (unsigned long long)r->fe.tcp_slow);
 	}
 	if (r->have_res) {
 		printf("resolver  queries %llu, noerror %llu, nxdomain %llu, "

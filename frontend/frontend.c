@@ -36,6 +36,7 @@
 #include "log.h"
 #include "proxyv2.h"
 #include "qlog.h"
+#include "ratelimit.h"
 #include "sandbox.h"
 
 #define UDP_BATCH		32
@@ -56,6 +57,7 @@ struct listener {
 
 struct tcpconn {
 	struct bufferevent	*bev;
+	struct event		 msgtimer;	/* tcp message-timeout */
 	struct dnsq_ctx		 ctx;	/* each query's, ECS aside */
 	int			 proxy;	/* a PROXY header is owed */
 	uint32_t		 slot;
@@ -101,6 +103,7 @@ static struct {
 	uint32_t		 nconns;
 	struct frontend_stats	 stats;
 	struct startup_msg	 startup;
+	struct ratelimit	 rl;
 } fe;
 
 static struct udp_in	udp_in;
@@ -172,9 +175,7 @@ frontend_main(int debug, int verbose, const char *user, const char *root)
 	fe.freeslots = calloc(TCP_SLOTS_MAX, sizeof(*fe.freeslots));
 	if (fe.conns == NULL || fe.gens == NULL || fe.freeslots == NULL)
 		fatal("calloc");
-	fe.main.tcp_idle = TCP_IDLE_TIMEOUT;
-	fe.main.tcp_maxconn = TCP_MAX_CONNECTIONS;
-	fe.main.tcp_inflight = TCP_MAX_INFLIGHT;
+	reconf_main_defaults(&fe.main);
 
 	if (fcntl(PARENT_CHANNEL_FD, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
@@ -279,6 +280,7 @@ frontend_reconf(const struct imsg *imsg)
 			memset(&fe.nlists[i], 0, sizeof(fe.nlists[i]));
 		}
 		fe.main = fe.nmain;
+		ratelimit_set(&fe.rl, &fe.main);
 		log_debug("configuration: %zu acl prefixes, %zu proxies, "
 		    "%zu ECS senders", fe.lists[PLIST_ALLOW].n,
 		    fe.lists[PLIST_PROXY].n, fe.lists[PLIST_ECS].n);
@@ -453,7 +455,7 @@ udp_out_add(int fd, const struct dnsq_ctx *ctx, const void *data, size_t len)
 /* Queue a reply the frontend writes itself; it goes out at the flush. */
 static void
 udp_reply(int fd, const struct dnsq_ctx *ctx, const struct dns_query *q,
-    int rcode)
+    int rcode, int tc)
 {
 	uint8_t	*buf;
 	size_t	 len;
@@ -462,6 +464,8 @@ udp_reply(int fd, const struct dnsq_ctx *ctx, const struct dns_query *q,
 		udp_out_flush();
 	buf = udp_out.buf[udp_out.n];
 	len = dnswire_reply(q, rcode, buf, DNSWIRE_REPLY_MAX);
+	if (tc)
+		buf[2] |= DNS_FLAG_TC >> 8;
 	udp_out_add(fd, ctx, buf, len);
 }
 
@@ -604,6 +608,36 @@ frontend_verdict(const uint8_t *pkt, size_t len, struct dnsq_ctx *ctx,
 	return 0;
 }
 
+/*
+ * Over rate-limit, a query gets no answer or, one in slip, an empty one
+ * with TC.  Counted before the resolver sees the query: an answer the
+ * client will not get is not worth making.  Returns 1 when it is done.
+ */
+static int
+udp_ratelimited(struct listener *l, const struct dnsq_ctx *ctx,
+    const struct dns_query *q, uint64_t now)
+{
+	static long long	last;
+
+	switch (ratelimit_check(&fe.rl, &ctx->client, now / 1000000)) {
+	case RL_PASS:
+		return 0;
+	case RL_SLIP:
+		fe.stats.rrl_slipped++;
+		udp_reply(l->fd, ctx, q, 0, 1);
+		break;
+	case RL_DROP:
+		fe.stats.rrl_dropped++;
+		break;
+	}
+	if (log_ratelimit(&last))
+		log_warnx("answers to %s over %u a second (rate-limit): "
+		    "dropped, or truncated one in %u",
+		    ratelimit_prefix(&fe.rl, &ctx->client), fe.rl.rate,
+		    fe.rl.slip);
+	return 1;
+}
+
 static void
 frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 {
@@ -633,11 +667,12 @@ frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 		len -= hlen;
 	}
 	rcode = frontend_verdict(pkt, len, &ctx, &q);
+	if (rcode == -1 || udp_ratelimited(l, &ctx, &q, now))
+		return;
 	if (rcode > 0) {
-		udp_reply(l->fd, &ctx, &q, rcode);
+		udp_reply(l->fd, &ctx, &q, rcode, 0);
 		frontend_qlog(&ctx, &q, rcode);
-	}
-	else if (rcode == 0)
+	} else
 		frontend_send_query(&q, &ctx);
 }
 
@@ -747,10 +782,6 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 }
 
 /*
- * Take the whole queries buffered so far, until a limit holds the rest.
- * Returns -1 when the connection was closed.
- */
-/*
  * A trusted proxy's connection starts with its header, once for every
  * query on it.  Returns 1 once it is read, 0 to wait for more, -1 when
  * the connection was closed.
@@ -778,6 +809,49 @@ tcp_read_proxy(struct tcpconn *c)
 	return 1;
 }
 
+/*
+ * A message begun (or a PROXY header) must be whole within tcp
+ * message-timeout of its first byte, or of the message before it: the
+ * idle timeout starts again with every byte read, so without this a
+ * client sending a byte a second would hold its connection for ever.
+ */
+static void
+tcp_msg_timer(struct tcpconn *c, int restart)
+{
+	struct timeval	tv;
+
+	if (c->held || evbuffer_get_length(bufferevent_get_input(c->bev)) ==
+	    0) {
+		evtimer_del(&c->msgtimer);
+		return;
+	}
+	if (!restart && evtimer_pending(&c->msgtimer, NULL))
+		return;
+	tv.tv_sec = fe.main.tcp_msgtimeout;
+	tv.tv_usec = 0;
+	evtimer_add(&c->msgtimer, &tv);
+}
+
+static void
+tcp_msg_timeout(int fd, short event, void *arg)
+{
+	static long long	 last;
+	struct tcpconn		*c = arg;
+
+	(void)fd;
+	(void)event;
+	fe.stats.tcp_slow++;
+	if (log_ratelimit(&last))
+		log_warnx("tcp connection from %s closed: a message not whole "
+		    "after %u s (tcp message-timeout)",
+		    sockunion_ntop(&c->ctx.peer), fe.main.tcp_msgtimeout);
+	tcp_free(c);
+}
+
+/*
+ * Take the whole queries buffered so far, until a limit holds the rest.
+ * Returns -1 when the connection was closed.
+ */
 static int
 tcp_read_queries(struct tcpconn *c)
 {
@@ -785,10 +859,13 @@ tcp_read_queries(struct tcpconn *c)
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	uint8_t		 lenbuf[2];
 	size_t		 len;
-	int		 rc;
+	int		 rc, taken = 0;
 
-	if (c->proxy && (rc = tcp_read_proxy(c)) != 1)
+	if (c->proxy && (rc = tcp_read_proxy(c)) != 1) {
+		if (rc == 0)
+			tcp_msg_timer(c, 0);
 		return rc;
+	}
 	for (;;) {
 		if (tcp_at_limit(c)) {
 			/* held, not dropped: resumed as answers go out */
@@ -810,7 +887,9 @@ tcp_read_queries(struct tcpconn *c)
 			fatalx("evbuffer_remove");
 		if (tcp_query(c, msg, len) == -1)
 			return -1;
+		taken = 1;
 	}
+	tcp_msg_timer(c, taken);
 	frontend_flush_resolver();
 	return 0;
 }
@@ -868,6 +947,7 @@ tcp_eventcb(struct bufferevent *bev, short what, void *arg)
 static void
 tcp_free(struct tcpconn *c)
 {
+	evtimer_del(&c->msgtimer);
 	fe.conns[c->slot] = NULL;
 	fe.gens[c->slot]++;
 	fe.freeslots[fe.nfree++] = c->slot;
@@ -900,6 +980,7 @@ tcp_new(int s, const union sockunion *peer)
 	if (c->bev == NULL)
 		fatalx("bufferevent_socket_new");
 	bufferevent_setcb(c->bev, tcp_readcb, tcp_writecb, tcp_eventcb, c);
+	evtimer_set(&c->msgtimer, tcp_msg_timeout, c);
 	/* never buffer more than two whole messages of input */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (2 + DNS_MAX_MSG));
 	tv.tv_sec = fe.main.tcp_idle;
@@ -911,6 +992,40 @@ tcp_new(int s, const union sockunion *peer)
 	fe.stats.tcp_connections++;
 }
 
+static int
+sockunion_same_addr(const union sockunion *a, const union sockunion *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
+	return IN6_ARE_ADDR_EQUAL(&a->sin6.sin6_addr, &b->sin6.sin6_addr);
+}
+
+/*
+ * Why a new connection from 'peer' is refused, or NULL.  A trusted
+ * proxy speaks for many clients, so only the total limits it.  The
+ * count walks the open connections: accepting is rare next to reading,
+ * and this keeps no table a client could grow.
+ */
+static const char *
+tcp_refuse(const union sockunion *peer)
+{
+	uint32_t	i, n = 0;
+
+	if (fe.nconns >= fe.main.tcp_maxconn)
+		return "too many connections (tcp max-connections)";
+	if (prefixlist_match(&fe.lists[PLIST_PROXY], peer))
+		return NULL;
+	for (i = 0; i < fe.nextslot; i++)
+		if (fe.conns[i] != NULL &&
+		    sockunion_same_addr(&fe.conns[i]->ctx.peer, peer) &&
+		    ++n >= fe.main.tcp_perclient)
+			return "too many connections from it "
+			    "(tcp max-per-client)";
+	return NULL;
+}
+
 static void
 frontend_tcp_accept(int fd, short event, void *arg)
 {
@@ -918,6 +1033,7 @@ frontend_tcp_accept(int fd, short event, void *arg)
 	struct listener		*l = arg;
 	union sockunion		 su;
 	socklen_t		 len;
+	const char		*why;
 	int			 s, i;
 
 	(void)event;
@@ -932,14 +1048,12 @@ frontend_tcp_accept(int fd, short event, void *arg)
 				    sockunion_ntop(&l->addr));
 			return;
 		}
-		if (fe.nconns >= fe.main.tcp_maxconn) {
+		if ((why = tcp_refuse(&su)) != NULL) {
 			close(s);
-			fe.stats.dropped++;
+			fe.stats.tcp_refused++;
 			if (log_ratelimit(&last))
-				log_warnx("tcp connection from %s refused: "
-				    "%u connections open (tcp "
-				    "max-connections)", sockunion_ntop(&su),
-				    fe.nconns);
+				log_warnx("tcp connection from %s refused: %s",
+				    sockunion_ntop(&su), why);
 			continue;
 		}
 		tcp_new(s, &su);

@@ -98,6 +98,8 @@ static int	 yylex(void);
 static int	 yyerror(const char *, ...)
 		    __attribute__((__format__(printf, 1, 2)));
 static int	 kw_cmp(const void *, const void *);
+static int	 tcp_number(const char *, long long, long long, const char *,
+		    uint32_t *);
 static int	 lookup(char *);
 static int	 lgetc(int);
 static int	 lungetc(int);
@@ -157,7 +159,9 @@ typedef struct {
 
 %define parse.error verbose
 %token	INCLUDE USER CHROOT PIDFILE LISTEN ON PORT ALLOW FROM TCP
-%token	IDLETIMEOUT MAXCONNECTIONS MAXINFLIGHT DOMAIN TTL NEGATIVETTL
+%token	IDLETIMEOUT MESSAGETIMEOUT MAXCONNECTIONS MAXINFLIGHT MAXPERCLIENT
+%token	RATELIMIT SLIP PREFIX
+%token	DOMAIN TTL NEGATIVETTL
 %token	NAMESERVER HOSTMASTER RECORD THRESHOLD OFFLINENAMES YES NO
 %token	WIREGUARD PEER KEY NAMES SOCKET INTERVAL FORWARDER SERVER POLICY
 %token	FAILOVER ROUNDROBIN TIMEOUT CACHESIZE CACHEMINTTL CACHEMAXTTL
@@ -298,30 +302,39 @@ main		: USER STRING			{
 				YYERROR;
 		}
 		| TCP IDLETIMEOUT NUMBER	{
-			if ($3 < 1 || $3 > 3600) {
-				yyerror("tcp idle-timeout %lld is out of "
-				    "range 1 to 3600 seconds", (long long)$3);
+			if (tcp_number("idle-timeout", $3, 3600, " seconds",
+			    &conf->main.tcp_idle) == -1)
 				YYERROR;
-			}
-			conf->main.tcp_idle = $3;
+		}
+		| TCP MESSAGETIMEOUT NUMBER	{
+			if (tcp_number("message-timeout", $3, 3600,
+			    " seconds", &conf->main.tcp_msgtimeout) == -1)
+				YYERROR;
 		}
 		| TCP MAXCONNECTIONS NUMBER	{
-			if ($3 < 1 || $3 > 65536) {
-				yyerror("tcp max-connections %lld is out of "
-				    "range 1 to 65536", (long long)$3);
+			if (tcp_number("max-connections", $3, 65536, "",
+			    &conf->main.tcp_maxconn) == -1)
 				YYERROR;
-			}
-			conf->main.tcp_maxconn = $3;
+		}
+		| TCP MAXPERCLIENT NUMBER	{
+			if (tcp_number("max-per-client", $3, 65536, "",
+			    &conf->main.tcp_perclient) == -1)
+				YYERROR;
 		}
 		| TCP MAXINFLIGHT NUMBER	{
-			if ($3 < 1 || $3 > 1024) {
-				yyerror("tcp max-inflight %lld is out of "
-				    "range 1 to 1024", (long long)$3);
+			if (tcp_number("max-inflight", $3, 1024, "",
+			    &conf->main.tcp_inflight) == -1)
 				YYERROR;
-			}
-			conf->main.tcp_inflight = $3;
 		}
 		| LOG QUERIES			{ conf->main.log_queries = 1; }
+		| RATELIMIT NUMBER		{
+			if ($2 < 1 || $2 > 1000000) {
+				yyerror("rate-limit %lld is out of range 1 to "
+				    "1000000 answers a second", (long long)$2);
+				YYERROR;
+			}
+			conf->main.rrl_rate = $2;
+		} rlopts
 		;
 
 port		: /* empty */			{ $$ = DNS_PORT; }
@@ -431,6 +444,27 @@ fwdopt		: SERVER STRING port		{
 
 srvopts		: /* empty */
 		| srvopts srvopt
+		;
+
+rlopts		: /* empty */
+		| rlopts SLIP NUMBER		{
+			if ($3 < 0 || $3 > 100) {
+				yyerror("slip %lld is out of range 0 to 100",
+				    (long long)$3);
+				YYERROR;
+			}
+			conf->main.rrl_slip = $3;
+		}
+		| rlopts PREFIX NUMBER NUMBER	{
+			if ($3 < 1 || $3 > 32 || $4 < 1 || $4 > 128) {
+				yyerror("prefix %lld %lld: the lengths are 1 "
+				    "to 32 and 1 to 128", (long long)$3,
+				    (long long)$4);
+				YYERROR;
+			}
+			conf->main.rrl_v4len = $3;
+			conf->main.rrl_v6len = $4;
+		}
 		;
 
 srvopt		: PROXYPROTOCOL			{
@@ -794,6 +828,20 @@ parse_lasterror(void)
 	return lasterror;
 }
 
+/* A "tcp" option's number: 1 to 'max', in 'unit'. */
+static int
+tcp_number(const char *opt, long long v, long long max, const char *unit,
+    uint32_t *dst)
+{
+	if (v < 1 || v > max) {
+		yyerror("tcp %s %lld is out of range 1 to %lld%s", opt, v,
+		    max, unit);
+		return -1;
+	}
+	*dst = v;
+	return 0;
+}
+
 static int
 kw_cmp(const void *k, const void *e)
 {
@@ -831,6 +879,8 @@ lookup(char *s)
 		{ "match",		MATCH },
 		{ "max-connections",	MAXCONNECTIONS },
 		{ "max-inflight",	MAXINFLIGHT },
+		{ "max-per-client",	MAXPERCLIENT },
+		{ "message-timeout",	MESSAGETIMEOUT },
 		{ "names",		NAMES },
 		{ "nameserver",		NAMESERVER },
 		{ "negative-ttl",	NEGATIVETTL },
@@ -843,15 +893,18 @@ lookup(char *s)
 		{ "pidfile",		PIDFILE },
 		{ "policy",		POLICY },
 		{ "port",		PORT },
+		{ "prefix",		PREFIX },
 		{ "proxy-protocol",	PROXYPROTOCOL },
 		{ "queries",		QUERIES },
 		{ "query",		QUERY },
+		{ "rate-limit",		RATELIMIT },
 		{ "record",		RECORD },
 		{ "refuse",		REFUSE },
 		{ "refused",		REFUSED },
 		{ "round-robin",	ROUNDROBIN },
 		{ "serve-stale",	SERVESTALE },
 		{ "server",		SERVER },
+		{ "slip",		SLIP },
 		{ "socket",		SOCKET },
 		{ "tcp",		TCP },
 		{ "threshold",		THRESHOLD },

@@ -76,8 +76,14 @@ print_main(FILE *f, const struct vpndnsd_conf *conf)
 	}
 	print_acl(f, conf);
 	fprintf(f, "tcp idle-timeout %u\n", conf->main.tcp_idle);
+	fprintf(f, "tcp message-timeout %u\n", conf->main.tcp_msgtimeout);
 	fprintf(f, "tcp max-connections %u\n", conf->main.tcp_maxconn);
+	fprintf(f, "tcp max-per-client %u\n", conf->main.tcp_perclient);
 	fprintf(f, "tcp max-inflight %u\n", conf->main.tcp_inflight);
+	if (conf->main.rrl_rate > 0)
+		fprintf(f, "rate-limit %u slip %u prefix %u %u\n",
+		    conf->main.rrl_rate, conf->main.rrl_slip,
+		    conf->main.rrl_v4len, conf->main.rrl_v6len);
 	if (conf->main.log_queries)
 		fprintf(f, "log queries\n");
 }

@@ -27,9 +27,22 @@
   dnsraw.py idle HOST PORT WAIT             connects and sends nothing;
                                             prints after how many seconds
                                             the server closed, or OPEN
-  dnsraw.py conns HOST PORT N NAME          opens N connections, then asks
-                                            NAME on each; prints "answered"
-                                            or "closed" per connection
+  dnsraw.py conns HOST PORT N NAME [SRC]    opens N connections (from SRC),
+                                            then asks NAME on each; prints
+                                            "answered" or "closed" per
+                                            connection
+  dnsraw.py hold HOST PORT N SECS [SRC]     opens up to N connections (from
+                                            SRC), prints how many, keeps
+                                            them SECS seconds
+  dnsraw.py rate HOST PORT QPS SECS NAME [SRC]
+                                            A queries for NAME at QPS for
+                                            SECS (from SRC); prints
+                                            "answered N truncated N silent
+                                            N"
+  dnsraw.py drip HOST PORT NAME INTERVAL    sends a query over TCP a byte
+                                            every INTERVAL seconds; prints
+                                            after how many seconds the
+                                            server closed, or ANSWERED
   dnsraw.py bulk HOST PORT CONNS N NAME TYPE
                                             CONNS connections at once, N
                                             pipelined queries on each;
@@ -301,9 +314,13 @@ def cmd_idle(host, port, wait):
     print("%.1f" % (time.monotonic() - start) if not data else "DATA")
 
 
-def cmd_conns(host, port, n, name):
-    socks = [socket.create_connection((host, int(port)), timeout=2)
-             for _ in range(int(n))]
+def connect_from(host, port, src=None, timeout=2):
+    return socket.create_connection((host, int(port)), timeout=timeout,
+                                    source_address=(src, 0) if src else None)
+
+
+def cmd_conns(host, port, n, name, src=None):
+    socks = [connect_from(host, port, src) for _ in range(int(n))]
     time.sleep(0.3)
     for s in socks:
         q = make_query(name)
@@ -313,6 +330,72 @@ def cmd_conns(host, port, n, name):
         except (ConnectionResetError, BrokenPipeError):
             hdr = b""
         print("answered" if hdr and len(hdr) == 2 else "closed")
+
+
+def cmd_hold(host, port, n, secs, src=None):
+    socks = []
+    for _ in range(int(n)):
+        try:
+            socks.append(connect_from(host, port, src))
+        except OSError:
+            break
+    print(len(socks), flush=True)
+    time.sleep(float(secs))
+
+
+def cmd_drip(host, port, name, interval):
+    q = make_query(name)
+    s = connect_from(host, port)
+    start = time.monotonic()
+    for b in struct.pack(">H", len(q)) + q:
+        try:
+            s.sendall(bytes([b]))
+        except (ConnectionResetError, BrokenPipeError):
+            break
+        r, _, _ = select.select([s], [], [], float(interval))
+        if r:
+            try:
+                data = s.recv(2)
+            except ConnectionResetError:
+                data = b""
+            if data:
+                print("ANSWERED")
+                return
+            break
+    else:
+        print("ANSWERED")
+        return
+    print("%.1f" % (time.monotonic() - start))
+
+
+def cmd_rate(host, port, qps, secs, name, src=None):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    if src:
+        s.bind((src, 0))
+    s.setblocking(False)
+    qps, total = float(qps), int(float(qps) * float(secs))
+    answered = truncated = 0
+    start = time.monotonic()
+    sent = 0
+    while True:
+        now = time.monotonic()
+        while sent < total and sent <= (now - start) * qps:
+            s.sendto(make_query(name, qid=sent & 0xffff), (host, int(port)))
+            sent += 1
+        if sent >= total and now - start > total / qps + 1:
+            break
+        r, _, _ = select.select([s], [], [], 0.002)
+        while r:
+            try:
+                reply = s.recv(65535)
+            except BlockingIOError:
+                break
+            if len(reply) >= 12 and reply[2] & 0x02:
+                truncated += 1
+            elif len(reply) >= 12:
+                answered += 1
+    print("answered %d truncated %d silent %d" %
+          (answered, truncated, total - answered - truncated))
 
 
 def bulk_one(host, port, n, name, qtype, counts, i):
@@ -366,6 +449,12 @@ def main():
         cmd_idle(*args)
     elif cmd == "conns":
         cmd_conns(*args)
+    elif cmd == "hold":
+        cmd_hold(*args)
+    elif cmd == "drip":
+        cmd_drip(*args)
+    elif cmd == "rate":
+        cmd_rate(*args)
     elif cmd == "bulk":
         cmd_bulk(*args)
     elif cmd == "pp":

@@ -87,6 +87,9 @@ wgtable_finish(struct wgtable *t)
 {
 	size_t	i;
 
+	/* no peers yet: no array, and qsort(3) must not be given NULL */
+	if (t->n == 0)
+		return 0;
 	for (i = 0; i < t->n; i++)
 		qsort(t->peers[i].addrs, t->peers[i].naddrs,
 		    sizeof(struct wg_addr), addr_cmp);

@@ -32,7 +32,7 @@ is "50 pipelined queries with max-inflight 1: all answered, in order" \
     "$($DNSRAW pipeline 127.0.0.1 "$PORT" $names | awk '{ print $1 }' |
     tr '\n' ' ')" "$(seq 1000 1049 | tr '\n' ' ')"
 like "status counts the refused connection" "$(ctl show status)" \
-    "dropped 1"
+    "open [0-9]*, refused 1,"
 stop_daemon
 
 # Regression: when the frontend could not take answers as fast as the
@@ -44,6 +44,7 @@ S200=$(printf '%0200d' 0 | tr 0 x)
 {
 	echo "listen on 127.0.0.1 port $PORT"
 	echo "tcp max-connections 64"
+	echo "tcp max-per-client 64"
 	echo "tcp max-inflight 64"
 	echo 'domain "vpn.test"'
 	for i in $(seq 150); do
@@ -54,7 +55,71 @@ start_daemon "$T_DIR/big.conf" || { not_ok "daemon starts"; done_testing; }
 is "1280 pipelined 30 KB answers, every one delivered" \
     "$($DNSRAW bulk 127.0.0.1 "$PORT" 20 64 big.vpn.test 16)" 1280
 sleep 0.5
-like "and no connection is left open" "$(ctl show status)" "open 0$"
+like "and no connection is left open" "$(ctl show status)" "open 0,"
 check "nothing was dropped" sh -c "! grep -q dropped '$D_LOG'"
+stop_daemon
+
+# Hostile clients: one address opening many connections, a query sent a
+# byte at a time, a thousand idle connections.
+write_conf "$T_DIR/h.conf" <<EOF
+listen on 127.0.0.1 port $PORT
+tcp idle-timeout 30
+tcp message-timeout 2
+tcp max-per-client 3
+domain "vpn.test"
+record "nas.vpn.test" A 10.0.0.10
+EOF
+start_daemon "$T_DIR/h.conf" || { not_ok "daemon starts"; done_testing; }
+is "three connections from one address are served, its fourth is closed" \
+    "$($DNSRAW conns 127.0.0.1 "$PORT" 4 nas.vpn.test 127.0.0.1 |
+    tr '\n' ' ')" "answered answered answered closed "
+$DNSRAW hold 127.0.0.1 "$PORT" 3 3 127.0.0.1 >"$T_DIR/held" &
+HOLD=$!
+T_PIDS="$T_PIDS $HOLD"
+sleep 0.5
+is "while one address holds three, another address is served" \
+    "$($DNSRAW conns 127.0.0.1 "$PORT" 1 nas.vpn.test 127.0.0.2)" answered
+is "and the first gets no fourth" \
+    "$($DNSRAW conns 127.0.0.1 "$PORT" 1 nas.vpn.test 127.0.0.1)" closed
+wait "$HOLD"
+like "status counts both refusals" "$(ctl show status)" "refused 2,"
+like "the log says why" "$(cat "$D_LOG")" \
+    "refused: too many connections from it \\(tcp max-per-client\\)"
+t=$($DNSRAW drip 127.0.0.1 "$PORT" nas.vpn.test 0.5)
+like "a query sent a byte each 0.5 s is cut off by a 2 s message-timeout" \
+    "$t" "^(2|3)\\."
+like "status counts it" "$(ctl show status)" "too slow 1"
+like "and the log says so" "$(cat "$D_LOG")" \
+    "a message not whole after 2 s \\(tcp message-timeout\\)"
+is "a query sent slowly but within the timeout is answered" \
+    "$($DNSRAW drip 127.0.0.1 "$PORT" nas.vpn.test 0.03)" ANSWERED
+stop_daemon
+
+write_conf "$T_DIR/idle.conf" <<EOF
+listen on 127.0.0.1 port $PORT
+tcp idle-timeout 30
+tcp max-connections 1010
+tcp max-per-client 1010
+domain "vpn.test"
+record "nas.vpn.test" A 10.0.0.10
+EOF
+start_daemon "$T_DIR/idle.conf" || { not_ok "daemon starts"; done_testing; }
+$DNSRAW hold 127.0.0.1 "$PORT" 1000 8 >"$T_DIR/held" &
+HOLD=$!
+T_PIDS="$T_PIDS $HOLD"
+for i in $(seq 50); do
+	[ -s "$T_DIR/held" ] && break
+	sleep 0.1
+done
+is "1,000 idle connections open" "$(cat "$T_DIR/held")" 1000
+like "the daemon holds them" "$(ctl show status)" "open 1000,"
+# answered at all within 100 ms, over UDP and over a new connection
+Q=$($DNSRAW query nas.vpn.test 1)
+like "meanwhile a UDP client is answered within 100 ms" \
+    "$($DNSRAW udp 127.0.0.1 "$PORT" "$Q" 0.1)" "0a00000a$"
+like "and a TCP client too" "$($DNSRAW tcp 127.0.0.1 "$PORT" "$Q" 0.1)" \
+    "0a00000a$"
+kill "$HOLD" 2>/dev/null
+wait "$HOLD" 2>/dev/null
 stop_daemon
 done_testing
