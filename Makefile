@@ -15,7 +15,7 @@ BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 	     libbsd-dev libseccomp-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
-	     libclang-rt-14-dev
+	     libclang-rt-14-dev gdb valgrind
 BENCH_DEPS = dnsperf dnsmasq-base nsd
 
 CFLAGS	?= -O2 -g

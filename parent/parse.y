@@ -1819,6 +1819,8 @@ rule_block(const char *name)
 	    sizeof(*n))) == NULL)
 		fatal("reallocarray");
 	currule.block = n;
+	/* whole, padding too: the buffer goes to the resolver as it is */
+	memset(currule.block[currule.nblock], 0, BL_NAME_MAX);
 	strlcpy(currule.block[currule.nblock++], name, BL_NAME_MAX);
 	return 0;
 }

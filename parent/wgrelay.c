@@ -31,6 +31,8 @@
 #define WG_REPLY_TIMEOUT	2	/* seconds */
 #define WG_DUMP_RETRIES		5
 #define WG_NL_DUMP_SIZE		32768	/* the kernel fills at most this much */
+/* a request: headers and one name attribute (IFNAMSIZ or the family) */
+#define NL_REQUEST_MAX		(MNL_NLMSG_HDRLEN + GENL_HDRLEN + 64)
 
 struct wgrelay {
 	TAILQ_ENTRY(wgrelay)	 entry;
@@ -330,24 +332,40 @@ family_cb(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, GENL_HDRLEN, family_attr, data);
 }
 
+/*
+ * A generic netlink request in 'buf', its header and the room for its
+ * one attribute zeroed first: the kernel must get no byte of our stack.
+ */
+static struct nlmsghdr *
+nl_request_new(char *buf, uint16_t type, uint16_t flags, uint32_t seq,
+    uint8_t cmd, uint8_t version)
+{
+	struct nlmsghdr		*nlh;
+	struct genlmsghdr	*genl;
+
+	memset(buf, 0, NL_REQUEST_MAX);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = version;
+	return nlh;
+}
+
 /* The wireguard family's id; it exists only while the module is loaded. */
 static int
 nl_family(void)
 {
 	char			 buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr		*nlh;
-	struct genlmsghdr	*genl;
 	uint32_t		 seq = ++nl_seq;
 	ssize_t			 n;
 	int			 rc;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
-	genl->cmd = CTRL_CMD_GETFAMILY;
-	genl->version = 1;
+	nlh = nl_request_new(buf, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK,
+	    seq, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
 		return -1;
@@ -366,15 +384,9 @@ nl_request(struct wgrelay *r, uint32_t seq)
 {
 	char			 buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr		*nlh;
-	struct genlmsghdr	*genl;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = wg_family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
-	genl->cmd = WG_CMD_GET_DEVICE;
-	genl->version = WG_GENL_VERSION;
+	nlh = nl_request_new(buf, wg_family, NLM_F_REQUEST | NLM_F_DUMP, seq,
+	    WG_CMD_GET_DEVICE, WG_GENL_VERSION);
 	mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, r->ifname);
 	return mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1 ? -1 : 0;
 }

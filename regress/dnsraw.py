@@ -39,6 +39,11 @@
                                             SECS (from SRC); prints
                                             "answered N truncated N silent
                                             N"
+  dnsraw.py garbage HOST PORT COUNT udp|tcp SEED
+                                            COUNT random and mutated queries
+                                            (TCP: 100 a connection, some
+                                            with a wrong length); prints
+                                            how many were sent
   dnsraw.py drip HOST PORT NAME INTERVAL    sends a query over TCP a byte
                                             every INTERVAL seconds; prints
                                             after how many seconds the
@@ -398,6 +403,56 @@ def cmd_rate(host, port, qps, secs, name, src=None):
           (answered, truncated, total - answered - truncated))
 
 
+def mutant(rng, base):
+    """A query damaged one of several ways, or random bytes."""
+    m = bytearray(base)
+    how = rng.randrange(6)
+    if how == 0:
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(64)))
+    if how == 1:
+        return bytes(m[:rng.randrange(len(m))])
+    if how == 2:
+        for _ in range(rng.randrange(1, 8)):
+            m[rng.randrange(len(m))] ^= 1 << rng.randrange(8)
+    elif how == 3:
+        for _ in range(rng.randrange(1, 4)):
+            m[rng.randrange(len(m))] = rng.randrange(256)
+    elif how == 4:
+        m += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40)))
+    else:
+        # a label length or count field pointed anywhere
+        m[rng.choice([4, 5, 6, 7, 10, 11, 12])] = rng.randrange(256)
+    return bytes(m)
+
+
+def cmd_garbage(host, port, count, transport, seed):
+    rng = random.Random(int(seed))
+    bases = [make_query(n, t, edns=e) for n in
+             ("nas.vpn.test", "x.y.vpn.test", "example.org")
+             for t in (1, 28, 255) for e in (None, 1232)]
+    count, sent = int(count), 0
+    if transport == "udp":
+        s = socket.socket(family(host), socket.SOCK_DGRAM)
+        for i in range(count):
+            s.sendto(mutant(rng, rng.choice(bases)), (host, int(port)))
+            sent += 1
+            if i % 64 == 63:
+                time.sleep(0.002)
+    else:
+        while sent < count:
+            try:
+                c = socket.create_connection((host, int(port)), timeout=2)
+                for _ in range(min(100, count - sent)):
+                    m = mutant(rng, rng.choice(bases))
+                    n = len(m) if rng.randrange(4) else rng.randrange(65536)
+                    c.sendall(struct.pack(">H", n) + m)
+                    sent += 1
+                c.close()
+            except OSError:
+                pass
+    print(sent)
+
+
 def bulk_one(host, port, n, name, qtype, counts, i):
     s = socket.create_connection((host, int(port)), timeout=30)
     data = b""
@@ -455,6 +510,8 @@ def main():
         cmd_drip(*args)
     elif cmd == "rate":
         cmd_rate(*args)
+    elif cmd == "garbage":
+        cmd_garbage(*args)
     elif cmd == "bulk":
         cmd_bulk(*args)
     elif cmd == "pp":

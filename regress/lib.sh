@@ -112,15 +112,17 @@ in_netns() {
 
 ctl() { "$VPNDNSCTL" -s "$D_SOCK" "$@"; }
 
-# start_daemon CONF [FLAGS...]: returns once it answers on its socket
+# start_daemon CONF [FLAGS...]: returns once it answers on its socket;
+# D_WRAP, when set, is a command line to run it under (valgrind)
 start_daemon() {
 	_conf=$1; shift
 	# nsenter execs: $! is the daemon's own pid either way
 	if [ -n "$D_NETNS" ]; then
-		nsenter --net="$D_NETNS" "$VPNDNSD" -d "$@" -f "$_conf" \
+		nsenter --net="$D_NETNS" $D_WRAP "$VPNDNSD" -d "$@" -f "$_conf" \
 		    -s "$D_SOCK" >>"$D_LOG" 2>&1 &
 	else
-		"$VPNDNSD" -d "$@" -f "$_conf" -s "$D_SOCK" >>"$D_LOG" 2>&1 &
+		$D_WRAP "$VPNDNSD" -d "$@" -f "$_conf" -s "$D_SOCK" \
+		    >>"$D_LOG" 2>&1 &
 	fi
 	D_PID=$!
 	T_PIDS="$T_PIDS $D_PID"
@@ -155,7 +157,8 @@ bg_stop() {
 # answers_on ADDR PORT NAME: a server there answers
 answers_on() {
 	for _i in $(seq 100); do
-		dig @"$1" -p "$2" +time=1 +tries=1 "$3" >/dev/null 2>&1 &&
+		in_netns dig @"$1" -p "$2" +time=1 +tries=1 "$3" \
+		    >/dev/null 2>&1 &&
 		    return 0
 		sleep 0.05
 	done

@@ -92,15 +92,17 @@ unbound_forwarder() {
 }
 
 # bench_authority CPU [ZONE...]: unbound on 127.0.0.2@$UP answering every
-# name under bench.test and the ZONEs (AUTH is its pid); fails the
-# benchmark if it does not answer
+# name under bench.test and the ZONEs (AUTH is its pid; in the namespace
+# of D_NETNS and B_RUN when set); fails the benchmark if it does not
+# answer
 bench_authority() {
 	_cpu=$1; shift
 	for _z in bench.test "$@"; do
 		printf '\tlocal-zone: "%s." redirect\n' "$_z"
 		printf '\tlocal-data: "%s. 3600 A 192.0.2.1"\n' "$_z"
 	done | unbound_conf "$T_DIR/auth.conf" 127.0.0.2 "$UP"
-	bg_start AUTH taskset -c "$_cpu" unbound -d -c "$T_DIR/auth.conf"
+	bg_start AUTH $B_RUN taskset -c "$_cpu" unbound -d \
+	    -c "$T_DIR/auth.conf"
 	answers_on 127.0.0.2 "$UP" x.bench.test ||
 	    { not_ok "authority"; done_testing; }
 }

@@ -206,6 +206,18 @@ is "an upstream that only sends garbage: SERVFAIL" \
     "$(rcode_of www.garbage.test)" SERVFAIL
 rcode_of www.garbage.test >/dev/null
 is "and nothing of it was cached" "$(upstream_saw garbage www.garbage.test)" 2
+# a flood of queries that only ever get garbage back: once its pools
+# have their size, the resolver does not grow
+res=$(child_pid resolver)
+rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$res/status"; }
+$DNSRAW flood 127.0.0.1 "$PORT" 500 "w{}.garbage.test" >/dev/null
+rss0=$(rss)
+is "1,000 more queries answered only with garbage: all SERVFAIL" \
+    "$($DNSRAW flood 127.0.0.1 "$PORT" 1000 "g{}.garbage.test" rcodes)" \
+    "1000 1000"
+rss1=$(rss)
+check "and the resolver grew by at most 256 kB ($rss0 -> $rss1 kB)" \
+    test $((rss1 - rss0)) -le 256
 
 # failover within the budget
 t0=$(date +%s%N)

@@ -31,6 +31,8 @@ script_up ok2 127.0.0.26 --answer 192.0.2.26 ||
 conf() {
 	write_conf "$T_DIR/u.conf" <<EOF
 listen on 127.0.0.1 port $PORT
+domain "vpn.test"
+record "nas.vpn.test" A 10.0.0.10
 forwarder "slow" { server 127.0.0.20 port $UP timeout 300 }
 forwarder "sf" { server 127.0.0.21 port $UP server 127.0.0.26 port $UP }
 forwarder "back" { server 127.0.0.22 port $UP timeout 200 }
@@ -83,6 +85,9 @@ like "counted as rejected, and the server stays up" "$(fwd_line sf)" \
 for i in 1 2 3; do dq +short "d$i.back.test" >/dev/null; done
 like "a silent server is down after three timeouts" "$(fwd_line back)" \
     "22 port $UP: down"
+is "with its only server down, local names still answer" \
+    "$($DNSRAW udp 127.0.0.1 "$PORT" "$($DNSRAW query nas.vpn.test 1)" 0.2 |
+    grep -o '0a00000a$')" 0a00000a
 bg_stop "$PY_back"
 script_up back 127.0.0.22 --answer 192.0.2.22
 is "back, it answers before any probe finds it" \
