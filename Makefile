@@ -4,6 +4,9 @@ DESTDIR	?=
 SBINDIR	 = $(PREFIX)/sbin
 MANDIR	 = $(PREFIX)/share/man
 EXAMPLEDIR = $(PREFIX)/share/examples/vpndnsd
+UNITDIR	 = $(PREFIX)/lib/systemd/system
+USER_NAME = _vpndnsd
+CHROOT_DIR = /var/empty
 
 CC	?= cc
 BISON	?= bison
@@ -15,7 +18,8 @@ BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 	     libbsd-dev libseccomp-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
-	     libclang-rt-14-dev gdb valgrind
+	     libclang-rt-14-dev gdb valgrind curl python3-prometheus-client \
+	     systemd
 BENCH_DEPS = dnsperf dnsmasq-base nsd
 
 CFLAGS	?= -O2 -g
@@ -34,10 +38,10 @@ LDFLAGS	+= -fsanitize=$(SANITIZE)
 endif
 
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
-	   common/config.o common/proxyv2.o common/qlog.o
+	   common/config.o common/proxyv2.o common/qlog.o common/metrics.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
-	   frontend/ratelimit.o \
+	   frontend/ratelimit.o frontend/http.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o resolver/cache.o \
 	   resolver/dnsmsg.o resolver/blocklist.o resolver/blocklists.o \
@@ -66,7 +70,7 @@ FUZZ	 = regress/fuzz/fuzz_proxyv2 regress/fuzz/fuzz_dnswire \
 FUZZ_SECONDS ?= 300
 
 .PHONY: all clean deps test-deps check regress bench run install uninstall \
-	lint fuzz
+	lint fuzz user
 
 all: vpndnsd vpndnsctl
 
@@ -188,24 +192,39 @@ fuzz: test-deps
 # Run the daemon in the foreground on the example configuration.
 run: deps
 	$(MAKE) all
-	@id _vpndnsd >/dev/null 2>&1 || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin _vpndnsd
+	@$(MAKE) --no-print-directory user
 	./vpndnsd -d -f etc/vpndnsd.conf.example
 
+# The daemon's user, as DESIGN.md and vpndnsd.conf(5) expect it.
+user:
+	@id $(USER_NAME) >/dev/null 2>&1 || useradd --system --no-create-home \
+	    --home-dir /nonexistent --shell /usr/sbin/nologin $(USER_NAME)
+
+# As root without DESTDIR, also the user and the empty chroot directory.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLEDIR)
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLEDIR) \
+	    $(DESTDIR)$(UNITDIR)
 	install -m 755 vpndnsd vpndnsctl $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/vpndnsd.8 man/vpndnsctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/vpndnsd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 etc/vpndnsd.conf.example $(DESTDIR)$(EXAMPLEDIR)/
+	sed 's|/usr/local/sbin|$(SBINDIR)|g' etc/vpndnsd.service \
+	    >$(DESTDIR)$(UNITDIR)/vpndnsd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/vpndnsd.service
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	    $(MAKE) --no-print-directory user; \
+	    install -d -o root -g root -m 755 $(CHROOT_DIR); \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/vpndnsd $(DESTDIR)$(SBINDIR)/vpndnsctl \
 	    $(DESTDIR)$(MANDIR)/man8/vpndnsd.8 \
 	    $(DESTDIR)$(MANDIR)/man8/vpndnsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/vpndnsd.conf.5 \
-	    $(DESTDIR)$(EXAMPLEDIR)/vpndnsd.conf.example
+	    $(DESTDIR)$(EXAMPLEDIR)/vpndnsd.conf.example \
+	    $(DESTDIR)$(UNITDIR)/vpndnsd.service
+	-rmdir $(DESTDIR)$(EXAMPLEDIR) 2>/dev/null
 
 clean:
 	rm -f vpndnsd vpndnsctl parent/parse.c $(UNIT) $(TESTLIBS) $(FUZZ) \

@@ -79,6 +79,7 @@
 #define TCP_IDLE_TIMEOUT	10
 #define TCP_MAX_CONNECTIONS	512
 #define TCP_MAX_PER_CLIENT	16
+#define METRICS_PORT		9153	/* CoreDNS's and many exporters' */
 #define TCP_MESSAGE_TIMEOUT	5
 #define RRL_SLIP		2
 #define RRL_V4LEN		24
@@ -103,6 +104,7 @@ enum imsg_type {
 	IMSG_LISTEN_UDP,		/* fd + struct listen_msg */
 	IMSG_LISTEN_TCP,		/* fd + struct listen_msg */
 	IMSG_CONTROL_FD,		/* fd: the control socket */
+	IMSG_METRICS_FD,		/* fd: the metrics listener */
 	IMSG_STARTUP,			/* struct startup_msg */
 	/* configuration transaction, parent -> children */
 	IMSG_RECONF_CONF,		/* struct reconf_main */
@@ -141,6 +143,7 @@ enum imsg_type {
 	IMSG_CTL_FLUSH,			/* char[DNAME_TEXT_MAX]: "" for all */
 	IMSG_CTL_LOOKUP,		/* struct ctl_lookup */
 	IMSG_CTL_SHOW_BLOCKLISTS,
+	IMSG_CTL_SHOW_METRICS,		/* Prometheus text, as IMSG_CTL_TEXT */
 	/* control replies */
 	IMSG_CTL_INFO,			/* struct ctl_info */
 	IMSG_CTL_FRONTEND_STATS,	/* struct frontend_stats */
@@ -423,6 +426,8 @@ struct vpndnsd_conf {
 	struct prefixlist lists[PLIST_MAX];
 	int		 acl_set;
 	TAILQ_HEAD(, listen_conf) listens;
+	union sockunion	 metrics;	/* GET /metrics; family 0: none */
+	int		 metricsfd;	/* parent only, until passed on */
 	TAILQ_HEAD(, domain_conf) domains;
 	TAILQ_HEAD(, record_conf) records;
 	TAILQ_HEAD(, wgif_conf) wgifs;

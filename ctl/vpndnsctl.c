@@ -21,14 +21,10 @@
 #include "vpndnsd.h"
 
 enum action {
-	RELOAD,
+	PLAIN,			/* the request alone */
 	LOG_VERBOSE,
 	LOG_BRIEF,
-	SHOW_STATUS,
-	SHOW_RECORDS,
 	SHOW_PEERS,
-	SHOW_FORWARDERS,
-	SHOW_BLOCKLISTS,
 	FLUSH,
 	LOOKUP
 };
@@ -36,18 +32,21 @@ enum action {
 static const struct command {
 	const char	*words[3];
 	enum action	 action;
+	uint16_t	 type;		/* the request */
 	const char	*args;		/* what may follow, for usage */
 } commands[] = {
-	{ { "reload" },			RELOAD, NULL },
-	{ { "log", "verbose" },		LOG_VERBOSE, NULL },
-	{ { "log", "brief" },		LOG_BRIEF, NULL },
-	{ { "show", "status" },		SHOW_STATUS, NULL },
-	{ { "show", "records" },	SHOW_RECORDS, NULL },
-	{ { "show", "peers" },		SHOW_PEERS, NULL },
-	{ { "show", "forwarders" },	SHOW_FORWARDERS, NULL },
-	{ { "show", "blocklists" },	SHOW_BLOCKLISTS, NULL },
-	{ { "flush" },			FLUSH, "[group | name]" },
-	{ { "lookup" },			LOOKUP, "name [type] [from address]" },
+	{ { "reload" },			PLAIN, IMSG_CTL_RELOAD, NULL },
+	{ { "log", "verbose" },		LOG_VERBOSE, IMSG_CTL_LOG_VERBOSE, NULL },
+	{ { "log", "brief" },		LOG_BRIEF, IMSG_CTL_LOG_VERBOSE, NULL },
+	{ { "show", "status" },		PLAIN, IMSG_CTL_SHOW_STATUS, NULL },
+	{ { "show", "records" },	PLAIN, IMSG_CTL_SHOW_RECORDS, NULL },
+	{ { "show", "peers" },		SHOW_PEERS, IMSG_CTL_SHOW_PEERS, NULL },
+	{ { "show", "forwarders" },	PLAIN, IMSG_CTL_SHOW_FORWARDERS, NULL },
+	{ { "show", "blocklists" },	PLAIN, IMSG_CTL_SHOW_BLOCKLISTS, NULL },
+	{ { "show", "metrics" },	PLAIN, IMSG_CTL_SHOW_METRICS, NULL },
+	{ { "flush" },			FLUSH, IMSG_CTL_FLUSH, "[group | name]" },
+	{ { "lookup" },			LOOKUP, IMSG_CTL_LOOKUP,
+					    "name [type] [from address]" },
 };
 
 struct replies {
@@ -315,47 +314,29 @@ run(int fd, const struct command *cmd, int argc, char *argv[])
 	r.ok = 1;
 	imsgbuf_init(&ibuf, fd, 0, IMSG_MAX_SIZE);
 	switch (cmd->action) {
-	case RELOAD:
-		rc = imsg_compose(&ibuf, IMSG_CTL_RELOAD, 0, -1, NULL, 0);
+	case PLAIN:
+		rc = imsg_compose(&ibuf, cmd->type, 0, -1, NULL, 0);
 		break;
 	case LOG_VERBOSE:
 	case LOG_BRIEF:
 		v = cmd->action == LOG_VERBOSE;
-		rc = imsg_compose(&ibuf, IMSG_CTL_LOG_VERBOSE, 0, -1, &v,
-		    sizeof(v));
-		break;
-	case SHOW_STATUS:
-		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_STATUS, 0, -1, NULL, 0);
-		break;
-	case SHOW_RECORDS:
-		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_RECORDS, 0, -1, NULL,
-		    0);
+		rc = imsg_compose(&ibuf, cmd->type, 0, -1, &v, sizeof(v));
 		break;
 	case SHOW_PEERS:
 		printf("%-8s %-16s %-11s %-24s %-7s %-8s %s\n", "iface",
 		    "name", "key", "addresses", "hs-age", "state", "names");
-		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_PEERS, 0, -1, NULL, 0);
-		break;
-	case SHOW_FORWARDERS:
-		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_FORWARDERS, 0, -1, NULL,
-		    0);
-		break;
-	case SHOW_BLOCKLISTS:
-		rc = imsg_compose(&ibuf, IMSG_CTL_SHOW_BLOCKLISTS, 0, -1, NULL,
-		    0);
+		rc = imsg_compose(&ibuf, cmd->type, 0, -1, NULL, 0);
 		break;
 	case FLUSH:
 		memset(arg, 0, sizeof(arg));
 		if (argc > 1 || (argc == 1 && strlcpy(arg, argv[0],
 		    sizeof(arg)) >= sizeof(arg)))
 			usage();
-		rc = imsg_compose(&ibuf, IMSG_CTL_FLUSH, 0, -1, arg,
-		    sizeof(arg));
+		rc = imsg_compose(&ibuf, cmd->type, 0, -1, arg, sizeof(arg));
 		break;
 	case LOOKUP:
 		parse_lookup(argc, argv, &lk);
-		rc = imsg_compose(&ibuf, IMSG_CTL_LOOKUP, 0, -1, &lk,
-		    sizeof(lk));
+		rc = imsg_compose(&ibuf, cmd->type, 0, -1, &lk, sizeof(lk));
 		break;
 	}
 	if (rc == -1 || imsgbuf_write(&ibuf) == -1)
@@ -370,7 +351,7 @@ run(int fd, const struct command *cmd, int argc, char *argv[])
 		if (rc == -1)
 			errx(1, "bad reply from vpndnsd");
 	}
-	if (cmd->action == SHOW_STATUS)
+	if (cmd->type == IMSG_CTL_SHOW_STATUS)
 		print_status(&r);
 	imsgbuf_clear(&ibuf);
 	return r.ok ? 0 : 1;

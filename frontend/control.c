@@ -16,6 +16,7 @@
 
 #include "frontend.h"
 #include "log.h"
+#include "metrics.h"
 
 #define CONTROL_MAX_CONNS	32
 #define CONTROL_WMAX		(4 * 1024 * 1024)
@@ -75,7 +76,7 @@ control_accept(int fd, short event, void *arg)
 		close(s);
 		return;
 	}
-	c->id = ctl_nextid++;
+	c->id = ctl_nextid++ & ~HTTP_PEERID;
 	imsgev_init(&c->iev, s, 0, CONTROL_WMAX, control_dispatch, c);
 	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
 	ctl_nconns++;
@@ -118,6 +119,27 @@ control_status(struct ctl_conn *c)
 }
 
 static int
+control_line(const char *line, void *arg)
+{
+	return control_send(arg, IMSG_CTL_TEXT, line, strlen(line) + 1);
+}
+
+/* Ours first, then the resolver's and wgwatch's, which end the reply. */
+static int
+control_metrics(struct ctl_conn *c)
+{
+	struct metrics	m = { control_line, c, 0 };
+
+	frontend_metrics(&m);
+	if (m.error)
+		return -1;
+	if (frontend_compose_resolver(IMSG_CTL_SHOW_METRICS, c->id, NULL, 0)
+	    == -1)
+		return control_result(c, 0, "the resolver is not reachable");
+	return 0;
+}
+
+static int
 control_verbose(struct ctl_conn *c, const struct imsg *imsg)
 {
 	int	v;
@@ -150,6 +172,8 @@ control_request(struct ctl_conn *c, const struct imsg *imsg)
 		return control_verbose(c, imsg);
 	case IMSG_CTL_SHOW_STATUS:
 		return control_status(c);
+	case IMSG_CTL_SHOW_METRICS:
+		return control_metrics(c);
 	case IMSG_CTL_SHOW_RECORDS:
 	case IMSG_CTL_SHOW_PEERS:
 	case IMSG_CTL_SHOW_FORWARDERS:
@@ -199,6 +223,10 @@ control_relay(const struct imsg *imsg)
 {
 	struct ctl_conn	*c;
 
+	if (imsg->hdr.peerid & HTTP_PEERID) {
+		http_relay(imsg);
+		return;
+	}
 	TAILQ_FOREACH(c, &ctl_conns, entry)
 		if (c->id == imsg->hdr.peerid)
 			break;

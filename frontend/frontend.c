@@ -34,6 +34,7 @@
 #include "dnswire.h"
 #include "frontend.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxyv2.h"
 #include "qlog.h"
 #include "ratelimit.h"
@@ -324,6 +325,11 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 				fatalx("bad IMSG_CONTROL_FD");
 			control_init(imsg.fd);
 			break;
+		case IMSG_METRICS_FD:
+			if (imsg.fd == -1)
+				fatalx("bad IMSG_METRICS_FD");
+			http_init(imsg.fd);
+			break;
 		case IMSG_STARTUP:
 			if (imsg.len != sizeof(fe.startup))
 				fatalx("bad IMSG_STARTUP");
@@ -347,7 +353,8 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 		if (imsg.fd != -1 && imsg.hdr.type != IMSG_SOCKET_PEER &&
 		    imsg.hdr.type != IMSG_LISTEN_UDP &&
 		    imsg.hdr.type != IMSG_LISTEN_TCP &&
-		    imsg.hdr.type != IMSG_CONTROL_FD)
+		    imsg.hdr.type != IMSG_CONTROL_FD &&
+		    imsg.hdr.type != IMSG_METRICS_FD)
 			fatalx("descriptor with message %u", imsg.hdr.type);
 	}
 	if (n == -1)
@@ -990,6 +997,82 @@ tcp_new(int s, const union sockunion *peer)
 	fe.conns[slot] = c;
 	fe.nconns++;
 	fe.stats.tcp_connections++;
+}
+
+/* The DNS ACL, which the metrics listener shares. */
+int
+frontend_allowed(const union sockunion *su)
+{
+	return prefixlist_match(&fe.lists[PLIST_ALLOW], su);
+}
+
+/* The frontend's figures for Prometheus: its counters, family by family. */
+void
+frontend_metrics(struct metrics *m)
+{
+	static const struct {
+		const char	*name, *type, *help, *labels;
+		size_t		 off;
+	} fm[] = {
+#define FS(f)	offsetof(struct frontend_stats, f)
+		{ "vpndnsd_queries_total", "counter",
+		    "Queries read, by transport.", "transport=\"udp\"",
+		    FS(udp_queries) },
+		{ "vpndnsd_queries_total", NULL, NULL, "transport=\"tcp\"",
+		    FS(tcp_queries) },
+		{ "vpndnsd_frontend_replies_total", "counter",
+		    "Replies the frontend wrote itself, by rcode.",
+		    "rcode=\"FORMERR\"", FS(formerr) },
+		{ "vpndnsd_frontend_replies_total", NULL, NULL,
+		    "rcode=\"NOTIMP\"", FS(notimp) },
+		{ "vpndnsd_frontend_replies_total", NULL, NULL,
+		    "rcode=\"BADVERS\"", FS(badvers) },
+		{ "vpndnsd_frontend_replies_total", NULL, NULL,
+		    "rcode=\"REFUSED\"", FS(refused_acl) },
+		{ "vpndnsd_dropped_total", "counter",
+		    "Queries dropped unanswered: not queries, cut, or no room.",
+		    "", FS(dropped) },
+		{ "vpndnsd_proxy_headers_total", "counter",
+		    "PROXY v2 headers from trusted proxies, by outcome.",
+		    "result=\"taken\"", FS(proxied) },
+		{ "vpndnsd_proxy_headers_total", NULL, NULL,
+		    "result=\"refused\"", FS(proxy_refused) },
+		{ "vpndnsd_ecs_clients_total", "counter",
+		    "Queries whose client a trusted sender's ECS named.", "",
+		    FS(ecs_clients) },
+		{ "vpndnsd_ratelimited_total", "counter",
+		    "UDP queries over rate-limit, by what they got.",
+		    "action=\"dropped\"", FS(rrl_dropped) },
+		{ "vpndnsd_ratelimited_total", NULL, NULL,
+		    "action=\"truncated\"", FS(rrl_slipped) },
+		{ "vpndnsd_tcp_connections_total", "counter",
+		    "TCP connections accepted.", "", FS(tcp_connections) },
+		{ "vpndnsd_tcp_refused_total", "counter",
+		    "TCP connections refused by max-connections or "
+		    "max-per-client.", "", FS(tcp_refused) },
+		{ "vpndnsd_tcp_too_slow_total", "counter",
+		    "TCP connections closed by message-timeout.", "",
+		    FS(tcp_slow) },
+		{ "vpndnsd_frontend_answers_total", "counter",
+		    "Answers the resolver returned to the frontend.", "",
+		    FS(answers) },
+#undef FS
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(fm) / sizeof(fm[0]); i++) {
+		if (fm[i].type != NULL)
+			metric_help(m, fm[i].name, fm[i].type, fm[i].help);
+		metric_u64(m, fm[i].name, fm[i].labels, *(const uint64_t *)
+		    ((const char *)&fe.stats + fm[i].off));
+	}
+	metric_help(m, "vpndnsd_tcp_connections_open", "gauge",
+	    "TCP connections open now.");
+	metric_u64(m, "vpndnsd_tcp_connections_open", "", fe.nconns);
+	metric_help(m, "vpndnsd_start_time_seconds", "gauge",
+	    "When the daemon started, in Unix time: a child that dies "
+	    "ends it, so a restart shows here.");
+	metric_u64(m, "vpndnsd_start_time_seconds", "", fe.startup.started);
 }
 
 static int

@@ -12,9 +12,17 @@ int	frontend_compose_resolver(uint16_t, uint32_t, const void *, size_t);
 void	frontend_set_verbose(int);
 void	frontend_ctl_info(struct ctl_info *);
 void	frontend_ctl_stats(struct frontend_stats *);
+struct metrics;
+void	frontend_metrics(struct metrics *);
+int	frontend_allowed(const union sockunion *);
 
 /* control.c */
 void	control_init(int);
 void	control_relay(const struct imsg *);
+
+/* http.c: GET /metrics; its requests to the resolver carry this bit */
+#define HTTP_PEERID		0x80000000U
+void	http_init(int);
+void	http_relay(const struct imsg *);
 
 #endif

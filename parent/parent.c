@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,8 @@ static struct {
 	const char		*conffile;
 	const char		*sockpath;
 	char			 exe[PATH_MAX];
+	struct sockaddr_un	 notify;	/* systemd's; family 0: none */
+	socklen_t		 notifylen;
 	time_t			 started;
 	int			 debug;
 	int			 verbose;
@@ -630,7 +633,8 @@ parent_reload(char *err, size_t errlen)
 	if (strcmp(nconf->user, conf->user) != 0 ||
 	    strcmp(nconf->chroot, conf->chroot) != 0 ||
 	    strcmp(nconf->pidfile, conf->pidfile) != 0 ||
-	    !listens_equal(nconf, conf))
+	    !listens_equal(nconf, conf) ||
+	    memcmp(&nconf->metrics, &conf->metrics, sizeof(conf->metrics)) != 0)
 		log_warnx("user, chroot, pidfile and listen changes take "
 		    "effect at the next start");
 	config_clear_data(conf);
@@ -877,6 +881,57 @@ parent_setup_children(void)
 		l->udpfd = l->tcpfd = -1;	/* the frontend's now */
 	}
 	parent_send(PROC_FRONTEND, IMSG_CONTROL_FD, 0, parent.ctlfd, NULL, 0);
+	if (parent.conf->metricsfd != -1)
+		parent_send(PROC_FRONTEND, IMSG_METRICS_FD, 0,
+		    parent.conf->metricsfd, NULL, 0);
+	parent.conf->metricsfd = -1;
+}
+
+/*
+ * systemd's readiness protocol (sd_notify(3)) without libsystemd: the
+ * socket is taken from the environment at once and the variable removed,
+ * so that no child can speak to the service manager; READY=1 goes out
+ * once the children have their sockets and configuration.
+ */
+static void
+parent_notify_take(void)
+{
+	const char	*path = getenv("NOTIFY_SOCKET");
+	size_t		 len;
+
+	if (path == NULL)
+		return;
+	len = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || len < 2 ||
+	    len >= sizeof(parent.notify.sun_path))
+		log_warnx("NOTIFY_SOCKET \"%s\" is not a socket address: "
+		    "systemd will not hear that we are ready", path);
+	else {
+		parent.notify.sun_family = AF_UNIX;
+		memcpy(parent.notify.sun_path, path, len);
+		if (path[0] == '@')
+			parent.notify.sun_path[0] = '\0';	/* abstract */
+		parent.notifylen = offsetof(struct sockaddr_un, sun_path) + len;
+	}
+	unsetenv("NOTIFY_SOCKET");
+}
+
+static void
+parent_notify(const char *state)
+{
+	char	msg[64];
+	int	fd, len;
+
+	if (parent.notify.sun_family == 0)
+		return;
+	len = snprintf(msg, sizeof(msg), "%s\nMAINPID=%ld", state,
+	    (long)getpid());
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    sendto(fd, msg, len, 0, (struct sockaddr *)&parent.notify,
+	    parent.notifylen) != len)
+		log_warn("telling systemd %s", state);
+	if (fd != -1)
+		close(fd);
 }
 
 void
@@ -888,6 +943,7 @@ parent_main(int debug, int verbose, const char *conffile,
 
 	log_init(1, LOG_DAEMON);
 	log_setverbose(verbose);
+	parent_notify_take();
 	if ((conf = parse_config(conffile)) == NULL)
 		exit(1);
 	parent.conf = conf;
@@ -905,6 +961,8 @@ parent_main(int debug, int verbose, const char *conffile,
 		l->udpfd = parent_open_listener(&l->addr, SOCK_DGRAM);
 		l->tcpfd = parent_open_listener(&l->addr, SOCK_STREAM);
 	}
+	conf->metricsfd = conf->metrics.sa.sa_family != 0 ?
+	    parent_open_listener(&conf->metrics, SOCK_STREAM) : -1;
 	/* last: nothing after it fails, so it is not left behind */
 	parent.ctlfd = parent_open_control(sockpath);
 
@@ -923,6 +981,7 @@ parent_main(int debug, int verbose, const char *conffile,
 	wgrelay_reconf(conf);
 	parent_setup_children();
 	log_info("vpndnsd %s started", VPNDNSD_VERSION);
+	parent_notify("READY=1");
 
 	event_dispatch();
 	fatalx("event loop ended");

@@ -98,6 +98,7 @@ static int	 yylex(void);
 static int	 yyerror(const char *, ...)
 		    __attribute__((__format__(printf, 1, 2)));
 static int	 kw_cmp(const void *, const void *);
+static int	 set_metrics(const char *, int64_t);
 static int	 tcp_number(const char *, long long, long long, const char *,
 		    uint32_t *);
 static int	 lookup(char *);
@@ -160,7 +161,7 @@ typedef struct {
 %define parse.error verbose
 %token	INCLUDE USER CHROOT PIDFILE LISTEN ON PORT ALLOW FROM TCP
 %token	IDLETIMEOUT MESSAGETIMEOUT MAXCONNECTIONS MAXINFLIGHT MAXPERCLIENT
-%token	RATELIMIT SLIP PREFIX
+%token	RATELIMIT SLIP PREFIX METRICS
 %token	DOMAIN TTL NEGATIVETTL
 %token	NAMESERVER HOSTMASTER RECORD THRESHOLD OFFLINENAMES YES NO
 %token	WIREGUARD PEER KEY NAMES SOCKET INTERVAL FORWARDER SERVER POLICY
@@ -174,7 +175,7 @@ typedef struct {
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.string>	string peerdomain
-%type	<v.number>	port optttl yesno size
+%type	<v.number>	port portnum metricsport optttl yesno size
 %destructor { free($$); } <v.string>
 
 %%
@@ -288,6 +289,13 @@ main		: USER STRING			{
 			if (rc == -1)
 				YYERROR;
 		}
+		| METRICS LISTEN ON STRING metricsport	{
+			int rc = set_metrics($4, $5);
+
+			free($4);
+			if (rc == -1)
+				YYERROR;
+		}
 		| ALLOW FROM prefixes		{
 			if (add_prefixes(PLIST_ALLOW, "allow") == -1)
 				YYERROR;
@@ -337,8 +345,15 @@ main		: USER STRING			{
 		} rlopts
 		;
 
+metricsport	: /* empty */			{ $$ = METRICS_PORT; }
+		| portnum
+		;
+
 port		: /* empty */			{ $$ = DNS_PORT; }
-		| PORT NUMBER			{
+		| portnum
+		;
+
+portnum		: PORT NUMBER			{
 			if ($2 < 1 || $2 > 65535) {
 				yyerror("port %lld is out of range 1 to 65535",
 				    (long long)$2);
@@ -881,6 +896,7 @@ lookup(char *s)
 		{ "max-inflight",	MAXINFLIGHT },
 		{ "max-per-client",	MAXPERCLIENT },
 		{ "message-timeout",	MESSAGETIMEOUT },
+		{ "metrics",		METRICS },
 		{ "names",		NAMES },
 		{ "nameserver",		NAMESERVER },
 		{ "negative-ttl",	NEGATIVETTL },
@@ -1455,6 +1471,35 @@ add_prefixes(enum plist list, const char *what)
 	return 0;
 }
 
+/* A listening address and port; 'what' names the line for the error. */
+static int
+listen_addr(const char *what, const char *addr, int64_t port,
+    union sockunion *su)
+{
+	memset(su, 0, sizeof(*su));
+	if (inet_pton(AF_INET, addr, &su->sin.sin_addr) == 1) {
+		su->sin.sin_family = AF_INET;
+		su->sin.sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, addr, &su->sin6.sin6_addr) == 1) {
+		su->sin6.sin6_family = AF_INET6;
+		su->sin6.sin6_port = htons(port);
+	} else {
+		yyerror("%s \"%s\": not an IPv4 or IPv6 address", what, addr);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_metrics(const char *addr, int64_t port)
+{
+	if (conf->metrics.sa.sa_family != 0) {
+		yyerror("metrics listen on is given twice");
+		return -1;
+	}
+	return listen_addr("metrics listen on", addr, port, &conf->metrics);
+}
+
 static int
 add_listen(const char *addr, int64_t port)
 {
@@ -1462,15 +1507,7 @@ add_listen(const char *addr, int64_t port)
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("calloc");
-	if (inet_pton(AF_INET, addr, &l->addr.sin.sin_addr) == 1) {
-		l->addr.sin.sin_family = AF_INET;
-		l->addr.sin.sin_port = htons(port);
-	} else if (inet_pton(AF_INET6, addr, &l->addr.sin6.sin6_addr) == 1) {
-		l->addr.sin6.sin6_family = AF_INET6;
-		l->addr.sin6.sin6_port = htons(port);
-	} else {
-		yyerror("listen on \"%s\": not an IPv4 or IPv6 address",
-		    addr);
+	if (listen_addr("listen on", addr, port, &l->addr) == -1) {
 		free(l);
 		return -1;
 	}

@@ -49,10 +49,21 @@ print_acl(FILE *f, const struct vpndnsd_conf *conf)
 }
 
 static void
+print_listen(FILE *f, const char *what, const union sockunion *su)
+{
+	char	addr[INET6_ADDRSTRLEN];
+
+	inet_ntop(su->sa.sa_family, su->sa.sa_family == AF_INET ?
+	    (const void *)&su->sin.sin_addr : (const void *)&su->sin6.sin6_addr,
+	    addr, sizeof(addr));
+	fprintf(f, "%s %s port %u\n", what, addr, ntohs(su->sa.sa_family ==
+	    AF_INET ? su->sin.sin_port : su->sin6.sin6_port));
+}
+
+static void
 print_main(FILE *f, const struct vpndnsd_conf *conf)
 {
 	const struct listen_conf	*l;
-	char				 addr[INET6_ADDRSTRLEN];
 
 	fprintf(f, "user ");
 	print_quoted(f, conf->user);
@@ -61,19 +72,10 @@ print_main(FILE *f, const struct vpndnsd_conf *conf)
 	fprintf(f, "\npidfile ");
 	print_quoted(f, conf->pidfile);
 	fprintf(f, "\n");
-	TAILQ_FOREACH(l, &conf->listens, entry) {
-		if (l->addr.sa.sa_family == AF_INET) {
-			inet_ntop(AF_INET, &l->addr.sin.sin_addr, addr,
-			    sizeof(addr));
-			fprintf(f, "listen on %s port %u\n", addr,
-			    ntohs(l->addr.sin.sin_port));
-		} else {
-			inet_ntop(AF_INET6, &l->addr.sin6.sin6_addr, addr,
-			    sizeof(addr));
-			fprintf(f, "listen on %s port %u\n", addr,
-			    ntohs(l->addr.sin6.sin6_port));
-		}
-	}
+	TAILQ_FOREACH(l, &conf->listens, entry)
+		print_listen(f, "listen on", &l->addr);
+	if (conf->metrics.sa.sa_family != 0)
+		print_listen(f, "metrics listen on", &conf->metrics);
 	print_acl(f, conf);
 	fprintf(f, "tcp idle-timeout %u\n", conf->main.tcp_idle);
 	fprintf(f, "tcp message-timeout %u\n", conf->main.tcp_msgtimeout);

@@ -10,6 +10,7 @@
 #include <sys/queue.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "blocklist.h"
 #include "imsg.h"
 #include "log.h"
+#include "metrics.h"
 #include "resolver.h"
 
 #define BL_SLICE	(256 * 1024)	/* read per turn of the event loop */
@@ -355,4 +357,42 @@ blocklists_dump(int (*cb)(const char *, void *), void *arg)
 			return -1;
 	}
 	return 0;
+}
+
+void
+blocklists_metrics(struct metrics *m)
+{
+	static const struct {
+		const char	*name, *type, *help;
+		size_t		 off;
+	} bm[] = {
+		{ "vpndnsd_blocklist_names", "gauge",
+		    "Names (and exceptions) in the list's table.",
+		    offsetof(struct blocklist_stats, names) },
+		{ "vpndnsd_blocklist_hits_total", "counter",
+		    "Queries the list blocked.",
+		    offsetof(struct blocklist_stats, hits) },
+		{ "vpndnsd_blocklist_bad_lines", "gauge",
+		    "Lines of the last load that were not understood.",
+		    offsetof(struct blocklist_stats, bad) },
+		{ "vpndnsd_blocklist_loads_total", "counter",
+		    "Loads of the list's file, at start and on reloads.",
+		    offsetof(struct blocklist_stats, loads) },
+		{ "vpndnsd_blocklist_load_failures_total", "counter",
+		    "Loads that failed: the table before stayed.",
+		    offsetof(struct blocklist_stats, failures) },
+	};
+	struct blocklist	*b;
+	char			 l[METRICS_LINE_MAX];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bm) / sizeof(bm[0]); i++) {
+		metric_help(m, bm[i].name, bm[i].type, bm[i].help);
+		TAILQ_FOREACH(b, &lists, entry) {
+			l[0] = '\0';
+			metric_label(l, sizeof(l), "list", b->name);
+			metric_u64(m, bm[i].name, l, *(const uint64_t *)
+			    ((const char *)&b->stats + bm[i].off));
+		}
+	}
 }

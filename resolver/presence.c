@@ -30,6 +30,7 @@
 
 #include "imsg.h"
 #include "log.h"
+#include "metrics.h"
 #include "resolver.h"
 
 struct pzone {
@@ -831,4 +832,42 @@ size_t
 presence_npeers(const struct presence *pr)
 {
 	return pr->npeers;
+}
+
+/* Peers per interface, online, offline, or without a name. */
+void
+presence_metrics(const struct presence *pr, time_t now, struct metrics *m)
+{
+	static const char	*state[] = { "offline", "online", "unnamed" };
+	struct {
+		char		ifname[IFNAMSIZ];
+		uint64_t	n[3];
+	}			 ifs[WG_MAX_IFACES];
+	struct ppeer		*peer;
+	char			 l[METRICS_LINE_MAX];
+	size_t			 nifs = 0, i, k;
+
+	memset(ifs, 0, sizeof(ifs));
+	RB_FOREACH(peer, ppeer_tree, (struct ppeer_tree *)&pr->peers) {
+		for (i = 0; i < nifs; i++)
+			if (strcmp(ifs[i].ifname, peer->ifname) == 0)
+				break;
+		if (i == nifs) {
+			if (nifs == WG_MAX_IFACES)
+				continue;	/* the parser allows no more */
+			strlcpy(ifs[nifs++].ifname, peer->ifname,
+			    sizeof(ifs[0].ifname));
+		}
+		ifs[i].n[peer->name == NULL ? 2 :
+		    peer_online(peer, peer->name->zone, now)]++;
+	}
+	metric_help(m, "vpndnsd_wireguard_peers", "gauge",
+	    "WireGuard peers by interface and presence.");
+	for (i = 0; i < nifs; i++)
+		for (k = 0; k < 3; k++) {
+			l[0] = '\0';
+			metric_label(l, sizeof(l), "interface", ifs[i].ifname);
+			metric_label(l, sizeof(l), "state", state[k]);
+			metric_u64(m, "vpndnsd_wireguard_peers", l, ifs[i].n[k]);
+		}
 }

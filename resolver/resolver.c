@@ -28,6 +28,7 @@
 #include "dnsmsg.h"
 #include "imsgev.h"
 #include "log.h"
+#include "metrics.h"
 #include "qlog.h"
 #include "resolver.h"
 #include "sandbox.h"
@@ -51,7 +52,29 @@ static struct {
 	int			 in_batch;	/* reading the frontend's */
 } res;
 
+/*
+ * Answers by what decided them (the query log's verdict) and rcode, and
+ * the time from the frontend reading the query to the answer: for the
+ * metrics.  Verdicts are a few static strings, found by address.
+ */
+#define ANSWER_KINDS		24
+static const double	latency_le[] = { 0.0001, 0.00025, 0.0005, 0.001,
+			    0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+			    1, 2.5 };
+#define LATENCY_BUCKETS	(sizeof(latency_le) / sizeof(latency_le[0]))
+static struct {
+	struct {
+		const char	*what;
+		uint64_t	 rcode[16];
+	}		 kind[ANSWER_KINDS];
+	size_t		 nkinds;
+	uint64_t	 bucket[LATENCY_BUCKETS + 1];	/* + over the last */
+	uint64_t	 count;
+	double		 sum;
+} answers;
+
 static void	resolver_dispatch_parent(int, short, void *);
+static int	resolver_ctl_line(const char *, void *);
 static void	resolver_dispatch_frontend(int, short, void *);
 static void	resolver_dispatch_wgwatch(int, short, void *);
 
@@ -431,6 +454,89 @@ ecs_echo(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	return len + 8 + n;
 }
 
+static void
+answer_count(const char *what, unsigned int rcode, uint64_t arrival_us)
+{
+	uint64_t	now = qlog_now();
+	double		t;
+	size_t		i;
+
+	for (i = 0; i < answers.nkinds; i++)
+		if (answers.kind[i].what == what)
+			break;
+	if (i == answers.nkinds && answers.nkinds < ANSWER_KINDS)
+		answers.kind[answers.nkinds++].what = what;
+	if (i < answers.nkinds)
+		answers.kind[i].rcode[rcode & 0x0f]++;
+	t = now > arrival_us ? (now - arrival_us) / 1e6 : 0;
+	for (i = 0; i < LATENCY_BUCKETS && t > latency_le[i]; i++)
+		;
+	answers.bucket[i]++;
+	answers.count++;
+	answers.sum += t;
+}
+
+static void
+answer_metrics(struct metrics *m)
+{
+	static const char	*rcodes[16] = { "NOERROR", "FORMERR",
+				    "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+				    "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+				    "NOTZONE" };
+	char			 l[METRICS_LINE_MAX], le[32], r[8];
+	uint64_t		 cum = 0;
+	size_t			 i, k;
+
+	metric_help(m, "vpndnsd_answers_total", "counter",
+	    "Answers by what decided them and rcode.");
+	for (i = 0; i < answers.nkinds; i++)
+		for (k = 0; k < 16; k++) {
+			if (answers.kind[i].rcode[k] == 0)
+				continue;
+			if (rcodes[k] == NULL)
+				snprintf(r, sizeof(r), "%zu", k);
+			l[0] = '\0';
+			metric_label(l, sizeof(l), "decision",
+			    answers.kind[i].what);
+			metric_label(l, sizeof(l), "rcode",
+			    rcodes[k] != NULL ? rcodes[k] : r);
+			metric_u64(m, "vpndnsd_answers_total", l,
+			    answers.kind[i].rcode[k]);
+		}
+	metric_help(m, "vpndnsd_answer_seconds", "histogram",
+	    "From the frontend reading a query to its answer leaving the "
+	    "resolver.");
+	for (i = 0; i <= LATENCY_BUCKETS; i++) {
+		cum += answers.bucket[i];
+		if (i < LATENCY_BUCKETS)
+			snprintf(le, sizeof(le), "%g", latency_le[i]);
+		l[0] = '\0';
+		metric_label(l, sizeof(l), "le",
+		    i < LATENCY_BUCKETS ? le : "+Inf");
+		metric_u64(m, "vpndnsd_answer_seconds_bucket", l, cum);
+	}
+	metric_f(m, "vpndnsd_answer_seconds_sum", "", answers.sum);
+	metric_u64(m, "vpndnsd_answer_seconds_count", "", answers.count);
+}
+
+static void
+resolver_metrics(uint32_t peerid)
+{
+	struct metrics	m = { resolver_ctl_line, &peerid, 0 };
+
+	metric_help(&m, "vpndnsd_truncated_total", "counter",
+	    "Answers sent with TC set.");
+	metric_u64(&m, "vpndnsd_truncated_total", "", res.stats.truncated);
+	metric_help(&m, "vpndnsd_local_records", "gauge",
+	    "Records of the local data, PTRs made from addresses included.");
+	metric_u64(&m, "vpndnsd_local_records", "",
+	    localdata_nrecords(res.local));
+	answer_metrics(&m);
+	upstream_metrics(&m);
+	blocklists_metrics(&m);
+	presence_metrics(res.presence, time(NULL), &m);
+}
+
 void
 resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
     const struct verdict *v)
@@ -463,6 +569,7 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	}
 	if (wire[2] & (DNS_FLAG_TC >> 8))
 		res.stats.truncated++;
+	answer_count(v->what, DNS_RCODE(wire[3]), qm->ctx.arrival_us);
 	iov[0].iov_base = (void *)(uintptr_t)&qm->ctx;
 	iov[0].iov_len = sizeof(qm->ctx);
 	iov[1].iov_base = (void *)(uintptr_t)wire;
@@ -843,6 +950,13 @@ resolver_ctl(const struct imsg *imsg)
 		    -1, NULL, 0) == -1)
 			fatal("wgwatch channel");
 		return;
+	case IMSG_CTL_SHOW_METRICS:
+		resolver_metrics(peerid);
+		/* wgwatch adds its figures and ends the reply */
+		if (imsgev_compose(&res.wgwatch, IMSG_CTL_SHOW_METRICS, peerid,
+		    -1, NULL, 0) == -1)
+			fatal("wgwatch channel");
+		return;
 	case IMSG_CTL_SHOW_PEERS:
 		if (presence_dump(res.presence, time(NULL), resolver_ctl_line,
 		    &peerid) == -1)
@@ -918,6 +1032,7 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 			resolver_query(&imsg);
 			break;
 		case IMSG_CTL_SHOW_STATUS:
+		case IMSG_CTL_SHOW_METRICS:
 		case IMSG_CTL_SHOW_RECORDS:
 		case IMSG_CTL_SHOW_PEERS:
 		case IMSG_CTL_SHOW_FORWARDERS:
@@ -967,6 +1082,7 @@ resolver_dispatch_wgwatch(int fd, short event, void *arg)
 			if (imsg.len != sizeof(struct wgif_stats))
 				fatalx("bad IMSG_CTL_WGIF_STATS");
 			/* FALLTHROUGH */
+		case IMSG_CTL_TEXT:
 		case IMSG_CTL_END:
 			if (imsg_compose(&res.frontend.ibuf, imsg.hdr.type,
 			    imsg.hdr.peerid, -1, imsg.data, imsg.len) == -1)

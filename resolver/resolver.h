@@ -15,6 +15,7 @@
 #define LOCAL_CACHE_TTL		1	/* seconds */
 
 struct localdata;
+struct metrics;
 struct presence;
 struct imsg;
 struct group;
@@ -90,6 +91,8 @@ int			 presence_answer(const struct presence *,
 			    uint16_t, time_t, ldns_pkt *);
 int			 presence_dump(const struct presence *, time_t,
 			    int (*)(const char *, void *), void *);
+void			 presence_metrics(const struct presence *, time_t,
+			    struct metrics *);
 size_t			 presence_npeers(const struct presence *);
 
 /* policy.c */
@@ -112,6 +115,7 @@ const uint8_t		*blocklist_match(struct blocklist *, const uint8_t *,
 uint32_t		 blocklist_answer(const struct blocklist *,
 			    struct bl_addr *);
 int			 blocklists_dump(int (*)(const char *, void *), void *);
+void			 blocklists_metrics(struct metrics *);
 
 /* upstream.c */
 void			 upstream_limit(size_t);
@@ -124,6 +128,7 @@ void			 upstream_reconf_end(void);
 void			 upstream_query(struct group *, const struct query_msg *,
 			    const uint8_t *);
 int			 upstream_dump(int (*)(const char *, void *), void *);
+void			 upstream_metrics(struct metrics *);
 void			 upstream_totals(struct resolver_stats *);
 size_t			 upstream_flush(const char *, const uint8_t *, size_t);
 int			 upstream_cached(struct group *,

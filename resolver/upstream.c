@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include "cache.h"
 #include "dnsmsg.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxyv2.h"
 #include "qlog.h"
 #include "resolver.h"
@@ -1117,4 +1119,126 @@ upstream_cached(struct group *g, const struct query_msg *qm,
 
 	return cache_peek(g->cache, key, make_key(key, g, qm, lname),
 	    upstream_now(), left);
+}
+
+/*
+ * The groups' and servers' figures for Prometheus, family by family (the
+ * format wants a family's samples together).
+ */
+void
+upstream_metrics(struct metrics *m)
+{
+	static const struct {
+		const char	*name, *type, *help;
+		size_t		 off;
+	} gm[] = {
+		{ "vpndnsd_forwarder_queries_total", "counter",
+		    "Queries a forwarder group was given.",
+		    offsetof(struct group_stats, queries) },
+		{ "vpndnsd_forwarder_forwarded_total", "counter",
+		    "Queries answered by one of the group's servers.",
+		    offsetof(struct group_stats, forwarded) },
+		{ "vpndnsd_forwarder_coalesced_total", "counter",
+		    "Queries that joined one already in flight.",
+		    offsetof(struct group_stats, coalesced) },
+		{ "vpndnsd_forwarder_servfail_total", "counter",
+		    "Queries no server answered.",
+		    offsetof(struct group_stats, servfail) },
+		{ "vpndnsd_cache_hits_total", "counter",
+		    "Answers from the group's cache.",
+		    offsetof(struct group_stats, hits) },
+		{ "vpndnsd_cache_stale_hits_total", "counter",
+		    "Expired answers served while the servers failed.",
+		    offsetof(struct group_stats, stale) },
+	}, cm[] = {
+		{ "vpndnsd_cache_misses_total", "counter",
+		    "Lookups the group's cache could not answer.",
+		    offsetof(struct cache_stats, misses) },
+		{ "vpndnsd_cache_entries", "gauge",
+		    "Answers in the group's cache.",
+		    offsetof(struct cache_stats, entries) },
+		{ "vpndnsd_cache_bytes", "gauge",
+		    "Memory the group's cache holds, of cache-size.",
+		    offsetof(struct cache_stats, bytes) },
+		{ "vpndnsd_cache_evictions_total", "counter",
+		    "Answers dropped from a full cache.",
+		    offsetof(struct cache_stats, evictions) },
+	}, sm[] = {
+		{ "vpndnsd_upstream_queries_total", "counter",
+		    "Queries sent to an upstream server.",
+		    offsetof(struct server_stats, queries) },
+		{ "vpndnsd_upstream_answers_total", "counter",
+		    "Answers taken from an upstream server.",
+		    offsetof(struct server_stats, answers) },
+		{ "vpndnsd_upstream_timeouts_total", "counter",
+		    "Attempts an upstream server did not answer in time.",
+		    offsetof(struct server_stats, timeouts) },
+		{ "vpndnsd_upstream_errors_total", "counter",
+		    "Attempts that failed locally or by ICMP.",
+		    offsetof(struct server_stats, errors) },
+		{ "vpndnsd_upstream_rejected_total", "counter",
+		    "SERVFAIL, REFUSED, FORMERR or NOTIMP answers, tried on.",
+		    offsetof(struct server_stats, rejected) },
+		{ "vpndnsd_upstream_malformed_total", "counter",
+		    "Replies that were ours but broken: dropped.",
+		    offsetof(struct server_stats, malformed) },
+		{ "vpndnsd_upstream_mismatched_total", "counter",
+		    "Replies that were not ours: dropped.",
+		    offsetof(struct server_stats, mismatched) },
+	};
+	struct group		*g;
+	struct server		*s;
+	struct cache_stats	 cs;
+	char			 l[METRICS_LINE_MAX];
+	size_t			 i;
+	uint32_t		 j;
+
+	for (i = 0; i < sizeof(gm) / sizeof(gm[0]); i++) {
+		metric_help(m, gm[i].name, gm[i].type, gm[i].help);
+		TAILQ_FOREACH(g, &groups, entry) {
+			l[0] = '\0';
+			metric_label(l, sizeof(l), "group", g->name);
+			metric_u64(m, gm[i].name, l, *(const uint64_t *)
+			    ((const char *)&g->stats + gm[i].off));
+		}
+	}
+	for (i = 0; i < sizeof(cm) / sizeof(cm[0]); i++) {
+		metric_help(m, cm[i].name, cm[i].type, cm[i].help);
+		TAILQ_FOREACH(g, &groups, entry) {
+			cache_stats(g->cache, &cs);
+			l[0] = '\0';
+			metric_label(l, sizeof(l), "group", g->name);
+			metric_u64(m, cm[i].name, l, *(const uint64_t *)
+			    ((const char *)&cs + cm[i].off));
+		}
+	}
+	/* the servers' counters, then their state and round-trip time */
+	for (i = 0; i <= sizeof(sm) / sizeof(sm[0]) + 1; i++) {
+		if (i < sizeof(sm) / sizeof(sm[0]))
+			metric_help(m, sm[i].name, sm[i].type, sm[i].help);
+		else if (i == sizeof(sm) / sizeof(sm[0]))
+			metric_help(m, "vpndnsd_upstream_up", "gauge",
+			    "1 while the server is taken to be up.");
+		else
+			metric_help(m, "vpndnsd_upstream_rtt_seconds", "gauge",
+			    "The server's smoothed round-trip time.");
+		TAILQ_FOREACH(g, &groups, entry)
+			for (j = 0; j < g->nservers; j++) {
+				s = &g->servers[j];
+				l[0] = '\0';
+				metric_label(l, sizeof(l), "group", g->name);
+				metric_label(l, sizeof(l), "server",
+				    sockunion_ntop(&s->addr));
+				if (i < sizeof(sm) / sizeof(sm[0]))
+					metric_u64(m, sm[i].name, l,
+					    *(const uint64_t *)((const char *)
+					    &s->stats + sm[i].off));
+				else if (i == sizeof(sm) / sizeof(sm[0]))
+					metric_u64(m, "vpndnsd_upstream_up", l,
+					    !s->down);
+				else
+					metric_f(m, "vpndnsd_upstream_rtt_seconds",
+					    l, s->stats.rtt_us / 1e6);
+			}
+	}
 }

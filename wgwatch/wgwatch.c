@@ -20,6 +20,7 @@
 
 #include "imsgev.h"
 #include "log.h"
+#include "metrics.h"
 #include "sandbox.h"
 #include "wgwatch.h"
 
@@ -474,12 +475,104 @@ wgwatch_dispatch_parent(int fd, short event, void *arg)
 }
 
 /* The resolver asks for the poll figures, for vpndnsctl show status. */
+/* show status: each interface's figures, then the end of the reply. */
+static void
+wgwatch_status(struct imsgev *iev, uint32_t peerid)
+{
+	struct wgiface	*w;
+
+	TAILQ_FOREACH(w, &ww.ifaces, entry)
+		if (imsgev_compose(iev, IMSG_CTL_WGIF_STATS, peerid, -1,
+		    &w->stats, sizeof(w->stats)) == -1)
+			fatal("resolver channel");
+	if (imsgev_compose(iev, IMSG_CTL_END, peerid, -1, NULL, 0) == -1)
+		fatal("resolver channel");
+}
+
+struct ctl_reply {
+	struct imsgev	*iev;
+	uint32_t	 peerid;
+};
+
+static int
+wgwatch_metric_line(const char *line, void *arg)
+{
+	const struct ctl_reply	*r = arg;
+
+	return imsgev_compose(r->iev, IMSG_CTL_TEXT, r->peerid, -1, line,
+	    strlen(line) + 1);
+}
+
+/* show metrics: the polls' figures, family by family; the reply's end. */
+static void
+wgwatch_metrics(struct imsgev *iev, uint32_t peerid)
+{
+	static const struct {
+		const char	*name, *type, *help;
+	} fm[] = {
+		{ "vpndnsd_wireguard_up", "gauge",
+		    "1 while the interface answers, by how it is read." },
+		{ "vpndnsd_wireguard_polls_total", "counter",
+		    "Polls of the interface." },
+		{ "vpndnsd_wireguard_poll_failures_total", "counter",
+		    "Polls that failed: the interface's peers were forgotten." },
+		{ "vpndnsd_wireguard_changes_total", "counter",
+		    "Peer changes sent to the resolver." },
+		{ "vpndnsd_wireguard_poll_seconds", "gauge",
+		    "The last poll, from the request to the parsed reply." },
+		{ "vpndnsd_wireguard_poll_seconds_max", "gauge",
+		    "The longest poll so far." },
+	};
+	static const char	*kinds[] = { "none", "userspace", "kernel" };
+	struct ctl_reply	 r = { iev, peerid };
+	struct metrics		 m = { wgwatch_metric_line, &r, 0 };
+	struct wgiface		*w;
+	char			 l[METRICS_LINE_MAX];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(fm) / sizeof(fm[0]); i++) {
+		metric_help(&m, fm[i].name, fm[i].type, fm[i].help);
+		TAILQ_FOREACH(w, &ww.ifaces, entry) {
+			l[0] = '\0';
+			metric_label(l, sizeof(l), "interface", w->name);
+			switch (i) {
+			case 0:
+				metric_label(l, sizeof(l), "kind",
+				    kinds[w->stats.kind < 3 ? w->stats.kind :
+				    0]);
+				metric_u64(&m, fm[i].name, l,
+				    w->stats.kind != WG_KIND_NONE);
+				break;
+			case 1:
+				metric_u64(&m, fm[i].name, l, w->stats.polls);
+				break;
+			case 2:
+				metric_u64(&m, fm[i].name, l,
+				    w->stats.failures);
+				break;
+			case 3:
+				metric_u64(&m, fm[i].name, l, w->stats.changes);
+				break;
+			case 4:
+				metric_f(&m, fm[i].name, l,
+				    w->stats.last_usec / 1e6);
+				break;
+			default:
+				metric_f(&m, fm[i].name, l,
+				    w->stats.max_usec / 1e6);
+				break;
+			}
+		}
+	}
+	if (imsgev_compose(iev, IMSG_CTL_END, peerid, -1, NULL, 0) == -1)
+		fatal("resolver channel");
+}
+
 static void
 wgwatch_dispatch_resolver(int fd, short event, void *arg)
 {
 	struct imsgev	*iev = arg;
 	struct imsg	 imsg;
-	struct wgiface	*w;
 	int		 n;
 
 	(void)fd;
@@ -489,17 +582,17 @@ wgwatch_dispatch_resolver(int fd, short event, void *arg)
 		fatal("resolver channel");
 	}
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
-		if (imsg.hdr.type != IMSG_CTL_SHOW_STATUS)
+		switch (imsg.hdr.type) {
+		case IMSG_CTL_SHOW_STATUS:
+			wgwatch_status(iev, imsg.hdr.peerid);
+			break;
+		case IMSG_CTL_SHOW_METRICS:
+			wgwatch_metrics(iev, imsg.hdr.peerid);
+			break;
+		default:
 			fatalx("unexpected message %u from the resolver",
 			    imsg.hdr.type);
-		TAILQ_FOREACH(w, &ww.ifaces, entry)
-			if (imsgev_compose(iev, IMSG_CTL_WGIF_STATS,
-			    imsg.hdr.peerid, -1, &w->stats,
-			    sizeof(w->stats)) == -1)
-				fatal("resolver channel");
-		if (imsgev_compose(iev, IMSG_CTL_END, imsg.hdr.peerid, -1,
-		    NULL, 0) == -1)
-			fatal("resolver channel");
+		}
 	}
 	if (n == -1)
 		fatal("resolver channel");

@@ -96,6 +96,10 @@ is "NODATA for another type at an online name" \
     "$(rcode_of p1.vpn.test AAAA)" NOERROR
 is "the interface label is an empty name: NODATA, not NXDOMAIN" \
     "$(rcode_of wg0.vpn.test)" NOERROR
+like "show metrics: wg0 found over UAPI" "$(ctl show metrics)" \
+    'vpndnsd_wireguard_up\{interface="wg0",kind="userspace"\} 1'
+like "show metrics: one online peer on wg0" "$(ctl show metrics)" \
+    'vpndnsd_wireguard_peers\{interface="wg0",state="online"\} 1'
 like "show peers: p1 online with its names" "$(ctl show peers)" \
     "wg0 +p1 +[A-Za-z0-9+/]{8}\\.\\.\\. +10\\.77\\.0\\.2 +[0-9]+s +online +p1\\.vpn\\.test\\. p1\\.wg0\\.vpn\\.test\\."
 

@@ -1,0 +1,86 @@
+/*
+ * Prometheus text exposition: "# HELP" and "# TYPE" before a family,
+ * then "name{labels} value" lines.  Label values come from the
+ * configuration (group and list names), so they are escaped.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+
+static void
+metric_emit(struct metrics *m, const char *fmt, ...)
+    __attribute__((__format__(printf, 2, 3)));
+
+static void
+metric_emit(struct metrics *m, const char *fmt, ...)
+{
+	char	line[METRICS_LINE_MAX];
+	va_list	ap;
+	int	n;
+
+	if (m->error)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* a cut line would be a wrong figure: leave it out */
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	if (m->line(line, m->arg) == -1)
+		m->error = 1;
+}
+
+/* A family: its help text and type (counter, gauge, histogram). */
+void
+metric_help(struct metrics *m, const char *name, const char *type,
+    const char *help)
+{
+	metric_emit(m, "# HELP %s %s", name, help);
+	metric_emit(m, "# TYPE %s %s", name, type);
+}
+
+/* One sample; 'labels' is "" or 'key="value",...' from metric_label(). */
+void
+metric_u64(struct metrics *m, const char *name, const char *labels,
+    uint64_t v)
+{
+	metric_emit(m, "%s%s%s%s %llu", name, *labels ? "{" : "", labels,
+	    *labels ? "}" : "", (unsigned long long)v);
+}
+
+void
+metric_f(struct metrics *m, const char *name, const char *labels, double v)
+{
+	metric_emit(m, "%s%s%s%s %.9g", name, *labels ? "{" : "", labels,
+	    *labels ? "}" : "", v);
+}
+
+/*
+ * Append key="value" to 'buf', the value escaped as the format wants
+ * (backslash, double quote, newline).  Too long: the label is left out.
+ */
+void
+metric_label(char *buf, size_t len, const char *key, const char *value)
+{
+	char	v[256];
+	size_t	i, o = 0;
+	int	n;
+
+	for (i = 0; value[i] != '\0' && o + 2 < sizeof(v); i++) {
+		if (value[i] == '\\' || value[i] == '"' || value[i] == '\n') {
+			v[o++] = '\\';
+			v[o++] = value[i] == '\n' ? 'n' : value[i];
+		} else
+			v[o++] = value[i];
+	}
+	v[o] = '\0';
+	if (value[i] != '\0')
+		return;
+	i = strlen(buf);
+	n = snprintf(buf + i, len - i, "%s%s=\"%s\"", i > 0 ? "," : "", key,
+	    v);
+	if (n < 0 || (size_t)n >= len - i)
+		buf[i] = '\0';
+}

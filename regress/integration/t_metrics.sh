@@ -1,0 +1,102 @@
+#!/bin/sh
+# Metrics: vpndnsctl show metrics and GET /metrics from the frontend's
+# listener carry the same Prometheus text, which a real parser (the
+# prometheus_client package's) reads; the figures match what was asked;
+# each family's samples stand together under one HELP and TYPE; the HTTP
+# reader serves nothing else, keeps the ACL and cuts off a slow client.
+. "$(dirname "$0")/../lib.sh"
+require_root
+command -v curl >/dev/null || { echo "1..0 # SKIP no curl"; exit 0; }
+PYPROM=/usr/bin/python3
+$PYPROM -c 'import prometheus_client' 2>/dev/null || PYPROM=""
+
+PORT=$(pick_port)
+MPORT=$(pick_port)
+UP=$(pick_port)
+printf 'ad.example\n' >"$T_DIR/ads"
+write_conf "$T_DIR/m.conf" <<EOF
+listen on 127.0.0.1 port $PORT
+metrics listen on 127.0.0.1 port $MPORT
+allow from 127.0.0.1
+domain "vpn.test"
+record "nas.vpn.test" A 10.0.0.10
+wireguard "wg0" { socket "$T_DIR/none.sock" }
+blocklist "ads" { file "$T_DIR/ads" }
+forwarder "up" { server 127.0.0.2 port $UP timeout 100 }
+match block "ads" forward "up"
+EOF
+start_daemon "$T_DIR/m.conf" || { not_ok "daemon starts"; done_testing; }
+for i in 1 2 3; do dq +short nas.vpn.test >/dev/null; done
+dq +short nope.vpn.test >/dev/null
+dq +short ad.example >/dev/null
+dq +tcp +short nas.vpn.test >/dev/null
+
+ctl show metrics >"$T_DIR/ctl.txt"
+check "vpndnsctl show metrics succeeds" test $? -eq 0
+curl -s -D "$T_DIR/head" -o "$T_DIR/http.txt" \
+    "http://127.0.0.1:$MPORT/metrics"
+like "GET /metrics: 200" "$(head -n 1 "$T_DIR/head")" "^HTTP/1.0 200 OK"
+like "with the exposition format's content type" "$(cat "$T_DIR/head")" \
+    "Content-Type: text/plain; version=0.0.4"
+
+# sample FILE NAME{LABELS}: its value
+sample() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+for f in ctl http; do
+	t=$T_DIR/$f.txt
+	is "$f: UDP queries" "$(sample "$t" 'vpndnsd_queries_total{transport="udp"}')" 5
+	is "$f: TCP queries" "$(sample "$t" 'vpndnsd_queries_total{transport="tcp"}')" 1
+	is "$f: local NOERROR answers" \
+	    "$(sample "$t" 'vpndnsd_answers_total{decision="local",rcode="NOERROR"}')" 4
+	is "$f: local NXDOMAIN answers" \
+	    "$(sample "$t" 'vpndnsd_answers_total{decision="local",rcode="NXDOMAIN"}')" 1
+	is "$f: the blocklist's hits" \
+	    "$(sample "$t" 'vpndnsd_blocklist_hits_total{list="ads"}')" 1
+	is "$f: the latency histogram counts every answer" \
+	    "$(sample "$t" 'vpndnsd_answer_seconds_count')" 6
+	is "$f: and its +Inf bucket too" \
+	    "$(sample "$t" 'vpndnsd_answer_seconds_bucket{le="+Inf"}')" 6
+	is "$f: the group's queries, none forwarded" \
+	    "$(sample "$t" 'vpndnsd_forwarder_queries_total{group="up"}')" 0
+	like "$f: the WireGuard interface's polls" "$(cat "$t")" \
+	    'vpndnsd_wireguard_polls_total\{interface="wg0"\} [1-9]'
+	# every family: HELP, TYPE, then all its samples, once
+	bad=$(awk '
+	    /^# HELP / { f = $3; if (seen[f]++) print "twice: " f; next }
+	    /^# TYPE / { next }
+	    { n = $1; sub(/\{.*/, "", n); sub(/_(bucket|sum|count)$/, "", n)
+	      if (n != f && n != f "_total") print "outside: " n }' "$t")
+	is "$f: each family's samples together" "$bad" ""
+	if [ -n "$PYPROM" ]; then
+		out=$($PYPROM - "$t" <<'EOF'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = list(text_string_to_metric_families(open(sys.argv[1]).read()))
+print(len(fams), sum(len(f.samples) for f in fams) > 50)
+EOF
+)
+		like "$f: prometheus_client parses it" "$out" "^[4-9][0-9] True$"
+	else
+		skip "no prometheus_client for /usr/bin/python3"
+	fi
+done
+
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+is "GET / is 404" "$(code "http://127.0.0.1:$MPORT/")" 404
+is "POST /metrics is 405" "$(code -X POST "http://127.0.0.1:$MPORT/metrics")" 405
+is "HEAD /metrics is 200" "$(code -I "http://127.0.0.1:$MPORT/metrics")" 200
+is "a head past 4 KB is 400" "$(code -H "X-Pad: $(printf '%05000d' 0)" \
+    "http://127.0.0.1:$MPORT/metrics")" 400
+curl -s --interface 127.0.0.2 -o /dev/null "http://127.0.0.1:$MPORT/metrics"
+like "outside the ACL: closed without a reply (curl exit 52 or 56)" "$?" \
+    "^(52|56)$"
+like "and logged" "$(cat "$D_LOG")" \
+    "metrics connection from 127.0.0.2 port [0-9]* refused: not in the ACL"
+t0=$(date +%s)
+printf 'GET /metrics HTTP/1.0\r\n' |
+    timeout 15 curl -s -o /dev/null telnet://127.0.0.1:"$MPORT" 2>/dev/null
+t=$(( $(date +%s) - t0 ))
+check "a head never finished is cut off after about 5 s ($t s)" \
+    test "$t" -ge 4 -a "$t" -le 8
+check "the daemon is still running" kill -0 "$D_PID"
+stop_daemon
+done_testing

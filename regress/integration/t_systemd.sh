@@ -1,0 +1,74 @@
+#!/bin/sh
+# Operations: make install and uninstall into a DESTDIR, the systemd
+# unit through systemd-analyze verify, and the readiness message
+# (sd_notify protocol) the daemon sends when NOTIFY_SOCKET is set.
+. "$(dirname "$0")/../lib.sh"
+require_root
+
+R=$T_DIR/root
+make -s -C "$TOP" install DESTDIR="$R" PREFIX=/usr >"$T_DIR/install.log" 2>&1
+check "make install into a DESTDIR" test $? -eq 0
+for f in sbin/vpndnsd sbin/vpndnsctl share/man/man8/vpndnsd.8 \
+    share/man/man8/vpndnsctl.8 share/man/man5/vpndnsd.conf.5 \
+    share/examples/vpndnsd/vpndnsd.conf.example \
+    lib/systemd/system/vpndnsd.service; do
+	check "installs /usr/$f" test -s "$R/usr/$f"
+done
+like "the unit names the installed binaries" \
+    "$(grep '^ExecStart=' "$R/usr/lib/systemd/system/vpndnsd.service")" \
+    "^ExecStart=/usr/sbin/vpndnsd -d -f /etc/vpndnsd.conf$"
+check "nothing outside DESTDIR: no chroot made there" test ! -e "$R/var"
+make -s -C "$TOP" uninstall DESTDIR="$R" PREFIX=/usr >/dev/null 2>&1
+is "make uninstall leaves no file" "$(find "$R" -type f | wc -l)" 0
+
+if command -v systemd-analyze >/dev/null; then
+	# verify wants the commands to exist: the ones built here
+	sed -e "s|/usr/local/sbin/|$TOP/|g" "$TOP/etc/vpndnsd.service" \
+	    >"$T_DIR/vpndnsd.service"
+	out=$(systemd-analyze verify --man=no "$T_DIR/vpndnsd.service" 2>&1)
+	rc=$?
+	is "systemd-analyze verify passes, and says nothing" "$rc:$out" "0:"
+	like "the unit is Type=notify" "$(cat "$T_DIR/vpndnsd.service")" \
+	    "^Type=notify$"
+else
+	skip "no systemd-analyze"
+	skip "no systemd-analyze"
+fi
+
+# the readiness message: a datagram socket as systemd's, the daemon
+# started with NOTIFY_SOCKET pointing at it
+PORT=$(pick_port)
+write_conf "$T_DIR/n.conf" <<EOF
+listen on 127.0.0.1 port $PORT
+domain "vpn.test"
+record "nas.vpn.test" A 10.0.0.10
+EOF
+python3 - "$T_DIR/notify.sock" "$T_DIR/notify.out" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(10)
+try:
+    msg = s.recv(4096).decode()
+except socket.timeout:
+    msg = "TIMEOUT"
+open(sys.argv[2], "w").write(msg.replace("\n", " "))
+EOF
+LISTENER=$!
+T_PIDS="$T_PIDS $LISTENER"
+for i in $(seq 50); do [ -S "$T_DIR/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$T_DIR/notify.sock
+export NOTIFY_SOCKET
+start_daemon "$T_DIR/n.conf" || { not_ok "daemon starts"; done_testing; }
+unset NOTIFY_SOCKET
+wait "$LISTENER"
+is "READY=1 with the daemon's pid" "$(cat "$T_DIR/notify.out")" \
+    "READY=1 MAINPID=$D_PID"
+for child in frontend resolver wgwatch; do
+	check "$child does not inherit NOTIFY_SOCKET" sh -c \
+	    "! tr '\\0' '\\n' </proc/$(child_pid "$child")/environ |
+	    grep -q NOTIFY_SOCKET"
+done
+is "and answers" "$(dq +short nas.vpn.test)" 10.0.0.10
+stop_daemon
+done_testing

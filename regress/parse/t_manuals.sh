@@ -1,0 +1,44 @@
+#!/bin/sh
+# The manuals cover what the code accepts: every keyword of the grammar
+# in vpndnsd.conf(5), every vpndnsctl command in vpndnsctl(8), every
+# public flag and handled signal in vpndnsd(8), each as a macro argument
+# (Ic, Cm, Fl, Dv), not merely a word in the text; and mandoc -Tlint has
+# nothing above STYLE to say.
+. "$(dirname "$0")/../lib.sh"
+
+# has_macro PAGE MACROS WORD: WORD is an argument of one of MACROS there
+has_macro() {
+	grep -Eq "^\\.([A-Z][a-z] )*($2)( [^ ]+)* $3( |\$)" "$TOP/man/$1" ||
+	    grep -Eq "^\\.([A-Z][a-z]+ )*($2) ([^ ]+ )*$3( |\$)" "$TOP/man/$1"
+}
+
+for k in $(sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)",[[:space:]]*[A-Z]*[[:space:]]*},*$/\1/p' \
+    "$TOP/parent/parse.y"); do
+	n=$((n + 1))
+	check "vpndnsd.conf.5 documents the keyword $k" \
+	    has_macro vpndnsd.conf.5 'Ic|Cm' "$k"
+done
+check "the grammar has keywords to check (${n:-0})" test "${n:-0}" -gt 50
+
+sed -n 's/^[[:space:]]*{ { \([^}]*\) },.*/\1/p' "$TOP/ctl/vpndnsctl.c" |
+    tr -d '",' >"$T_DIR/cmds"
+check "vpndnsctl has commands to check" test -s "$T_DIR/cmds"
+while read -r w1 w2; do
+	check "vpndnsctl.8 documents $w1${w2:+ $w2}" \
+	    has_macro vpndnsctl.8 'Cm' "$w1${w2:+ (Cm )?$w2}"
+done <"$T_DIR/cmds"
+
+# -F, -R, -W, -C and -u are the children's, set by the parent only
+for f in d f n s v; do
+	check "vpndnsd.8 documents -$f" has_macro vpndnsd.8 'Fl' "$f"
+done
+for sig in $(sed -n 's/.*signal_set(&parent\.ev_sig[a-z]*, \(SIG[A-Z]*\),.*/\1/p' \
+    "$TOP/parent/parent.c" | grep -v SIGCHLD); do
+	check "vpndnsd.8 documents $sig" has_macro vpndnsd.8 'Dv' "$sig"
+done
+
+for m in vpndnsd.8 vpndnsd.conf.5 vpndnsctl.8; do
+	out=$(mandoc -Tlint -Wwarning "$TOP/man/$m" 2>&1)
+	is "$m: mandoc -Tlint -Wwarning is silent" "$out" ""
+done
+done_testing
