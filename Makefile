@@ -70,7 +70,7 @@ FUZZ	 = regress/fuzz/fuzz_proxyv2 regress/fuzz/fuzz_dnswire \
 FUZZ_SECONDS ?= 300
 
 .PHONY: all clean deps test-deps check regress bench run install uninstall \
-	lint fuzz user
+	lint fuzz fuzz-afl user
 
 all: vpndnsd vpndnsctl
 
@@ -189,6 +189,27 @@ fuzz: test-deps
 	    -artifact_prefix=regress/fuzz/ /tmp/vpndnsd-fuzz/$$n \
 	    regress/fuzz/seeds/$$n || exit 1; done
 
+# The same targets built for AFL++ (afl-clang-fast gives them its own
+# driver) into regress/fuzz/afl/, each fuzzed AFL_SECONDS.
+AFL_SECONDS ?= 60
+fuzz-afl:
+	$(MAKE) test-deps EXTRA_DEPS=afl++
+	@mkdir -p regress/fuzz/afl /tmp/vpndnsd-afl
+	@for f in $(FUZZ); do n=$${f##*/fuzz_}; \
+	    $(MAKE) --no-print-directory -B $$f FUZZCC=afl-clang-fast \
+	    >/dev/null 2>&1 || exit 1; \
+	    mv $$f regress/fuzz/afl/fuzz_$$n; \
+	    echo "== AFL++ $$n, $(AFL_SECONDS) s"; \
+	    AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 \
+	    AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 afl-fuzz -m none \
+	    -V $(AFL_SECONDS) -i regress/fuzz/seeds/$$n \
+	    -o /tmp/vpndnsd-afl/$$n -- regress/fuzz/afl/fuzz_$$n \
+	    >/tmp/vpndnsd-afl-$$n.log 2>&1 || exit 1; \
+	    grep -E "^(execs_done|execs_per_sec|saved_crashes)" \
+	    /tmp/vpndnsd-afl/$$n/default/fuzzer_stats; \
+	    grep -q "^saved_crashes *: 0$$" \
+	    /tmp/vpndnsd-afl/$$n/default/fuzzer_stats || exit 1; done
+
 # Run the daemon in the foreground on the example configuration.
 run: deps
 	$(MAKE) all
@@ -229,6 +250,7 @@ uninstall:
 clean:
 	rm -f vpndnsd vpndnsctl parent/parse.c $(UNIT) $(TESTLIBS) $(FUZZ) \
 	    regress/bench/qlat
+	rm -rf regress/fuzz/afl
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
 
 -include $(DAEMON:.o=.d) $(CTL:.o=.d) $(UNIT:=.d)

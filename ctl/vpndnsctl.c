@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include <err.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,8 @@ static const struct command {
 					    "name [type] [from address]" },
 };
 
+static int	json;	/* -j */
+
 struct replies {
 	struct ctl_info		info;
 	struct frontend_stats	fe;
@@ -64,7 +67,8 @@ usage(void)
 {
 	size_t	i, j;
 
-	fprintf(stderr, "usage: vpndnsctl [-s socket] command\ncommands:\n");
+	fprintf(stderr, "usage: vpndnsctl [-j] [-s socket] command\n"
+	    "commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		fprintf(stderr, "\t");
 		for (j = 0; j < 3 && commands[i].words[j]; j++)
@@ -240,6 +244,105 @@ print_status(const struct replies *r)
 		print_wgif(&r->wg[i]);
 }
 
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void
+json_string(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+#define STAT(s, f)	{ #f, offsetof(struct s, f) }
+static const struct stat_field {
+	const char	*name;
+	size_t		 off;
+} fe_fields[] = {
+	STAT(frontend_stats, udp_queries), STAT(frontend_stats, tcp_queries),
+	STAT(frontend_stats, answers), STAT(frontend_stats, formerr),
+	STAT(frontend_stats, notimp), STAT(frontend_stats, badvers),
+	STAT(frontend_stats, refused_acl), STAT(frontend_stats, dropped),
+	STAT(frontend_stats, proxied), STAT(frontend_stats, proxy_refused),
+	STAT(frontend_stats, ecs_clients), STAT(frontend_stats, rrl_dropped),
+	STAT(frontend_stats, rrl_slipped),
+	STAT(frontend_stats, tcp_connections), STAT(frontend_stats, tcp_open),
+	STAT(frontend_stats, tcp_refused), STAT(frontend_stats, tcp_slow),
+	{ NULL, 0 }
+}, res_fields[] = {
+	STAT(resolver_stats, queries), STAT(resolver_stats, noerror),
+	STAT(resolver_stats, nxdomain), STAT(resolver_stats, refused),
+	STAT(resolver_stats, servfail), STAT(resolver_stats, truncated),
+	STAT(resolver_stats, domains), STAT(resolver_stats, records),
+	STAT(resolver_stats, peers), STAT(resolver_stats, forwarded),
+	STAT(resolver_stats, blocked), STAT(resolver_stats, cache_hits),
+	STAT(resolver_stats, cache_misses),
+	STAT(resolver_stats, cache_entries),
+	STAT(resolver_stats, cache_bytes),
+	{ NULL, 0 }
+};
+#undef STAT
+
+static void
+json_fields(const char *name, const void *st, const struct stat_field *f)
+{
+	const char	*sep = "";
+
+	printf(",\n  \"%s\": {", name);
+	for (; f->name != NULL; f++, sep = ", ")
+		printf("%s\"%s\": %llu", sep, f->name, (unsigned long long)
+		    *(const uint64_t *)((const char *)st + f->off));
+	printf("}");
+}
+
+/* show status for scripts: one JSON object. */
+static void
+print_status_json(const struct replies *r)
+{
+	int	i;
+
+	printf("{\n  \"version\": ");
+	json_string(r->have_info ? r->info.version : "");
+	printf(",\n  \"config\": ");
+	json_string(r->have_info ? r->info.conffile : "");
+	printf(",\n  \"started\": %lld", r->have_info ?
+	    (long long)r->info.started : 0LL);
+	if (r->have_info)
+		printf(",\n  \"pid\": {\"parent\": %ld, \"frontend\": %ld, "
+		    "\"resolver\": %ld, \"wgwatch\": %ld}",
+		    (long)r->info.pid[PROC_PARENT],
+		    (long)r->info.pid[PROC_FRONTEND],
+		    (long)r->info.pid[PROC_RESOLVER],
+		    (long)r->info.pid[PROC_WGWATCH]);
+	if (r->have_fe)
+		json_fields("frontend", &r->fe, fe_fields);
+	if (r->have_res)
+		json_fields("resolver", &r->res, res_fields);
+	printf(",\n  \"wireguard\": [");
+	for (i = 0; i < r->nwg; i++) {
+		printf("%s\n    {\"interface\": ", i ? "," : "");
+		json_string(r->wg[i].ifname);
+		printf(", \"kind\": \"%s\", \"error\": %d, \"peers\": %u, "
+		    "\"polls\": %llu, \"failures\": %llu, \"changes\": %llu, "
+		    "\"last_usec\": %llu, \"max_usec\": %llu}",
+		    r->wg[i].kind == WG_KIND_UAPI ? "userspace" :
+		    r->wg[i].kind == WG_KIND_NETLINK ? "kernel" : "none",
+		    r->wg[i].error, r->wg[i].peers,
+		    (unsigned long long)r->wg[i].polls,
+		    (unsigned long long)r->wg[i].failures,
+		    (unsigned long long)r->wg[i].changes,
+		    (unsigned long long)r->wg[i].last_usec,
+		    (unsigned long long)r->wg[i].max_usec);
+	}
+	printf("%s]\n}\n", r->nwg ? "\n  " : "");
+}
+
 #define COPY_REPLY(dst, flag) do {					\
 	if (imsg->len != sizeof(dst))					\
 		errx(1, "bad reply %u of %zu bytes", imsg->hdr.type,	\
@@ -351,7 +454,9 @@ run(int fd, const struct command *cmd, int argc, char *argv[])
 		if (rc == -1)
 			errx(1, "bad reply from vpndnsd");
 	}
-	if (cmd->type == IMSG_CTL_SHOW_STATUS)
+	if (cmd->type == IMSG_CTL_SHOW_STATUS && json)
+		print_status_json(&r);
+	else if (cmd->type == IMSG_CTL_SHOW_STATUS)
 		print_status(&r);
 	imsgbuf_clear(&ibuf);
 	return r.ok ? 0 : 1;
@@ -364,10 +469,13 @@ main(int argc, char *argv[])
 	const char		*sockpath = VPNDNSD_SOCKET;
 	int			 ch, nargs;
 
-	while ((ch = getopt(argc, argv, "s:")) != -1) {
+	while ((ch = getopt(argc, argv, "js:")) != -1) {
 		switch (ch) {
 		case 's':
 			sockpath = optarg;
+			break;
+		case 'j':
+			json = 1;
 			break;
 		default:
 			usage();
@@ -377,5 +485,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0 || (cmd = parse_command(argc, argv, &nargs)) == NULL)
 		usage();
+	if (json && cmd->type != IMSG_CTL_SHOW_STATUS)
+		errx(1, "-j: only show status has a JSON form (show metrics "
+		    "is Prometheus text)");
 	return run(ctl_connect(sockpath), cmd, nargs, argv + argc - nargs);
 }

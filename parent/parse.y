@@ -363,7 +363,13 @@ portnum		: PORT NUMBER			{
 		}
 		;
 
-prefixes	: { nplist = 0; } prefixset
+prefixes	: { nplist = 0; } prefixset	{
+			/* "match from { }" must not mean every client */
+			if (nplist == 0) {
+				yyerror("an empty list of addresses");
+				YYERROR;
+			}
+		}
 		;
 
 prefixset	: prefixitem
@@ -383,7 +389,12 @@ prefixitem	: STRING			{
 		}
 		;
 
-names		: { nlist_clear(); } nameset
+names		: { nlist_clear(); } nameset	{
+			if (nnlist == 0) {
+				yyerror("an empty list of names");
+				YYERROR;
+			}
+		}
 		;
 
 nameset		: nameitem

@@ -98,5 +98,17 @@ t=$(( $(date +%s) - t0 ))
 check "a head never finished is cut off after about 5 s ($t s)" \
     test "$t" -ge 4 -a "$t" -le 8
 check "the daemon is still running" kill -0 "$D_PID"
+
+# vpndnsctl -j: show status as JSON, for scripts
+ctl -j show status >"$T_DIR/status.json"
+is "vpndnsctl -j show status parses as JSON, with the same figures" \
+    "$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["frontend"]["udp_queries"], d["resolver"]["records"],
+    d["wireguard"][0]["interface"], d["pid"]["parent"])' \
+    "$T_DIR/status.json")" "5 4 wg0 $D_PID"
+ctl -j show peers >/dev/null 2>"$T_DIR/err"
+like "-j with another command: refused, and why" "$?:$(cat "$T_DIR/err")" \
+    "^1:.*only show status has a JSON form"
 stop_daemon
 done_testing
