@@ -26,6 +26,7 @@ reconf_main_defaults(struct reconf_main *m)
 	m->tcp_maxconn = TCP_MAX_CONNECTIONS;
 	m->tcp_perclient = TCP_MAX_PER_CLIENT;
 	m->tcp_inflight = TCP_MAX_INFLIGHT;
+	m->upstream_inflight = UPSTREAM_INFLIGHT;
 	m->rrl_slip = RRL_SLIP;
 	m->rrl_v4len = RRL_V4LEN;
 	m->rrl_v6len = RRL_V6LEN;

@@ -79,6 +79,7 @@
 #define TCP_IDLE_TIMEOUT	10
 #define TCP_MAX_CONNECTIONS	512
 #define TCP_MAX_PER_CLIENT	16
+#define UPSTREAM_INFLIGHT	8192	/* a socket each: the most allowed */
 #define METRICS_PORT		9153	/* CoreDNS's and many exporters' */
 #define TCP_MESSAGE_TIMEOUT	5
 #define RRL_SLIP		2
@@ -224,6 +225,7 @@ struct reconf_main {
 	uint32_t	tcp_perclient;
 	uint32_t	tcp_inflight;
 	uint32_t	log_queries;
+	uint32_t	upstream_inflight;	/* queries at servers at once */
 	uint32_t	rrl_rate;	/* UDP answers a second a prefix; 0 off */
 	uint32_t	rrl_slip;
 	uint8_t		rrl_v4len;

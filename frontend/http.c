@@ -2,9 +2,12 @@
  * GET /metrics over HTTP, for Prometheus: the frontend's figures, then
  * the resolver's and wgwatch's, as for "vpndnsctl show metrics".  The
  * reader is as small as the job: one request a connection, its head at
- * most HTTP_HEAD_MAX bytes within HTTP_TIMEOUT seconds, nothing but
- * GET (or HEAD) of /metrics served, HTTP_MAX_CONNS at once, the DNS ACL
- * at the door.  The answer is HTTP/1.0 with a length, then the close.
+ * most HTTP_HEAD_MAX bytes, nothing but GET (or HEAD) of /metrics
+ * served, HTTP_MAX_CONNS at once, the DNS ACL at the door.  The answer is
+ * HTTP/1.0 with a length, then the close.  Each connection has
+ * HTTP_TIMEOUT seconds from accept to the end of its answer, whatever it
+ * sends or reads meanwhile: libevent's timeouts restart with every byte,
+ * and a reply that never came from the resolver must not hold a slot.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -23,14 +26,14 @@
 
 #define HTTP_MAX_CONNS		8
 #define HTTP_HEAD_MAX		4096
-#define HTTP_TIMEOUT		5		/* seconds, each way */
+#define HTTP_TIMEOUT		10		/* seconds, accept to close */
 #define HTTP_BODY_MAX		(4 * 1024 * 1024)
 
 struct http_conn {
 	TAILQ_ENTRY(http_conn)	 entry;
 	struct bufferevent	*bev;
+	struct event		 deadline;
 	struct evbuffer		*body;	/* the metrics, as they come */
-	union sockunion		 peer;
 	uint32_t		 id;
 	int			 head;	/* HEAD: no body */
 	int			 waiting;	/* for the resolver */
@@ -42,6 +45,7 @@ static uint32_t			http_nextid;
 static unsigned int		http_nconns;
 
 static void	http_accept(int, short, void *);
+static void	http_eventcb(struct bufferevent *, short, void *);
 
 void
 http_init(int fd)
@@ -54,6 +58,7 @@ http_init(int fd)
 static void
 http_free(struct http_conn *c)
 {
+	evtimer_del(&c->deadline);
 	TAILQ_REMOVE(&http_conns, c, entry);
 	bufferevent_free(c->bev);
 	evbuffer_free(c->body);
@@ -87,7 +92,8 @@ http_reply(struct http_conn *c, const char *status)
 	if (!c->head)
 		evbuffer_add_buffer(out, c->body);
 	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_setcb(c->bev, NULL, http_sent, NULL, c);
+	/* the event callback stays: a failed write frees it too */
+	bufferevent_setcb(c->bev, NULL, http_sent, http_eventcb, c);
 	bufferevent_enable(c->bev, EV_WRITE);
 }
 
@@ -161,12 +167,37 @@ http_readcb(struct bufferevent *bev, void *arg)
 static void
 http_eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	struct http_conn	*c = arg;
-
 	(void)bev;
 	(void)what;
-	/* a client gone or too slow: its reply, if on its way, is not */
-	http_free(c);
+	/* a client gone, or a write failed: its reply, if on its way, is not */
+	http_free(arg);
+}
+
+static void
+http_expired(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	http_free(arg);
+}
+
+static struct http_conn *
+http_new(int s)
+{
+	struct http_conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	/* the bufferevent takes the socket only when it is made */
+	if ((c->body = evbuffer_new()) == NULL ||
+	    (c->bev = bufferevent_socket_new(NULL, s, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL) {
+		if (c->body != NULL)
+			evbuffer_free(c->body);
+		free(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void
@@ -177,6 +208,7 @@ http_accept(int fd, short event, void *arg)
 	union sockunion		 su;
 	struct timeval		 tv = { HTTP_TIMEOUT, 0 };
 	socklen_t		 len = sizeof(su);
+	const char		*why;
 	int			 s;
 
 	(void)event;
@@ -188,24 +220,21 @@ http_accept(int fd, short event, void *arg)
 			log_warn("metrics accept");
 		return;
 	}
-	if (!frontend_allowed(&su) || http_nconns >= HTTP_MAX_CONNS ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
+	if ((why = !frontend_allowed(&su) ? "not in the ACL" :
+	    http_nconns >= HTTP_MAX_CONNS ? "too many open" : NULL) != NULL ||
+	    (c = http_new(s)) == NULL) {
 		if (log_ratelimit(&last))
 			log_warnx("metrics connection from %s refused: %s",
-			    sockunion_ntop(&su), http_nconns >= HTTP_MAX_CONNS ?
-			    "too many open" : "not in the ACL");
+			    sockunion_ntop(&su), why != NULL ? why :
+			    "out of memory");
 		close(s);
 		return;
 	}
-	c->peer = su;
 	c->id = http_nextid++ & ~HTTP_PEERID;
-	if ((c->body = evbuffer_new()) == NULL ||
-	    (c->bev = bufferevent_socket_new(NULL, s, BEV_OPT_CLOSE_ON_FREE)) ==
-	    NULL)
-		fatalx("metrics connection");
 	bufferevent_setcb(c->bev, http_readcb, NULL, http_eventcb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_HEAD_MAX + 1);
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	evtimer_set(&c->deadline, http_expired, c);
+	evtimer_add(&c->deadline, &tv);
 	bufferevent_enable(c->bev, EV_READ);
 	TAILQ_INSERT_TAIL(&http_conns, c, entry);
 	http_nconns++;

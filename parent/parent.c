@@ -787,6 +787,16 @@ parent_sig(int sig, short event, void *arg)
 	}
 }
 
+/* An end of our making: a clean exit, or the signals of a shutdown. */
+static int
+stopped_by_us(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) == 0;
+	return WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM ||
+	    WTERMSIG(status) == SIGKILL);
+}
+
 /* Stop the children (asking first, then not), clean up, exit. */
 static void
 parent_shutdown(int rc)
@@ -804,6 +814,9 @@ parent_shutdown(int rc)
 			if (parent.child[p].pid <= 0)
 				continue;
 			pid = waitpid(parent.child[p].pid, &status, WNOHANG);
+			if (pid == parent.child[p].pid && !stopped_by_us(status))
+				/* it died before it was asked: say how */
+				log_child_exit(parent.child[p].name, pid, status);
 			if (pid == parent.child[p].pid ||
 			    (pid == -1 && errno == ECHILD))
 				parent.child[p].pid = 0;

@@ -161,7 +161,7 @@ typedef struct {
 %define parse.error verbose
 %token	INCLUDE USER CHROOT PIDFILE LISTEN ON PORT ALLOW FROM TCP
 %token	IDLETIMEOUT MESSAGETIMEOUT MAXCONNECTIONS MAXINFLIGHT MAXPERCLIENT
-%token	RATELIMIT SLIP PREFIX METRICS
+%token	RATELIMIT SLIP PREFIX METRICS UPSTREAM
 %token	DOMAIN TTL NEGATIVETTL
 %token	NAMESERVER HOSTMASTER RECORD THRESHOLD OFFLINENAMES YES NO
 %token	WIREGUARD PEER KEY NAMES SOCKET INTERVAL FORWARDER SERVER POLICY
@@ -335,6 +335,15 @@ main		: USER STRING			{
 				YYERROR;
 		}
 		| LOG QUERIES			{ conf->main.log_queries = 1; }
+		| UPSTREAM MAXINFLIGHT NUMBER	{
+			if ($3 < 2 || $3 > UPSTREAM_INFLIGHT) {
+				yyerror("upstream max-inflight %lld is out of "
+				    "range 2 to %d", (long long)$3,
+				    UPSTREAM_INFLIGHT);
+				YYERROR;
+			}
+			conf->main.upstream_inflight = $3;
+		}
 		| RATELIMIT NUMBER		{
 			if ($2 < 1 || $2 > 1000000) {
 				yyerror("rate-limit %lld is out of range 1 to "
@@ -937,6 +946,7 @@ lookup(char *s)
 		{ "threshold",		THRESHOLD },
 		{ "timeout",		TIMEOUT },
 		{ "ttl",		TTL },
+		{ "upstream",		UPSTREAM },
 		{ "user",		USER },
 		{ "wireguard",		WIREGUARD },
 		{ "yes",		YES },

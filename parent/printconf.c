@@ -82,6 +82,7 @@ print_main(FILE *f, const struct vpndnsd_conf *conf)
 	fprintf(f, "tcp max-connections %u\n", conf->main.tcp_maxconn);
 	fprintf(f, "tcp max-per-client %u\n", conf->main.tcp_perclient);
 	fprintf(f, "tcp max-inflight %u\n", conf->main.tcp_inflight);
+	fprintf(f, "upstream max-inflight %u\n", conf->main.upstream_inflight);
 	if (conf->main.rrl_rate > 0)
 		fprintf(f, "rate-limit %u slip %u prefix %u %u\n",
 		    conf->main.rrl_rate, conf->main.rrl_slip,

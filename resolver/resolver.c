@@ -283,6 +283,7 @@ resolver_reconf(const struct imsg *imsg)
 		upstream_reconf_end();
 		blocklists_reconf_end();
 		res.main = res.nmain;
+		upstream_set_inflight(res.main.upstream_inflight);
 		cache_flush(res.lcache, NULL, 0);
 		log_info("configuration loaded: %zu domains, %zu records",
 		    localdata_ndomains(res.local),
@@ -454,20 +455,52 @@ ecs_echo(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	return len + 8 + n;
 }
 
+/*
+ * To the frontend, whatever it takes: when the channel is full, wait for
+ * the frontend to drain it rather than drop what a client is owed (an
+ * answer, or the rest of a control reply).
+ */
+static void
+frontend_send(uint16_t type, uint32_t peerid, struct iovec *iov, int n)
+{
+	struct pollfd	pfd;
+
+	while (imsg_composev(&res.frontend.ibuf, type, peerid, -1, iov, n) ==
+	    -1) {
+		if (errno != ENOBUFS)
+			fatal("frontend channel");
+		pfd.fd = res.frontend.ibuf.fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 1000) == -1 && errno != EINTR)
+			fatal("poll");
+		if (imsgbuf_write(&res.frontend.ibuf) == -1)
+			fatal("frontend channel");
+	}
+}
+
 static void
 answer_count(const char *what, unsigned int rcode, uint64_t arrival_us)
 {
 	uint64_t	now = qlog_now();
 	double		t;
-	size_t		i;
+	size_t		i, k;
 
 	for (i = 0; i < answers.nkinds; i++)
 		if (answers.kind[i].what == what)
 			break;
-	if (i == answers.nkinds && answers.nkinds < ANSWER_KINDS)
-		answers.kind[answers.nkinds++].what = what;
-	if (i < answers.nkinds)
-		answers.kind[i].rcode[rcode & 0x0f]++;
+	/* the same words at another address, where literals are not merged */
+	for (k = 0; i == answers.nkinds && k < answers.nkinds; k++)
+		if (strcmp(answers.kind[k].what, what) == 0)
+			i = k;
+	if (i == answers.nkinds) {
+		if (answers.nkinds == ANSWER_KINDS - 1)
+			answers.kind[answers.nkinds++].what = "other";
+		if (answers.nkinds == ANSWER_KINDS)
+			i = ANSWER_KINDS - 1;
+		else
+			answers.kind[answers.nkinds++].what = what;
+	}
+	answers.kind[i].rcode[rcode & 0x0f]++;
 	t = now > arrival_us ? (now - arrival_us) / 1e6 : 0;
 	for (i = 0; i < LATENCY_BUCKETS && t > latency_le[i]; i++)
 		;
@@ -543,7 +576,6 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
 {
 	static uint8_t	echo[DNS_MAX_MSG + DNSMSG_ECS_LEN];
 	struct iovec	iov[2];
-	struct pollfd	pfd;
 	size_t		n;
 
 	if ((n = ecs_echo(qm, wire, len, echo)) > 0) {
@@ -574,17 +606,7 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	iov[0].iov_len = sizeof(qm->ctx);
 	iov[1].iov_base = (void *)(uintptr_t)wire;
 	iov[1].iov_len = len;
-	while (imsg_composev(&res.frontend.ibuf, IMSG_ANSWER, 0, -1, iov, 2)
-	    == -1) {
-		if (errno != ENOBUFS)
-			fatal("answer to %s", sockunion_ntop(&qm->ctx.client));
-		pfd.fd = res.frontend.ibuf.fd;
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, 1000) == -1 && errno != EINTR)
-			fatal("poll");
-		if (imsgbuf_write(&res.frontend.ibuf) == -1)
-			fatal("frontend channel");
-	}
+	frontend_send(IMSG_ANSWER, 0, iov, 2);
 	/*
 	 * Inside a batch of queries the answers go out with one write at its
 	 * end; alone (from an upstream), now: either way EV_WRITE is only
@@ -756,10 +778,12 @@ resolver_query(const struct imsg *imsg)
 static int
 resolver_ctl_line(const char *line, void *arg)
 {
-	uint32_t	peerid = *(uint32_t *)arg;
+	struct iovec	iov;
 
-	return imsg_compose(&res.frontend.ibuf, IMSG_CTL_TEXT, peerid, -1,
-	    line, strlen(line) + 1);
+	iov.iov_base = (void *)(uintptr_t)line;
+	iov.iov_len = strlen(line) + 1;
+	frontend_send(IMSG_CTL_TEXT, *(uint32_t *)arg, &iov, 1);
+	return 0;
 }
 
 static void
@@ -1059,6 +1083,7 @@ resolver_dispatch_wgwatch(int fd, short event, void *arg)
 {
 	struct imsgev	*iev = arg;
 	struct imsg	 imsg;
+	struct iovec	 iov;
 	int		 n;
 
 	(void)fd;
@@ -1084,9 +1109,10 @@ resolver_dispatch_wgwatch(int fd, short event, void *arg)
 			/* FALLTHROUGH */
 		case IMSG_CTL_TEXT:
 		case IMSG_CTL_END:
-			if (imsg_compose(&res.frontend.ibuf, imsg.hdr.type,
-			    imsg.hdr.peerid, -1, imsg.data, imsg.len) == -1)
-				log_warn("status reply dropped");
+			iov.iov_base = (void *)(uintptr_t)imsg.data;
+			iov.iov_len = imsg.len;
+			frontend_send(imsg.hdr.type, imsg.hdr.peerid, &iov,
+			    imsg.len > 0);
 			imsgev_update(&res.frontend);
 			break;
 		default:

@@ -9,7 +9,7 @@
 
 #include "vpndnsd.h"
 
-#define UQ_MAX_INFLIGHT		8192	/* upstream queries, a socket each */
+#define UQ_MAX_INFLIGHT		UPSTREAM_INFLIGHT	/* a socket each */
 #define RESOLVER_NOFILE		(2 * UQ_MAX_INFLIGHT)
 #define LOCAL_CACHE_SIZE	(4 * 1024 * 1024)
 #define LOCAL_CACHE_TTL		1	/* seconds */
@@ -129,6 +129,7 @@ void			 upstream_query(struct group *, const struct query_msg *,
 			    const uint8_t *);
 int			 upstream_dump(int (*)(const char *, void *), void *);
 void			 upstream_metrics(struct metrics *);
+void			 upstream_set_inflight(size_t);
 void			 upstream_totals(struct resolver_stats *);
 size_t			 upstream_flush(const char *, const uint8_t *, size_t);
 int			 upstream_cached(struct group *,

@@ -144,6 +144,7 @@ static TAILQ_HEAD(, group)	groups = TAILQ_HEAD_INITIALIZER(groups);
 static struct uquery_tree	inflight = RB_INITIALIZER(&inflight);
 static size_t			ninflight;
 static size_t			maxinflight = UQ_MAX_INFLIGHT;
+static size_t			fdinflight = UQ_MAX_INFLIGHT;
 static uint8_t			rbuf[DNS_MAX_MSG + 1];
 static uint8_t			abuf[DNS_MAX_MSG + DNSMSG_OPT_LEN];
 static long long		uq_lastwarn;
@@ -219,7 +220,14 @@ us_since(const struct timespec *t0)
 void
 upstream_limit(size_t n)
 {
-	maxinflight = n < UQ_MAX_INFLIGHT ? n : UQ_MAX_INFLIGHT;
+	fdinflight = maxinflight = n < UQ_MAX_INFLIGHT ? n : UQ_MAX_INFLIGHT;
+}
+
+/* upstream max-inflight, within what the descriptors allow. */
+void
+upstream_set_inflight(size_t n)
+{
+	maxinflight = n < fdinflight ? n : fdinflight;
 }
 
 time_t

@@ -474,7 +474,6 @@ wgwatch_dispatch_parent(int fd, short event, void *arg)
 	imsgev_update(iev);
 }
 
-/* The resolver asks for the poll figures, for vpndnsctl show status. */
 /* show status: each interface's figures, then the end of the reply. */
 static void
 wgwatch_status(struct imsgev *iev, uint32_t peerid)

@@ -133,5 +133,17 @@ is "another group still answers meanwhile" "$(dq +short y.other.test)" \
     192.0.2.26
 is "no descriptor ran out" "$(grep -c 'Too many open files' "$D_LOG")" 0
 check "the daemon is still running" kill -0 "$D_PID"
+
+stop_daemon
+
+# upstream max-inflight: a smaller cap, a group half of it
+conf 'forwarder "ghost" { server 127.0.0.26 port '$UP' timeout 2000 }
+upstream max-inflight 200'
+start_daemon "$T_DIR/u.conf" || { not_ok "daemon starts"; done_testing; }
+set -- $(python3 "$TOP/regress/dnsraw.py" spray 127.0.0.1 "$PORT" 600 \
+    'g{}.black.test' 2)
+check "with upstream max-inflight 200, all but 100 get SERVFAIL at once ($2)" \
+    test "$2" -ge 450 -a "$2" -le 500
+like "show status counts them" "$(ctl show status)" "servfail [4-9][0-9][0-9]"
 stop_daemon
 done_testing
