@@ -68,6 +68,9 @@ done_testing() {
 	exit $?
 }
 
+# sanitized: the daemon is an ASan build (make check SANITIZE=...)
+sanitized() { nm -D "$VPNDNSD" 2>/dev/null | grep -q __asan_init; }
+
 require_root() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "1..0 # SKIP needs root"

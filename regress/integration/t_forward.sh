@@ -216,8 +216,13 @@ is "1,000 more queries answered only with garbage: all SERVFAIL" \
     "$($DNSRAW flood 127.0.0.1 "$PORT" 1000 "g{}.garbage.test" rcodes)" \
     "1000 1000"
 rss1=$(rss)
-check "and the resolver grew by at most 256 kB ($rss0 -> $rss1 kB)" \
-    test $((rss1 - rss0)) -le 256
+if sanitized; then
+	# ASan's quarantine holds freed memory: growth means nothing there
+	skip "resident memory under ASan"
+else
+	check "and the resolver grew by at most 256 kB ($rss0 -> $rss1 kB)" \
+	    test $((rss1 - rss0)) -le 256
+fi
 
 # failover within the budget
 t0=$(date +%s%N)

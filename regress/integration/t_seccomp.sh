@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v gdb >/dev/null || { echo "1..0 # SKIP no gdb"; exit 0; }
-if nm -D "$VPNDNSD" 2>/dev/null | grep -q __asan_init; then
+if sanitized; then
 	# sanitizer builds fail forbidden calls with EPERM (sandbox.c)
 	echo "1..0 # SKIP a sanitizer build does not kill"
 	exit 0

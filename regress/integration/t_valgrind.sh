@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v valgrind >/dev/null || { echo "1..0 # SKIP no valgrind"; exit 0; }
-if nm -D "$VPNDNSD" 2>/dev/null | grep -q __asan_init; then
+if sanitized; then
 	echo "1..0 # SKIP a sanitizer build"
 	exit 0
 fi
