@@ -38,7 +38,8 @@ LDFLAGS	+= -fsanitize=$(SANITIZE)
 endif
 
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
-	   common/config.o common/proxyv2.o common/qlog.o common/metrics.o
+	   common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
+	   common/json.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   frontend/ratelimit.o frontend/http.o \
@@ -49,7 +50,7 @@ DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   parent/wgblank.o parent/wgrelay.o \
 	   wgwatch/wgwatch.o wgwatch/wgtable.o wgwatch/wguapi.o \
 	   wgwatch/wgnetlink.o $(COMMON)
-CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o
+CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o common/json.o
 MANS	 = man/vpndnsd.8 man/vpndnsd.conf.5 man/vpndnsctl.8
 
 UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \

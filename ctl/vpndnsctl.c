@@ -23,9 +23,9 @@
 
 enum action {
 	PLAIN,			/* the request alone */
+	LISTING,		/* lines; with -j, JSON objects */
 	LOG_VERBOSE,
 	LOG_BRIEF,
-	SHOW_PEERS,
 	FLUSH,
 	LOOKUP
 };
@@ -41,9 +41,9 @@ static const struct command {
 	{ { "log", "brief" },		LOG_BRIEF, IMSG_CTL_LOG_VERBOSE, NULL },
 	{ { "show", "status" },		PLAIN, IMSG_CTL_SHOW_STATUS, NULL },
 	{ { "show", "records" },	PLAIN, IMSG_CTL_SHOW_RECORDS, NULL },
-	{ { "show", "peers" },		SHOW_PEERS, IMSG_CTL_SHOW_PEERS, NULL },
-	{ { "show", "forwarders" },	PLAIN, IMSG_CTL_SHOW_FORWARDERS, NULL },
-	{ { "show", "blocklists" },	PLAIN, IMSG_CTL_SHOW_BLOCKLISTS, NULL },
+	{ { "show", "peers" },		LISTING, IMSG_CTL_SHOW_PEERS, NULL },
+	{ { "show", "forwarders" },	LISTING, IMSG_CTL_SHOW_FORWARDERS, NULL },
+	{ { "show", "blocklists" },	LISTING, IMSG_CTL_SHOW_BLOCKLISTS, NULL },
 	{ { "show", "metrics" },	PLAIN, IMSG_CTL_SHOW_METRICS, NULL },
 	{ { "flush" },			FLUSH, IMSG_CTL_FLUSH, "[group | name]" },
 	{ { "lookup" },			LOOKUP, IMSG_CTL_LOOKUP,
@@ -58,6 +58,7 @@ struct replies {
 	struct resolver_stats	res;
 	struct wgif_stats	wg[WG_MAX_IFACES];
 	int			nwg;
+	int			nlines;		/* -j: objects printed */
 	int			have_info, have_fe, have_res;
 	int			ok;
 };
@@ -381,7 +382,12 @@ handle_reply(const struct imsg *imsg, struct replies *r)
 	case IMSG_CTL_TEXT:
 		if (imsg->len == 0 || imsg->data[imsg->len - 1] != '\0')
 			errx(1, "bad text reply");
-		printf("%s\n", (const char *)imsg->data);
+		/* with -j, the lines are objects of one array */
+		if (json)
+			printf("%s%s", r->nlines++ ? ",\n  " : "[\n  ",
+			    (const char *)imsg->data);
+		else
+			printf("%s\n", (const char *)imsg->data);
 		break;
 	case IMSG_CTL_RESULT:
 		if (imsg->len != sizeof(res))
@@ -410,6 +416,7 @@ run(int fd, const struct command *cmd, int argc, char *argv[])
 	struct replies		r;
 	struct ctl_lookup	lk;
 	char			arg[DNAME_TEXT_MAX];
+	uint32_t		flag;
 	ssize_t			n;
 	int			v, done = 0, rc = -1;
 
@@ -425,10 +432,14 @@ run(int fd, const struct command *cmd, int argc, char *argv[])
 		v = cmd->action == LOG_VERBOSE;
 		rc = imsg_compose(&ibuf, cmd->type, 0, -1, &v, sizeof(v));
 		break;
-	case SHOW_PEERS:
-		printf("%-8s %-16s %-11s %-24s %-7s %-8s %s\n", "iface",
-		    "name", "key", "addresses", "hs-age", "state", "names");
-		rc = imsg_compose(&ibuf, cmd->type, 0, -1, NULL, 0);
+	case LISTING:
+		if (cmd->type == IMSG_CTL_SHOW_PEERS && !json)
+			printf("%-8s %-16s %-11s %-24s %-7s %-8s %s\n", "iface",
+			    "name", "key", "addresses", "hs-age", "state",
+			    "names");
+		flag = json;
+		rc = imsg_compose(&ibuf, cmd->type, 0, -1, &flag,
+		    sizeof(flag));
 		break;
 	case FLUSH:
 		memset(arg, 0, sizeof(arg));
@@ -454,6 +465,8 @@ run(int fd, const struct command *cmd, int argc, char *argv[])
 		if (rc == -1)
 			errx(1, "bad reply from vpndnsd");
 	}
+	if (cmd->action == LISTING && json)
+		printf("%s]\n", r.nlines ? "\n" : "[");
 	if (cmd->type == IMSG_CTL_SHOW_STATUS && json)
 		print_status_json(&r);
 	else if (cmd->type == IMSG_CTL_SHOW_STATUS)
@@ -485,8 +498,9 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0 || (cmd = parse_command(argc, argv, &nargs)) == NULL)
 		usage();
-	if (json && cmd->type != IMSG_CTL_SHOW_STATUS)
-		errx(1, "-j: only show status has a JSON form (show metrics "
-		    "is Prometheus text)");
+	if (json && cmd->type != IMSG_CTL_SHOW_STATUS && cmd->action != LISTING)
+		errx(1, "-j: only show status, peers, forwarders and "
+		    "blocklists have a JSON form (show metrics is Prometheus "
+		    "text, show records zone-file lines)");
 	return run(ctl_connect(sockpath), cmd, nargs, argv + argc - nargs);
 }

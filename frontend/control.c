@@ -178,6 +178,10 @@ control_request(struct ctl_conn *c, const struct imsg *imsg)
 	case IMSG_CTL_SHOW_PEERS:
 	case IMSG_CTL_SHOW_FORWARDERS:
 	case IMSG_CTL_SHOW_BLOCKLISTS:
+		/* nothing, or the uint32_t that asks for JSON */
+		if (imsg->len != 0 && imsg->len != sizeof(uint32_t))
+			return -1;
+		/* FALLTHROUGH */
 	case IMSG_CTL_FLUSH:
 	case IMSG_CTL_LOOKUP:
 		if (imsg->len > IMSG_MAX_SIZE - IMSG_HEADER_SIZE ||

@@ -335,13 +335,18 @@ blocklist_answer(const struct blocklist *b, struct bl_addr *addr)
 
 /* vpndnsctl show blocklists: a line per list. */
 int
-blocklists_dump(int (*cb)(const char *, void *), void *arg)
+blocklists_dump(int json, int (*cb)(const char *, void *), void *arg)
 {
 	struct blocklist	*b;
 	char			 line[512];
 
 	TAILQ_FOREACH(b, &lists, entry) {
-		snprintf(line, sizeof(line), "blocklist %s: %llu names, %llu "
+		/* one argument list, two forms: text, or JSON */
+		snprintf(line, sizeof(line), json ? "{\"blocklist\": \"%s\", "
+		    "\"names\": %llu, \"lines\": %llu, \"bad\": %llu, "
+		    "\"bytes\": %llu, \"load_ms\": %llu, \"loading\": %s, "
+		    "\"hits\": %llu, \"loads\": %llu, \"failures\": %llu}" :
+		    "blocklist %s: %llu names, %llu "
 		    "lines, %llu bad, %llu bytes, loaded in %llu ms%s, %llu "
 		    "hits, %llu loads, %llu failed", b->name,
 		    (unsigned long long)b->stats.names,
@@ -349,6 +354,7 @@ blocklists_dump(int (*cb)(const char *, void *), void *arg)
 		    (unsigned long long)b->stats.bad,
 		    (unsigned long long)b->stats.bytes,
 		    (unsigned long long)b->stats.load_ms,
+		    json ? (b->build != NULL ? "true" : "false") :
 		    b->build != NULL ? " (a new load under way)" : "",
 		    (unsigned long long)b->stats.hits,
 		    (unsigned long long)b->stats.loads,

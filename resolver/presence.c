@@ -29,6 +29,7 @@
 #include <ldns/ldns.h>
 
 #include "imsg.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "resolver.h"
@@ -782,26 +783,86 @@ format_addrs(const struct ppeer *peer, char *out, size_t outlen)
 		strlcpy(out, "-", outlen);
 }
 
+/* A JSON array of the peer's addresses. */
+static void
+json_addrs(const struct ppeer *peer, char *out, size_t outlen)
+{
+	char	 a[INET6_ADDRSTRLEN];
+	size_t	 i, o = 1;
+
+	strlcpy(out, "[", outlen);
+	for (i = 0; i < peer->naddrs && o < outlen; i++) {
+		inet_ntop(peer->addrs[i].af, &peer->addrs[i].a, a, sizeof(a));
+		o += snprintf(out + o, outlen - o, "%s\"%s\"", i ? "," : "", a);
+	}
+	strlcat(out, "]", outlen);
+}
+
+/* The JSON form of a peer's line. */
+static void
+peer_json(const struct ppeer *peer, const char *label, const char *key,
+    const char *state, const char *n1, const char *n2, time_t now,
+    char *line, size_t len)
+{
+	char	addrs[WG_MAX_ADDRS * 48], qlabel[256];
+	char	q1[2 * DNAME_TEXT_MAX + 160], q2[sizeof(q1)];
+
+	json_addrs(peer, addrs, sizeof(addrs));
+	/* names with a backslash in them (ldns's escapes) must be quoted */
+	if (json_quote(qlabel, sizeof(qlabel), label) == -1 ||
+	    json_quote(q1, sizeof(q1), n1) == -1 ||
+	    json_quote(q2, sizeof(q2), n2) == -1) {
+		strlcpy(line, "{\"error\": \"a name too long to quote\"}", len);
+		return;
+	}
+	snprintf(line, len, "{\"interface\": \"%s\", \"name\": %s, "
+	    "\"key\": \"%s\", \"addresses\": %s, \"handshake_age\": %lld, "
+	    "\"state\": \"%s\", \"names\": [%s%s%s]}", peer->ifname, qlabel,
+	    key, addrs, peer->handshake == 0 ? -1LL :
+	    (long long)(now - peer->handshake), state, n1[0] ? q1 : "",
+	    n2[0] ? ", " : "", n2[0] ? q2 : "");
+}
+
 /*
  * One line per peer for vpndnsctl show peers: interface, name, key,
- * addresses, handshake age, state, and the names that answer now.
+ * addresses, handshake age, state, and the names that answer now; with
+ * 'json', the same as a JSON object (the whole key, the age -1 for
+ * never).
  */
 int
-presence_dump(const struct presence *pr, time_t now,
+presence_dump(const struct presence *pr, time_t now, int json,
     int (*cb)(const char *, void *), void *arg)
 {
 	struct ppeer		*peer;
 	const struct pname	*p;
+	const char		*label, *state;
 	char			 key[64], addrs[WG_MAX_ADDRS * 48], age[32];
 	/* label[] is zero-filled past its 63 bytes at most: a C string */
 	char			 n1[DNAME_TEXT_MAX + 80], n2[sizeof(n1)];
-	char			 line[2 * sizeof(n1) + sizeof(addrs) + 256];
+	char			 line[8192];	/* the JSON form: peer_json() */
 	int			 online;
 
 	RB_FOREACH(peer, ppeer_tree, (struct ppeer_tree *)&pr->peers) {
 		p = peer->name;
 		if (wg_key_encode(peer->key, key, sizeof(key)) == -1)
 			strlcpy(key, "?", sizeof(key));
+		online = p != NULL ? peer_online(peer, p->zone, now) :
+		    peer->handshake > 0;
+		label = p != NULL ? (const char *)p->label : "-";
+		state = p == NULL ? "unnamed" : online ? "online" : "offline";
+		n1[0] = n2[0] = '\0';
+		if (p != NULL && online) {
+			format_name(p, NULL, n1, sizeof(n1));
+			format_name(p, peer->ifname, n2, sizeof(n2));
+		} else if (p != NULL && p->zone->offline_names)
+			format_name(p, "offline", n1, sizeof(n1));
+		if (json) {
+			peer_json(peer, label, key, state, n1, n2, now, line,
+			    sizeof(line));
+			if (cb(line, arg) == -1)
+				return -1;
+			continue;
+		}
 		strlcpy(key + 8, "...", sizeof(key) - 8);
 		format_addrs(peer, addrs, sizeof(addrs));
 		if (peer->handshake == 0)
@@ -809,19 +870,9 @@ presence_dump(const struct presence *pr, time_t now,
 		else
 			snprintf(age, sizeof(age), "%llds",
 			    (long long)(now - peer->handshake));
-		online = p != NULL ? peer_online(peer, p->zone, now) :
-		    peer->handshake > 0;
-		n1[0] = n2[0] = '\0';
-		if (p != NULL && online) {
-			format_name(p, NULL, n1, sizeof(n1));
-			format_name(p, peer->ifname, n2, sizeof(n2));
-		} else if (p != NULL && p->zone->offline_names)
-			format_name(p, "offline", n1, sizeof(n1));
 		snprintf(line, sizeof(line), "%-8s %-16s %-11s %-24s %-7s "
-		    "%-8s %s %s",
-		    peer->ifname, p != NULL ? (const char *)p->label : "-",
-		    key, addrs, age, p == NULL ? "unnamed" :
-		    online ? "online" : "offline", n1[0] ? n1 : "-", n2);
+		    "%-8s %s %s", peer->ifname, label, key, addrs, age, state,
+		    n1[0] ? n1 : "-", n2);
 		if (cb(line, arg) == -1)
 			return -1;
 	}

@@ -955,6 +955,20 @@ resolver_ctl_lookup(const struct imsg *imsg)
 		resolver_ctl_linef(p, "not cached: forwarded to its servers");
 }
 
+/* A listing's request: empty, or a uint32_t that asks for JSON. */
+static int
+ctl_json(const struct imsg *imsg)
+{
+	uint32_t	json;
+
+	if (imsg->len == 0)
+		return 0;
+	if (imsg->len != sizeof(json))
+		fatalx("bad control request %u", imsg->hdr.type);
+	memcpy(&json, imsg->data, sizeof(json));
+	return json != 0;
+}
+
 static void
 resolver_ctl(const struct imsg *imsg)
 {
@@ -981,27 +995,20 @@ resolver_ctl(const struct imsg *imsg)
 		    -1, NULL, 0) == -1)
 			fatal("wgwatch channel");
 		return;
+	/* lines go out whatever it takes (frontend_send): none is cut */
 	case IMSG_CTL_SHOW_PEERS:
-		if (presence_dump(res.presence, time(NULL), resolver_ctl_line,
-		    &peerid) == -1)
-			resolver_ctl_line("(the listing was cut short: "
-			    "too much output)", &peerid);
+		(void)presence_dump(res.presence, time(NULL), ctl_json(imsg),
+		    resolver_ctl_line, &peerid);
 		break;
 	case IMSG_CTL_SHOW_RECORDS:
-		if (localdata_dump(res.local, resolver_ctl_line, &peerid) ==
-		    -1)
-			resolver_ctl_line("(the listing was cut short: "
-			    "too much output)", &peerid);
+		(void)localdata_dump(res.local, resolver_ctl_line, &peerid);
 		break;
 	case IMSG_CTL_SHOW_BLOCKLISTS:
-		if (blocklists_dump(resolver_ctl_line, &peerid) == -1)
-			resolver_ctl_line("(the listing was cut short: "
-			    "too much output)", &peerid);
+		(void)blocklists_dump(ctl_json(imsg), resolver_ctl_line,
+		    &peerid);
 		break;
 	case IMSG_CTL_SHOW_FORWARDERS:
-		if (upstream_dump(resolver_ctl_line, &peerid) == -1)
-			resolver_ctl_line("(the listing was cut short: "
-			    "too much output)", &peerid);
+		(void)upstream_dump(ctl_json(imsg), resolver_ctl_line, &peerid);
 		break;
 	case IMSG_CTL_FLUSH:
 		resolver_ctl_flush(imsg);

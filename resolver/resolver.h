@@ -89,7 +89,7 @@ void			 presence_wg(struct presence *, const struct imsg *);
 int			 presence_answer(const struct presence *,
 			    const struct localdata *, const uint8_t *, size_t,
 			    uint16_t, time_t, ldns_pkt *);
-int			 presence_dump(const struct presence *, time_t,
+int			 presence_dump(const struct presence *, time_t, int,
 			    int (*)(const char *, void *), void *);
 void			 presence_metrics(const struct presence *, time_t,
 			    struct metrics *);
@@ -114,7 +114,8 @@ const uint8_t		*blocklist_match(struct blocklist *, const uint8_t *,
 			    size_t, size_t *);
 uint32_t		 blocklist_answer(const struct blocklist *,
 			    struct bl_addr *);
-int			 blocklists_dump(int (*)(const char *, void *), void *);
+int			 blocklists_dump(int, int (*)(const char *, void *),
+			    void *);
 void			 blocklists_metrics(struct metrics *);
 
 /* upstream.c */
@@ -127,7 +128,7 @@ void			 upstream_reconf_group(const struct forwarder_conf *);
 void			 upstream_reconf_end(void);
 void			 upstream_query(struct group *, const struct query_msg *,
 			    const uint8_t *);
-int			 upstream_dump(int (*)(const char *, void *), void *);
+int			 upstream_dump(int, int (*)(const char *, void *), void *);
 void			 upstream_metrics(struct metrics *);
 void			 upstream_set_inflight(size_t);
 void			 upstream_totals(struct resolver_stats *);

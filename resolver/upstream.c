@@ -38,6 +38,7 @@
 
 #include "cache.h"
 #include "dnsmsg.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "proxyv2.h"
@@ -48,6 +49,7 @@
 #define PROBE_MIN_MS		1000
 #define PROBE_MAX_MS		60000
 #define UQ_MAX_WAITERS		64
+#define UPSTREAM_JSON_MAX	(FWD_MAX_SERVERS * 512 + 1024)
 #define UQ_READ_BATCH		32	/* datagrams per read event */
 #define ATTEMPT_MIN_MS		50
 
@@ -1036,17 +1038,74 @@ upstream_query(struct group *g, const struct query_msg *qm,
 }
 
 /* vpndnsctl show forwarders: a line per group, a line per server. */
+/* A group, its cache and its servers as one JSON object. */
+static void
+group_json(const struct group *g, const struct cache_stats *cs, char *out,
+    size_t len)
+{
+	const struct server	*s;
+	char			 err[sizeof(s->stats.lasterr) * 6 + 3];
+	size_t			 o;
+	uint32_t		 i;
+
+	o = snprintf(out, len, "{\"forwarder\": \"%s\", \"policy\": \"%s\", "
+	    "\"timeout_ms\": %u, \"queries\": %llu, \"cache_hits\": %llu, "
+	    "\"forwarded\": %llu, \"coalesced\": %llu, \"servfail\": %llu, "
+	    "\"stale\": %llu, \"cache_entries\": %llu, \"cache_bytes\": %llu, "
+	    "\"cache_max\": %llu, \"cache_evictions\": %llu, \"servers\": [",
+	    g->name, g->policy == FWD_ROUNDROBIN ? "round-robin" : "failover",
+	    g->timeout_ms, (unsigned long long)g->stats.queries,
+	    (unsigned long long)g->stats.hits,
+	    (unsigned long long)g->stats.forwarded,
+	    (unsigned long long)g->stats.coalesced,
+	    (unsigned long long)g->stats.servfail,
+	    (unsigned long long)g->stats.stale,
+	    (unsigned long long)cs->entries, (unsigned long long)cs->bytes,
+	    (unsigned long long)cs->max, (unsigned long long)cs->evictions);
+	for (i = 0; i < g->nservers && o < len; i++) {
+		s = &g->servers[i];
+		if (json_quote(err, sizeof(err), s->stats.lasterr) == -1)
+			strlcpy(err, "\"?\"", sizeof(err));
+		o += snprintf(out + o, len - o, "%s{\"server\": \"%s\", "
+		    "\"up\": %s, \"rtt_ms\": %.1f, \"queries\": %llu, "
+		    "\"answers\": %llu, \"timeouts\": %llu, \"errors\": %llu, "
+		    "\"rejected\": %llu, \"malformed\": %llu, "
+		    "\"mismatched\": %llu, \"last_error\": %s}", i ? ", " : "",
+		    sockunion_ntop(&s->addr), s->down ? "false" : "true",
+		    s->stats.rtt_us / 1000.0,
+		    (unsigned long long)s->stats.queries,
+		    (unsigned long long)s->stats.answers,
+		    (unsigned long long)s->stats.timeouts,
+		    (unsigned long long)s->stats.errors,
+		    (unsigned long long)s->stats.rejected,
+		    (unsigned long long)s->stats.malformed,
+		    (unsigned long long)s->stats.mismatched,
+		    s->stats.lasterr[0] ? err : "null");
+	}
+	if (o + 3 > len) {
+		strlcpy(out, "{\"error\": \"too long\"}", len);
+		return;
+	}
+	strlcat(out, "]}", len);
+}
+
 int
-upstream_dump(int (*cb)(const char *, void *), void *arg)
+upstream_dump(int json, int (*cb)(const char *, void *), void *arg)
 {
 	struct group		*g;
 	struct server		*s;
 	struct cache_stats	 cs;
-	char			 line[512];
+	char			 line[512], jline[UPSTREAM_JSON_MAX];
 	uint32_t		 i;
 
 	TAILQ_FOREACH(g, &groups, entry) {
 		cache_stats(g->cache, &cs);
+		if (json) {
+			group_json(g, &cs, jline, sizeof(jline));
+			if (cb(jline, arg) == -1)
+				return -1;
+			continue;
+		}
 		snprintf(line, sizeof(line), "forwarder %s: %s, timeout %u ms, "
 		    "queries %llu, cache hits %llu, forwarded %llu, coalesced "
 		    "%llu, servfail %llu, stale %llu; cache %llu entries, %llu "

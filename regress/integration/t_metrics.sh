@@ -120,8 +120,20 @@ d = json.load(open(sys.argv[1]))
 print(d["frontend"]["udp_queries"], d["resolver"]["records"],
     d["wireguard"][0]["interface"], d["pid"]["parent"])' \
     "$T_DIR/status.json")" "5 4 wg0 $D_PID"
-ctl -j show peers >/dev/null 2>"$T_DIR/err"
-like "-j with another command: refused, and why" "$?:$(cat "$T_DIR/err")" \
-    "^1:.*only show status has a JSON form"
+is "vpndnsctl -j show forwarders: the group and its server" \
+    "$(ctl -j show forwarders | python3 -c 'import json, sys
+g = json.load(sys.stdin)[0]
+print(g["forwarder"], g["queries"], g["servers"][0]["server"])')" \
+    "up 0 127.0.0.2 port $UP"
+is "vpndnsctl -j show blocklists: the list, its names and hits" \
+    "$(ctl -j show blocklists | python3 -c 'import json, sys
+b = json.load(sys.stdin)[0]
+print(b["blocklist"], b["names"], b["hits"], b["loading"])')" "ads 1 1 False"
+is "vpndnsctl -j show peers: an empty array" \
+    "$(ctl -j show peers | python3 -c 'import json, sys
+print(json.load(sys.stdin))')" "[]"
+ctl -j show records >/dev/null 2>"$T_DIR/err"
+like "-j with a command that has no JSON form: refused, and why" \
+    "$?:$(cat "$T_DIR/err")" "^1:.*have a JSON form"
 stop_daemon
 done_testing

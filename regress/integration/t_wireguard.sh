@@ -100,6 +100,11 @@ like "show metrics: wg0 found over UAPI" "$(ctl show metrics)" \
     'vpndnsd_wireguard_up\{interface="wg0",kind="userspace"\} 1'
 like "show metrics: one online peer on wg0" "$(ctl show metrics)" \
     'vpndnsd_wireguard_peers\{interface="wg0",state="online"\} 1'
+is "show peers -j: p1 online, its address and names" \
+    "$(ctl -j show peers | python3 -c 'import json, sys
+p = [x for x in json.load(sys.stdin) if x["name"] == "p1"][0]
+print(p["state"], p["addresses"][0], " ".join(p["names"]))')" \
+    "online 10.77.0.2 p1.vpn.test. p1.wg0.vpn.test."
 like "show peers: p1 online with its names" "$(ctl show peers)" \
     "wg0 +p1 +[A-Za-z0-9+/]{8}\\.\\.\\. +10\\.77\\.0\\.2 +[0-9]+s +online +p1\\.vpn\\.test\\. p1\\.wg0\\.vpn\\.test\\."
 
