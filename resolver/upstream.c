@@ -1038,109 +1038,98 @@ upstream_query(struct group *g, const struct query_msg *qm,
 }
 
 /* vpndnsctl show forwarders: a line per group, a line per server. */
-/* A group, its cache and its servers as one JSON object. */
-static void
-group_json(const struct group *g, const struct cache_stats *cs, char *out,
-    size_t len)
+/*
+ * A group's line: its figures and its cache's, as text or as the start
+ * of a JSON object (one argument list, two forms).  Returns its length.
+ */
+static size_t
+group_line(const struct group *g, int json, char *out, size_t len)
 {
-	const struct server	*s;
-	char			 err[sizeof(s->stats.lasterr) * 6 + 3];
-	size_t			 o;
-	uint32_t		 i;
+	struct cache_stats	cs;
+	int			n;
 
-	o = snprintf(out, len, "{\"forwarder\": \"%s\", \"policy\": \"%s\", "
-	    "\"timeout_ms\": %u, \"queries\": %llu, \"cache_hits\": %llu, "
-	    "\"forwarded\": %llu, \"coalesced\": %llu, \"servfail\": %llu, "
-	    "\"stale\": %llu, \"cache_entries\": %llu, \"cache_bytes\": %llu, "
-	    "\"cache_max\": %llu, \"cache_evictions\": %llu, \"servers\": [",
-	    g->name, g->policy == FWD_ROUNDROBIN ? "round-robin" : "failover",
+	cache_stats(g->cache, &cs);
+	n = snprintf(out, len, json ? "{\"forwarder\": \"%s\", "
+	    "\"policy\": \"%s\", \"timeout_ms\": %u, \"queries\": %llu, "
+	    "\"cache_hits\": %llu, \"forwarded\": %llu, \"coalesced\": %llu, "
+	    "\"servfail\": %llu, \"stale\": %llu, \"cache_entries\": %llu, "
+	    "\"cache_bytes\": %llu, \"cache_max\": %llu, "
+	    "\"cache_evictions\": %llu, \"servers\": [" :
+	    "forwarder %s: %s, timeout %u ms, queries %llu, cache hits %llu, "
+	    "forwarded %llu, coalesced %llu, servfail %llu, stale %llu; cache "
+	    "%llu entries, %llu of %llu bytes, %llu evicted", g->name,
+	    g->policy == FWD_ROUNDROBIN ? "round-robin" : "failover",
 	    g->timeout_ms, (unsigned long long)g->stats.queries,
 	    (unsigned long long)g->stats.hits,
 	    (unsigned long long)g->stats.forwarded,
 	    (unsigned long long)g->stats.coalesced,
 	    (unsigned long long)g->stats.servfail,
 	    (unsigned long long)g->stats.stale,
-	    (unsigned long long)cs->entries, (unsigned long long)cs->bytes,
-	    (unsigned long long)cs->max, (unsigned long long)cs->evictions);
-	for (i = 0; i < g->nservers && o < len; i++) {
-		s = &g->servers[i];
-		if (json_quote(err, sizeof(err), s->stats.lasterr) == -1)
-			strlcpy(err, "\"?\"", sizeof(err));
-		o += snprintf(out + o, len - o, "%s{\"server\": \"%s\", "
-		    "\"up\": %s, \"rtt_ms\": %.1f, \"queries\": %llu, "
-		    "\"answers\": %llu, \"timeouts\": %llu, \"errors\": %llu, "
-		    "\"rejected\": %llu, \"malformed\": %llu, "
-		    "\"mismatched\": %llu, \"last_error\": %s}", i ? ", " : "",
-		    sockunion_ntop(&s->addr), s->down ? "false" : "true",
-		    s->stats.rtt_us / 1000.0,
-		    (unsigned long long)s->stats.queries,
-		    (unsigned long long)s->stats.answers,
-		    (unsigned long long)s->stats.timeouts,
-		    (unsigned long long)s->stats.errors,
-		    (unsigned long long)s->stats.rejected,
-		    (unsigned long long)s->stats.malformed,
-		    (unsigned long long)s->stats.mismatched,
-		    s->stats.lasterr[0] ? err : "null");
-	}
-	if (o + 3 > len) {
-		strlcpy(out, "{\"error\": \"too long\"}", len);
-		return;
-	}
-	strlcat(out, "]}", len);
+	    (unsigned long long)cs.entries, (unsigned long long)cs.bytes,
+	    (unsigned long long)cs.max, (unsigned long long)cs.evictions);
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
+/* A server's line, or its object in the group's JSON array. */
+static size_t
+server_line(const struct server *s, int json, int first, char *out,
+    size_t len)
+{
+	char	err[sizeof(s->stats.lasterr) * 6 + 3];
+	int	n;
+
+	if (!json)
+		strlcpy(err, s->stats.lasterr[0] ? s->stats.lasterr : "none",
+		    sizeof(err));
+	else if (s->stats.lasterr[0] == '\0' ||
+	    json_quote(err, sizeof(err), s->stats.lasterr) == -1)
+		strlcpy(err, "null", sizeof(err));
+	n = snprintf(out, len, json ? "%s{\"server\": \"%s\", \"up\": %s, "
+	    "\"rtt_ms\": %.1f, \"queries\": %llu, \"answers\": %llu, "
+	    "\"timeouts\": %llu, \"errors\": %llu, \"rejected\": %llu, "
+	    "\"malformed\": %llu, \"mismatched\": %llu, \"last_error\": %s}" :
+	    "%s  server %s: %s, rtt %.1f ms, queries %llu, answers %llu, "
+	    "timeouts %llu, errors %llu, rejected %llu, malformed %llu, "
+	    "mismatched %llu, last error: %s", json && !first ? ", " : "",
+	    sockunion_ntop(&s->addr), json ? (s->down ? "false" : "true") :
+	    (s->down ? "down" : "up"), s->stats.rtt_us / 1000.0,
+	    (unsigned long long)s->stats.queries,
+	    (unsigned long long)s->stats.answers,
+	    (unsigned long long)s->stats.timeouts,
+	    (unsigned long long)s->stats.errors,
+	    (unsigned long long)s->stats.rejected,
+	    (unsigned long long)s->stats.malformed,
+	    (unsigned long long)s->stats.mismatched, err);
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/*
+ * vpndnsctl show forwarders: a line per group, then one per server; with
+ * 'json', one object per group holding its servers.
+ */
 int
 upstream_dump(int json, int (*cb)(const char *, void *), void *arg)
 {
-	struct group		*g;
-	struct server		*s;
-	struct cache_stats	 cs;
-	char			 line[512], jline[UPSTREAM_JSON_MAX];
-	uint32_t		 i;
+	struct group	*g;
+	char		 line[UPSTREAM_JSON_MAX];
+	size_t		 o;
+	uint32_t	 i;
 
 	TAILQ_FOREACH(g, &groups, entry) {
-		cache_stats(g->cache, &cs);
-		if (json) {
-			group_json(g, &cs, jline, sizeof(jline));
-			if (cb(jline, arg) == -1)
-				return -1;
-			continue;
+		o = group_line(g, json, line, sizeof(line));
+		for (i = 0; i < g->nservers; i++) {
+			if (!json) {
+				if (cb(line, arg) == -1)
+					return -1;
+				o = 0;
+			}
+			o += server_line(&g->servers[i], json, i == 0,
+			    line + o, sizeof(line) - o);
 		}
-		snprintf(line, sizeof(line), "forwarder %s: %s, timeout %u ms, "
-		    "queries %llu, cache hits %llu, forwarded %llu, coalesced "
-		    "%llu, servfail %llu, stale %llu; cache %llu entries, %llu "
-		    "of %llu bytes, %llu evicted", g->name,
-		    g->policy == FWD_ROUNDROBIN ? "round-robin" : "failover",
-		    g->timeout_ms, (unsigned long long)g->stats.queries,
-		    (unsigned long long)g->stats.hits,
-		    (unsigned long long)g->stats.forwarded,
-		    (unsigned long long)g->stats.coalesced,
-		    (unsigned long long)g->stats.servfail,
-		    (unsigned long long)g->stats.stale,
-		    (unsigned long long)cs.entries,
-		    (unsigned long long)cs.bytes, (unsigned long long)cs.max,
-		    (unsigned long long)cs.evictions);
+		if (json)
+			strlcat(line, "]}", sizeof(line));
 		if (cb(line, arg) == -1)
 			return -1;
-		for (i = 0; i < g->nservers; i++) {
-			s = &g->servers[i];
-			snprintf(line, sizeof(line), "  server %s: %s, rtt "
-			    "%.1f ms, queries %llu, answers %llu, timeouts %llu, "
-			    "errors %llu, rejected %llu, malformed %llu, "
-			    "mismatched %llu, last error: %s",
-			    sockunion_ntop(&s->addr),
-			    s->down ? "down" : "up", s->stats.rtt_us / 1000.0,
-			    (unsigned long long)s->stats.queries,
-			    (unsigned long long)s->stats.answers,
-			    (unsigned long long)s->stats.timeouts,
-			    (unsigned long long)s->stats.errors,
-			    (unsigned long long)s->stats.rejected,
-			    (unsigned long long)s->stats.malformed,
-			    (unsigned long long)s->stats.mismatched,
-			    s->stats.lasterr[0] ? s->stats.lasterr : "none");
-			if (cb(line, arg) == -1)
-				return -1;
-		}
 	}
 	return 0;
 }
