@@ -2,8 +2,8 @@
 # The manuals cover what the code accepts: every keyword of the grammar
 # in vpndnsd.conf(5), every vpndnsctl command in vpndnsctl(8), every
 # public flag and handled signal in vpndnsd(8), each as a macro argument
-# (Ic, Cm, Fl, Dv), not merely a word in the text; and mandoc -Tlint has
-# nothing above STYLE to say.
+# (Ic, Cm, Fl, Dv), not merely a word in the text; each has FILES and
+# EXAMPLES; and mandoc -Tlint has nothing above STYLE to say.
 . "$(dirname "$0")/../lib.sh"
 
 # has_macro PAGE MACROS WORD: WORD is an argument of one of MACROS there
@@ -32,12 +32,19 @@ done <"$T_DIR/cmds"
 for f in d f n s v; do
 	check "vpndnsd.8 documents -$f" has_macro vpndnsd.8 'Fl' "$f"
 done
+for f in j s; do
+	check "vpndnsctl.8 documents -$f" has_macro vpndnsctl.8 'Fl' "$f"
+done
 for sig in $(sed -n 's/.*signal_set(&parent\.ev_sig[a-z]*, \(SIG[A-Z]*\),.*/\1/p' \
     "$TOP/parent/parent.c" | grep -v SIGCHLD); do
 	check "vpndnsd.8 documents $sig" has_macro vpndnsd.8 'Dv' "$sig"
 done
 
 for m in vpndnsd.8 vpndnsd.conf.5 vpndnsctl.8; do
+	for sec in FILES EXAMPLES; do
+		check "$m has a $sec section" grep -q "^\.Sh $sec\$" \
+		    "$TOP/man/$m"
+	done
 	out=$(mandoc -Tlint -Wwarning "$TOP/man/$m" 2>&1)
 	is "$m: mandoc -Tlint -Wwarning is silent" "$out" ""
 done
