@@ -279,7 +279,8 @@ parent_open_listener(const union sockunion *su, int type)
 	if (bind(fd, &su->sa, sockunion_len(su)) == -1)
 		fatal("cannot listen on %s (%s)", sockunion_ntop(su),
 		    type == SOCK_STREAM ? "tcp" : "udp");
-	if (type == SOCK_STREAM && listen(fd, 128) == -1)
+	/* room for a burst of connections while the frontend is busy */
+	if (type == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)
 		fatal("listen on %s", sockunion_ntop(su));
 	return fd;
 }

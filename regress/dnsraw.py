@@ -341,7 +341,7 @@ def cmd_hold(host, port, n, secs, src=None):
     socks = []
     for _ in range(int(n)):
         try:
-            socks.append(connect_from(host, port, src))
+            socks.append(connect_from(host, port, src, timeout=10))
         except OSError:
             break
     print(len(socks), flush=True)

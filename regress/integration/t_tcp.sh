@@ -104,10 +104,12 @@ domain "vpn.test"
 record "nas.vpn.test" A 10.0.0.10
 EOF
 start_daemon "$T_DIR/idle.conf" || { not_ok "daemon starts"; done_testing; }
-$DNSRAW hold 127.0.0.1 "$PORT" 1000 8 >"$T_DIR/held" &
+# (a sanitizer build accepts slowly: the listen queue overflows and
+# clients retry their SYN, so allow up to 30 s to get them all open)
+$DNSRAW hold 127.0.0.1 "$PORT" 1000 60 >"$T_DIR/held" &
 HOLD=$!
 T_PIDS="$T_PIDS $HOLD"
-for i in $(seq 50); do
+for i in $(seq 300); do
 	[ -s "$T_DIR/held" ] && break
 	sleep 0.1
 done
