@@ -788,14 +788,16 @@ parent_sig(int sig, short event, void *arg)
 	}
 }
 
-/* An end of our making: a clean exit, or the signals of a shutdown. */
+/*
+ * Once asked to stop, a child's exit is ours, whatever its status (one
+ * that sees its peer go first exits 1), and so are SIGTERM and SIGKILL;
+ * another signal (SIGSYS, SIGSEGV) is its own end, to be told.
+ */
 static int
 stopped_by_us(int status)
 {
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status) == 0;
-	return WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM ||
-	    WTERMSIG(status) == SIGKILL);
+	return WIFEXITED(status) || (WIFSIGNALED(status) &&
+	    (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL));
 }
 
 /* Stop the children (asking first, then not), clean up, exit. */
@@ -806,6 +808,14 @@ parent_shutdown(int rc)
 	pid_t		 pid;
 	int		 p, status, waited, left;
 
+	/* a child already dead died on its own: say how, then ask the rest */
+	for (p = PROC_FRONTEND; p < PROC_MAX; p++)
+		if (parent.child[p].pid > 0 && waitpid(parent.child[p].pid,
+		    &status, WNOHANG) == parent.child[p].pid) {
+			log_child_exit(parent.child[p].name,
+			    parent.child[p].pid, status);
+			parent.child[p].pid = 0;
+		}
 	for (p = PROC_FRONTEND; p < PROC_MAX; p++)
 		if (parent.child[p].pid > 0)
 			kill(parent.child[p].pid, SIGTERM);
@@ -816,7 +826,6 @@ parent_shutdown(int rc)
 				continue;
 			pid = waitpid(parent.child[p].pid, &status, WNOHANG);
 			if (pid == parent.child[p].pid && !stopped_by_us(status))
-				/* it died before it was asked: say how */
 				log_child_exit(parent.child[p].name, pid, status);
 			if (pid == parent.child[p].pid ||
 			    (pid == -1 && errno == ECHILD))

@@ -78,12 +78,17 @@ require_root() {
 	fi
 }
 
-# A port free for UDP and TCP on the loopback addresses.
+# A port free for UDP and TCP on the loopback addresses: below the
+# kernel's ephemeral range, so that no client socket of another test can
+# hold it when the daemon binds, and used by no socket in any state.
 pick_port() {
+	_lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range)
+	[ "${_lo:-0}" -gt 12000 ] || _lo=32768
 	while :; do
-		_p=$(( (($$ * 7919) + $(od -An -N2 -tu2 /dev/urandom)) % 30000 + 20000 ))
-		if [ -z "$(ss -Hlnu "sport = :$_p")" ] &&
-		   [ -z "$(ss -Hlnt "sport = :$_p")" ]; then
+		_p=$(( (($$ * 7919) + $(od -An -N2 -tu2 /dev/urandom)) %
+		    (_lo - 10000) + 10000 ))
+		if [ -z "$(ss -Hanu "sport = :$_p")" ] &&
+		   [ -z "$(ss -Hant "sport = :$_p")" ]; then
 			echo "$_p"
 			return
 		fi
