@@ -84,3 +84,25 @@ metric_label(char *buf, size_t len, const char *key, const char *value)
 	if (n < 0 || (size_t)n >= len - i)
 		buf[i] = '\0';
 }
+
+/*
+ * Each family of 'f' over every item of a table, one family after the
+ * other as the format wants: the control path, where an item lookup that
+ * walks a list is cheap enough.
+ */
+void
+metric_table(struct metrics *m, const struct metric_field *f, size_t nf,
+    metric_item item, void *arg)
+{
+	char		 labels[METRICS_LINE_MAX];
+	const void	*st;
+	size_t		 i, k;
+
+	for (k = 0; k < nf; k++) {
+		metric_help(m, f[k].name, f[k].type, f[k].help);
+		for (i = 0; labels[0] = '\0',
+		    (st = item(i, labels, sizeof(labels), arg)) != NULL; i++)
+			metric_u64(m, f[k].name, labels, *(const uint64_t *)
+			    ((const char *)st + f[k].off));
+	}
+}

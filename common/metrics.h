@@ -22,4 +22,19 @@ void	metric_u64(struct metrics *, const char *, const char *, uint64_t);
 void	metric_f(struct metrics *, const char *, const char *, double);
 void	metric_label(char *, size_t, const char *, const char *);
 
+/* A family of uint64_t figures at 'off' in each item's structure of them. */
+struct metric_field {
+	const char	*name, *type, *help;
+	size_t		 off;
+};
+
+/*
+ * The i-th item of a table: its labels into the buffer (empty on entry)
+ * and its structure of figures, or NULL past the last item.
+ */
+typedef const void *(*metric_item)(size_t, char *, size_t, void *);
+
+void	metric_table(struct metrics *, const struct metric_field *, size_t,
+	    metric_item, void *);
+
 #endif

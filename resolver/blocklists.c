@@ -10,8 +10,8 @@
 #include <sys/queue.h>
 
 #include <errno.h>
-#include <stddef.h>
 #include <event.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,13 +365,25 @@ blocklists_dump(int json, int (*cb)(const char *, void *), void *arg)
 	return 0;
 }
 
+/* The i-th list for metric_table(). */
+static const void *
+blocklist_item(size_t i, char *labels, size_t len, void *arg)
+{
+	struct blocklist	*b;
+
+	(void)arg;
+	TAILQ_FOREACH(b, &lists, entry)
+		if (i-- == 0) {
+			metric_label(labels, len, "list", b->name);
+			return &b->stats;
+		}
+	return NULL;
+}
+
 void
 blocklists_metrics(struct metrics *m)
 {
-	static const struct {
-		const char	*name, *type, *help;
-		size_t		 off;
-	} bm[] = {
+	static const struct metric_field f[] = {
 		{ "vpndnsd_blocklist_names", "gauge",
 		    "Names (and exceptions) in the list's table.",
 		    offsetof(struct blocklist_stats, names) },
@@ -388,17 +400,6 @@ blocklists_metrics(struct metrics *m)
 		    "Loads that failed: the table before stayed.",
 		    offsetof(struct blocklist_stats, failures) },
 	};
-	struct blocklist	*b;
-	char			 l[METRICS_LINE_MAX];
-	size_t			 i;
 
-	for (i = 0; i < sizeof(bm) / sizeof(bm[0]); i++) {
-		metric_help(m, bm[i].name, bm[i].type, bm[i].help);
-		TAILQ_FOREACH(b, &lists, entry) {
-			l[0] = '\0';
-			metric_label(l, sizeof(l), "list", b->name);
-			metric_u64(m, bm[i].name, l, *(const uint64_t *)
-			    ((const char *)&b->stats + bm[i].off));
-		}
-	}
+	metric_table(m, f, sizeof(f) / sizeof(f[0]), blocklist_item, NULL);
 }

@@ -29,8 +29,8 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <stddef.h>
 #include <event.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1037,7 +1037,6 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		uq_attempt(uq);
 }
 
-/* vpndnsctl show forwarders: a line per group, a line per server. */
 /*
  * A group's line: its figures and its cache's, as text or as the start
  * of a JSON object (one argument list, two forms).  Returns its length.
@@ -1177,17 +1176,73 @@ upstream_cached(struct group *g, const struct query_msg *qm,
 	    upstream_now(), left);
 }
 
-/*
- * The groups' and servers' figures for Prometheus, family by family (the
- * format wants a family's samples together).
- */
+/* The i-th group for metric_table(): its own figures, or its cache's. */
+static const struct group *
+group_at(size_t i, char *labels, size_t len)
+{
+	struct group	*g;
+
+	TAILQ_FOREACH(g, &groups, entry)
+		if (i-- == 0) {
+			metric_label(labels, len, "group", g->name);
+			return g;
+		}
+	return NULL;
+}
+
+static const void *
+group_item(size_t i, char *labels, size_t len, void *arg)
+{
+	const struct group	*g = group_at(i, labels, len);
+
+	(void)arg;
+	return g != NULL ? &g->stats : NULL;
+}
+
+static const void *
+cache_item(size_t i, char *labels, size_t len, void *arg)
+{
+	const struct group	*g = group_at(i, labels, len);
+
+	if (g == NULL)
+		return NULL;
+	cache_stats(g->cache, arg);
+	return arg;
+}
+
+/* The i-th server over every group, for metric_table() too. */
+static const struct server *
+server_at(size_t i, char *labels, size_t len)
+{
+	struct group	*g;
+
+	TAILQ_FOREACH(g, &groups, entry) {
+		if (i >= g->nservers) {
+			i -= g->nservers;
+			continue;
+		}
+		metric_label(labels, len, "group", g->name);
+		metric_label(labels, len, "server",
+		    sockunion_ntop(&g->servers[i].addr));
+		return &g->servers[i];
+	}
+	return NULL;
+}
+
+static const void *
+server_item(size_t i, char *labels, size_t len, void *arg)
+{
+	const struct server	*s = server_at(i, labels, len);
+
+	(void)arg;
+	return s != NULL ? &s->stats : NULL;
+}
+
+/* The groups' and servers' figures for Prometheus. */
 void
 upstream_metrics(struct metrics *m)
 {
-	static const struct {
-		const char	*name, *type, *help;
-		size_t		 off;
-	} gm[] = {
+	static const struct metric_field gf[] = {
 		{ "vpndnsd_forwarder_queries_total", "counter",
 		    "Queries a forwarder group was given.",
 		    offsetof(struct group_stats, queries) },
@@ -1206,7 +1261,7 @@ upstream_metrics(struct metrics *m)
 		{ "vpndnsd_cache_stale_hits_total", "counter",
 		    "Expired answers served while the servers failed.",
 		    offsetof(struct group_stats, stale) },
-	}, cm[] = {
+	}, cf[] = {
 		{ "vpndnsd_cache_misses_total", "counter",
 		    "Lookups the group's cache could not answer.",
 		    offsetof(struct cache_stats, misses) },
@@ -1219,7 +1274,7 @@ upstream_metrics(struct metrics *m)
 		{ "vpndnsd_cache_evictions_total", "counter",
 		    "Answers dropped from a full cache.",
 		    offsetof(struct cache_stats, evictions) },
-	}, sm[] = {
+	}, sf[] = {
 		{ "vpndnsd_upstream_queries_total", "counter",
 		    "Queries sent to an upstream server.",
 		    offsetof(struct server_stats, queries) },
@@ -1242,59 +1297,22 @@ upstream_metrics(struct metrics *m)
 		    "Replies that were not ours: dropped.",
 		    offsetof(struct server_stats, mismatched) },
 	};
-	struct group		*g;
-	struct server		*s;
+	const struct server	*s;
 	struct cache_stats	 cs;
 	char			 l[METRICS_LINE_MAX];
 	size_t			 i;
-	uint32_t		 j;
 
-	for (i = 0; i < sizeof(gm) / sizeof(gm[0]); i++) {
-		metric_help(m, gm[i].name, gm[i].type, gm[i].help);
-		TAILQ_FOREACH(g, &groups, entry) {
-			l[0] = '\0';
-			metric_label(l, sizeof(l), "group", g->name);
-			metric_u64(m, gm[i].name, l, *(const uint64_t *)
-			    ((const char *)&g->stats + gm[i].off));
-		}
-	}
-	for (i = 0; i < sizeof(cm) / sizeof(cm[0]); i++) {
-		metric_help(m, cm[i].name, cm[i].type, cm[i].help);
-		TAILQ_FOREACH(g, &groups, entry) {
-			cache_stats(g->cache, &cs);
-			l[0] = '\0';
-			metric_label(l, sizeof(l), "group", g->name);
-			metric_u64(m, cm[i].name, l, *(const uint64_t *)
-			    ((const char *)&cs + cm[i].off));
-		}
-	}
-	/* the servers' counters, then their state and round-trip time */
-	for (i = 0; i <= sizeof(sm) / sizeof(sm[0]) + 1; i++) {
-		if (i < sizeof(sm) / sizeof(sm[0]))
-			metric_help(m, sm[i].name, sm[i].type, sm[i].help);
-		else if (i == sizeof(sm) / sizeof(sm[0]))
-			metric_help(m, "vpndnsd_upstream_up", "gauge",
-			    "1 while the server is taken to be up.");
-		else
-			metric_help(m, "vpndnsd_upstream_rtt_seconds", "gauge",
-			    "The server's smoothed round-trip time.");
-		TAILQ_FOREACH(g, &groups, entry)
-			for (j = 0; j < g->nservers; j++) {
-				s = &g->servers[j];
-				l[0] = '\0';
-				metric_label(l, sizeof(l), "group", g->name);
-				metric_label(l, sizeof(l), "server",
-				    sockunion_ntop(&s->addr));
-				if (i < sizeof(sm) / sizeof(sm[0]))
-					metric_u64(m, sm[i].name, l,
-					    *(const uint64_t *)((const char *)
-					    &s->stats + sm[i].off));
-				else if (i == sizeof(sm) / sizeof(sm[0]))
-					metric_u64(m, "vpndnsd_upstream_up", l,
-					    !s->down);
-				else
-					metric_f(m, "vpndnsd_upstream_rtt_seconds",
-					    l, s->stats.rtt_us / 1e6);
-			}
-	}
+	metric_table(m, gf, sizeof(gf) / sizeof(gf[0]), group_item, NULL);
+	metric_table(m, cf, sizeof(cf) / sizeof(cf[0]), cache_item, &cs);
+	metric_table(m, sf, sizeof(sf) / sizeof(sf[0]), server_item, NULL);
+	/* what is not a counter of the server's own */
+	metric_help(m, "vpndnsd_upstream_up", "gauge",
+	    "1 while the server is taken to be up.");
+	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL; i++)
+		metric_u64(m, "vpndnsd_upstream_up", l, !s->down);
+	metric_help(m, "vpndnsd_upstream_rtt_seconds", "gauge",
+	    "The server's smoothed round-trip time.");
+	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL; i++)
+		metric_f(m, "vpndnsd_upstream_rtt_seconds", l,
+		    s->stats.rtt_us / 1e6);
 }

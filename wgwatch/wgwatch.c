@@ -13,6 +13,7 @@
 #include <event.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -502,67 +503,70 @@ wgwatch_metric_line(const char *line, void *arg)
 	    strlen(line) + 1);
 }
 
-/* show metrics: the polls' figures, family by family; the reply's end. */
+/* The i-th interface for metric_table(). */
+static const struct wgiface *
+iface_at(size_t i, char *labels, size_t len)
+{
+	struct wgiface	*w;
+
+	TAILQ_FOREACH(w, &ww.ifaces, entry)
+		if (i-- == 0) {
+			metric_label(labels, len, "interface", w->name);
+			return w;
+		}
+	return NULL;
+}
+
+static const void *
+iface_item(size_t i, char *labels, size_t len, void *arg)
+{
+	const struct wgiface	*w = iface_at(i, labels, len);
+
+	(void)arg;
+	return w != NULL ? &w->stats : NULL;
+}
+
+/* show metrics: the polls' figures, then the end of the reply. */
 static void
 wgwatch_metrics(struct imsgev *iev, uint32_t peerid)
 {
-	static const struct {
-		const char	*name, *type, *help;
-	} fm[] = {
-		{ "vpndnsd_wireguard_up", "gauge",
-		    "1 while the interface answers, by how it is read." },
+	static const struct metric_field f[] = {
 		{ "vpndnsd_wireguard_polls_total", "counter",
-		    "Polls of the interface." },
+		    "Polls of the interface.",
+		    offsetof(struct wgif_stats, polls) },
 		{ "vpndnsd_wireguard_poll_failures_total", "counter",
-		    "Polls that failed: the interface's peers were forgotten." },
+		    "Polls that failed: the interface's peers were forgotten.",
+		    offsetof(struct wgif_stats, failures) },
 		{ "vpndnsd_wireguard_changes_total", "counter",
-		    "Peer changes sent to the resolver." },
-		{ "vpndnsd_wireguard_poll_seconds", "gauge",
-		    "The last poll, from the request to the parsed reply." },
-		{ "vpndnsd_wireguard_poll_seconds_max", "gauge",
-		    "The longest poll so far." },
+		    "Peer changes sent to the resolver.",
+		    offsetof(struct wgif_stats, changes) },
 	};
 	static const char	*kinds[] = { "none", "userspace", "kernel" };
 	struct ctl_reply	 r = { iev, peerid };
 	struct metrics		 m = { wgwatch_metric_line, &r, 0 };
-	struct wgiface		*w;
+	const struct wgiface	*w;
 	char			 l[METRICS_LINE_MAX];
 	size_t			 i;
 
-	for (i = 0; i < sizeof(fm) / sizeof(fm[0]); i++) {
-		metric_help(&m, fm[i].name, fm[i].type, fm[i].help);
-		TAILQ_FOREACH(w, &ww.ifaces, entry) {
-			l[0] = '\0';
-			metric_label(l, sizeof(l), "interface", w->name);
-			switch (i) {
-			case 0:
-				metric_label(l, sizeof(l), "kind",
-				    kinds[w->stats.kind < 3 ? w->stats.kind :
-				    0]);
-				metric_u64(&m, fm[i].name, l,
-				    w->stats.kind != WG_KIND_NONE);
-				break;
-			case 1:
-				metric_u64(&m, fm[i].name, l, w->stats.polls);
-				break;
-			case 2:
-				metric_u64(&m, fm[i].name, l,
-				    w->stats.failures);
-				break;
-			case 3:
-				metric_u64(&m, fm[i].name, l, w->stats.changes);
-				break;
-			case 4:
-				metric_f(&m, fm[i].name, l,
-				    w->stats.last_usec / 1e6);
-				break;
-			default:
-				metric_f(&m, fm[i].name, l,
-				    w->stats.max_usec / 1e6);
-				break;
-			}
-		}
+	metric_help(&m, "vpndnsd_wireguard_up", "gauge",
+	    "1 while the interface answers, by how it is read.");
+	for (i = 0; l[0] = '\0', (w = iface_at(i, l, sizeof(l))) != NULL; i++) {
+		metric_label(l, sizeof(l), "kind",
+		    kinds[w->stats.kind < 3 ? w->stats.kind : 0]);
+		metric_u64(&m, "vpndnsd_wireguard_up", l,
+		    w->stats.kind != WG_KIND_NONE);
 	}
+	metric_table(&m, f, sizeof(f) / sizeof(f[0]), iface_item, NULL);
+	metric_help(&m, "vpndnsd_wireguard_poll_seconds", "gauge",
+	    "The last poll, from the request to the parsed reply.");
+	for (i = 0; l[0] = '\0', (w = iface_at(i, l, sizeof(l))) != NULL; i++)
+		metric_f(&m, "vpndnsd_wireguard_poll_seconds", l,
+		    w->stats.last_usec / 1e6);
+	metric_help(&m, "vpndnsd_wireguard_poll_seconds_max", "gauge",
+	    "The longest poll so far.");
+	for (i = 0; l[0] = '\0', (w = iface_at(i, l, sizeof(l))) != NULL; i++)
+		metric_f(&m, "vpndnsd_wireguard_poll_seconds_max", l,
+		    w->stats.max_usec / 1e6);
 	if (imsgev_compose(iev, IMSG_CTL_END, peerid, -1, NULL, 0) == -1)
 		fatal("resolver channel");
 }
