@@ -8,8 +8,8 @@
 #include <arpa/inet.h>
 
 #include <err.h>
-#include <stddef.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@
 #include <ldns/ldns.h>
 
 #include "imsg.h"
+#include "json.h"
 #include "vpndnsd.h"
 
 enum action {
@@ -245,20 +246,15 @@ print_status(const struct replies *r)
 		print_wgif(&r->wg[i]);
 }
 
-/* A JSON string: quotes, backslashes and control bytes escaped. */
+/* A string as JSON, quoted by the daemon's own json_quote(). */
 static void
 json_string(const char *s)
 {
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
+	char	q[6 * PATH_MAX + 3];
+
+	if (json_quote(q, sizeof(q), s) == -1)
+		errx(1, "a string too long to quote");
+	fputs(q, stdout);
 }
 
 #define STAT(s, f)	{ #f, offsetof(struct s, f) }

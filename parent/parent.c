@@ -20,8 +20,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
-#include <stddef.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

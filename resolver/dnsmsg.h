@@ -16,6 +16,7 @@
 #define DNSMSG_OPT_LEN		11	/* a bare OPT record */
 #define DNSMSG_ECS_LEN		24	/* the longest ECS option we add */
 #define DNSMSG_STALE_TTL	30	/* RFC 8767 */
+#define DNSMSG_BLOCKED_TTL	60	/* blocked answers, and their SOA */
 
 /* How dnsmsg_answer() treats a stored reply. */
 enum dnsmsg_copy {
@@ -23,7 +24,6 @@ enum dnsmsg_copy {
 	DNSMSG_STALE,		/* the same, expired: TTLs 30 */
 	DNSMSG_LOCAL		/* our own: AA as stored, no RA */
 };
-#define DNSMSG_BLOCKED_TTL	60	/* blocked answers, and their SOA */
 
 enum dnsmsg_check {
 	DNSMSG_OK,

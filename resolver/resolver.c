@@ -413,12 +413,6 @@ reply_new(const struct query_msg *qm)
 }
 
 /*
- * An answer to a client, whatever made it, to the frontend.  Room was
- * made before the query was taken; an answer that comes later (from an
- * upstream) waits for the frontend to drain the channel rather than be
- * dropped: the client is owed it.
- */
-/*
  * A client named by ECS gets the option back, its scope the source
  * prefix (RFC 7871 7.2.1): the answer may be its subnet's alone, and a
  * cache in front must not give it to others.  Appended to our bare OPT,
@@ -570,6 +564,12 @@ resolver_metrics(uint32_t peerid)
 	presence_metrics(res.presence, time(NULL), &m);
 }
 
+/*
+ * An answer to a client, whatever made it, to the frontend.  Room was
+ * made before the query was taken; an answer that comes later (from an
+ * upstream) waits for the frontend to drain the channel rather than be
+ * dropped: the client is owed it.
+ */
 void
 resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
     const struct verdict *v)
