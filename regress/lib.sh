@@ -162,6 +162,31 @@ bg_stop() {
 	T_PIDS=$(echo "$T_PIDS" | sed "s/ $1\$//; s/ $1 / /")
 }
 
+# unbound_conf FILE ADDR PORT: an unbound configuration for one thread on
+# ADDR@PORT, in the foreground, answering 127.0.0.0/8; stdin adds to its
+# server: clause, and may open further clauses
+unbound_conf() {
+	{
+		cat <<EOF2
+server:
+	interface: $2@$3
+	port: $3
+	do-daemonize: no
+	chroot: ""
+	username: ""
+	pidfile: ""
+	directory: "$T_DIR"
+	use-syslog: no
+	logfile: ""
+	do-ip6: no
+	num-threads: 1
+	access-control: 127.0.0.0/8 allow
+EOF2
+		cat
+		printf 'remote-control:\n\tcontrol-enable: no\n'
+	} >"$1"
+}
+
 # answers_on ADDR PORT NAME: a server there answers
 answers_on() {
 	for _i in $(seq 100); do

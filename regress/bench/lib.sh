@@ -54,31 +54,6 @@ pin_all() {
 	for _p in "$@"; do taskset -a -p -c "$_cpu" "$_p" >/dev/null; done
 }
 
-# unbound_conf FILE ADDR PORT: an unbound configuration for one thread on
-# ADDR@PORT, in the foreground, answering 127.0.0.0/8; stdin adds to its
-# server: clause, and may open further clauses
-unbound_conf() {
-	{
-		cat <<EOF2
-server:
-	interface: $2@$3
-	port: $3
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	pidfile: ""
-	directory: "$T_DIR"
-	use-syslog: no
-	logfile: ""
-	do-ip6: no
-	num-threads: 1
-	access-control: 127.0.0.0/8 allow
-EOF2
-		cat
-		printf 'remote-control:\n\tcontrol-enable: no\n'
-	} >"$1"
-}
-
 # unbound_forwarder FILE ADDR PORT: unbound as a caching forwarder of
 # bench.test to the authority; stdin adds to its server: clause
 unbound_forwarder() {

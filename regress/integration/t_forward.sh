@@ -14,19 +14,7 @@ UP=$(pick_port)
 
 # unbound on 127.0.0.N: its own answers, 192.0.2.N, for a few zones
 unbound_up() {
-	cat >"$T_DIR/unbound$1.conf" <<EOF
-server:
-	interface: 127.0.0.$1@$UP
-	port: $UP
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	pidfile: ""
-	directory: "$T_DIR"
-	use-syslog: no
-	logfile: ""
-	do-ip6: no
-	access-control: 127.0.0.0/8 allow
+	unbound_conf "$T_DIR/unbound$1.conf" "127.0.0.$1" "$UP" <<EOF
 	local-zone: "example.test." redirect
 	local-data: "example.test. 300 A 192.0.2.$1"
 	local-zone: "corp.test." redirect
@@ -35,8 +23,6 @@ server:
 	local-data: "failover.test. 300 A 192.0.2.$1"
 	local-zone: "rr.test." redirect
 	local-data: "rr.test. 0 A 192.0.2.$1"
-remote-control:
-	control-enable: no
 EOF
 	bg_start "UNBOUND$1" unbound -d -c "$T_DIR/unbound$1.conf"
 	answers_on "127.0.0.$1" "$UP" www.example.test
