@@ -429,10 +429,6 @@ run(int fd, const struct command *cmd, int argc, char *argv[])
 		rc = imsg_compose(&ibuf, cmd->type, 0, -1, &v, sizeof(v));
 		break;
 	case LISTING:
-		if (cmd->type == IMSG_CTL_SHOW_PEERS && !json)
-			printf("%-8s %-16s %-11s %-24s %-7s %-8s %s\n", "iface",
-			    "name", "key", "addresses", "hs-age", "state",
-			    "names");
 		flag = json;
 		rc = imsg_compose(&ibuf, cmd->type, 0, -1, &flag,
 		    sizeof(flag));

@@ -120,6 +120,29 @@ in_netns() {
 
 ctl() { "$VPNDNSCTL" -s "$D_SOCK" "$@"; }
 
+# Tests read figures from vpndnsctl -j, not from the tables for people.
+# fwd_line GROUP: the group's coalesced count, then a line per server.
+fwd_line() {
+	ctl -j show forwarders | python3 -c 'import json, sys
+for g in json.load(sys.stdin):
+    if g["forwarder"] != sys.argv[1]:
+        continue
+    print("forwarder %s: coalesced %d" % (g["forwarder"], g["coalesced"]))
+    for s in g["servers"]:
+        print("%s: %s, timeouts %d, rejected %d, malformed %d, "
+            "mismatched %d, last error %s" % (s["server"],
+            "up" if s["up"] else "down", s["timeouts"], s["rejected"],
+            s["malformed"], s["mismatched"], s["last_error"]))' "$1"
+}
+
+# bl_field LIST FIELD...: those figures of a blocklist, on one line
+bl_field() {
+	ctl -j show blocklists | python3 -c 'import json, sys
+for b in json.load(sys.stdin):
+    if b["blocklist"] == sys.argv[1]:
+        print(" ".join(str(b[f]) for f in sys.argv[2:]))' "$@"
+}
+
 # start_daemon CONF [FLAGS...]: returns once it answers on its socket;
 # D_WRAP, when set, is a command line to run it under (valgrind)
 start_daemon() {

@@ -333,32 +333,36 @@ blocklist_answer(const struct blocklist *b, struct bl_addr *addr)
 	return b->answer;
 }
 
-/* vpndnsctl show blocklists: a line per list. */
+/* vpndnsctl show blocklists: a table, or a JSON object per list. */
 int
 blocklists_dump(int json, int (*cb)(const char *, void *), void *arg)
 {
 	struct blocklist	*b;
 	char			 line[512];
 
+	snprintf(line, sizeof(line), "%-16s %10s %10s %8s %12s %8s %10s %6s "
+	    "%6s %s", "blocklist", "names", "lines", "bad", "bytes", "load-ms",
+	    "hits", "loads", "failed", "state");
+	if (!json && cb(line, arg) == -1)
+		return -1;
 	TAILQ_FOREACH(b, &lists, entry) {
-		/* one argument list, two forms: text, or JSON */
+		/* one argument list, two forms */
 		snprintf(line, sizeof(line), json ? "{\"blocklist\": \"%s\", "
 		    "\"names\": %llu, \"lines\": %llu, \"bad\": %llu, "
-		    "\"bytes\": %llu, \"load_ms\": %llu, \"loading\": %s, "
-		    "\"hits\": %llu, \"loads\": %llu, \"failures\": %llu}" :
-		    "blocklist %s: %llu names, %llu "
-		    "lines, %llu bad, %llu bytes, loaded in %llu ms%s, %llu "
-		    "hits, %llu loads, %llu failed", b->name,
+		    "\"bytes\": %llu, \"load_ms\": %llu, \"hits\": %llu, "
+		    "\"loads\": %llu, \"failures\": %llu, \"loading\": %s}" :
+		    "%-16s %10llu %10llu %8llu %12llu %8llu %10llu %6llu %6llu "
+		    "%s", b->name,
 		    (unsigned long long)b->stats.names,
 		    (unsigned long long)b->stats.lines,
 		    (unsigned long long)b->stats.bad,
 		    (unsigned long long)b->stats.bytes,
 		    (unsigned long long)b->stats.load_ms,
-		    json ? (b->build != NULL ? "true" : "false") :
-		    b->build != NULL ? " (a new load under way)" : "",
 		    (unsigned long long)b->stats.hits,
 		    (unsigned long long)b->stats.loads,
-		    (unsigned long long)b->stats.failures);
+		    (unsigned long long)b->stats.failures,
+		    json ? (b->build != NULL ? "true" : "false") :
+		    b->build != NULL ? "loading" : "ready");
 		if (cb(line, arg) == -1)
 			return -1;
 	}

@@ -823,8 +823,11 @@ peer_json(const struct ppeer *peer, const char *label, const char *key,
 	    n2[0] ? ", " : "", n2[0] ? q2 : "");
 }
 
+/* show peers' table: its header and its rows */
+#define PEER_COLS	"%-8s %-16s %-11s %-24s %-7s %-8s %s %s"
+
 /*
- * One line per peer for vpndnsctl show peers: interface, name, key,
+ * A table for vpndnsctl show peers, a row per peer: interface, name, key,
  * addresses, handshake age, state, and the names that answer now; with
  * 'json', the same as a JSON object (the whole key, the age -1 for
  * never).
@@ -842,6 +845,10 @@ presence_dump(const struct presence *pr, time_t now, int json,
 	char			 line[8192];	/* the JSON form: peer_json() */
 	int			 online;
 
+	snprintf(line, sizeof(line), PEER_COLS, "iface", "name", "key",
+	    "addresses", "hs-age", "state", "names", "");
+	if (!json && cb(line, arg) == -1)
+		return -1;
 	RB_FOREACH(peer, ppeer_tree, (struct ppeer_tree *)&pr->peers) {
 		p = peer->name;
 		if (wg_key_encode(peer->key, key, sizeof(key)) == -1)
@@ -870,8 +877,7 @@ presence_dump(const struct presence *pr, time_t now, int json,
 		else
 			snprintf(age, sizeof(age), "%llds",
 			    (long long)(now - peer->handshake));
-		snprintf(line, sizeof(line), "%-8s %-16s %-11s %-24s %-7s "
-		    "%-8s %s %s", peer->ifname, label, key, addrs, age, state,
+		snprintf(line, sizeof(line), PEER_COLS, peer->ifname, label, key, addrs, age, state,
 		    n1[0] ? n1 : "-", n2);
 		if (cb(line, arg) == -1)
 			return -1;

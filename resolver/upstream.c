@@ -1038,8 +1038,16 @@ upstream_query(struct group *g, const struct query_msg *qm,
 }
 
 /*
- * A group's line: its figures and its cache's, as text or as the start
- * of a JSON object (one argument list, two forms).  Returns its length.
+ * vpndnsctl show forwarders prints two tables, the groups and then their
+ * servers; each header is printed with its rows' column widths.
+ */
+#define GROUP_HEAD	"%-16s %-11s %10s %9s %9s %9s %9s %9s %9s %9s %11s " \
+			    "%11s %9s"
+#define SERVER_HEAD	"%-16s %-24s %-5s %7s %9s %9s %9s %9s %9s %9s %10s %s"
+
+/*
+ * A group's figures and its cache's, as a table row or as the start of a
+ * JSON object (one argument list, two forms).  Returns its length.
  */
 static size_t
 group_line(const struct group *g, int json, char *out, size_t len)
@@ -1054,9 +1062,8 @@ group_line(const struct group *g, int json, char *out, size_t len)
 	    "\"servfail\": %llu, \"stale\": %llu, \"cache_entries\": %llu, "
 	    "\"cache_bytes\": %llu, \"cache_max\": %llu, "
 	    "\"cache_evictions\": %llu, \"servers\": [" :
-	    "forwarder %s: %s, timeout %u ms, queries %llu, cache hits %llu, "
-	    "forwarded %llu, coalesced %llu, servfail %llu, stale %llu; cache "
-	    "%llu entries, %llu of %llu bytes, %llu evicted", g->name,
+	    "%-16s %-11s %10u %9llu %9llu %9llu %9llu %9llu %9llu %9llu "
+	    "%11llu %11llu %9llu", g->name,
 	    g->policy == FWD_ROUNDROBIN ? "round-robin" : "failover",
 	    g->timeout_ms, (unsigned long long)g->stats.queries,
 	    (unsigned long long)g->stats.hits,
@@ -1069,27 +1076,26 @@ group_line(const struct group *g, int json, char *out, size_t len)
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
-/* A server's line, or its object in the group's JSON array. */
+/* A server's row in the servers' table, or its object in its group's. */
 static size_t
-server_line(const struct server *s, int json, int first, char *out,
-    size_t len)
+server_line(const struct group *g, const struct server *s, int json,
+    int first, char *out, size_t len)
 {
 	char	err[sizeof(s->stats.lasterr) * 6 + 3];
 	int	n;
 
 	if (!json)
-		strlcpy(err, s->stats.lasterr[0] ? s->stats.lasterr : "none",
+		strlcpy(err, s->stats.lasterr[0] ? s->stats.lasterr : "-",
 		    sizeof(err));
 	else if (s->stats.lasterr[0] == '\0' ||
 	    json_quote(err, sizeof(err), s->stats.lasterr) == -1)
 		strlcpy(err, "null", sizeof(err));
-	n = snprintf(out, len, json ? "%s{\"server\": \"%s\", \"up\": %s, "
+	n = snprintf(out, len, json ? "%s%s{\"server\": \"%s\", \"up\": %s, "
 	    "\"rtt_ms\": %.1f, \"queries\": %llu, \"answers\": %llu, "
 	    "\"timeouts\": %llu, \"errors\": %llu, \"rejected\": %llu, "
 	    "\"malformed\": %llu, \"mismatched\": %llu, \"last_error\": %s}" :
-	    "%s  server %s: %s, rtt %.1f ms, queries %llu, answers %llu, "
-	    "timeouts %llu, errors %llu, rejected %llu, malformed %llu, "
-	    "mismatched %llu, last error: %s", json && !first ? ", " : "",
+	    "%s%-16s %-24s %-5s %7.1f %9llu %9llu %9llu %9llu %9llu %9llu "
+	    "%10llu %s", json && !first ? ", " : "", json ? "" : g->name,
 	    sockunion_ntop(&s->addr), json ? (s->down ? "false" : "true") :
 	    (s->down ? "down" : "up"), s->stats.rtt_us / 1000.0,
 	    (unsigned long long)s->stats.queries,
@@ -1102,9 +1108,42 @@ server_line(const struct server *s, int json, int first, char *out,
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
+/* The tables for people: a row per group, then a row per server. */
+static int
+upstream_tables(int (*cb)(const char *, void *), void *arg)
+{
+	struct group	*g;
+	char		 line[1024];
+	uint32_t	 i;
+
+	snprintf(line, sizeof(line), GROUP_HEAD, "forwarder", "policy",
+	    "timeout-ms", "queries", "hits", "forwarded", "coalesced",
+	    "servfail", "stale", "entries", "bytes", "max-bytes", "evicted");
+	if (cb(line, arg) == -1)
+		return -1;
+	TAILQ_FOREACH(g, &groups, entry) {
+		group_line(g, 0, line, sizeof(line));
+		if (cb(line, arg) == -1)
+			return -1;
+	}
+	snprintf(line, sizeof(line), "\n" SERVER_HEAD, "forwarder", "server",
+	    "state", "rtt-ms", "queries", "answers", "timeouts", "errors",
+	    "rejected", "malformed", "mismatched", "last-error");
+	if (cb(line, arg) == -1)
+		return -1;
+	TAILQ_FOREACH(g, &groups, entry)
+		for (i = 0; i < g->nservers; i++) {
+			server_line(g, &g->servers[i], 0, 0, line,
+			    sizeof(line));
+			if (cb(line, arg) == -1)
+				return -1;
+		}
+	return 0;
+}
+
 /*
- * vpndnsctl show forwarders: a line per group, then one per server; with
- * 'json', one object per group holding its servers.
+ * vpndnsctl show forwarders: two tables; with 'json', one object per
+ * group holding its servers.
  */
 int
 upstream_dump(int json, int (*cb)(const char *, void *), void *arg)
@@ -1114,19 +1153,14 @@ upstream_dump(int json, int (*cb)(const char *, void *), void *arg)
 	size_t		 o;
 	uint32_t	 i;
 
+	if (!json)
+		return upstream_tables(cb, arg);
 	TAILQ_FOREACH(g, &groups, entry) {
-		o = group_line(g, json, line, sizeof(line));
-		for (i = 0; i < g->nservers; i++) {
-			if (!json) {
-				if (cb(line, arg) == -1)
-					return -1;
-				o = 0;
-			}
-			o += server_line(&g->servers[i], json, i == 0,
+		o = group_line(g, 1, line, sizeof(line));
+		for (i = 0; i < g->nservers; i++)
+			o += server_line(g, &g->servers[i], 1, i == 0,
 			    line + o, sizeof(line) - o);
-		}
-		if (json)
-			strlcat(line, "]}", sizeof(line));
+		strlcat(line, "]}", sizeof(line));
 		if (cb(line, arg) == -1)
 			return -1;
 	}

@@ -89,7 +89,7 @@ taskset -p -c 0 $$ >/dev/null
 start_daemon "$T_DIR/v.conf" || { not_ok "daemon starts"; done_testing; }
 taskset -p -c 0,1 $$ >/dev/null
 RES=$(child_pid resolver)
-loads() { ctl show blocklists | sed -n 's/.* \([0-9]*\) loads,.*/\1/p'; }
+loads() { bl_field big loads; }
 # to_list: reload onto the list, the wall time until it is swapped in
 to_list() {
 	_n=$(($(loads || echo 0) + 0 + 1))
@@ -119,9 +119,9 @@ is "a listed name is blocked" "$(rcode_of "$(head -n 1 "$T_DIR/list")")" \
     NXDOMAIN
 loaded=$(ctl show blocklists)
 diag "$loaded"
-names=$(echo "$loaded" | sed -n 's/.*: \([0-9]*\) names,.*/\1/p')
-load_ms=$(echo "$loaded" | sed -n 's/.*loaded in \([0-9]*\) ms.*/\1/p')
-tbytes=$(echo "$loaded" | sed -n 's/.* \([0-9]*\) bytes,.*/\1/p')
+read -r names load_ms tbytes <<EOF3
+$(bl_field big names load_ms bytes)
+EOF3
 # a reload with the list in use: two tables for a moment
 cp "$T_DIR/list.conf" "$T_DIR/v.conf"
 wall2=$(to_list)

@@ -67,7 +67,7 @@ taskset -p -c 0 $$ >/dev/null
 start_daemon "$T_DIR/v.conf" || { not_ok "daemon starts"; done_testing; }
 taskset -p -c 0,1 $$ >/dev/null
 for i in $(seq 50); do
-	ctl show blocklists | grep -q "100000 names" && break
+	[ "$(bl_field big names)" = 100000 ] && break
 	sleep 0.1
 done
 V=$(pids_of "$D_PID")

@@ -39,7 +39,7 @@ match from 127.0.0.5 forward "up"
 match block "ads" "swap" forward "up"
 EOF
 start_daemon "$T_DIR/b.conf" || { not_ok "daemon starts"; done_testing; }
-loaded() { ctl show blocklists | grep -q "^blocklist $1: .* $2 loads"; }
+loaded() { [ "$(bl_field "$1" loads)" = "$2" ]; }
 for i in $(seq 50); do loaded swap 1 && break; sleep 0.1; done
 
 is "a listed name: NXDOMAIN" "$(rcode_of ads.example)" NXDOMAIN
@@ -71,8 +71,10 @@ is "a client no rule blocks for is not blocked" \
 is "blocked names never reach the upstream" \
     "$(awk '$3 == "a.b.ads.example" || $3 == "adblock.test" ||
     $3 == "x.wild.test"' "$T_DIR/up.log")" ""
-like "show blocklists: names and bad lines" "$(ctl show blocklists)" \
-    "^blocklist ads: 7 names, 9 lines, 2 bad,"
+is "show blocklists: names, lines and bad lines" \
+    "$(bl_field ads names lines bad)" "7 9 2"
+like "and a table for people" "$(ctl show blocklists)" \
+    "^ads +7 +9 +2 "
 like "the bad lines are logged with file and line" "$(cat "$D_LOG")" \
     "blocklist \"ads\": .*ads\\.txt:8: not a name"
 like "the query log names the list" "$(cat "$D_LOG")" \
@@ -101,8 +103,7 @@ is "30000 queries during the reload: every one answered, no SERVFAIL" \
     "$(cat "$T_DIR/flood")" "30000 0"
 is "after it, swap-a passes" "$(dq +short swap-a.test)" "203.0.113.10"
 is "and swap-b is blocked" "$(rcode_of swap-b.test)" NXDOMAIN
-like "with 300001 names" "$(ctl show blocklists)" \
-    "^blocklist swap: 300001 names"
+is "with 300001 names" "$(bl_field swap names)" 300001
 
 # a list file gone at reload: the reload fails, the list in use stays
 rm "$T_DIR/swap.txt"

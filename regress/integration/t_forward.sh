@@ -94,7 +94,6 @@ start_daemon "$T_DIR/f.conf" || { not_ok "daemon starts"; done_testing; }
 # upstream_saw LOG NAME: how many queries for NAME reached that upstream
 upstream_saw() { awk -v n="$2" '$3 == n' "$T_DIR/$1.log" | wc -l | tr -d ' '; }
 ttl_of() { dq +noall +answer "$@" | awk 'NR == 1 { print $2 }'; }
-fwd_line() { ctl show forwarders | grep -A 3 "^forwarder $1:"; }
 
 is "a client at 127.0.0.2 gets its upstream's answer" \
     "$(dq -b 127.0.0.2 +short www.example.test)" "192.0.2.2"
@@ -147,6 +146,13 @@ is "after a reload, forwarding still works" "$(dq +short a2.count.test)" \
 is "and the group's cache survived it" "$(upstream_saw count a2.count.test)" 3
 like "show forwarders still lists the groups" "$(fwd_line count)" \
     "^forwarder count:"
+ctl show forwarders >"$T_DIR/table"
+like "show forwarders for people: a group's row under its header" \
+    "$(sed -n '/^forwarder  *policy  *timeout-ms /,/^$/p' "$T_DIR/table")" \
+    "^count +failover +1000 +[0-9]+ "
+like "and its server's under the servers' header" \
+    "$(sed -n '/^forwarder  *server  *state /,$p' "$T_DIR/table")" \
+    "^count +127\\.0\\.0\\.10 port $UP +up +[0-9.]+ +[0-9]+ "
 
 # transport, EDNS
 dq +dnssec +short a3.count.test >/dev/null

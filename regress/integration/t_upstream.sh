@@ -56,7 +56,6 @@ conf 'forwarder "ghost" { server 127.0.0.23 port '$UP' server 127.0.0.26 port '$
 # the soft limit of many a service manager: the resolver must raise it
 ulimit -S -n 1024
 start_daemon "$T_DIR/u.conf" || { not_ok "daemon starts"; done_testing; }
-fwd_line() { ctl show forwarders | grep -A 3 "^forwarder $1:"; }
 ttl_of() { dq +noall +answer "$@" | awk 'NR == 1 { print $2 }'; }
 
 # names an attacker makes slow do not take a live server down
