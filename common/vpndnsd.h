@@ -60,6 +60,8 @@
 #define DNS_RCODE_BADVERS	16
 
 #define DNS_TYPE_OPT		41
+#define DNS_TYPE_IXFR		251
+#define DNS_TYPE_AXFR		252
 #define DNS_OPT_ECS		8	/* EDNS Client Subnet, RFC 7871 */
 #define DNS_CLASS_IN		1
 #define DNAME_TEXT_MAX		1025	/* every byte escaped as \DDD */
@@ -119,6 +121,7 @@ enum imsg_type {
 	IMSG_RECONF_BLOCKALLOW,		/* struct blockitem_msg */
 	IMSG_RECONF_BLOCKFILE,		/* fd + struct blockitem_msg */
 	IMSG_RECONF_MATCH,		/* struct match_msg + lists */
+	IMSG_RECONF_XFR,		/* struct xfr_conf */
 	IMSG_RECONF_END,
 	/* WireGuard: wgwatch <-> parent */
 	IMSG_WG_POLL,			/* struct wg_iface_msg */
@@ -134,6 +137,7 @@ enum imsg_type {
 	/* queries */
 	IMSG_QUERY,			/* struct query_msg */
 	IMSG_ANSWER,			/* struct dnsq_ctx + wire message */
+	IMSG_XFR,			/* struct query_msg + the query */
 	/* control requests, vpndnsctl -> frontend -> others */
 	IMSG_CTL_RELOAD,
 	IMSG_CTL_LOG_VERBOSE,		/* int */
@@ -204,6 +208,7 @@ struct dnsq_ctx {
 	uint8_t		has_local;
 	uint8_t		via;		/* enum client_via */
 	uint8_t		ecs_len;	/* VIA_ECS: the source prefix */
+	uint8_t		more;		/* TCP: more messages of it follow */
 };
 
 struct query_msg {
@@ -407,6 +412,7 @@ enum plist {
 	PLIST_ALLOW,		/* allow from: who may ask */
 	PLIST_PROXY,		/* proxy-protocol from: who must send a header */
 	PLIST_ECS,		/* client-subnet from: whose ECS names the client */
+	PLIST_TRANSFER,		/* transfer to: who may ask for a zone transfer */
 	PLIST_MAX
 };
 
@@ -420,6 +426,22 @@ struct prefix_msg {		/* IMSG_RECONF_PREFIX */
 	struct prefix	p;
 };
 
+/*
+ * Zone transfers out and NOTIFY (IMSG_RECONF_XFR): the key a transfer
+ * must be signed with ("" for none), as ldns takes it, and the
+ * secondaries to notify.
+ */
+#define XFR_NOTIFY_MAX		16
+#define TSIG_ALG_MAX		32
+#define TSIG_SECRET_MAX		256	/* base64 */
+struct xfr_conf {
+	char		keyname[DNAME_TEXT_MAX];
+	char		algorithm[TSIG_ALG_MAX];
+	char		secret[TSIG_SECRET_MAX];
+	uint32_t	nnotify;
+	union sockunion	notify[XFR_NOTIFY_MAX];
+};
+
 struct vpndnsd_conf {
 	char		user[64];
 	char		chroot[PATH_MAX];
@@ -429,6 +451,7 @@ struct vpndnsd_conf {
 	int		 acl_set;
 	TAILQ_HEAD(, listen_conf) listens;
 	union sockunion	 metrics;	/* GET /metrics; family 0: none */
+	struct xfr_conf	 xfr;
 	int		 metricsfd;	/* parent only, until passed on */
 	TAILQ_HEAD(, domain_conf) domains;
 	TAILQ_HEAD(, record_conf) records;

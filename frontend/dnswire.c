@@ -11,7 +11,8 @@
  * (vpndnsd.8, "QUERY HANDLING"):
  *   shorter than a header, or QR set		no answer
  *   opcode other than QUERY			NOTIMP
- *   QDCOUNT other than 1, ANCOUNT or NSCOUNT	FORMERR
+ *   QDCOUNT other than 1, ANCOUNT, or NSCOUNT
+ *   other than 1 for IXFR (its client's SOA)	FORMERR
  *   a compression pointer or an extended label
  *   in the question, a name over 255 bytes	FORMERR
  *   a record running past the end, bytes left
@@ -23,7 +24,8 @@
  *   a scope), or a second one			FORMERR
  *   QTYPE OPT					FORMERR
  *   EDNS version above 0			BADVERS
- * Records in the additional section other than OPT are stepped over.
+ * Records in the additional section other than OPT, and IXFR's SOA, are
+ * stepped over (the resolver reads a transfer's whole query: its TSIG).
  */
 
 static uint16_t
@@ -163,8 +165,12 @@ parse_opt(const uint8_t *p, size_t start, size_t end, uint16_t class,
 	return 0;
 }
 
+/*
+ * Step over 'n' records; in the additional section ('q' set), read the
+ * OPT among them.
+ */
 static int
-parse_additional(const uint8_t *p, size_t len, size_t *pos, unsigned int n,
+parse_records(const uint8_t *p, size_t len, size_t *pos, unsigned int n,
     struct dns_query *q)
 {
 	size_t		off = *pos, rdend;
@@ -181,7 +187,7 @@ parse_additional(const uint8_t *p, size_t len, size_t *pos, unsigned int n,
 		rdend = off + 10 + get16(p + off + 8);
 		if (rdend > len)
 			return -1;
-		if (type == DNS_TYPE_OPT && (!root ||
+		if (q != NULL && type == DNS_TYPE_OPT && (!root ||
 		    parse_opt(p, off + 10, rdend, class, ttl, q) == -1))
 			return -1;
 		off = rdend;
@@ -207,7 +213,7 @@ dnswire_parse_query(const uint8_t *p, size_t len, struct dns_query *q)
 		return DNSWIRE_DROP;
 	if (DNS_OPCODE(q->flags) != 0)
 		return DNSWIRE_NOTIMP;
-	if (get16(p + 4) != 1 || get16(p + 6) != 0 || get16(p + 8) != 0)
+	if (get16(p + 4) != 1 || get16(p + 6) != 0 || get16(p + 8) > 1)
 		return DNSWIRE_FORMERR;
 	if (parse_qname(p, len, &pos, q) == -1 || pos + 4 > len) {
 		q->qname_len = 0;
@@ -216,7 +222,9 @@ dnswire_parse_query(const uint8_t *p, size_t len, struct dns_query *q)
 	q->qtype = get16(p + pos);
 	q->qclass = get16(p + pos + 2);
 	pos += 4;
-	if (parse_additional(p, len, &pos, get16(p + 10), q) == -1 ||
+	if (get16(p + 8) != (q->qtype == DNS_TYPE_IXFR) ||
+	    parse_records(p, len, &pos, get16(p + 8), NULL) == -1 ||
+	    parse_records(p, len, &pos, get16(p + 10), q) == -1 ||
 	    pos != len || q->qtype == DNS_TYPE_OPT) {
 		q->qname_len = 0;
 		q->edns = 0;

@@ -504,12 +504,17 @@ udp_get_local(struct msghdr *mh, struct dnsq_ctx *ctx)
 
 /*
  * Hand a good query to the resolver.  Only the used part of the name
- * travels.  Returns -1 when the channel is full (the query is dropped).
+ * travels; a transfer's whole query ('pkt') follows it, for its TSIG.
+ * Returns -1 when the channel is full (the query is dropped).
  */
 static int
-frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx)
+frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx,
+    const uint8_t *pkt, size_t len)
 {
 	struct query_msg	qm;
+	struct iovec		iov[2];
+	int			xfr = q->qtype == DNS_TYPE_AXFR ||
+				    q->qtype == DNS_TYPE_IXFR;
 
 	qm.ctx = *ctx;
 	qm.id = q->id;
@@ -520,8 +525,12 @@ frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx)
 	qm.edns_do = q->edns_do;
 	qm.qname_len = q->qname_len;
 	memcpy(qm.qname, q->qname, q->qname_len);
-	if (!fe.resolver_up || imsg_compose(&fe.resolver.ibuf, IMSG_QUERY, 0,
-	    -1, &qm, offsetof(struct query_msg, qname) + q->qname_len) == -1) {
+	iov[0].iov_base = &qm;
+	iov[0].iov_len = offsetof(struct query_msg, qname) + q->qname_len;
+	iov[1].iov_base = (void *)(uintptr_t)pkt;
+	iov[1].iov_len = len;
+	if (!fe.resolver_up || imsg_composev(&fe.resolver.ibuf, xfr ?
+	    IMSG_XFR : IMSG_QUERY, 0, -1, iov, xfr ? 2 : 1) == -1) {
 		fe.stats.dropped++;
 		return -1;
 	}
@@ -608,7 +617,9 @@ frontend_verdict(const uint8_t *pkt, size_t len, struct dnsq_ctx *ctx,
 		ctx->ecs_len = q->ecs_len;
 		fe.stats.ecs_clients++;
 	}
-	if (!prefixlist_match(&fe.lists[PLIST_ALLOW], &ctx->client)) {
+	if (!prefixlist_match(&fe.lists[PLIST_ALLOW], &ctx->client) ||
+	    ((q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR) &&
+	    !prefixlist_match(&fe.lists[PLIST_TRANSFER], &ctx->client))) {
 		fe.stats.refused_acl++;
 		return DNS_RCODE_REFUSED;
 	}
@@ -680,7 +691,7 @@ frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 		udp_reply(l->fd, &ctx, &q, rcode, 0);
 		frontend_qlog(&ctx, &q, rcode);
 	} else
-		frontend_send_query(&q, &ctx);
+		frontend_send_query(&q, &ctx, pkt, len);
 }
 
 static void
@@ -776,7 +787,7 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 		return -1;
 	}
 	if (rcode == 0) {
-		if (frontend_send_query(&q, &ctx) == 0) {
+		if (frontend_send_query(&q, &ctx, pkt, len) == 0) {
 			c->inflight++;
 			return 0;
 		}
@@ -1152,6 +1163,8 @@ tcp_answer(const struct dnsq_ctx *ctx, const uint8_t *wire, size_t len)
 	    (c = fe.conns[ctx->conn]) == NULL || c->gen != ctx->gen)
 		return;		/* the client left meanwhile */
 	tcp_send(c, wire, len);
+	if (ctx->more)
+		return;		/* a transfer's messages: one query */
 	c->inflight--;
 	if (tcp_resume(c) == -1)
 		return;

@@ -588,6 +588,8 @@ parent_send_config(struct vpndnsd_conf *conf)
 		parent_send_blocklist(b);
 	TAILQ_FOREACH(m, &conf->matches, entry)
 		parent_send_match(m);
+	parent_send(PROC_RESOLVER, IMSG_RECONF_XFR, 0, -1, &conf->xfr,
+	    sizeof(conf->xfr));
 	parent_send(PROC_RESOLVER, IMSG_RECONF_END, 0, -1, NULL, 0);
 
 	parent_send(PROC_WGWATCH, IMSG_RECONF_CONF, 0, -1, &conf->main,

@@ -92,6 +92,13 @@ static struct rdata_item	 rdata[MAX_RDATA_ITEMS];
 static int			 nrdata;
 static int			 rdata_overflow;
 static char			 lasterror[512];
+#define TSIG_KEYS_MAX		8
+static struct tsig_key {
+	char	name[DNAME_TEXT_MAX];
+	char	algorithm[TSIG_ALG_MAX];
+	char	secret[TSIG_SECRET_MAX];
+}				 tsigkeys[TSIG_KEYS_MAX];
+static size_t			 ntsigkeys;
 
 int		 yyparse(void);
 static int	 yylex(void);
@@ -118,6 +125,11 @@ static int	 dname_canon(const char *, char *, size_t);
 static struct domain_conf *domain_find(const char *);
 static int	 add_listen(const char *, int64_t);
 static int	 add_prefixes(enum plist, const char *);
+static int	 add_tsig_key(const char *, const char *, const char *);
+static int	 set_transfer_key(const char *);
+static int	 add_notify(const char *, int64_t);
+static int	 listen_addr(const char *, const char *, int64_t,
+		    union sockunion *);
 static int	 plist_add(const char *);
 static int	 nlist_add(const char *);
 static void	 nlist_clear(void);
@@ -169,6 +181,7 @@ typedef struct {
 %token	SERVESTALE MATCH QUERY FORWARD REFUSE LOCALONLY BLOCKLIST FILENAME
 %token	ANSWER NXDOMAIN REFUSED NULLANSWER BLOCK PROXYPROTOCOL CLIENTSUBNET
 %token	LOG QUERIES ERROR
+%token	TSIGKEY ALGORITHM SECRET TRANSFER TO NOTIFY
 /* "peer X key K domain D": a domain right after a key is the peer's */
 %nonassoc	PEERDOMAIN_NONE
 %nonassoc	DOMAIN
@@ -297,16 +310,37 @@ main		: USER STRING			{
 				YYERROR;
 		}
 		| ALLOW FROM prefixes		{
-			if (add_prefixes(PLIST_ALLOW, "allow") == -1)
+			if (add_prefixes(PLIST_ALLOW, "allow from") == -1)
 				YYERROR;
 			conf->acl_set = 1;
 		}
 		| PROXYPROTOCOL FROM prefixes	{
-			if (add_prefixes(PLIST_PROXY, "proxy-protocol") == -1)
+			if (add_prefixes(PLIST_PROXY, "proxy-protocol from") ==
+			    -1)
 				YYERROR;
 		}
 		| CLIENTSUBNET FROM prefixes	{
-			if (add_prefixes(PLIST_ECS, "client-subnet") == -1)
+			if (add_prefixes(PLIST_ECS, "client-subnet from") == -1)
+				YYERROR;
+		}
+		| TSIGKEY STRING ALGORITHM STRING SECRET STRING {
+			int rc = add_tsig_key($2, $4, $6);
+
+			free($2);
+			free($4);
+			free($6);
+			if (rc == -1)
+				YYERROR;
+		}
+		| TRANSFER TO prefixes		{
+			if (add_prefixes(PLIST_TRANSFER, "transfer to") == -1)
+				YYERROR;
+		} xfrkey
+		| NOTIFY STRING port		{
+			int rc = add_notify($2, $3);
+
+			free($2);
+			if (rc == -1)
 				YYERROR;
 		}
 		| TCP IDLETIMEOUT NUMBER	{
@@ -352,6 +386,16 @@ main		: USER STRING			{
 			}
 			conf->main.rrl_rate = $2;
 		} rlopts
+		;
+
+xfrkey		: /* empty */
+		| TSIGKEY STRING		{
+			int rc = set_transfer_key($2);
+
+			free($2);
+			if (rc == -1)
+				YYERROR;
+		}
 		;
 
 metricsport	: /* empty */			{ $$ = METRICS_PORT; }
@@ -888,6 +932,7 @@ lookup(char *s)
 {
 	/* sorted, for bsearch */
 	static const struct keywords keywords[] = {
+		{ "algorithm",		ALGORITHM },
 		{ "allow",		ALLOW },
 		{ "answer",		ANSWER },
 		{ "block",		BLOCK },
@@ -921,6 +966,7 @@ lookup(char *s)
 		{ "nameserver",		NAMESERVER },
 		{ "negative-ttl",	NEGATIVETTL },
 		{ "no",			NO },
+		{ "notify",		NOTIFY },
 		{ "null",		NULLANSWER },
 		{ "nxdomain",		NXDOMAIN },
 		{ "offline-names",	OFFLINENAMES },
@@ -938,6 +984,7 @@ lookup(char *s)
 		{ "refuse",		REFUSE },
 		{ "refused",		REFUSED },
 		{ "round-robin",	ROUNDROBIN },
+		{ "secret",		SECRET },
 		{ "serve-stale",	SERVESTALE },
 		{ "server",		SERVER },
 		{ "slip",		SLIP },
@@ -945,6 +992,9 @@ lookup(char *s)
 		{ "tcp",		TCP },
 		{ "threshold",		THRESHOLD },
 		{ "timeout",		TIMEOUT },
+		{ "to",			TO },
+		{ "transfer",		TRANSFER },
+		{ "tsig-key",		TSIGKEY },
 		{ "ttl",		TTL },
 		{ "upstream",		UPSTREAM },
 		{ "user",		USER },
@@ -1486,9 +1536,113 @@ add_prefixes(enum plist list, const char *what)
 
 	for (i = 0; i < nplist; i++)
 		if (prefixlist_add(&conf->lists[list], &plist[i]) == -1) {
-			yyerror("%s from: too many prefixes", what);
+			yyerror("%s: too many prefixes", what);
 			return -1;
 		}
+	return 0;
+}
+
+/*
+ * tsig-key NAME algorithm ALG secret BASE64: checked here as ldns will
+ * use it, so that a bad key is the configuration's error, with its line.
+ */
+static int
+add_tsig_key(const char *name, const char *alg, const char *secret)
+{
+	/* what ldns signs with */
+	static const char	*algs[] = { "hmac-sha1", "hmac-sha256",
+				    "hmac-sha512" };
+	struct tsig_key		*k;
+	ldns_rdf		*raw = NULL;
+	size_t			 i;
+
+	if (ntsigkeys == TSIG_KEYS_MAX) {
+		yyerror("more than %d tsig-key lines", TSIG_KEYS_MAX);
+		return -1;
+	}
+	k = &tsigkeys[ntsigkeys];
+	if (dname_canon(name, k->name, sizeof(k->name)) == -1)
+		return -1;
+	for (i = 0; i < ntsigkeys; i++)
+		if (strcmp(tsigkeys[i].name, k->name) == 0) {
+			yyerror("tsig-key \"%s\" is defined twice", name);
+			return -1;
+		}
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcasecmp(alg, algs[i]) == 0)
+			break;
+	if (i == sizeof(algs) / sizeof(algs[0])) {
+		yyerror("tsig-key \"%s\": algorithm %s is not one of "
+		    "hmac-sha1, hmac-sha256, hmac-sha512", name, alg);
+		return -1;
+	}
+	snprintf(k->algorithm, sizeof(k->algorithm), "%s.", algs[i]);
+	if (strlen(secret) >= sizeof(k->secret) ||
+	    ldns_str2rdf_b64(&raw, secret) != LDNS_STATUS_OK ||
+	    ldns_rdf_size(raw) < 16) {
+		yyerror("tsig-key \"%s\": the secret is not base64 of 16 "
+		    "bytes or more, in under %d characters", name,
+		    TSIG_SECRET_MAX);
+		if (raw != NULL)
+			explicit_bzero(ldns_rdf_data(raw), ldns_rdf_size(raw));
+		ldns_rdf_deep_free(raw);
+		return -1;
+	}
+	explicit_bzero(ldns_rdf_data(raw), ldns_rdf_size(raw));
+	ldns_rdf_deep_free(raw);
+	strlcpy(k->secret, secret, sizeof(k->secret));
+	ntsigkeys++;
+	return 0;
+}
+
+/* transfer to ... tsig-key NAME: a key defined on a line above. */
+static int
+set_transfer_key(const char *name)
+{
+	struct xfr_conf	*x = &conf->xfr;
+	size_t		 i;
+	char		 canon[DNAME_TEXT_MAX];
+
+	if (dname_canon(name, canon, sizeof(canon)) == -1)
+		return -1;
+	for (i = 0; i < ntsigkeys; i++)
+		if (strcmp(tsigkeys[i].name, canon) == 0)
+			break;
+	if (i == ntsigkeys) {
+		yyerror("tsig-key \"%s\" is not defined above", name);
+		return -1;
+	}
+	if (x->keyname[0] != '\0' && strcmp(x->keyname, canon) != 0) {
+		yyerror("transfer to: a second tsig-key, \"%s\"; one key "
+		    "signs every transfer", name);
+		return -1;
+	}
+	strlcpy(x->keyname, tsigkeys[i].name, sizeof(x->keyname));
+	strlcpy(x->algorithm, tsigkeys[i].algorithm, sizeof(x->algorithm));
+	strlcpy(x->secret, tsigkeys[i].secret, sizeof(x->secret));
+	return 0;
+}
+
+/* notify ADDRESS [port N]: a secondary told of every new serial. */
+static int
+add_notify(const char *addr, int64_t port)
+{
+	struct xfr_conf	*x = &conf->xfr;
+	union sockunion	 su;
+	uint32_t	 i;
+
+	if (listen_addr("notify", addr, port, &su) == -1)
+		return -1;
+	for (i = 0; i < x->nnotify; i++)
+		if (memcmp(&x->notify[i], &su, sizeof(su)) == 0) {
+			yyerror("notify %s is given twice", sockunion_ntop(&su));
+			return -1;
+		}
+	if (x->nnotify == XFR_NOTIFY_MAX) {
+		yyerror("more than %d notify lines", XFR_NOTIFY_MAX);
+		return -1;
+	}
+	x->notify[x->nnotify++] = su;
 	return 0;
 }
 
@@ -2591,6 +2745,8 @@ parse_config(const char *filename)
 	free(plist);
 	plist = NULL;
 	nplist = 0;
+	explicit_bzero(tsigkeys, sizeof(tsigkeys));
+	ntsigkeys = 0;
 	nlist_clear();
 	rule_clear();
 

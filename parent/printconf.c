@@ -30,22 +30,28 @@ print_plist(FILE *f, const char *what, const struct prefixlist *l)
 	char	buf[INET6_ADDRSTRLEN + 8];
 	size_t	i;
 
-	fprintf(f, "%s from {", what);
+	fprintf(f, "%s {", what);
 	for (i = 0; i < l->n; i++) {
 		prefix_print(&l->p[i], buf, sizeof(buf));
 		fprintf(f, " %s", buf);
 	}
-	fprintf(f, " }\n");
+	fprintf(f, " }");
 }
 
 static void
 print_acl(FILE *f, const struct vpndnsd_conf *conf)
 {
-	print_plist(f, "allow", &conf->lists[PLIST_ALLOW]);
-	if (conf->lists[PLIST_PROXY].n > 0)
-		print_plist(f, "proxy-protocol", &conf->lists[PLIST_PROXY]);
-	if (conf->lists[PLIST_ECS].n > 0)
-		print_plist(f, "client-subnet", &conf->lists[PLIST_ECS]);
+	print_plist(f, "allow from", &conf->lists[PLIST_ALLOW]);
+	fprintf(f, "\n");
+	if (conf->lists[PLIST_PROXY].n > 0) {
+		print_plist(f, "proxy-protocol from",
+		    &conf->lists[PLIST_PROXY]);
+		fprintf(f, "\n");
+	}
+	if (conf->lists[PLIST_ECS].n > 0) {
+		print_plist(f, "client-subnet from", &conf->lists[PLIST_ECS]);
+		fprintf(f, "\n");
+	}
 }
 
 static void
@@ -58,6 +64,33 @@ print_listen(FILE *f, const char *what, const union sockunion *su)
 	    addr, sizeof(addr));
 	fprintf(f, "%s %s port %u\n", what, addr, ntohs(su->sa.sa_family ==
 	    AF_INET ? su->sin.sin_port : su->sin6.sin6_port));
+}
+
+/* The key transfers are signed with, who may ask, whom we notify. */
+static void
+print_xfr(FILE *f, const struct vpndnsd_conf *conf)
+{
+	const struct xfr_conf	*x = &conf->xfr;
+	uint32_t		 i;
+
+	if (x->keyname[0] != '\0') {
+		fprintf(f, "tsig-key ");
+		print_quoted(f, x->keyname);
+		fprintf(f, " algorithm %.*s secret ",
+		    (int)strcspn(x->algorithm, "."), x->algorithm);
+		print_quoted(f, x->secret);
+		fprintf(f, "\n");
+	}
+	if (conf->lists[PLIST_TRANSFER].n > 0) {
+		print_plist(f, "transfer to", &conf->lists[PLIST_TRANSFER]);
+		if (x->keyname[0] != '\0') {
+			fprintf(f, " tsig-key ");
+			print_quoted(f, x->keyname);
+		}
+		fprintf(f, "\n");
+	}
+	for (i = 0; i < x->nnotify; i++)
+		print_listen(f, "notify", &x->notify[i]);
 }
 
 static void
@@ -77,6 +110,7 @@ print_main(FILE *f, const struct vpndnsd_conf *conf)
 	if (conf->metrics.sa.sa_family != 0)
 		print_listen(f, "metrics listen on", &conf->metrics);
 	print_acl(f, conf);
+	print_xfr(f, conf);
 	fprintf(f, "tcp idle-timeout %u\n", conf->main.tcp_idle);
 	fprintf(f, "tcp message-timeout %u\n", conf->main.tcp_msgtimeout);
 	fprintf(f, "tcp max-connections %u\n", conf->main.tcp_maxconn);

@@ -120,6 +120,24 @@ in_netns() {
 
 ctl() { "$VPNDNSCTL" -s "$D_SOCK" "$@"; }
 
+# wait_for DESC SECONDS CMD...: CMD succeeds within SECONDS; says how long
+wait_for() {
+	_desc=$1 _max=$2; shift 2
+	_t0=$(date +%s%N)
+	while :; do
+		if "$@"; then
+			ok "$_desc ($(( ($(date +%s%N) - _t0) / 1000000 )) ms)"
+			return 0
+		fi
+		if [ $(( ($(date +%s%N) - _t0) / 1000000 )) -gt \
+		    $((_max * 1000)) ]; then
+			not_ok "$_desc (not within $_max s)"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 # Tests read figures from vpndnsctl -j, not from the tables for people.
 # fwd_line GROUP: the group's coalesced count, then a line per server.
 fwd_line() {

@@ -496,3 +496,96 @@ localdata_dump(const struct localdata *ld, int (*cb)(const char *, void *),
 		}
 	return 0;
 }
+
+/* The i-th domain's apex, lower-case wire form. */
+const uint8_t *
+localdata_apex(const struct localdata *ld, size_t i, size_t *len)
+{
+	*len = ld->zones[i]->apexlen;
+	return ld->zones[i]->apex;
+}
+
+/* The domain whose apex is 'name', or -1. */
+int
+localdata_zone_index(const struct localdata *ld, const uint8_t *name,
+    size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < ld->nzones; i++)
+		if (ld->zones[i]->apexlen == len &&
+		    memcmp(ld->zones[i]->apex, name, len) == 0)
+			return i;
+	return -1;
+}
+
+static const struct lnode *
+zone_apex_node(const struct localdata *ld, const struct lzone *z)
+{
+	const struct lnode	*n;
+
+	if ((n = node_find(ld, z->apex, z->apexlen)) == NULL)
+		fatalx("a domain without its apex");
+	return n;
+}
+
+/* The SOA at a domain's apex. */
+static ldns_rr *
+zone_soa(const struct localdata *ld, const struct lzone *z)
+{
+	const struct lnode	*n = zone_apex_node(ld, z);
+	size_t			 i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(n->rrs); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(n->rrs, i)) ==
+		    LDNS_RR_TYPE_SOA)
+			return ldns_rr_list_rr(n->rrs, i);
+	fatalx("a domain without its SOA");
+}
+
+/* A new serial in both of a domain's SOA records. */
+void
+localdata_set_serial(struct localdata *ld, size_t i, uint32_t serial)
+{
+	ldns_rr		*soa[2];
+	ldns_rdf	*r;
+	size_t		 k;
+
+	soa[0] = zone_soa(ld, ld->zones[i]);
+	soa[1] = ld->zones[i]->soa_neg;
+	for (k = 0; k < 2; k++) {
+		if ((r = ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32, serial)) ==
+		    NULL)
+			fatal("ldns_native2rdf_int32");
+		ldns_rdf_deep_free(ldns_rr_set_rdf(soa[k], r, 2));
+	}
+}
+
+/*
+ * The i-th domain's records into 'out', its SOA first and nothing of a
+ * domain below it.  Returns the SOA.
+ */
+const ldns_rr *
+localdata_zone(const struct localdata *ld, size_t i, ldns_rr_list *out)
+{
+	const struct lzone	*z = ld->zones[i];
+	struct lnode		*n;
+	ldns_rr			*rr, *c, *soa = zone_soa(ld, z);
+	size_t			 k;
+
+	if ((c = ldns_rr_clone(soa)) == NULL || !ldns_rr_list_push_rr(out, c))
+		fatal("ldns_rr_list_push_rr");
+	RB_FOREACH(n, lnode_tree, (struct lnode_tree *)&ld->nodes) {
+		if (n->zone != z)
+			continue;
+		for (k = 0; k < ldns_rr_list_rr_count(n->rrs); k++) {
+			rr = ldns_rr_list_rr(n->rrs, k);
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+				continue;
+			if ((c = ldns_rr_clone(rr)) == NULL ||
+			    !ldns_rr_list_push_rr(out, c))
+				fatal("ldns_rr_list_push_rr");
+		}
+	}
+	return soa;
+}

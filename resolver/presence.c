@@ -33,6 +33,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "resolver.h"
+#include "siphash.h"
 
 struct pzone {
 	uint8_t		 apex[DNS_MAX_NAME];
@@ -508,9 +509,9 @@ relative_labels(const uint8_t *name, size_t len, const struct pzone *z,
 	return n;
 }
 
-static void
-push_addr(ldns_pkt *pkt, const uint8_t *owner, size_t ownerlen,
-    const struct wg_addr *a, uint32_t ttl)
+static ldns_rr *
+addr_rr(const uint8_t *owner, size_t ownerlen, const struct wg_addr *a,
+    uint32_t ttl)
 {
 	ldns_rr		*rr;
 	ldns_rdf	*o, *d;
@@ -531,7 +532,15 @@ push_addr(ldns_pkt *pkt, const uint8_t *owner, size_t ownerlen,
 	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
 	ldns_rr_set_ttl(rr, ttl);
 	ldns_rr_push_rdf(rr, d);
-	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr))
+	return rr;
+}
+
+static void
+push_addr(ldns_pkt *pkt, const uint8_t *owner, size_t ownerlen,
+    const struct wg_addr *a, uint32_t ttl)
+{
+	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER,
+	    addr_rr(owner, ownerlen, a, ttl)))
 		fatal("ldns_pkt_push_rr");
 }
 
@@ -927,4 +936,118 @@ presence_metrics(const struct presence *pr, time_t now, struct metrics *m)
 			metric_label(l, sizeof(l), "state", state[k]);
 			metric_u64(m, "vpndnsd_wireguard_peers", l, ifs[i].n[k]);
 		}
+}
+
+/*
+ * A zone's presence names as a transfer serves them: every peer that
+ * answers now, in label order, to 'cb' with whether it is online.
+ */
+static void
+zone_names(const struct presence *pr, const uint8_t *apex, size_t apexlen,
+    time_t now, void (*cb)(const struct pname *, int, void *), void *arg)
+{
+	const struct pnames	*n = pr->names;
+	struct pname		 key, *p;
+	struct pzone		*z;
+	int			 online;
+
+	if ((z = zone_exact(n, apex, apexlen)) == NULL)
+		return;
+	memset(&key, 0, sizeof(key));
+	key.zone = z;
+	for (p = RB_NFIND(pname_label, (struct pname_label *)&n->bylabel,
+	    &key); p != NULL && p->zone == z;
+	    p = RB_NEXT(pname_label, &n->bylabel, p)) {
+		if (p->peer == NULL)
+			continue;
+		online = peer_online(p->peer, z, now);
+		if (online || z->offline_names)
+			cb(p, online, arg);
+	}
+}
+
+/* NAME.[MIDDLE.]APEX in wire form; returns its length, 0 if too long. */
+static size_t
+zone_owner(const struct pname *p, const char *middle, uint8_t *out)
+{
+	size_t	len = 1 + p->labellen, mlen = middle ? strlen(middle) : 0;
+
+	if (len + (mlen ? 1 + mlen : 0) + p->zone->apexlen > DNS_MAX_NAME)
+		return 0;
+	out[0] = p->labellen;
+	memcpy(out + 1, p->label, p->labellen);
+	if (mlen > 0) {
+		out[len] = mlen;
+		memcpy(out + len + 1, middle, mlen);
+		len += 1 + mlen;
+	}
+	memcpy(out + len, p->zone->apex, p->zone->apexlen);
+	return len + p->zone->apexlen;
+}
+
+static void
+zone_push(const struct pname *p, int online, void *arg)
+{
+	ldns_rr_list	*out = arg;
+	const char	*middle[2] = { NULL, NULL };
+	uint8_t		 owner[DNS_MAX_NAME];
+	size_t		 len, i, k;
+
+	if (online)
+		middle[1] = p->ifname;
+	else
+		middle[0] = "offline";
+	for (k = 0; k < 2; k++) {
+		if ((!online && k == 1) ||
+		    (len = zone_owner(p, middle[k], owner)) == 0)
+			continue;
+		for (i = 0; i < p->peer->naddrs; i++)
+			if (!ldns_rr_list_push_rr(out, addr_rr(owner, len,
+			    &p->peer->addrs[i], p->zone->ttl)))
+				fatal("ldns_rr_list_push_rr");
+	}
+}
+
+/* The presence records of the domain at 'apex', for a zone transfer. */
+void
+presence_zone(const struct presence *pr, const uint8_t *apex,
+    size_t apexlen, time_t now, ldns_rr_list *out)
+{
+	zone_names(pr, apex, apexlen, now, zone_push, out);
+}
+
+static void
+zone_hash(const struct pname *p, int online, void *arg)
+{
+	static const struct siphash_key	k = { 0x76706e646e73, 0x78667231 };
+	uint64_t			*h = arg;
+	struct {
+		uint8_t		label[64];
+		char		ifname[IFNAMSIZ];
+		struct wg_addr	addrs[WG_MAX_ADDRS];
+		uint16_t	naddrs;
+		uint8_t		online;
+	}				 v;
+
+	memset(&v, 0, sizeof(v));
+	memcpy(v.label, p->label, sizeof(v.label));
+	memcpy(v.ifname, p->ifname, sizeof(v.ifname));
+	memcpy(v.addrs, p->peer->addrs, p->peer->naddrs * sizeof(v.addrs[0]));
+	v.naddrs = p->peer->naddrs;
+	v.online = online;
+	*h = *h * 31 + siphash(&k, &v, sizeof(v));
+}
+
+/*
+ * What the domain's presence records hash to now: when it changes, so
+ * must the serial (a handshake ages past the threshold with no event).
+ */
+uint64_t
+presence_digest(const struct presence *pr, const uint8_t *apex,
+    size_t apexlen, time_t now)
+{
+	uint64_t	h = 0;
+
+	zone_names(pr, apex, apexlen, now, zone_hash, &h);
+	return h;
 }

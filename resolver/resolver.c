@@ -135,6 +135,7 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 	 * so a freed table goes back to the system, not into the heap.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+	xfr_init();
 	sandbox_drop(user, root);
 	resolver_sandbox(verbose > 1);
 
@@ -284,6 +285,7 @@ resolver_reconf(const struct imsg *imsg)
 		blocklists_reconf_end();
 		res.main = res.nmain;
 		upstream_set_inflight(res.main.upstream_inflight);
+		(void)xfr_serials(res.local, res.presence, 1);
 		cache_flush(res.lcache, NULL, 0);
 		log_info("configuration loaded: %zu domains, %zu records",
 		    localdata_ndomains(res.local),
@@ -348,6 +350,9 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_RECONF_END:
 			resolver_reconf(&imsg);
 			break;
+		case IMSG_RECONF_XFR:
+			xfr_reconf(&imsg);
+			break;
 		default:
 			fatalx("unexpected message %u from the parent",
 			    imsg.hdr.type);
@@ -383,7 +388,7 @@ lowercase_name(uint8_t *dst, const uint8_t *src, size_t len)
 		dst[i] = src[i] >= 'A' && src[i] <= 'Z' ? src[i] + 32 : src[i];
 }
 
-static ldns_pkt *
+ldns_pkt *
 reply_new(const struct query_msg *qm)
 {
 	ldns_pkt	*pkt;
@@ -619,6 +624,30 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	imsgev_update(&res.frontend);
 }
 
+/* One message of a transfer before its last (resolver_answer's). */
+void
+resolver_answer_part(const struct query_msg *qm, const uint8_t *wire,
+    size_t len)
+{
+	struct dnsq_ctx	ctx = qm->ctx;
+	struct iovec	iov[2];
+
+	ctx.more = 1;
+	iov[0].iov_base = &ctx;
+	iov[0].iov_len = sizeof(ctx);
+	iov[1].iov_base = (void *)(uintptr_t)wire;
+	iov[1].iov_len = len;
+	frontend_send(IMSG_ANSWER, 0, iov, 2);
+}
+
+/* New serials where the presence records changed: old answers go. */
+void
+resolver_xfr_tick(void)
+{
+	if (xfr_serials(res.local, res.presence, 0) > 0)
+		cache_flush(res.lcache, NULL, 0);
+}
+
 /*
  * A local answer, built once by ldns and kept a second (presence names
  * change with time, not only with events): later queries for the same
@@ -773,6 +802,29 @@ resolver_query(const struct imsg *imsg)
 	lowercase_name(lname, qm.qname, qm.qname_len);
 	if (!resolver_local(&qm, lname))
 		resolver_policy(&qm, lname);
+}
+
+/* IMSG_XFR: the query as IMSG_QUERY has it, then its whole wire form. */
+static void
+resolver_xfr(const struct imsg *imsg)
+{
+	struct query_msg	 qm;
+	uint8_t			 lname[DNS_MAX_NAME];
+	size_t			 hdr = offsetof(struct query_msg, qname), n;
+
+	if (imsg->len < hdr + 1)
+		fatalx("bad IMSG_XFR of %zu bytes", imsg->len);
+	memcpy(&qm, imsg->data, hdr + 1);
+	n = hdr + qm.qname_len;
+	if (imsg->len < n + DNS_HEADER_SIZE || imsg->len > n + DNS_MAX_MSG)
+		fatalx("bad IMSG_XFR of %zu bytes", imsg->len);
+	memcpy(&qm, imsg->data, n);
+	if (!qname_valid(&qm))
+		fatalx("IMSG_XFR with a malformed name");
+	res.stats.queries++;
+	lowercase_name(lname, qm.qname, qm.qname_len);
+	xfr_query(&qm, lname, imsg->data + n, imsg->len - n, res.local,
+	    res.presence);
 }
 
 static int
@@ -1062,6 +1114,9 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 		case IMSG_QUERY:
 			resolver_query(&imsg);
 			break;
+		case IMSG_XFR:
+			resolver_xfr(&imsg);
+			break;
 		case IMSG_CTL_SHOW_STATUS:
 		case IMSG_CTL_SHOW_METRICS:
 		case IMSG_CTL_SHOW_RECORDS:
@@ -1109,6 +1164,9 @@ resolver_dispatch_wgwatch(int fd, short event, void *arg)
 			presence_wg(res.presence, &imsg);
 			/* a peer's name may answer otherwise now */
 			cache_flush(res.lcache, NULL, 0);
+			if (imsg.hdr.type == IMSG_WG_PEERS_DONE ||
+			    imsg.hdr.type == IMSG_WG_IFACE_GONE)
+				resolver_xfr_tick();
 			break;
 		case IMSG_CTL_WGIF_STATS:
 			if (imsg.len != sizeof(struct wgif_stats))

@@ -52,6 +52,10 @@ void	resolver_main(int, int, const char *, const char *)
 struct verdict;
 void	resolver_answer(const struct query_msg *, const uint8_t *, size_t,
 	    const struct verdict *);
+void	resolver_answer_part(const struct query_msg *, const uint8_t *,
+	    size_t);
+ldns_pkt *reply_new(const struct query_msg *);
+void	resolver_xfr_tick(void);
 
 /* localzone.c */
 struct localdata	*localdata_new(void);
@@ -74,6 +78,14 @@ void			 localdata_nodata(const struct localdata *,
 			    const uint8_t *, size_t, ldns_pkt *);
 void			 localdata_add_ent(struct localdata *, const uint8_t *,
 			    size_t);
+const uint8_t		*localdata_apex(const struct localdata *, size_t,
+			    size_t *);
+int			 localdata_zone_index(const struct localdata *,
+			    const uint8_t *, size_t);
+void			 localdata_set_serial(struct localdata *, size_t,
+			    uint32_t);
+const ldns_rr		*localdata_zone(const struct localdata *, size_t,
+			    ldns_rr_list *);
 
 /* presence.c */
 struct presence		*presence_new(void);
@@ -94,6 +106,19 @@ int			 presence_dump(const struct presence *, time_t, int,
 void			 presence_metrics(const struct presence *, time_t,
 			    struct metrics *);
 size_t			 presence_npeers(const struct presence *);
+void			 presence_zone(const struct presence *,
+			    const uint8_t *, size_t, time_t, ldns_rr_list *);
+uint64_t		 presence_digest(const struct presence *,
+			    const uint8_t *, size_t, time_t);
+
+/* xfr.c */
+void			 xfr_init(void);
+void			 xfr_reconf(const struct imsg *);
+int			 xfr_serials(struct localdata *,
+			    const struct presence *, int);
+void			 xfr_query(const struct query_msg *, const uint8_t *,
+			    const uint8_t *, size_t, const struct localdata *,
+			    const struct presence *);
 
 /* policy.c */
 struct policy		*policy_new(void);

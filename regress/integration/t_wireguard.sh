@@ -55,23 +55,6 @@ wireguard "wg1" {
 EOF
 start_daemon "$T_DIR/w.conf" || { not_ok "daemon starts"; done_testing; }
 
-# wait_for DESC SECONDS CMD...: CMD succeeds within SECONDS; says how long
-wait_for() {
-	_desc=$1 _max=$2; shift 2
-	_t0=$(date +%s%N)
-	while :; do
-		if "$@"; then
-			ok "$_desc ($(( ($(date +%s%N) - _t0) / 1000000 )) ms)"
-			return 0
-		fi
-		if [ $(( ($(date +%s%N) - _t0) / 1000000 )) -gt \
-		    $((_max * 1000)) ]; then
-			not_ok "$_desc (not within $_max s)"
-			return 1
-		fi
-		sleep 0.05
-	done
-}
 answers() { [ "$(dq +short "$1" "${3:-A}")" = "$2" ]; }
 nxdomain() { [ "$(rcode_of "$1")" = NXDOMAIN ]; }
 

@@ -1,0 +1,132 @@
+#!/bin/sh
+# vpndnsd as a hidden primary: AXFR and IXFR with TSIG to the addresses
+# of "transfer to" only, and a real NSD as the secondary, which transfers
+# the zone, is sent NOTIFY when the serial moves and serves the new state.
+. "$(dirname "$0")/../lib.sh"
+for t in nsd kdig; do
+	if ! command -v "$t" >/dev/null; then
+		echo "1..0 # SKIP $t is not installed"
+		exit 0
+	fi
+done
+
+PORT=$(pick_port)
+NPORT=$(pick_port)
+SECRET=$(head -c 32 /dev/urandom | base64)
+OTHER=$(head -c 32 /dev/urandom | base64)
+KEY="hmac-sha256:xfr-key:$SECRET"
+# bulk.test: enough records for a transfer of several messages
+python3 -c 'for i in range(3000):
+    print("record \"h%d.bulk.test\" A 10.9.%d.%d" % (i, i // 250, i % 250))' \
+    >"$T_DIR/bulk.inc"
+conf() {
+	write_conf "$T_DIR/x.conf" <<EOF
+listen on 127.0.0.1 port $PORT
+domain "xfr.test"
+domain "bulk.test"
+record "www.xfr.test" A 192.0.2.1
+record "mail.xfr.test" AAAA 2001:db8::1
+$1
+include "$T_DIR/bulk.inc"
+tsig-key "xfr-key" algorithm hmac-sha256 secret "$SECRET"
+transfer to { 127.0.0.1 } tsig-key "xfr-key"
+notify 127.0.0.1 port $NPORT
+EOF
+}
+conf ""
+start_daemon "$T_DIR/x.conf" || { not_ok "daemon starts"; done_testing; }
+
+xfr() { kdig -p "$PORT" @127.0.0.1 +timeout=2 +retry=0 "$@" 2>&1; }
+records() { xfr "$@" | grep -v '^;;' | grep -v '^$'; }
+
+out=$(records -y "$KEY" AXFR xfr.test)
+is "AXFR with TSIG: SOA, NS, the records, SOA again, and our TSIG" \
+    "$(echo "$out" | awk '{ print $1, $4 }')" "xfr.test. SOA
+xfr.test. NS
+www.xfr.test. A
+mail.xfr.test. AAAA
+xfr.test. SOA
+xfr-key. TSIG"
+serial=$(echo "$out" | awk '$4 == "SOA" { print $7; exit }')
+is "the serial is the one SOA queries get" \
+    "$(dq +short SOA xfr.test | awk '{ print $3 }')" "$serial"
+like "without TSIG: REFUSED" "$(xfr AXFR xfr.test)" "error 'REFUSED'"
+like "with another key's signature: NOTAUTH" \
+    "$(xfr -y "hmac-sha256:xfr-key:$OTHER" AXFR xfr.test)" \
+    "NOTAUTH|BADSIG|failed"
+like "from outside transfer to, even signed: REFUSED" \
+    "$(xfr -b 127.0.0.2 -y "$KEY" AXFR xfr.test)" "error 'REFUSED'"
+like "a name that is not one of our domains: REFUSED" \
+    "$(xfr -y "$KEY" AXFR www.xfr.test)" "error 'REFUSED'"
+# AXFR over UDP, which kdig will not send
+reply=$($DNSRAW udp 127.0.0.1 "$PORT" \
+    1234000000010000000000000378667204746573740000fc0001)
+is "AXFR over UDP: REFUSED" "$(echo "$reply" | cut -c 8)" 5
+like "the refusals are logged" "$(cat "$D_LOG")" \
+    "transfer refused: no TSIG"
+
+out=$(xfr -y "$KEY" AXFR bulk.test | grep '^;; Received')
+like "3,000 records: several messages, each signed and verified" "$out" \
+    "\\(([2-9]|[1-9][0-9]+) messages, 3003 records\\)"
+is "IXFR at the current serial: the SOA alone" \
+    "$(records -y "$KEY" "IXFR=$serial" xfr.test | awk '{ print $4 }')" \
+    "SOA
+TSIG"
+
+# NSD as our secondary, with the same key
+mkdir -p "$T_DIR/nsd"
+cat >"$T_DIR/nsd.conf" <<EOF
+server:
+	ip-address: 127.0.0.1@$NPORT
+	port: $NPORT
+	username: ""
+	chroot: ""
+	zonesdir: "$T_DIR/nsd"
+	database: ""
+	zonelistfile: "$T_DIR/nsd/zone.list"
+	xfrdfile: "$T_DIR/nsd/xfrd.state"
+	xfrdir: "$T_DIR/nsd"
+	pidfile: "$T_DIR/nsd/nsd.pid"
+	logfile: "$T_DIR/nsd/nsd.log"
+	server-count: 1
+	do-ip6: no
+	verbosity: 2
+remote-control:
+	control-enable: no
+key:
+	name: xfr-key
+	algorithm: hmac-sha256
+	secret: "$SECRET"
+zone:
+	name: xfr.test
+	request-xfr: 127.0.0.1@$PORT xfr-key
+	allow-notify: 127.0.0.1 xfr-key
+zone:
+	name: bulk.test
+	request-xfr: 127.0.0.1@$PORT xfr-key
+	allow-notify: 127.0.0.1 xfr-key
+EOF
+nsd -d -c "$T_DIR/nsd.conf" >"$T_DIR/nsd.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+sq() { kdig -p "$NPORT" @127.0.0.1 +timeout=1 +retry=0 +short "$@" 2>/dev/null; }
+answers() { [ "$(sq "$1" "${3:-A}")" = "$2" ]; }
+wait_for "NSD transfers the zone and answers from it" 5 \
+    answers www.xfr.test 192.0.2.1
+wait_for "and the 3,000-record zone" 5 answers h2999.bulk.test 10.9.11.249
+like "NSD verified our TSIG" "$(cat "$T_DIR/nsd/nsd.log")" \
+    "TSIG verified with key xfr-key"
+
+# a reload changes the zone: a new serial, NOTIFY, and NSD follows
+sleep 1		# the serial is the time when that moves on
+conf 'record "new.xfr.test" A 192.0.2.99'
+ctl reload >/dev/null
+wait_for "after a reload, NSD serves the new record (NOTIFY)" 2 \
+    answers new.xfr.test 192.0.2.99
+new=$(dq +short SOA xfr.test | awk '{ print $3 }')
+check "the serial moved on ($serial -> $new)" test "$new" -gt "$serial"
+like "NSD was notified" "$(cat "$T_DIR/nsd/nsd.log")" \
+    "notify for xfr\\.test\\. from 127\\.0\\.0\\.1"
+is "and serves the serial we do" "$(sq SOA xfr.test | awk '{ print $3 }')" \
+    "$new"
+
+done_testing

@@ -1,0 +1,514 @@
+/*
+ * Zone transfers out and NOTIFY: vpndnsd as a hidden primary.
+ *
+ * A domain's zone is its SOA and NS, its static records and the presence
+ * names that answer now (offline peers are not in it, unless under
+ * offline.SUFFIX).  Its serial moves whenever that content does: after a
+ * reload, and when the presence records hash to something new, which the
+ * resolver asks every second and after every wgwatch transaction (a
+ * handshake ages past the threshold with no event at all).  A new serial
+ * is max(old + 1, now): restarts and reloads keep it growing.
+ *
+ * There is no journal yet: an IXFR from an older serial is answered with
+ * the whole zone in AXFR form, as RFC 1995 section 4 allows; an IXFR at
+ * the current serial gets the SOA alone.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+#include <openssl/crypto.h>
+
+#include "dnsmsg.h"
+#include "imsg.h"
+#include "log.h"
+#include "qlog.h"
+#include "resolver.h"
+
+#define XFR_MSG_MAX		32768	/* records' bytes in one message */
+#define TSIG_FUDGE		300
+#define NOTIFY_TRIES		5	/* a second apart */
+#define XFR_ZONES_MAX		1024
+
+struct xfr_zone {
+	uint8_t		apex[DNS_MAX_NAME];
+	size_t		apexlen;
+	uint32_t	serial;
+	uint64_t	digest;
+	uint16_t	notify_id[XFR_NOTIFY_MAX];
+	uint8_t		notify_left[XFR_NOTIFY_MAX];
+};
+
+static struct {
+	struct xfr_conf	 conf;
+	struct xfr_zone	*zones;
+	size_t		 nzones;
+	int		 fd[2];		/* NOTIFY: IPv4, IPv6 */
+	struct event	 ev[2];
+	struct event	 tick;
+	int		 started;
+} xfr = { .fd = { -1, -1 } };
+
+static void	notify_send(struct xfr_zone *, uint32_t);
+
+/* A NOTIFY answer comes from where it went, address and port. */
+static int
+same_peer(const union sockunion *a, const union sockunion *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_port == b->sin.sin_port &&
+		    a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
+	return a->sin6.sin6_port == b->sin6.sin6_port &&
+	    memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, 16) == 0;
+}
+
+static int
+serial_newer(uint32_t a, uint32_t b)
+{
+	/* RFC 1982: a is newer than b */
+	return a != b && (uint32_t)(a - b) < 0x80000000U;
+}
+
+static void
+notify_read(int fd, short event, void *arg)
+{
+	uint8_t			 buf[512];
+	union sockunion		 from;
+	socklen_t		 flen = sizeof(from);
+	ssize_t			 n;
+	size_t			 i, t;
+	uint16_t		 id;
+
+	(void)event;
+	(void)arg;
+	while ((n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, &from.sa,
+	    &flen)) >= 0) {
+		flen = sizeof(from);
+		/* an answer to our NOTIFY: QR set, opcode NOTIFY */
+		if (n < DNS_HEADER_SIZE || !(buf[2] & 0x80) ||
+		    ((buf[2] >> 3) & 0x0f) != LDNS_PACKET_NOTIFY)
+			continue;
+		id = buf[0] << 8 | buf[1];
+		for (t = 0; t < xfr.conf.nnotify; t++)
+			if (same_peer(&xfr.conf.notify[t], &from))
+				break;
+		for (i = 0; t < xfr.conf.nnotify && i < xfr.nzones; i++)
+			if (xfr.zones[i].notify_left[t] > 0 &&
+			    xfr.zones[i].notify_id[t] == id)
+				xfr.zones[i].notify_left[t] = 0;
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		log_warn("NOTIFY socket");
+}
+
+static void
+notify_sockets(void)
+{
+	static const int	af[2] = { AF_INET, AF_INET6 };
+	size_t			i;
+
+	for (i = 0; i < 2; i++) {
+		if (xfr.fd[i] != -1)
+			continue;
+		if ((xfr.fd[i] = socket(af[i], SOCK_DGRAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0)) == -1) {
+			log_warn("NOTIFY socket");
+			continue;
+		}
+		event_set(&xfr.ev[i], xfr.fd[i], EV_READ | EV_PERSIST,
+		    notify_read, NULL);
+		if (event_add(&xfr.ev[i], NULL) == -1)
+			fatal("event_add");
+	}
+}
+
+/* Every second: the serials, then the NOTIFYs still owed. */
+static void
+xfr_tick(int fd, short event, void *arg)
+{
+	struct timeval	tv = { 1, 0 };
+	size_t		i;
+	uint32_t	t;
+
+	(void)fd;
+	(void)event;
+	(void)arg;
+	resolver_xfr_tick();
+	for (i = 0; i < xfr.nzones; i++)
+		for (t = 0; t < xfr.conf.nnotify; t++)
+			if (xfr.zones[i].notify_left[t] > 0)
+				notify_send(&xfr.zones[i], t);
+	evtimer_add(&xfr.tick, &tv);
+}
+
+/*
+ * TSIG's HMACs come from libcrypto, which sets itself up (locks, its
+ * providers) on first use: that happens here, before the sandbox.  Its
+ * clean-up at exit would take those locks again, under the sandbox (a
+ * futex(2) call): the process is going anyway, so there is none.
+ */
+void
+xfr_init(void)
+{
+	static const char	*algs[] = { "hmac-sha1.", "hmac-sha256.",
+				    "hmac-sha512." };
+	ldns_pkt		*pkt;
+	size_t			 i;
+
+	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL))
+		fatalx("OPENSSL_init_crypto");
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		if ((pkt = ldns_pkt_new()) == NULL)
+			fatal("ldns_pkt_new");
+		if (ldns_pkt_tsig_sign(pkt, "init.", "AAAAAAAAAAAAAAAAAAAAAA==",
+		    TSIG_FUDGE, algs[i], NULL) != LDNS_STATUS_OK)
+			fatalx("TSIG with %s does not work", algs[i]);
+		ldns_pkt_free(pkt);
+	}
+}
+
+void
+xfr_reconf(const struct imsg *imsg)
+{
+	struct timeval	tv = { 1, 0 };
+
+	if (imsg->len != sizeof(xfr.conf))
+		fatalx("bad IMSG_RECONF_XFR");
+	explicit_bzero(&xfr.conf, sizeof(xfr.conf));
+	memcpy(&xfr.conf, imsg->data, sizeof(xfr.conf));
+	xfr.conf.keyname[sizeof(xfr.conf.keyname) - 1] = '\0';
+	xfr.conf.algorithm[sizeof(xfr.conf.algorithm) - 1] = '\0';
+	xfr.conf.secret[sizeof(xfr.conf.secret) - 1] = '\0';
+	if (xfr.conf.nnotify > XFR_NOTIFY_MAX)
+		fatalx("IMSG_RECONF_XFR with %u secondaries",
+		    xfr.conf.nnotify);
+	if (xfr.conf.nnotify > 0)
+		notify_sockets();
+	if (!xfr.started) {
+		evtimer_set(&xfr.tick, xfr_tick, NULL);
+		evtimer_add(&xfr.tick, &tv);
+		xfr.started = 1;
+	}
+}
+
+static struct xfr_zone *
+zone_state(const struct xfr_zone *old, size_t nold, const uint8_t *apex,
+    size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < nold; i++)
+		if (old[i].apexlen == len && memcmp(old[i].apex, apex, len) == 0)
+			return (struct xfr_zone *)&old[i];
+	return NULL;
+}
+
+static void
+zone_bump(struct localdata *ld, size_t i, struct xfr_zone *z, time_t now)
+{
+	uint32_t	t;
+
+	z->serial = z->serial == 0 || serial_newer((uint32_t)now, z->serial) ?
+	    (uint32_t)now : z->serial + 1;
+	localdata_set_serial(ld, i, z->serial);
+	for (t = 0; t < xfr.conf.nnotify; t++) {
+		z->notify_id[t] = arc4random();
+		z->notify_left[t] = NOTIFY_TRIES;
+		notify_send(z, t);
+	}
+}
+
+/*
+ * After a reload ('reload'), every domain gets a new serial; otherwise
+ * those whose presence records changed.  Returns how many changed.
+ */
+int
+xfr_serials(struct localdata *ld, const struct presence *pr, int reload)
+{
+	struct xfr_zone	*zones, *z;
+	const uint8_t	*apex;
+	time_t		 now = time(NULL);
+	size_t		 i, n = localdata_ndomains(ld), len;
+	uint64_t	 d;
+	int		 changed = 0;
+
+	if (n > XFR_ZONES_MAX)
+		n = XFR_ZONES_MAX;
+	if (reload) {
+		if ((zones = calloc(n ? n : 1, sizeof(*zones))) == NULL)
+			fatal("calloc");
+		for (i = 0; i < n; i++) {
+			apex = localdata_apex(ld, i, &len);
+			if ((z = zone_state(xfr.zones, xfr.nzones, apex,
+			    len)) != NULL)
+				zones[i] = *z;
+			memcpy(zones[i].apex, apex, len);
+			zones[i].apexlen = len;
+		}
+		free(xfr.zones);
+		xfr.zones = zones;
+		xfr.nzones = n;
+	}
+	for (i = 0; i < xfr.nzones; i++) {
+		z = &xfr.zones[i];
+		d = presence_digest(pr, z->apex, z->apexlen, now);
+		if (!reload && d == z->digest)
+			continue;
+		z->digest = d;
+		zone_bump(ld, i, z, now);
+		changed++;
+	}
+	return changed;
+}
+
+/* Sign 'pkt' with our key: the first message over the query's MAC, the
+ * next ones over the previous message's, timers only (RFC 8945 5.3.1). */
+static void
+tsig_sign(ldns_pkt *pkt, ldns_rdf **mac, int next)
+{
+	ldns_status	st;
+
+	st = next ? ldns_pkt_tsig_sign_next(pkt, xfr.conf.keyname,
+	    xfr.conf.secret, TSIG_FUDGE, xfr.conf.algorithm, *mac, 1) :
+	    ldns_pkt_tsig_sign(pkt, xfr.conf.keyname, xfr.conf.secret,
+	    TSIG_FUDGE, xfr.conf.algorithm, *mac);
+	if (st != LDNS_STATUS_OK)
+		fatalx("TSIG: %s", ldns_get_errorstr_by_id(st));
+	ldns_rdf_deep_free(*mac);
+	if ((*mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(pkt), 3))) ==
+	    NULL)
+		fatal("ldns_rdf_clone");
+}
+
+static void
+notify_send(struct xfr_zone *z, uint32_t t)
+{
+	const union sockunion	*to = &xfr.conf.notify[t];
+	ldns_pkt		*pkt;
+	ldns_rr			*q;
+	ldns_rdf		*mac = NULL;
+	uint8_t			*wire;
+	size_t			 len;
+	int			 fd = xfr.fd[to->sa.sa_family == AF_INET6];
+
+	z->notify_left[t]--;
+	if (fd == -1)
+		return;
+	if ((pkt = ldns_pkt_new()) == NULL || (q = ldns_rr_new()) == NULL)
+		fatal("ldns");
+	ldns_pkt_set_id(pkt, z->notify_id[t]);
+	ldns_pkt_set_opcode(pkt, LDNS_PACKET_NOTIFY);
+	ldns_pkt_set_aa(pkt, 1);
+	if ((mac = ldns_dname_new_frm_data(z->apexlen, z->apex)) == NULL)
+		fatal("ldns_dname_new_frm_data");
+	ldns_rr_set_owner(q, mac);
+	mac = NULL;
+	ldns_rr_set_type(q, LDNS_RR_TYPE_SOA);
+	ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
+	ldns_rr_set_question(q, true);
+	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, q))
+		fatal("ldns_pkt_push_rr");
+	if (xfr.conf.keyname[0] != '\0')
+		tsig_sign(pkt, &mac, 0);
+	if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK)
+		fatalx("ldns_pkt2wire");
+	if (sendto(fd, wire, len, 0, &to->sa, to->sa.sa_family == AF_INET ?
+	    sizeof(to->sin) : sizeof(to->sin6)) == -1)
+		log_warn("NOTIFY to %s", sockunion_ntop(to));
+	free(wire);
+	ldns_rdf_deep_free(mac);
+	ldns_pkt_free(pkt);
+}
+
+/* The records of a transfer, each message signed when we have a key. */
+static void
+xfr_send(const struct query_msg *qm, const ldns_rr_list *rrs,
+    const ldns_rdf *qmac, const struct verdict *v)
+{
+	ldns_pkt	*pkt;
+	ldns_rdf	*mac = NULL;
+	ldns_rr		*rr;
+	uint8_t		*wire;
+	size_t		 i = 0, n = ldns_rr_list_rr_count(rrs), size, len;
+	int		 first = 1;
+
+	if (qmac != NULL && (mac = ldns_rdf_clone(qmac)) == NULL)
+		fatal("ldns_rdf_clone");
+	do {
+		pkt = reply_new(qm);
+		ldns_pkt_set_aa(pkt, 1);
+		for (size = 0; i < n; i++) {
+			rr = ldns_rr_list_rr(rrs, i);
+			if (size > 0 && size + ldns_rr_uncompressed_size(rr) >
+			    XFR_MSG_MAX)
+				break;
+			size += ldns_rr_uncompressed_size(rr);
+			if ((rr = ldns_rr_clone(rr)) == NULL ||
+			    !ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr))
+				fatal("ldns_pkt_push_rr");
+		}
+		if (xfr.conf.keyname[0] != '\0')
+			tsig_sign(pkt, &mac, !first);
+		if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK ||
+		    len > DNS_MAX_MSG)
+			fatalx("a transfer message of %zu bytes", len);
+		if (i < n)
+			resolver_answer_part(qm, wire, len);
+		else
+			resolver_answer(qm, wire, len, v);
+		free(wire);
+		ldns_pkt_free(pkt);
+		first = 0;
+	} while (i < n);
+	ldns_rdf_deep_free(mac);
+}
+
+static void
+xfr_refuse(const struct query_msg *qm, int rcode, const struct verdict *v)
+{
+	static uint8_t	buf[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
+			    DNSMSG_OPT_LEN];
+
+	resolver_answer(qm, buf, dnsmsg_error(buf, sizeof(buf), qm, rcode),
+	    v);
+}
+
+/*
+ * The query's TSIG against our key.  Returns 0 with its MAC in 'mac' (or
+ * NULL with no key configured), or the rcode to refuse it with.
+ */
+static int
+xfr_verify(ldns_pkt *q, const uint8_t *wire, size_t len, const ldns_rdf **mac,
+    const struct verdict **v)
+{
+	static const struct verdict	unsigned_v = { "transfer refused: no TSIG",
+					    NULL, NULL };
+	static const struct verdict	badsig = { "transfer refused: bad TSIG",
+					    NULL, NULL };
+	ldns_rr				*tsig = ldns_pkt_tsig(q);
+	ldns_rdf			*key;
+	int				 same;
+
+	*mac = NULL;
+	if (xfr.conf.keyname[0] == '\0')
+		return 0;
+	if (tsig == NULL) {
+		*v = &unsigned_v;
+		return DNS_RCODE_REFUSED;
+	}
+	if (ldns_str2rdf_dname(&key, xfr.conf.keyname) != LDNS_STATUS_OK)
+		fatalx("key name %s", xfr.conf.keyname);
+	same = ldns_dname_compare(key, ldns_rr_owner(tsig)) == 0;
+	ldns_rdf_deep_free(key);
+	if (!same || !ldns_pkt_tsig_verify(q, wire, len, xfr.conf.keyname,
+	    xfr.conf.secret, NULL)) {
+		*v = &badsig;
+		return LDNS_RCODE_NOTAUTH;
+	}
+	*mac = ldns_rr_rdf(tsig, 3);
+	return 0;
+}
+
+/* IXFR: the client's serial, from the SOA in the authority section. */
+static int
+ixfr_serial(const ldns_pkt *q, uint32_t *serial)
+{
+	const ldns_rr_list	*auth = ldns_pkt_authority(q);
+	const ldns_rr		*soa;
+
+	if (auth == NULL || ldns_rr_list_rr_count(auth) != 1 ||
+	    ldns_rr_get_type(soa = ldns_rr_list_rr(auth, 0)) !=
+	    LDNS_RR_TYPE_SOA || ldns_rr_rd_count(soa) < 3)
+		return -1;
+	*serial = ldns_rdf2native_int32(ldns_rr_rdf(soa, 2));
+	return 0;
+}
+
+/*
+ * AXFR and IXFR of one of our domains from a client the frontend let
+ * through (transfer to): signed with our key, or refused.
+ */
+void
+xfr_query(const struct query_msg *qm, const uint8_t *lname,
+    const uint8_t *wire, size_t len, const struct localdata *ld,
+    const struct presence *pr)
+{
+	static const struct verdict	notours = { "transfer refused: not our "
+					    "zone", NULL, NULL };
+	static const struct verdict	udp = { "transfer refused: AXFR over "
+					    "UDP", NULL, NULL };
+	static const struct verdict	bad = { "transfer: malformed", NULL,
+					    NULL };
+	static const struct verdict	done = { "transfer", NULL, NULL };
+	static const struct verdict	current = { "transfer: up to date",
+					    NULL, NULL };
+	static long long		last;
+	const struct verdict		*v = &bad;
+	const ldns_rdf			*mac;
+	const ldns_rr			*soa;
+	ldns_rr_list			*rrs;
+	ldns_pkt			*q = NULL;
+	uint32_t			 serial = 0;
+	int				 zi, rcode;
+	size_t				 apexlen;
+
+	if (qm->qclass != LDNS_RR_CLASS_IN ||
+	    (zi = localdata_zone_index(ld, lname, qm->qname_len)) == -1) {
+		xfr_refuse(qm, DNS_RCODE_REFUSED, &notours);
+		return;
+	}
+	if (!qm->ctx.tcp && qm->qtype == LDNS_RR_TYPE_AXFR) {
+		xfr_refuse(qm, DNS_RCODE_REFUSED, &udp);
+		return;
+	}
+	if (ldns_wire2pkt(&q, wire, len) != LDNS_STATUS_OK) {
+		xfr_refuse(qm, DNS_RCODE_FORMERR, &bad);
+		return;
+	}
+	if ((rcode = xfr_verify(q, wire, len, &mac, &v)) != 0) {
+		/* a secondary with the wrong key must be seen, not guessed */
+		if (log_ratelimit(&last))
+			log_warnx("%s from %s: %s", qm->qtype ==
+			    LDNS_RR_TYPE_AXFR ? "AXFR" : "IXFR",
+			    sockunion_ntop(&qm->ctx.client), v->what);
+		xfr_refuse(qm, rcode, v);
+		ldns_pkt_free(q);
+		return;
+	}
+	if (qm->qtype == LDNS_RR_TYPE_IXFR && ixfr_serial(q, &serial) == -1) {
+		xfr_refuse(qm, DNS_RCODE_FORMERR, &bad);
+		ldns_pkt_free(q);
+		return;
+	}
+	if ((rrs = ldns_rr_list_new()) == NULL)
+		fatal("ldns_rr_list_new");
+	soa = localdata_zone(ld, zi, rrs);
+	if (qm->qtype == LDNS_RR_TYPE_IXFR && (!qm->ctx.tcp ||
+	    !serial_newer(ldns_rdf2native_int32(ldns_rr_rdf(soa, 2)),
+	    serial))) {
+		/* up to date, or over UDP: the SOA alone (RFC 1995 2, 4) */
+		while (ldns_rr_list_rr_count(rrs) > 1)
+			ldns_rr_free(ldns_rr_list_pop_rr(rrs));
+		v = &current;
+	} else {
+		presence_zone(pr, localdata_apex(ld, zi, &apexlen), apexlen,
+		    time(NULL), rrs);
+		/* the SOA last as well as first */
+		if (!ldns_rr_list_push_rr(rrs, ldns_rr_clone(soa)))
+			fatal("ldns_rr_list_push_rr");
+		v = &done;
+	}
+	xfr_send(qm, rrs, mac, v);
+	ldns_rr_list_deep_free(rrs);
+	ldns_pkt_free(q);
+}
