@@ -119,7 +119,11 @@ qlog(const struct dnsq_ctx *ctx, const uint8_t *qname, size_t qlen,
 
 	client_text(ctx, client, sizeof(client));
 	name_text(qname, qlen, name, sizeof(name));
-	if (d != NULL && d->_name != NULL)
+	/* ldns's descriptors call the transfers TYPE251 and TYPE252 */
+	if (qtype == LDNS_RR_TYPE_AXFR || qtype == LDNS_RR_TYPE_IXFR)
+		strlcpy(type, qtype == LDNS_RR_TYPE_AXFR ? "AXFR" : "IXFR",
+		    sizeof(type));
+	else if (d != NULL && d->_name != NULL)
 		strlcpy(type, d->_name, sizeof(type));
 	else
 		snprintf(type, sizeof(type), "TYPE%u", qtype);

@@ -438,6 +438,7 @@ struct xfr_conf {
 	char		keyname[DNAME_TEXT_MAX];
 	char		algorithm[TSIG_ALG_MAX];
 	char		secret[TSIG_SECRET_MAX];
+	uint32_t	transfers;	/* any "transfer to": keep a journal */
 	uint32_t	nnotify;
 	union sockunion	notify[XFR_NOTIFY_MAX];
 };

@@ -335,6 +335,7 @@ main		: USER STRING			{
 		| TRANSFER TO prefixes		{
 			if (add_prefixes(PLIST_TRANSFER, "transfer to") == -1)
 				YYERROR;
+			conf->xfr.transfers = 1;
 		} xfrkey
 		| NOTIFY STRING port		{
 			int rc = add_notify($2, $3);

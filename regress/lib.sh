@@ -71,6 +71,16 @@ done_testing() {
 # sanitized: the daemon is an ASan build (make check SANITIZE=...)
 sanitized() { nm -D "$VPNDNSD" 2>/dev/null | grep -q __asan_init; }
 
+# require_tools TOOL...: the test is skipped unless each is installed
+require_tools() {
+	for _t in "$@"; do
+		if ! command -v "$_t" >/dev/null; then
+			echo "1..0 # SKIP $_t is not installed"
+			exit 0
+		fi
+	done
+}
+
 require_root() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "1..0 # SKIP needs root"
@@ -137,6 +147,44 @@ wait_for() {
 		sleep 0.05
 	done
 }
+
+# nsd_secondary PORT PRIMARY_PORT SECRET ZONE...: a real NSD on 127.0.0.1
+# PORT (in D_NETNS, as the daemon), secondary of the daemon at
+# PRIMARY_PORT for each ZONE with the TSIG key "xfr-key"; its log is
+# NSD_LOG.  nsd_q asks it (+short), nsd_answers NAME WANT [TYPE].
+NSD_LOG=$T_DIR/nsd/nsd.log
+nsd_secondary() {
+	_np=$1 _pp=$2 _secret=$3; shift 3
+	mkdir -p "$T_DIR/nsd"
+	{
+		printf 'server:\n\tip-address: 127.0.0.1@%s\n' "$_np"
+		printf '\tport: %s\n\tusername: ""\n\tchroot: ""\n' "$_np"
+		printf '\tzonesdir: "%s"\n\tdatabase: ""\n' "$T_DIR/nsd"
+		for _f in zonelistfile:zone.list xfrdfile:xfrd.state \
+		    pidfile:nsd.pid logfile:nsd.log; do
+			printf '\t%s "%s/%s"\n' "${_f%%:*}:" "$T_DIR/nsd" \
+			    "${_f#*:}"
+		done
+		printf '\txfrdir: "%s"\n\tserver-count: 1\n' "$T_DIR/nsd"
+		printf '\tdo-ip6: no\n\tverbosity: 2\n'
+		printf 'remote-control:\n\tcontrol-enable: no\n'
+		printf 'key:\n\tname: xfr-key\n\talgorithm: hmac-sha256\n'
+		printf '\tsecret: "%s"\n' "$_secret"
+		for _z in "$@"; do
+			printf 'zone:\n\tname: %s\n' "$_z"
+			printf '\trequest-xfr: 127.0.0.1@%s xfr-key\n' "$_pp"
+			printf '\tallow-notify: 127.0.0.1 xfr-key\n'
+		done
+	} >"$T_DIR/nsd.conf"
+	NSD_PORT=$_np
+	in_netns nsd -d -c "$T_DIR/nsd.conf" >"$T_DIR/nsd.out" 2>&1 &
+	T_PIDS="$T_PIDS $!"
+}
+nsd_q() {
+	in_netns kdig -p "$NSD_PORT" @127.0.0.1 +timeout=1 +retry=0 +short \
+	    "$@" 2>/dev/null
+}
+nsd_answers() { [ "$(nsd_q "$1" "${3:-A}")" = "$2" ]; }
 
 # Tests read figures from vpndnsctl -j, not from the tables for people.
 # fwd_line GROUP: the group's coalesced count, then a line per server.

@@ -561,11 +561,17 @@ localdata_set_serial(struct localdata *ld, size_t i, uint32_t serial)
 	}
 }
 
+const ldns_rr *
+localdata_zone_soa(const struct localdata *ld, size_t i)
+{
+	return zone_soa(ld, ld->zones[i]);
+}
+
 /*
  * The i-th domain's records into 'out', its SOA first and nothing of a
- * domain below it.  Returns the SOA.
+ * domain below it.
  */
-const ldns_rr *
+void
 localdata_zone(const struct localdata *ld, size_t i, ldns_rr_list *out)
 {
 	const struct lzone	*z = ld->zones[i];
@@ -587,5 +593,4 @@ localdata_zone(const struct localdata *ld, size_t i, ldns_rr_list *out)
 				fatal("ldns_rr_list_push_rr");
 		}
 	}
-	return soa;
 }

@@ -966,54 +966,80 @@ zone_names(const struct presence *pr, const uint8_t *apex, size_t apexlen,
 	}
 }
 
-/* NAME.[MIDDLE.]APEX in wire form; returns its length, 0 if too long. */
-static size_t
-zone_owner(const struct pname *p, const char *middle, uint8_t *out)
+/* One record of a peer's, for the snapshot: zeroed, compared as bytes. */
+static void
+zone_collect(const struct pname *p, int online, void *arg)
 {
-	size_t	len = 1 + p->labellen, mlen = middle ? strlen(middle) : 0;
+	struct precs	*r = arg;
+	struct prec	*e;
+	size_t		 i, k;
+	uint8_t		 kinds[2] = { PREC_NAME, PREC_IF };
 
-	if (len + (mlen ? 1 + mlen : 0) + p->zone->apexlen > DNS_MAX_NAME)
-		return 0;
-	out[0] = p->labellen;
-	memcpy(out + 1, p->label, p->labellen);
+	if (!online)
+		kinds[0] = PREC_OFFLINE;
+	for (k = 0; k < (online ? 2u : 1u); k++)
+		for (i = 0; i < p->peer->naddrs; i++) {
+			if (r->n == r->cap) {
+				r->cap = r->cap ? r->cap * 2 : 256;
+				r->v = reallocarray(r->v, r->cap, sizeof(*e));
+				if (r->v == NULL)
+					fatal("reallocarray");
+			}
+			e = &r->v[r->n++];
+			memset(e, 0, sizeof(*e));
+			e->labellen = p->labellen;
+			memcpy(e->label, p->label, p->labellen);
+			if (kinds[k] == PREC_IF)
+				memcpy(e->ifname, p->ifname, sizeof(e->ifname));
+			e->kind = kinds[k];
+			e->addr.af = p->peer->addrs[i].af;
+			memcpy(&e->addr.a, &p->peer->addrs[i].a,
+			    e->addr.af == AF_INET ? 4 : 16);
+		}
+}
+
+static int
+prec_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct prec));
+}
+
+/*
+ * The presence records of the domain at 'apex' now, sorted: what a
+ * transfer holds of them, and what the journal compares.
+ */
+void
+presence_records(const struct presence *pr, const uint8_t *apex,
+    size_t apexlen, time_t now, struct precs *out)
+{
+	out->n = 0;
+	zone_names(pr, apex, apexlen, now, zone_collect, out);
+	if (out->n > 0)
+		qsort(out->v, out->n, sizeof(out->v[0]), prec_cmp);
+}
+
+/* A snapshot's record as ldns has it: NAME.[IF.|offline.]APEX A/AAAA. */
+ldns_rr *
+presence_rr(const struct presence *pr, const uint8_t *apex, size_t apexlen,
+    const struct prec *e)
+{
+	const struct pzone	*z = zone_exact(pr->names, apex, apexlen);
+	const char		*middle = e->kind == PREC_IF ? e->ifname :
+				    e->kind == PREC_OFFLINE ? "offline" : "";
+	uint8_t			 owner[DNS_MAX_NAME];
+	size_t			 len = 1 + e->labellen, mlen = strlen(middle);
+
+	if (z == NULL || len + (mlen ? 1 + mlen : 0) + apexlen > sizeof(owner))
+		return NULL;
+	owner[0] = e->labellen;
+	memcpy(owner + 1, e->label, e->labellen);
 	if (mlen > 0) {
-		out[len] = mlen;
-		memcpy(out + len + 1, middle, mlen);
+		owner[len] = mlen;
+		memcpy(owner + len + 1, middle, mlen);
 		len += 1 + mlen;
 	}
-	memcpy(out + len, p->zone->apex, p->zone->apexlen);
-	return len + p->zone->apexlen;
-}
-
-static void
-zone_push(const struct pname *p, int online, void *arg)
-{
-	ldns_rr_list	*out = arg;
-	const char	*middle[2] = { NULL, NULL };
-	uint8_t		 owner[DNS_MAX_NAME];
-	size_t		 len, i, k;
-
-	if (online)
-		middle[1] = p->ifname;
-	else
-		middle[0] = "offline";
-	for (k = 0; k < 2; k++) {
-		if ((!online && k == 1) ||
-		    (len = zone_owner(p, middle[k], owner)) == 0)
-			continue;
-		for (i = 0; i < p->peer->naddrs; i++)
-			if (!ldns_rr_list_push_rr(out, addr_rr(owner, len,
-			    &p->peer->addrs[i], p->zone->ttl)))
-				fatal("ldns_rr_list_push_rr");
-	}
-}
-
-/* The presence records of the domain at 'apex', for a zone transfer. */
-void
-presence_zone(const struct presence *pr, const uint8_t *apex,
-    size_t apexlen, time_t now, ldns_rr_list *out)
-{
-	zone_names(pr, apex, apexlen, now, zone_push, out);
+	memcpy(owner + len, apex, apexlen);
+	return addr_rr(owner, len + apexlen, &e->addr, z->ttl);
 }
 
 static void

@@ -15,6 +15,28 @@
 #define LOCAL_CACHE_TTL		1	/* seconds */
 
 struct localdata;
+
+/*
+ * A presence record of a zone transfer, zeroed where unused so that
+ * memcmp sorts and compares them (no padding the compiler could leave).
+ */
+#define PREC_NAME		0	/* NAME.SUFFIX */
+#define PREC_IF			1	/* NAME.IF.SUFFIX */
+#define PREC_OFFLINE		2	/* NAME.offline.SUFFIX */
+struct prec {
+	uint8_t		labellen;
+	uint8_t		label[63];
+	char		ifname[IFNAMSIZ];
+	uint8_t		kind;
+	uint8_t		pad[3];
+	struct wg_addr	addr;
+};
+
+struct precs {
+	struct prec	*v;
+	size_t		 n;
+	size_t		 cap;
+};
 struct metrics;
 struct presence;
 struct imsg;
@@ -84,8 +106,9 @@ int			 localdata_zone_index(const struct localdata *,
 			    const uint8_t *, size_t);
 void			 localdata_set_serial(struct localdata *, size_t,
 			    uint32_t);
-const ldns_rr		*localdata_zone(const struct localdata *, size_t,
+void			 localdata_zone(const struct localdata *, size_t,
 			    ldns_rr_list *);
+const ldns_rr		*localdata_zone_soa(const struct localdata *, size_t);
 
 /* presence.c */
 struct presence		*presence_new(void);
@@ -106,8 +129,10 @@ int			 presence_dump(const struct presence *, time_t, int,
 void			 presence_metrics(const struct presence *, time_t,
 			    struct metrics *);
 size_t			 presence_npeers(const struct presence *);
-void			 presence_zone(const struct presence *,
-			    const uint8_t *, size_t, time_t, ldns_rr_list *);
+void			 presence_records(const struct presence *,
+			    const uint8_t *, size_t, time_t, struct precs *);
+ldns_rr			*presence_rr(const struct presence *,
+			    const uint8_t *, size_t, const struct prec *);
 uint64_t		 presence_digest(const struct presence *,
 			    const uint8_t *, size_t, time_t);
 

@@ -9,9 +9,13 @@
  * handshake ages past the threshold with no event at all).  A new serial
  * is max(old + 1, now): restarts and reloads keep it growing.
  *
- * There is no journal yet: an IXFR from an older serial is answered with
- * the whole zone in AXFR form, as RFC 1995 section 4 allows; an IXFR at
- * the current serial gets the SOA alone.
+ * With transfers configured, each domain keeps the sorted presence
+ * records of its current serial (the snapshot a transfer serves, so that
+ * what it holds is what the serial stands for) and a journal of what each
+ * serial change added and removed.  An IXFR from a serial in the journal
+ * gets those differences (RFC 1995); from any other, the whole zone in
+ * AXFR form (section 4).  A reload empties the journal: static records
+ * are not in it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -35,8 +39,16 @@
 
 #define XFR_MSG_MAX		32768	/* records' bytes in one message */
 #define TSIG_FUDGE		300
-#define NOTIFY_TRIES		5	/* a second apart */
+#define NOTIFY_TRIES		5
+#define NOTIFY_WAIT_US		1000000	/* for an answer, before again */
 #define XFR_ZONES_MAX		1024
+#define JOURNAL_MAX		64	/* serial changes kept */
+#define JOURNAL_RECORDS_MIN	1024	/* and records, or the zone's size */
+
+struct xfr_diff {
+	uint32_t	from, to;
+	struct precs	del, add;
+};
 
 struct xfr_zone {
 	uint8_t		apex[DNS_MAX_NAME];
@@ -45,6 +57,11 @@ struct xfr_zone {
 	uint64_t	digest;
 	uint16_t	notify_id[XFR_NOTIFY_MAX];
 	uint8_t		notify_left[XFR_NOTIFY_MAX];
+	uint64_t	notify_us[XFR_NOTIFY_MAX];	/* last sent */
+	struct precs	snap;		/* presence records at 'serial' */
+	struct xfr_diff	journal[JOURNAL_MAX];
+	size_t		njournal;
+	size_t		jrecords;	/* added and removed, in all */
 };
 
 static struct {
@@ -146,7 +163,8 @@ xfr_tick(int fd, short event, void *arg)
 	resolver_xfr_tick();
 	for (i = 0; i < xfr.nzones; i++)
 		for (t = 0; t < xfr.conf.nnotify; t++)
-			if (xfr.zones[i].notify_left[t] > 0)
+			if (xfr.zones[i].notify_left[t] > 0 && qlog_now() -
+			    xfr.zones[i].notify_us[t] >= NOTIFY_WAIT_US)
 				notify_send(&xfr.zones[i], t);
 	evtimer_add(&xfr.tick, &tv);
 }
@@ -214,13 +232,115 @@ zone_state(const struct xfr_zone *old, size_t nold, const uint8_t *apex,
 }
 
 static void
-zone_bump(struct localdata *ld, size_t i, struct xfr_zone *z, time_t now)
+diff_free(struct xfr_diff *d)
 {
-	uint32_t	t;
+	free(d->del.v);
+	free(d->add.v);
+}
+
+static void
+journal_clear(struct xfr_zone *z)
+{
+	size_t	i;
+
+	for (i = 0; i < z->njournal; i++)
+		diff_free(&z->journal[i]);
+	z->njournal = z->jrecords = 0;
+}
+
+/* The oldest change goes: IXFR from its serial gets the whole zone. */
+static void
+journal_drop(struct xfr_zone *z)
+{
+	z->jrecords -= z->journal[0].del.n + z->journal[0].add.n;
+	diff_free(&z->journal[0]);
+	memmove(&z->journal[0], &z->journal[1],
+	    --z->njournal * sizeof(z->journal[0]));
+}
+
+static void
+zone_free(struct xfr_zone *z)
+{
+	journal_clear(z);
+	free(z->snap.v);
+	memset(&z->snap, 0, sizeof(z->snap));
+}
+
+static void
+precs_push(struct precs *r, const struct prec *e)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		if ((r->v = reallocarray(r->v, r->cap, sizeof(*e))) == NULL)
+			fatal("reallocarray");
+	}
+	r->v[r->n++] = *e;
+}
+
+/* What went from 'a' to 'b', both sorted: one merge walk. */
+static void
+precs_diff(const struct precs *a, const struct precs *b, struct xfr_diff *d)
+{
+	size_t	i = 0, j = 0;
+	int	c;
+
+	while (i < a->n || j < b->n) {
+		c = i == a->n ? 1 : j == b->n ? -1 :
+		    memcmp(&a->v[i], &b->v[j], sizeof(a->v[0]));
+		if (c < 0)
+			precs_push(&d->del, &a->v[i++]);
+		else if (c > 0)
+			precs_push(&d->add, &b->v[j++]);
+		else
+			i++, j++;
+	}
+}
+
+/*
+ * The zone moved from serial 'from' to z->serial: its new snapshot, and
+ * the difference in the journal, which keeps the last JOURNAL_MAX and no
+ * more records than the zone has (past that, AXFR is the cheaper way).
+ */
+static void
+journal_note(struct xfr_zone *z, const struct presence *pr, uint32_t from,
+    int reload, time_t now)
+{
+	struct precs	 snap = { NULL, 0, 0 };
+	struct xfr_diff	*d;
+
+	presence_records(pr, z->apex, z->apexlen, now, &snap);
+	if (reload || from == 0)
+		journal_clear(z);
+	else {
+		if (z->njournal == JOURNAL_MAX)
+			journal_drop(z);
+		d = &z->journal[z->njournal++];
+		memset(d, 0, sizeof(*d));
+		d->from = from;
+		d->to = z->serial;
+		precs_diff(&z->snap, &snap, d);
+		z->jrecords += d->del.n + d->add.n;
+		while (z->njournal > 0 && z->jrecords > (snap.n >
+		    JOURNAL_RECORDS_MIN ? snap.n : JOURNAL_RECORDS_MIN))
+			journal_drop(z);
+	}
+	free(z->snap.v);
+	z->snap = snap;
+}
+
+static void
+zone_bump(struct localdata *ld, const struct presence *pr, size_t i,
+    struct xfr_zone *z, time_t now, int reload)
+{
+	uint32_t	t, from = z->serial;
 
 	z->serial = z->serial == 0 || serial_newer((uint32_t)now, z->serial) ?
 	    (uint32_t)now : z->serial + 1;
 	localdata_set_serial(ld, i, z->serial);
+	if (xfr.conf.transfers)
+		journal_note(z, pr, from, reload, now);
+	else if (z->snap.v != NULL)
+		zone_free(z);
 	for (t = 0; t < xfr.conf.nnotify; t++) {
 		z->notify_id[t] = arc4random();
 		z->notify_left[t] = NOTIFY_TRIES;
@@ -250,11 +370,16 @@ xfr_serials(struct localdata *ld, const struct presence *pr, int reload)
 		for (i = 0; i < n; i++) {
 			apex = localdata_apex(ld, i, &len);
 			if ((z = zone_state(xfr.zones, xfr.nzones, apex,
-			    len)) != NULL)
+			    len)) != NULL) {
 				zones[i] = *z;
+				z->apexlen = 0;		/* moved */
+			}
 			memcpy(zones[i].apex, apex, len);
 			zones[i].apexlen = len;
 		}
+		for (i = 0; i < xfr.nzones; i++)
+			if (xfr.zones[i].apexlen > 0)
+				zone_free(&xfr.zones[i]);
 		free(xfr.zones);
 		xfr.zones = zones;
 		xfr.nzones = n;
@@ -265,7 +390,7 @@ xfr_serials(struct localdata *ld, const struct presence *pr, int reload)
 		if (!reload && d == z->digest)
 			continue;
 		z->digest = d;
-		zone_bump(ld, i, z, now);
+		zone_bump(ld, pr, i, z, now, reload);
 		changed++;
 	}
 	return changed;
@@ -302,6 +427,7 @@ notify_send(struct xfr_zone *z, uint32_t t)
 	int			 fd = xfr.fd[to->sa.sa_family == AF_INET6];
 
 	z->notify_left[t]--;
+	z->notify_us[t] = qlog_now();
 	if (fd == -1)
 		return;
 	if ((pkt = ldns_pkt_new()) == NULL || (q = ldns_rr_new()) == NULL)
@@ -434,6 +560,101 @@ ixfr_serial(const ldns_pkt *q, uint32_t *serial)
 	return 0;
 }
 
+static void
+rr_push(ldns_rr_list *rrs, ldns_rr *rr)
+{
+	if (rr == NULL || !ldns_rr_list_push_rr(rrs, rr))
+		fatal("ldns_rr_list_push_rr");
+}
+
+static uint32_t
+soa_serial(const ldns_rr *soa)
+{
+	return ldns_rdf2native_int32(ldns_rr_rdf(soa, 2));
+}
+
+/* The SOA with another serial: the versions an IXFR answer names. */
+static ldns_rr *
+soa_at(const ldns_rr *soa, uint32_t serial)
+{
+	ldns_rr		*c;
+	ldns_rdf	*r;
+
+	if ((c = ldns_rr_clone(soa)) == NULL ||
+	    (r = ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32, serial)) == NULL)
+		fatal("ldns");
+	ldns_rdf_deep_free(ldns_rr_set_rdf(c, r, 2));
+	return c;
+}
+
+static void
+precs_rrs(const struct precs *r, const struct presence *pr,
+    const uint8_t *apex, size_t apexlen, ldns_rr_list *rrs)
+{
+	ldns_rr	*rr;
+	size_t	 i;
+
+	for (i = 0; i < r->n; i++)
+		if ((rr = presence_rr(pr, apex, apexlen, &r->v[i])) != NULL)
+			rr_push(rrs, rr);
+}
+
+/*
+ * The whole zone: SOA, static records, the presence records the serial
+ * stands for (the snapshot; taken now when there is none), SOA.
+ */
+static void
+axfr_records(const struct xfr_zone *z, const struct presence *pr,
+    const struct localdata *ld, int zi, ldns_rr_list *rrs)
+{
+	struct precs	 now = { NULL, 0, 0 };
+	const uint8_t	*apex;
+	size_t		 apexlen;
+
+	apex = localdata_apex(ld, zi, &apexlen);
+	localdata_zone(ld, zi, rrs);
+	if (z != NULL && z->snap.v != NULL)
+		precs_rrs(&z->snap, pr, apex, apexlen, rrs);
+	else {
+		presence_records(pr, apex, apexlen, time(NULL), &now);
+		precs_rrs(&now, pr, apex, apexlen, rrs);
+		free(now.v);
+	}
+	rr_push(rrs, ldns_rr_clone(localdata_zone_soa(ld, zi)));
+}
+
+/*
+ * An IXFR from 'serial' out of the journal, after the current SOA already
+ * in 'rrs': each change as the old SOA, what went, the new SOA, what
+ * came; the current SOA last.  Returns 0 when the journal does not reach
+ * back to 'serial'.
+ */
+static int
+ixfr_journal(const struct xfr_zone *z, uint32_t serial, const ldns_rr *soa,
+    const struct presence *pr, const struct localdata *ld, int zi,
+    ldns_rr_list *rrs)
+{
+	const struct xfr_diff	*d;
+	const uint8_t		*apex;
+	size_t			 apexlen, k;
+
+	for (k = 0; z != NULL && k < z->njournal; k++)
+		if (z->journal[k].from == serial)
+			break;
+	if (z == NULL || k == z->njournal || z->serial != soa_serial(soa))
+		return 0;
+	apex = localdata_apex(ld, zi, &apexlen);
+	for (; k < z->njournal; k++) {
+		d = &z->journal[k];
+		rr_push(rrs, soa_at(soa, d->from));
+		precs_rrs(&d->del, pr, apex, apexlen, rrs);
+		rr_push(rrs, soa_at(soa, d->to));
+		precs_rrs(&d->add, pr, apex, apexlen, rrs);
+	}
+	rr_push(rrs, ldns_rr_clone(soa));
+	return 1;
+}
+
 /*
  * AXFR and IXFR of one of our domains from a client the frontend let
  * through (transfer to): signed with our key, or refused.
@@ -452,15 +673,17 @@ xfr_query(const struct query_msg *qm, const uint8_t *lname,
 	static const struct verdict	done = { "transfer", NULL, NULL };
 	static const struct verdict	current = { "transfer: up to date",
 					    NULL, NULL };
+	static const struct verdict	incremental = { "transfer: incremental",
+					    NULL, NULL };
 	static long long		last;
 	const struct verdict		*v = &bad;
 	const ldns_rdf			*mac;
 	const ldns_rr			*soa;
+	const struct xfr_zone		*z;
 	ldns_rr_list			*rrs;
 	ldns_pkt			*q = NULL;
 	uint32_t			 serial = 0;
 	int				 zi, rcode;
-	size_t				 apexlen;
 
 	if (qm->qclass != LDNS_RR_CLASS_IN ||
 	    (zi = localdata_zone_index(ld, lname, qm->qname_len)) == -1) {
@@ -492,20 +715,23 @@ xfr_query(const struct query_msg *qm, const uint8_t *lname,
 	}
 	if ((rrs = ldns_rr_list_new()) == NULL)
 		fatal("ldns_rr_list_new");
-	soa = localdata_zone(ld, zi, rrs);
-	if (qm->qtype == LDNS_RR_TYPE_IXFR && (!qm->ctx.tcp ||
-	    !serial_newer(ldns_rdf2native_int32(ldns_rr_rdf(soa, 2)),
-	    serial))) {
+	z = (size_t)zi < xfr.nzones ? &xfr.zones[zi] : NULL;
+	if (qm->qtype == LDNS_RR_TYPE_IXFR) {
+		soa = localdata_zone_soa(ld, zi);
+		rr_push(rrs, ldns_rr_clone(soa));
 		/* up to date, or over UDP: the SOA alone (RFC 1995 2, 4) */
-		while (ldns_rr_list_rr_count(rrs) > 1)
-			ldns_rr_free(ldns_rr_list_pop_rr(rrs));
 		v = &current;
+		if (qm->ctx.tcp && serial_newer(soa_serial(soa), serial)) {
+			if (ixfr_journal(z, serial, soa, pr, ld, zi, rrs))
+				v = &incremental;
+			else {
+				ldns_rr_free(ldns_rr_list_pop_rr(rrs));
+				axfr_records(z, pr, ld, zi, rrs);
+				v = &done;
+			}
+		}
 	} else {
-		presence_zone(pr, localdata_apex(ld, zi, &apexlen), apexlen,
-		    time(NULL), rrs);
-		/* the SOA last as well as first */
-		if (!ldns_rr_list_push_rr(rrs, ldns_rr_clone(soa)))
-			fatal("ldns_rr_list_push_rr");
+		axfr_records(z, pr, ld, zi, rrs);
 		v = &done;
 	}
 	xfr_send(qm, rrs, mac, v);

@@ -10,9 +10,7 @@
 require_root
 . "$TOP/regress/bench/lib.sh"
 . "$TOP/regress/wglab.sh"
-for t in dnsperf taskset unbound; do
-	command -v "$t" >/dev/null || { echo "1..0 # SKIP no $t"; exit 0; }
-done
+require_tools dnsperf taskset unbound
 SOAK_SECONDS=${SOAK_SECONDS:-300}
 
 wg_up p1 || { not_ok "the WireGuard lab comes up"; done_testing; }
