@@ -25,12 +25,11 @@ KEY="hmac-sha256:xfr-key:$SECRET"
 D_NETNS=$(wg_ns gw)
 write_conf "$T_DIR/b.conf" <<EOF
 listen on 127.0.0.1 port $PORT
-domain "vpn.test" { threshold 300 offline-names yes }
-domain "probe.test" { threshold 2 }
+domain "vpn.test" { threshold 2 offline-names yes }
 wireguard "wg0" {
 	domain "vpn.test"
 	socket "$(wg_sock gw)"
-	peer "probe" key "$(wg_pub p1)" domain "probe.test"
+	peer "probe" key "$(wg_pub p1)"
 	names from "$T_DIR/names.conf"
 }
 tsig-key "xfr-key" algorithm hmac-sha256 secret "$SECRET"
@@ -42,8 +41,8 @@ zone_size() {
 	in_netns kdig -p "$PORT" @127.0.0.1 -y "$KEY" AXFR vpn.test 2>&1 |
 	    sed -n 's/.*(\([0-9]*\) messages, \([0-9]*\) records).*/\2/p'
 }
-full() { [ "$(zone_size)" = $((NPEERS + 3)) ]; }
-wait_for "the zone holds every peer ($NPEERS + SOA, NS, SOA)" 20 full
+full() { [ "$(zone_size)" = $((NPEERS + 4)) ]; }
+wait_for "the zone holds every peer ($NPEERS + probe, SOA, NS, SOA)" 20 full
 
 # AXFR: kdig's own figure, query to the last message, best and median
 for i in $(seq 7); do
@@ -58,36 +57,41 @@ figure "AXFR, $NPEERS peers, TSIG, best of 7" "$(head -n 1 "$T_DIR/axfr")" \
 check "a full AXFR takes under 200 ms" \
     test "$(echo "$median < 200" | bc)" -eq 1
 
-nsd_secondary "$NPORT" "$PORT" "$SECRET" vpn.test probe.test
+nsd_secondary "$NPORT" "$PORT" "$SECRET" vpn.test
 wait_for "NSD has the zone" 20 nsd_answers p9999.offline.vpn.test \
     "10.128.39.15"
 
-# a change: the probe's threshold is 2 s, so it is gone before each
-# trial; a new handshake makes it answer at vpndnsd, then at NSD
+# a change in that zone: the threshold is 2 s, so the probe is offline
+# before each trial; a new handshake makes it answer at vpndnsd, then at
+# NSD (a snapshot of the 10,001 records, the difference, NOTIFY, IXFR)
 worst=0 sum=0
 for t in $(seq "$TRIALS"); do
 	wg_stop p1
 	for i in $(seq 50); do
-		[ -z "$(nsd_q probe.probe.test)" ] && break
+		[ -z "$(nsd_q probe.vpn.test)" ] && break
 		sleep 0.2
 	done
-	in_netns $WGTOOL waitname "$PORT" probe.probe.test >"$T_DIR/ours" &
+	in_netns $WGTOOL waitname "$PORT" probe.vpn.test >"$T_DIR/ours" &
 	w1=$!
-	in_netns $WGTOOL waitname "$NPORT" probe.probe.test >"$T_DIR/nsd" &
+	in_netns $WGTOOL waitname "$NPORT" probe.vpn.test >"$T_DIR/theirs" &
 	w2=$!
 	sleep 0.1
 	wg_start p1
 	wg_traffic p1
 	wait "$w1" "$w2"
-	ms=$(echo "($(cat "$T_DIR/nsd") - $(cat "$T_DIR/ours")) * 1000 / 1" |
+	if grep -q TIMEOUT "$T_DIR/ours" "$T_DIR/theirs"; then
+		not_ok "trial $t: the name did not answer at both"
+		continue
+	fi
+	ms=$(echo "($(cat "$T_DIR/theirs") - $(cat "$T_DIR/ours")) * 1000 / 1" |
 	    bc)
 	diag "trial $t: NSD answered $ms ms after vpndnsd"
 	sum=$((sum + ms))
 	[ "$ms" -gt "$worst" ] && worst=$ms
 done
-figure "change to secondary (NOTIFY, IXFR), mean" "$((sum / TRIALS))" ms \
+figure "one change to secondary (NOTIFY, IXFR), mean" "$((sum / TRIALS))" ms \
     "-"
-figure "change to secondary (NOTIFY, IXFR), worst" "$worst" ms "< 1000"
+figure "one change to secondary, worst" "$worst" ms "< 1000"
 check "every change reached NSD within a second of vpndnsd" \
     test "$worst" -lt 1000
 like "NSD took the changes incrementally" "$(ctl show metrics)" \
