@@ -19,7 +19,7 @@ BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
 	     libclang-rt-14-dev gdb valgrind curl python3-prometheus-client \
-	     systemd nsd
+	     systemd nsd knot
 BENCH_DEPS = dnsperf dnsmasq-base
 
 CFLAGS	?= -O2 -g
@@ -46,7 +46,7 @@ DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o resolver/cache.o \
 	   resolver/dnsmsg.o resolver/blocklist.o resolver/blocklists.o \
-	   resolver/xfr.o common/siphash.o \
+	   resolver/xfr.o resolver/update.o common/siphash.o \
 	   parent/wgblank.o parent/wgrelay.o \
 	   wgwatch/wgwatch.o wgwatch/wgtable.o wgwatch/wguapi.o \
 	   wgwatch/wgnetlink.o $(COMMON)

@@ -1,6 +1,7 @@
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -120,6 +121,15 @@ sandbox_allow_inet(scmp_filter_ctx ctx)
 		fatalx("seccomp_rule_add socket");
 	sandbox_allow(ctx, SCMP_SYS(connect));
 	sandbox_allow(ctx, SCMP_SYS(getsockopt));
+}
+
+/* evbuffer_read(3) asks how much there is to read: FIONREAD only. */
+void
+sandbox_allow_bufferevent(scmp_filter_ctx ctx)
+{
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, FIONREAD)) < 0)
+		fatalx("seccomp_rule_add ioctl");
 }
 
 void

@@ -11,6 +11,7 @@
 scmp_filter_ctx	sandbox_filter_new(const char *, int);
 void		sandbox_allow(scmp_filter_ctx, int);
 void		sandbox_allow_inet(scmp_filter_ctx);
+void		sandbox_allow_bufferevent(scmp_filter_ctx);
 void		sandbox_deny_connect(scmp_filter_ctx);
 void		sandbox_drop(const char *, const char *);
 void		sandbox_load(scmp_filter_ctx);

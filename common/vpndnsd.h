@@ -122,6 +122,7 @@ enum imsg_type {
 	IMSG_RECONF_BLOCKFILE,		/* fd + struct blockitem_msg */
 	IMSG_RECONF_MATCH,		/* struct match_msg + lists */
 	IMSG_RECONF_XFR,		/* struct xfr_conf */
+	IMSG_RECONF_UPDATE,		/* struct update_conf */
 	IMSG_RECONF_END,
 	/* WireGuard: wgwatch <-> parent */
 	IMSG_WG_POLL,			/* struct wg_iface_msg */
@@ -426,21 +427,33 @@ struct prefix_msg {		/* IMSG_RECONF_PREFIX */
 	struct prefix	p;
 };
 
-/*
- * Zone transfers out and NOTIFY (IMSG_RECONF_XFR): the key a transfer
- * must be signed with ("" for none), as ldns takes it, and the
- * secondaries to notify.
- */
-#define XFR_NOTIFY_MAX		16
+/* A TSIG key as ldns takes it; name "" for none. */
 #define TSIG_ALG_MAX		32
 #define TSIG_SECRET_MAX		256	/* base64 */
-struct xfr_conf {
-	char		keyname[DNAME_TEXT_MAX];
+struct tsig_conf {
+	char		name[DNAME_TEXT_MAX];
 	char		algorithm[TSIG_ALG_MAX];
 	char		secret[TSIG_SECRET_MAX];
+};
+
+/*
+ * Zone transfers out and NOTIFY (IMSG_RECONF_XFR): the key a transfer
+ * must be signed with, and the secondaries to notify.
+ */
+#define XFR_NOTIFY_MAX		16
+struct xfr_conf {
+	struct tsig_conf key;
 	uint32_t	transfers;	/* any "transfer to": keep a journal */
 	uint32_t	nnotify;
 	union sockunion	notify[XFR_NOTIFY_MAX];
+};
+
+/* Dynamic updates out (IMSG_RECONF_UPDATE): a domain, to its primary. */
+#define UPDATE_MAX		8
+struct update_conf {
+	union sockunion	 addr;
+	char		 zone[DNAME_TEXT_MAX];
+	struct tsig_conf key;
 };
 
 struct vpndnsd_conf {
@@ -453,6 +466,8 @@ struct vpndnsd_conf {
 	TAILQ_HEAD(, listen_conf) listens;
 	union sockunion	 metrics;	/* GET /metrics; family 0: none */
 	struct xfr_conf	 xfr;
+	struct update_conf updates[UPDATE_MAX];
+	uint32_t	 nupdates;
 	int		 metricsfd;	/* parent only, until passed on */
 	TAILQ_HEAD(, domain_conf) domains;
 	TAILQ_HEAD(, record_conf) records;

@@ -16,7 +16,6 @@
  * read buffer.
  */
 #include <sys/types.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -127,10 +126,7 @@ frontend_sandbox(int trap)
 	sandbox_allow(ctx, SCMP_SYS(recvmmsg));
 	sandbox_allow(ctx, SCMP_SYS(sendmmsg));
 	sandbox_allow(ctx, SCMP_SYS(shutdown));
-	/* evbuffer_read asks how much is there */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, FIONREAD)) < 0)
-		fatalx("seccomp_rule_add ioctl");
+	sandbox_allow_bufferevent(ctx);
 	sandbox_load(ctx);
 }
 

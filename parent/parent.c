@@ -590,6 +590,9 @@ parent_send_config(struct vpndnsd_conf *conf)
 		parent_send_match(m);
 	parent_send(PROC_RESOLVER, IMSG_RECONF_XFR, 0, -1, &conf->xfr,
 	    sizeof(conf->xfr));
+	for (i = 0; i < conf->nupdates; i++)
+		parent_send(PROC_RESOLVER, IMSG_RECONF_UPDATE, 0, -1,
+		    &conf->updates[i], sizeof(conf->updates[i]));
 	parent_send(PROC_RESOLVER, IMSG_RECONF_END, 0, -1, NULL, 0);
 
 	parent_send(PROC_WGWATCH, IMSG_RECONF_CONF, 0, -1, &conf->main,

@@ -93,11 +93,7 @@ static int			 nrdata;
 static int			 rdata_overflow;
 static char			 lasterror[512];
 #define TSIG_KEYS_MAX		8
-static struct tsig_key {
-	char	name[DNAME_TEXT_MAX];
-	char	algorithm[TSIG_ALG_MAX];
-	char	secret[TSIG_SECRET_MAX];
-}				 tsigkeys[TSIG_KEYS_MAX];
+static struct tsig_conf		 tsigkeys[TSIG_KEYS_MAX];
 static size_t			 ntsigkeys;
 
 int		 yyparse(void);
@@ -127,6 +123,9 @@ static int	 add_listen(const char *, int64_t);
 static int	 add_prefixes(enum plist, const char *);
 static int	 add_tsig_key(const char *, const char *, const char *);
 static int	 set_transfer_key(const char *);
+static const struct tsig_conf *find_key(const char *);
+static int	 add_update(const char *, int64_t, const char *,
+		    const char *);
 static int	 add_notify(const char *, int64_t);
 static int	 listen_addr(const char *, const char *, int64_t,
 		    union sockunion *);
@@ -181,13 +180,13 @@ typedef struct {
 %token	SERVESTALE MATCH QUERY FORWARD REFUSE LOCALONLY BLOCKLIST FILENAME
 %token	ANSWER NXDOMAIN REFUSED NULLANSWER BLOCK PROXYPROTOCOL CLIENTSUBNET
 %token	LOG QUERIES ERROR
-%token	TSIGKEY ALGORITHM SECRET TRANSFER TO NOTIFY
+%token	TSIGKEY ALGORITHM SECRET TRANSFER TO NOTIFY UPDATE ZONE
 /* "peer X key K domain D": a domain right after a key is the peer's */
 %nonassoc	PEERDOMAIN_NONE
 %nonassoc	DOMAIN
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
-%type	<v.string>	string peerdomain
+%type	<v.string>	string peerdomain optkey
 %type	<v.number>	port portnum metricsport optttl yesno size
 %destructor { free($$); } <v.string>
 
@@ -344,6 +343,15 @@ main		: USER STRING			{
 			if (rc == -1)
 				YYERROR;
 		}
+		| UPDATE TO STRING port ZONE STRING optkey {
+			int rc = add_update($3, $4, $6, $7);
+
+			free($3);
+			free($6);
+			free($7);
+			if (rc == -1)
+				YYERROR;
+		}
 		| TCP IDLETIMEOUT NUMBER	{
 			if (tcp_number("idle-timeout", $3, 3600, " seconds",
 			    &conf->main.tcp_idle) == -1)
@@ -387,6 +395,10 @@ main		: USER STRING			{
 			}
 			conf->main.rrl_rate = $2;
 		} rlopts
+		;
+
+optkey		: /* empty */			{ $$ = NULL; }
+		| TSIGKEY STRING		{ $$ = $2; }
 		;
 
 xfrkey		: /* empty */
@@ -997,10 +1009,12 @@ lookup(char *s)
 		{ "transfer",		TRANSFER },
 		{ "tsig-key",		TSIGKEY },
 		{ "ttl",		TTL },
+		{ "update",		UPDATE },
 		{ "upstream",		UPSTREAM },
 		{ "user",		USER },
 		{ "wireguard",		WIREGUARD },
 		{ "yes",		YES },
+		{ "zone",		ZONE },
 	};
 	const struct keywords	*p;
 
@@ -1553,7 +1567,7 @@ add_tsig_key(const char *name, const char *alg, const char *secret)
 	/* what ldns signs with */
 	static const char	*algs[] = { "hmac-sha1", "hmac-sha256",
 				    "hmac-sha512" };
-	struct tsig_key		*k;
+	struct tsig_conf	*k;
 	ldns_rdf		*raw = NULL;
 	size_t			 i;
 
@@ -1596,31 +1610,81 @@ add_tsig_key(const char *name, const char *alg, const char *secret)
 	return 0;
 }
 
-/* transfer to ... tsig-key NAME: a key defined on a line above. */
+/* A key defined on a line above, by name; NULL after saying so. */
+static const struct tsig_conf *
+find_key(const char *name)
+{
+	char	canon[DNAME_TEXT_MAX];
+	size_t	i;
+
+	if (dname_canon(name, canon, sizeof(canon)) == -1)
+		return NULL;
+	for (i = 0; i < ntsigkeys; i++)
+		if (strcmp(tsigkeys[i].name, canon) == 0)
+			return &tsigkeys[i];
+	yyerror("tsig-key \"%s\" is not defined above", name);
+	return NULL;
+}
+
+/* transfer to ... tsig-key NAME */
 static int
 set_transfer_key(const char *name)
 {
-	struct xfr_conf	*x = &conf->xfr;
-	size_t		 i;
-	char		 canon[DNAME_TEXT_MAX];
+	struct xfr_conf		*x = &conf->xfr;
+	const struct tsig_conf	*k;
 
-	if (dname_canon(name, canon, sizeof(canon)) == -1)
+	if ((k = find_key(name)) == NULL)
 		return -1;
-	for (i = 0; i < ntsigkeys; i++)
-		if (strcmp(tsigkeys[i].name, canon) == 0)
-			break;
-	if (i == ntsigkeys) {
-		yyerror("tsig-key \"%s\" is not defined above", name);
-		return -1;
-	}
-	if (x->keyname[0] != '\0' && strcmp(x->keyname, canon) != 0) {
+	if (x->key.name[0] != '\0' && strcmp(x->key.name, k->name) != 0) {
 		yyerror("transfer to: a second tsig-key, \"%s\"; one key "
 		    "signs every transfer", name);
 		return -1;
 	}
-	strlcpy(x->keyname, tsigkeys[i].name, sizeof(x->keyname));
-	strlcpy(x->algorithm, tsigkeys[i].algorithm, sizeof(x->algorithm));
-	strlcpy(x->secret, tsigkeys[i].secret, sizeof(x->secret));
+	x->key = *k;
+	return 0;
+}
+
+/*
+ * update to ADDRESS [port N] zone ZONE [tsig-key NAME]: the presence
+ * records of our domain ZONE, sent to the primary that holds it.
+ */
+static int
+add_update(const char *addr, int64_t port, const char *zone,
+    const char *key)
+{
+	struct update_conf	*u;
+	const struct tsig_conf	*k;
+	uint32_t		 i;
+
+	if (conf->nupdates == UPDATE_MAX) {
+		yyerror("more than %d update lines", UPDATE_MAX);
+		return -1;
+	}
+	u = &conf->updates[conf->nupdates];
+	memset(u, 0, sizeof(*u));
+	if (listen_addr("update to", addr, port, &u->addr) == -1 ||
+	    dname_canon(zone, u->zone, sizeof(u->zone)) == -1)
+		return -1;
+	if (domain_find(u->zone) == NULL ||
+	    strcmp(domain_find(u->zone)->name, u->zone) != 0) {
+		yyerror("update to %s: zone \"%s\" is not a domain defined "
+		    "above", addr, zone);
+		return -1;
+	}
+	for (i = 0; i < conf->nupdates; i++)
+		if (memcmp(&conf->updates[i].addr, &u->addr,
+		    sizeof(u->addr)) == 0 &&
+		    strcmp(conf->updates[i].zone, u->zone) == 0) {
+			yyerror("update to %s zone \"%s\" is given twice",
+			    addr, zone);
+			return -1;
+		}
+	if (key != NULL) {
+		if ((k = find_key(key)) == NULL)
+			return -1;
+		u->key = *k;
+	}
+	conf->nupdates++;
 	return 0;
 }
 

@@ -54,43 +54,96 @@ print_acl(FILE *f, const struct vpndnsd_conf *conf)
 	}
 }
 
+/* ADDRESS port N, after 'what', and the rest of the line after it. */
 static void
-print_listen(FILE *f, const char *what, const union sockunion *su)
+print_addr(FILE *f, const char *what, const union sockunion *su,
+    const char *after)
 {
 	char	addr[INET6_ADDRSTRLEN];
 
 	inet_ntop(su->sa.sa_family, su->sa.sa_family == AF_INET ?
 	    (const void *)&su->sin.sin_addr : (const void *)&su->sin6.sin6_addr,
 	    addr, sizeof(addr));
-	fprintf(f, "%s %s port %u\n", what, addr, ntohs(su->sa.sa_family ==
-	    AF_INET ? su->sin.sin_port : su->sin6.sin6_port));
+	fprintf(f, "%s %s port %u%s", what, addr, ntohs(su->sa.sa_family ==
+	    AF_INET ? su->sin.sin_port : su->sin6.sin6_port), after);
 }
 
-/* The key transfers are signed with, who may ask, whom we notify. */
+static void
+print_listen(FILE *f, const char *what, const union sockunion *su)
+{
+	print_addr(f, what, su, "\n");
+}
+
+static void
+print_tsig(FILE *f, const struct tsig_conf *k)
+{
+	fprintf(f, "tsig-key ");
+	print_quoted(f, k->name);
+	fprintf(f, " algorithm %.*s secret ", (int)strcspn(k->algorithm, "."),
+	    k->algorithm);
+	print_quoted(f, k->secret);
+	fprintf(f, "\n");
+}
+
+/* Was key 'k' of update 'n' printed for an earlier update line? */
+static int
+key_printed(const struct vpndnsd_conf *conf, uint32_t n,
+    const struct tsig_conf *k)
+{
+	uint32_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(conf->updates[i].key.name, k->name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The keys in use, who may ask for transfers, whom we notify. */
 static void
 print_xfr(FILE *f, const struct vpndnsd_conf *conf)
 {
 	const struct xfr_conf	*x = &conf->xfr;
+	const struct tsig_conf	*k;
 	uint32_t		 i;
 
-	if (x->keyname[0] != '\0') {
-		fprintf(f, "tsig-key ");
-		print_quoted(f, x->keyname);
-		fprintf(f, " algorithm %.*s secret ",
-		    (int)strcspn(x->algorithm, "."), x->algorithm);
-		print_quoted(f, x->secret);
-		fprintf(f, "\n");
+	if (x->key.name[0] != '\0')
+		print_tsig(f, &x->key);
+	for (i = 0; i < conf->nupdates; i++) {
+		k = &conf->updates[i].key;
+		/* each key once, before its first use */
+		if (k->name[0] != '\0' && strcmp(k->name, x->key.name) != 0 &&
+		    !key_printed(conf, i, k))
+			print_tsig(f, k);
 	}
 	if (conf->lists[PLIST_TRANSFER].n > 0) {
 		print_plist(f, "transfer to", &conf->lists[PLIST_TRANSFER]);
-		if (x->keyname[0] != '\0') {
+		if (x->key.name[0] != '\0') {
 			fprintf(f, " tsig-key ");
-			print_quoted(f, x->keyname);
+			print_quoted(f, x->key.name);
 		}
 		fprintf(f, "\n");
 	}
 	for (i = 0; i < x->nnotify; i++)
 		print_listen(f, "notify", &x->notify[i]);
+}
+
+/* After the domains: an update names one defined above it. */
+static void
+print_updates(FILE *f, const struct vpndnsd_conf *conf)
+{
+	uint32_t	i;
+
+	if (conf->nupdates > 0)
+		fprintf(f, "\n");
+	for (i = 0; i < conf->nupdates; i++) {
+		print_addr(f, "update to", &conf->updates[i].addr, " zone ");
+		print_quoted(f, conf->updates[i].zone);
+		if (conf->updates[i].key.name[0] != '\0') {
+			fprintf(f, " tsig-key ");
+			print_quoted(f, conf->updates[i].key.name);
+		}
+		fprintf(f, "\n");
+	}
 }
 
 static void
@@ -364,6 +417,7 @@ print_config(FILE *f, const struct vpndnsd_conf *conf)
 	print_main(f, conf);
 	TAILQ_FOREACH(d, &conf->domains, entry)
 		print_domain(f, d);
+	print_updates(f, conf);
 	if (!TAILQ_EMPTY(&conf->records))
 		fprintf(f, "\n");
 	TAILQ_FOREACH(r, &conf->records, entry)

@@ -130,6 +130,7 @@ in_netns() {
 
 ctl() { "$VPNDNSCTL" -s "$D_SOCK" "$@"; }
 
+
 # wait_for DESC SECONDS CMD...: CMD succeeds within SECONDS; says how long
 wait_for() {
 	_desc=$1 _max=$2; shift 2
@@ -177,8 +178,7 @@ nsd_secondary() {
 		done
 	} >"$T_DIR/nsd.conf"
 	NSD_PORT=$_np
-	in_netns nsd -d -c "$T_DIR/nsd.conf" >"$T_DIR/nsd.out" 2>&1 &
-	T_PIDS="$T_PIDS $!"
+	bg_start NSD_PID nsd -d -c "$T_DIR/nsd.conf"
 }
 nsd_q() {
 	in_netns kdig -p "$NSD_PORT" @127.0.0.1 +timeout=1 +retry=0 +short \
@@ -235,11 +235,17 @@ start_daemon() {
 	return 1
 }
 
-# bg_start VAR CMD...: CMD in the background, its pid in $VAR, stopped at
-# the end like the daemon
+# bg_start VAR CMD...: CMD in the background (in D_NETNS when set), its
+# pid in $VAR, stopped at the end like the daemon.  CMD is the process
+# itself, never a subshell (a shell function in the background is one):
+# the pid is what must be stopped.
 bg_start() {
 	_var=$1; shift
-	"$@" >>"$T_DIR/bg.log" 2>&1 &
+	if [ -n "$D_NETNS" ]; then
+		nsenter --net="$D_NETNS" "$@" >>"$T_DIR/bg.log" 2>&1 &
+	else
+		"$@" >>"$T_DIR/bg.log" 2>&1 &
+	fi
 	eval "$_var=$!"
 	T_PIDS="$T_PIDS $!"
 }

@@ -938,6 +938,44 @@ presence_metrics(const struct presence *pr, time_t now, struct metrics *m)
 		}
 }
 
+/* Every name of the zone at 'apex', in label order, to 'cb'. */
+static void
+zone_each(const struct presence *pr, const uint8_t *apex, size_t apexlen,
+    void (*cb)(const struct pname *, void *), void *arg)
+{
+	const struct pnames	*n = pr->names;
+	struct pname		 key, *p;
+	struct pzone		*z;
+
+	if ((z = zone_exact(n, apex, apexlen)) == NULL)
+		return;
+	memset(&key, 0, sizeof(key));
+	key.zone = z;
+	for (p = RB_NFIND(pname_label, (struct pname_label *)&n->bylabel,
+	    &key); p != NULL && p->zone == z;
+	    p = RB_NEXT(pname_label, &n->bylabel, p))
+		cb(p, arg);
+}
+
+struct answering {
+	time_t	  now;
+	void	(*cb)(const struct pname *, int, void *);
+	void	 *arg;
+};
+
+static void
+answering_one(const struct pname *p, void *arg)
+{
+	struct answering	*a = arg;
+	int			 online;
+
+	if (p->peer == NULL)
+		return;
+	online = peer_online(p->peer, p->zone, a->now);
+	if (online || p->zone->offline_names)
+		a->cb(p, online, a->arg);
+}
+
 /*
  * A zone's presence names as a transfer serves them: every peer that
  * answers now, in label order, to 'cb' with whether it is online.
@@ -946,32 +984,40 @@ static void
 zone_names(const struct presence *pr, const uint8_t *apex, size_t apexlen,
     time_t now, void (*cb)(const struct pname *, int, void *), void *arg)
 {
-	const struct pnames	*n = pr->names;
-	struct pname		 key, *p;
-	struct pzone		*z;
-	int			 online;
+	struct answering	a = { now, cb, arg };
 
-	if ((z = zone_exact(n, apex, apexlen)) == NULL)
-		return;
-	memset(&key, 0, sizeof(key));
-	key.zone = z;
-	for (p = RB_NFIND(pname_label, (struct pname_label *)&n->bylabel,
-	    &key); p != NULL && p->zone == z;
-	    p = RB_NEXT(pname_label, &n->bylabel, p)) {
-		if (p->peer == NULL)
-			continue;
-		online = peer_online(p->peer, z, now);
-		if (online || z->offline_names)
-			cb(p, online, arg);
-	}
+	zone_each(pr, apex, apexlen, answering_one, &a);
 }
 
-/* One record of a peer's, for the snapshot: zeroed, compared as bytes. */
+void
+precs_push(struct precs *r, const struct prec *e)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		if ((r->v = reallocarray(r->v, r->cap, sizeof(*e))) == NULL)
+			fatal("reallocarray");
+	}
+	r->v[r->n++] = *e;
+}
+
+/* A record at one of the name's owners, zeroed: compared as bytes. */
+static void
+prec_init(struct prec *e, const struct pname *p, uint8_t kind)
+{
+	memset(e, 0, sizeof(*e));
+	e->labellen = p->labellen;
+	memcpy(e->label, p->label, p->labellen);
+	if (kind == PREC_IF)
+		memcpy(e->ifname, p->ifname, sizeof(e->ifname));
+	e->kind = kind;
+}
+
+/* One record of a peer's, for the snapshot. */
 static void
 zone_collect(const struct pname *p, int online, void *arg)
 {
 	struct precs	*r = arg;
-	struct prec	*e;
+	struct prec	 e;
 	size_t		 i, k;
 	uint8_t		 kinds[2] = { PREC_NAME, PREC_IF };
 
@@ -979,22 +1025,11 @@ zone_collect(const struct pname *p, int online, void *arg)
 		kinds[0] = PREC_OFFLINE;
 	for (k = 0; k < (online ? 2u : 1u); k++)
 		for (i = 0; i < p->peer->naddrs; i++) {
-			if (r->n == r->cap) {
-				r->cap = r->cap ? r->cap * 2 : 256;
-				r->v = reallocarray(r->v, r->cap, sizeof(*e));
-				if (r->v == NULL)
-					fatal("reallocarray");
-			}
-			e = &r->v[r->n++];
-			memset(e, 0, sizeof(*e));
-			e->labellen = p->labellen;
-			memcpy(e->label, p->label, p->labellen);
-			if (kinds[k] == PREC_IF)
-				memcpy(e->ifname, p->ifname, sizeof(e->ifname));
-			e->kind = kinds[k];
-			e->addr.af = p->peer->addrs[i].af;
-			memcpy(&e->addr.a, &p->peer->addrs[i].a,
-			    e->addr.af == AF_INET ? 4 : 16);
+			prec_init(&e, p, kinds[k]);
+			e.addr.af = p->peer->addrs[i].af;
+			memcpy(&e.addr.a, &p->peer->addrs[i].a,
+			    e.addr.af == AF_INET ? 4 : 16);
+			precs_push(r, &e);
 		}
 }
 
@@ -1016,6 +1051,32 @@ presence_records(const struct presence *pr, const uint8_t *apex,
 	zone_names(pr, apex, apexlen, now, zone_collect, out);
 	if (out->n > 0)
 		qsort(out->v, out->n, sizeof(out->v[0]), prec_cmp);
+}
+
+static void
+owners_one(const struct pname *p, void *arg)
+{
+	struct precs	*out = arg;
+	struct prec	 e;
+	uint8_t		 k;
+
+	for (k = PREC_NAME; k <= (p->zone->offline_names ? PREC_OFFLINE :
+	    PREC_IF); k++) {
+		prec_init(&e, p, k);
+		precs_push(out, &e);
+	}
+}
+
+/*
+ * Every owner name the configuration can give the domain's peers, each a
+ * record without an address: what a full resync of a primary clears.
+ */
+void
+presence_owners(const struct presence *pr, const uint8_t *apex,
+    size_t apexlen, struct precs *out)
+{
+	out->n = 0;
+	zone_each(pr, apex, apexlen, owners_one, out);
 }
 
 /* A snapshot's record as ldns has it: NAME.[IF.|offline.]APEX A/AAAA. */

@@ -84,6 +84,7 @@ resolver_sandbox(int trap)
 	scmp_filter_ctx	ctx = sandbox_filter_new(log_procname(), trap);
 
 	sandbox_allow_inet(ctx);
+	sandbox_allow_bufferevent(ctx);	/* updates to primaries */
 	sandbox_load(ctx);
 }
 
@@ -286,6 +287,7 @@ resolver_reconf(const struct imsg *imsg)
 		res.main = res.nmain;
 		upstream_set_inflight(res.main.upstream_inflight);
 		(void)xfr_serials(res.local, res.presence, 1);
+		update_reconf_end(res.presence);
 		cache_flush(res.lcache, NULL, 0);
 		log_info("configuration loaded: %zu domains, %zu records",
 		    localdata_ndomains(res.local),
@@ -352,6 +354,9 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 			break;
 		case IMSG_RECONF_XFR:
 			xfr_reconf(&imsg);
+			break;
+		case IMSG_RECONF_UPDATE:
+			update_reconf(&imsg);
 			break;
 		default:
 			fatalx("unexpected message %u from the parent",

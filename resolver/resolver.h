@@ -133,10 +133,21 @@ void			 presence_records(const struct presence *,
 			    const uint8_t *, size_t, time_t, struct precs *);
 ldns_rr			*presence_rr(const struct presence *,
 			    const uint8_t *, size_t, const struct prec *);
+void			 presence_owners(const struct presence *,
+			    const uint8_t *, size_t, struct precs *);
+void			 precs_push(struct precs *, const struct prec *);
 uint64_t		 presence_digest(const struct presence *,
 			    const uint8_t *, size_t, time_t);
 
+/* update.c */
+void			 update_reconf(const struct imsg *);
+void			 update_reconf_end(const struct presence *);
+int			 update_wanted(const uint8_t *, size_t);
+void			 update_changes(const uint8_t *, size_t,
+			    const struct precs *, const struct precs *, size_t);
+
 /* xfr.c */
+const struct precs	*xfr_snapshot(const uint8_t *, size_t);
 void			 xfr_init(void);
 void			 xfr_reconf(const struct imsg *);
 int			 xfr_serials(struct localdata *,

@@ -59,6 +59,7 @@ struct xfr_zone {
 	uint8_t		notify_left[XFR_NOTIFY_MAX];
 	uint64_t	notify_us[XFR_NOTIFY_MAX];	/* last sent */
 	struct precs	snap;		/* presence records at 'serial' */
+	int		tracked;	/* snap holds them */
 	struct xfr_diff	journal[JOURNAL_MAX];
 	size_t		njournal;
 	size_t		jrecords;	/* added and removed, in all */
@@ -204,9 +205,9 @@ xfr_reconf(const struct imsg *imsg)
 		fatalx("bad IMSG_RECONF_XFR");
 	explicit_bzero(&xfr.conf, sizeof(xfr.conf));
 	memcpy(&xfr.conf, imsg->data, sizeof(xfr.conf));
-	xfr.conf.keyname[sizeof(xfr.conf.keyname) - 1] = '\0';
-	xfr.conf.algorithm[sizeof(xfr.conf.algorithm) - 1] = '\0';
-	xfr.conf.secret[sizeof(xfr.conf.secret) - 1] = '\0';
+	xfr.conf.key.name[sizeof(xfr.conf.key.name) - 1] = '\0';
+	xfr.conf.key.algorithm[sizeof(xfr.conf.key.algorithm) - 1] = '\0';
+	xfr.conf.key.secret[sizeof(xfr.conf.key.secret) - 1] = '\0';
 	if (xfr.conf.nnotify > XFR_NOTIFY_MAX)
 		fatalx("IMSG_RECONF_XFR with %u secondaries",
 		    xfr.conf.nnotify);
@@ -264,17 +265,7 @@ zone_free(struct xfr_zone *z)
 	journal_clear(z);
 	free(z->snap.v);
 	memset(&z->snap, 0, sizeof(z->snap));
-}
-
-static void
-precs_push(struct precs *r, const struct prec *e)
-{
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		if ((r->v = reallocarray(r->v, r->cap, sizeof(*e))) == NULL)
-			fatal("reallocarray");
-	}
-	r->v[r->n++] = *e;
+	z->tracked = 0;
 }
 
 /* What went from 'a' to 'b', both sorted: one merge walk. */
@@ -297,35 +288,48 @@ precs_diff(const struct precs *a, const struct precs *b, struct xfr_diff *d)
 }
 
 /*
- * The zone moved from serial 'from' to z->serial: its new snapshot, and
- * the difference in the journal, which keeps the last JOURNAL_MAX and no
- * more records than the zone has (past that, AXFR is the cheaper way).
+ * The journal keeps the last JOURNAL_MAX changes, and no more records
+ * than the zone has (past that, AXFR is the cheaper way).
  */
 static void
-journal_note(struct xfr_zone *z, const struct presence *pr, uint32_t from,
+journal_push(struct xfr_zone *z, const struct xfr_diff *d)
+{
+	if (z->njournal == JOURNAL_MAX)
+		journal_drop(z);
+	z->journal[z->njournal++] = *d;
+	z->jrecords += d->del.n + d->add.n;
+	while (z->njournal > 0 && z->jrecords > (z->snap.n >
+	    JOURNAL_RECORDS_MIN ? z->snap.n : JOURNAL_RECORDS_MIN))
+		journal_drop(z);
+}
+
+/*
+ * The zone moved from serial 'from' to z->serial: its new snapshot, and
+ * the difference, for the journal and the primaries we update.
+ */
+static void
+snapshot(struct xfr_zone *z, const struct presence *pr, uint32_t from,
     int reload, time_t now)
 {
 	struct precs	 snap = { NULL, 0, 0 };
-	struct xfr_diff	*d;
+	struct xfr_diff	 d;
 
 	presence_records(pr, z->apex, z->apexlen, now, &snap);
-	if (reload || from == 0)
+	memset(&d, 0, sizeof(d));
+	if (!reload && z->tracked) {
+		d.from = from;
+		d.to = z->serial;
+		precs_diff(&z->snap, &snap, &d);
+		update_changes(z->apex, z->apexlen, &d.del, &d.add, snap.n);
+	} else
 		journal_clear(z);
-	else {
-		if (z->njournal == JOURNAL_MAX)
-			journal_drop(z);
-		d = &z->journal[z->njournal++];
-		memset(d, 0, sizeof(*d));
-		d->from = from;
-		d->to = z->serial;
-		precs_diff(&z->snap, &snap, d);
-		z->jrecords += d->del.n + d->add.n;
-		while (z->njournal > 0 && z->jrecords > (snap.n >
-		    JOURNAL_RECORDS_MIN ? snap.n : JOURNAL_RECORDS_MIN))
-			journal_drop(z);
-	}
 	free(z->snap.v);
 	z->snap = snap;
+	z->tracked = 1;
+	if (xfr.conf.transfers && d.to != 0)
+		journal_push(z, &d);
+	else
+		diff_free(&d);
 }
 
 static void
@@ -337,9 +341,9 @@ zone_bump(struct localdata *ld, const struct presence *pr, size_t i,
 	z->serial = z->serial == 0 || serial_newer((uint32_t)now, z->serial) ?
 	    (uint32_t)now : z->serial + 1;
 	localdata_set_serial(ld, i, z->serial);
-	if (xfr.conf.transfers)
-		journal_note(z, pr, from, reload, now);
-	else if (z->snap.v != NULL)
+	if (xfr.conf.transfers || update_wanted(z->apex, z->apexlen))
+		snapshot(z, pr, from, reload, now);
+	else if (z->tracked)
 		zone_free(z);
 	for (t = 0; t < xfr.conf.nnotify; t++) {
 		z->notify_id[t] = arc4random();
@@ -403,10 +407,10 @@ tsig_sign(ldns_pkt *pkt, ldns_rdf **mac, int next)
 {
 	ldns_status	st;
 
-	st = next ? ldns_pkt_tsig_sign_next(pkt, xfr.conf.keyname,
-	    xfr.conf.secret, TSIG_FUDGE, xfr.conf.algorithm, *mac, 1) :
-	    ldns_pkt_tsig_sign(pkt, xfr.conf.keyname, xfr.conf.secret,
-	    TSIG_FUDGE, xfr.conf.algorithm, *mac);
+	st = next ? ldns_pkt_tsig_sign_next(pkt, xfr.conf.key.name,
+	    xfr.conf.key.secret, TSIG_FUDGE, xfr.conf.key.algorithm, *mac, 1) :
+	    ldns_pkt_tsig_sign(pkt, xfr.conf.key.name, xfr.conf.key.secret,
+	    TSIG_FUDGE, xfr.conf.key.algorithm, *mac);
 	if (st != LDNS_STATUS_OK)
 		fatalx("TSIG: %s", ldns_get_errorstr_by_id(st));
 	ldns_rdf_deep_free(*mac);
@@ -444,7 +448,7 @@ notify_send(struct xfr_zone *z, uint32_t t)
 	ldns_rr_set_question(q, true);
 	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, q))
 		fatal("ldns_pkt_push_rr");
-	if (xfr.conf.keyname[0] != '\0')
+	if (xfr.conf.key.name[0] != '\0')
 		tsig_sign(pkt, &mac, 0);
 	if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK)
 		fatalx("ldns_pkt2wire");
@@ -483,7 +487,7 @@ xfr_send(const struct query_msg *qm, const ldns_rr_list *rrs,
 			    !ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr))
 				fatal("ldns_pkt_push_rr");
 		}
-		if (xfr.conf.keyname[0] != '\0')
+		if (xfr.conf.key.name[0] != '\0')
 			tsig_sign(pkt, &mac, !first);
 		if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK ||
 		    len > DNS_MAX_MSG)
@@ -526,18 +530,18 @@ xfr_verify(ldns_pkt *q, const uint8_t *wire, size_t len, const ldns_rdf **mac,
 	int				 same;
 
 	*mac = NULL;
-	if (xfr.conf.keyname[0] == '\0')
+	if (xfr.conf.key.name[0] == '\0')
 		return 0;
 	if (tsig == NULL) {
 		*v = &unsigned_v;
 		return DNS_RCODE_REFUSED;
 	}
-	if (ldns_str2rdf_dname(&key, xfr.conf.keyname) != LDNS_STATUS_OK)
-		fatalx("key name %s", xfr.conf.keyname);
+	if (ldns_str2rdf_dname(&key, xfr.conf.key.name) != LDNS_STATUS_OK)
+		fatalx("key name %s", xfr.conf.key.name);
 	same = ldns_dname_compare(key, ldns_rr_owner(tsig)) == 0;
 	ldns_rdf_deep_free(key);
-	if (!same || !ldns_pkt_tsig_verify(q, wire, len, xfr.conf.keyname,
-	    xfr.conf.secret, NULL)) {
+	if (!same || !ldns_pkt_tsig_verify(q, wire, len, xfr.conf.key.name,
+	    xfr.conf.key.secret, NULL)) {
 		*v = &badsig;
 		return LDNS_RCODE_NOTAUTH;
 	}
@@ -613,7 +617,7 @@ axfr_records(const struct xfr_zone *z, const struct presence *pr,
 
 	apex = localdata_apex(ld, zi, &apexlen);
 	localdata_zone(ld, zi, rrs);
-	if (z != NULL && z->snap.v != NULL)
+	if (z != NULL && z->tracked)
 		precs_rrs(&z->snap, pr, apex, apexlen, rrs);
 	else {
 		presence_records(pr, apex, apexlen, time(NULL), &now);
@@ -737,4 +741,14 @@ xfr_query(const struct query_msg *qm, const uint8_t *lname,
 	xfr_send(qm, rrs, mac, v);
 	ldns_rr_list_deep_free(rrs);
 	ldns_pkt_free(q);
+}
+
+/* The presence records a domain's serial stands for, if it is tracked. */
+const struct precs *
+xfr_snapshot(const uint8_t *apex, size_t len)
+{
+	const struct xfr_zone	*z;
+
+	z = zone_state(xfr.zones, xfr.nzones, apex, len);
+	return z != NULL && z->tracked ? &z->snap : NULL;
 }
