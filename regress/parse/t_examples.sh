@@ -1,10 +1,11 @@
 #!/bin/sh
 # The example deployments in etc/examples/ are valid configurations
 # (their /etc/vpndnsd/ and /etc/wireguard/ files are the samples beside
-# them), and the dnsdist snippet passes dnsdist's own check.
+# them), and the dnsdist and NSD snippets pass their own checks.
 . "$(dirname "$0")/../lib.sh"
 EX=$TOP/etc/examples
-for f in wireguard-gateway vpn-proxy edge-authoritative edge-vpndnsd; do
+for f in wireguard-gateway vpn-proxy edge-authoritative edge-vpndnsd \
+    gateway-a gateway-b; do
 	sed -e "s|/etc/vpndnsd/|$EX/|g" -e "s|/etc/wireguard/|$EX/|g" \
 	    "$EX/$f.conf" >"$T_DIR/$f.conf"
 	out=$("$VPNDNSD" -n -f "$T_DIR/$f.conf" 2>&1 >/dev/null)
@@ -18,5 +19,17 @@ if command -v dnsdist >/dev/null; then
 	    "Configuration .* OK"
 else
 	skip "no dnsdist"
+fi
+if command -v nsd-checkconf >/dev/null; then
+	is "etc/examples/nsd-secondary.conf: nsd-checkconf" \
+	    "$(nsd-checkconf "$EX/nsd-secondary.conf" 2>&1; echo $?)" 0
+	for g in a b; do
+		is "gateway-$g's key is the secondary's" \
+		    "$(sed -n 's/.*secret "\(.*\)"/\1/p' "$EX/gateway-$g.conf")" \
+		    "$(sed -n 's/.*secret: "\(.*\)"/\1/p' \
+		    "$EX/nsd-secondary.conf")"
+	done
+else
+	skip "no nsd-checkconf"
 fi
 done_testing
