@@ -572,6 +572,8 @@ resolver_metrics(uint32_t peerid)
 	upstream_metrics(&m);
 	blocklists_metrics(&m);
 	presence_metrics(res.presence, time(NULL), &m);
+	xfr_metrics(&m);
+	update_metrics(&m);
 }
 
 /*

@@ -145,9 +145,11 @@ void			 update_reconf_end(const struct presence *);
 int			 update_wanted(const uint8_t *, size_t);
 void			 update_changes(const uint8_t *, size_t,
 			    const struct precs *, const struct precs *, size_t);
+void			 update_metrics(struct metrics *);
 
 /* xfr.c */
 const struct precs	*xfr_snapshot(const uint8_t *, size_t);
+void			 xfr_metrics(struct metrics *);
 void			 xfr_init(void);
 void			 xfr_reconf(const struct imsg *);
 int			 xfr_serials(struct localdata *,

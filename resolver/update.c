@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <stddef.h>
 #include <event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 
 #include "imsg.h"
 #include "log.h"
+#include "metrics.h"
 #include "resolver.h"
 
 #define UPDATE_MSG_MAX		32768	/* records' bytes in one message */
@@ -50,8 +52,17 @@ struct uop {
 	struct prec	rec;
 };
 
+/* A primary's figures, for the metrics. */
+struct update_stats {
+	uint64_t	messages;	/* taken by the primary */
+	uint64_t	failures;
+	uint64_t	resyncs;
+	uint64_t	queued;		/* records waiting */
+};
+
 struct utarget {
 	struct update_conf	 conf;
+	struct update_stats	 stats;
 	uint8_t			 apex[DNS_MAX_NAME];
 	size_t			 apexlen;
 	struct uop		*ops;
@@ -101,6 +112,7 @@ target_fail(struct utarget *t, const char *why)
 	static long long	last;
 	struct timeval		tv;
 
+	t->stats.failures++;
 	t->backoff = t->backoff == 0 ? 1 : t->backoff * 2;
 	if (t->backoff > UPDATE_BACKOFF_MAX)
 		t->backoff = UPDATE_BACKOFF_MAX;
@@ -138,6 +150,7 @@ ops_resync(struct utarget *t)
 	size_t			 i;
 
 	t->nops = t->sent = 0;
+	t->stats.resyncs++;
 	presence_owners(upd.pr, t->apex, t->apexlen, &names);
 	for (i = 0; i < names.n; i++)
 		ops_push(t, UOP_DELNAME, &names.v[i]);
@@ -274,6 +287,7 @@ update_readcb(struct bufferevent *bev, void *arg)
 		target_fail(t, why);
 		return;
 	}
+	t->stats.messages++;
 	t->backoff = 0;
 	memmove(t->ops, t->ops + t->sent, (t->nops - t->sent) *
 	    sizeof(*t->ops));
@@ -573,4 +587,41 @@ update_changes(const uint8_t *apex, size_t len, const struct precs *del,
 		}
 		update_kick(t);
 	}
+}
+
+/* The i-th primary for metric_table(). */
+static const void *
+target_item(size_t i, char *labels, size_t len, void *arg)
+{
+	struct utarget	*t;
+
+	(void)arg;
+	if (i >= upd.n)
+		return NULL;
+	t = &upd.t[i];
+	metric_label(labels, len, "primary", sockunion_ntop(&t->conf.addr));
+	metric_label(labels, len, "zone", t->conf.zone);
+	t->stats.queued = t->nops;
+	return &t->stats;
+}
+
+void
+update_metrics(struct metrics *m)
+{
+	static const struct metric_field f[] = {
+		{ "vpndnsd_update_messages_total", "counter",
+		    "RFC 2136 updates the primary took.",
+		    offsetof(struct update_stats, messages) },
+		{ "vpndnsd_update_failures_total", "counter",
+		    "Updates the primary did not take, or no answer.",
+		    offsetof(struct update_stats, failures) },
+		{ "vpndnsd_update_resyncs_total", "counter",
+		    "Full resyncs of the zone's presence records.",
+		    offsetof(struct update_stats, resyncs) },
+		{ "vpndnsd_update_queued", "gauge",
+		    "Record changes waiting to be sent.",
+		    offsetof(struct update_stats, queued) },
+	};
+
+	metric_table(m, f, sizeof(f) / sizeof(f[0]), target_item, NULL);
 }

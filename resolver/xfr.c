@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <stddef.h>
 #include <errno.h>
 #include <event.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include "dnsmsg.h"
 #include "imsg.h"
 #include "log.h"
+#include "metrics.h"
 #include "qlog.h"
 #include "resolver.h"
 
@@ -50,9 +52,18 @@ struct xfr_diff {
 	struct precs	del, add;
 };
 
+/* A domain's figures, for the metrics. */
+struct xfr_stats {
+	uint64_t	serial;
+	uint64_t	journal;	/* serial changes an IXFR can start at */
+	uint64_t	notifies;	/* NOTIFY messages sent */
+	uint64_t	notify_acks;	/* and answered */
+};
+
 struct xfr_zone {
 	uint8_t		apex[DNS_MAX_NAME];
 	size_t		apexlen;
+	struct xfr_stats stats;
 	uint32_t	serial;
 	uint64_t	digest;
 	uint16_t	notify_id[XFR_NOTIFY_MAX];
@@ -122,8 +133,10 @@ notify_read(int fd, short event, void *arg)
 				break;
 		for (i = 0; t < xfr.conf.nnotify && i < xfr.nzones; i++)
 			if (xfr.zones[i].notify_left[t] > 0 &&
-			    xfr.zones[i].notify_id[t] == id)
+			    xfr.zones[i].notify_id[t] == id) {
 				xfr.zones[i].notify_left[t] = 0;
+				xfr.zones[i].stats.notify_acks++;
+			}
 	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		log_warn("NOTIFY socket");
@@ -432,6 +445,7 @@ notify_send(struct xfr_zone *z, uint32_t t)
 
 	z->notify_left[t]--;
 	z->notify_us[t] = qlog_now();
+	z->stats.notifies++;
 	if (fd == -1)
 		return;
 	if ((pkt = ldns_pkt_new()) == NULL || (q = ldns_rr_new()) == NULL)
@@ -751,4 +765,48 @@ xfr_snapshot(const uint8_t *apex, size_t len)
 
 	z = zone_state(xfr.zones, xfr.nzones, apex, len);
 	return z != NULL && z->tracked ? &z->snap : NULL;
+}
+
+/* The i-th domain for metric_table(): its name, its figures. */
+static const void *
+zone_item(size_t i, char *labels, size_t len, void *arg)
+{
+	struct xfr_zone	*z;
+	ldns_rdf	*apex;
+	char		*name;
+
+	(void)arg;
+	if (i >= xfr.nzones)
+		return NULL;
+	z = &xfr.zones[i];
+	if ((apex = ldns_dname_new_frm_data(z->apexlen, z->apex)) == NULL ||
+	    (name = ldns_rdf2str(apex)) == NULL)
+		fatal("ldns");
+	metric_label(labels, len, "domain", name);
+	free(name);
+	ldns_rdf_deep_free(apex);
+	z->stats.serial = z->serial;
+	z->stats.journal = z->njournal;
+	return &z->stats;
+}
+
+void
+xfr_metrics(struct metrics *m)
+{
+	static const struct metric_field f[] = {
+		{ "vpndnsd_zone_serial", "gauge",
+		    "The domain's SOA serial.",
+		    offsetof(struct xfr_stats, serial) },
+		{ "vpndnsd_zone_journal_changes", "gauge",
+		    "Serial changes an IXFR can start from.",
+		    offsetof(struct xfr_stats, journal) },
+		{ "vpndnsd_notify_sent_total", "counter",
+		    "NOTIFY messages sent to secondaries, retries included.",
+		    offsetof(struct xfr_stats, notifies) },
+		{ "vpndnsd_notify_answered_total", "counter",
+		    "NOTIFY messages a secondary answered.",
+		    offsetof(struct xfr_stats, notify_acks) },
+	};
+
+	metric_table(m, f, sizeof(f) / sizeof(f[0]), zone_item, NULL);
 }

@@ -112,12 +112,22 @@ wait "$KNOT_PID" 2>/dev/null
 wg_stop p1
 wg_start p1
 wg_traffic p1
-wait_for "the failed update is logged" 3 \
-    grep -q "update to 127.0.0.1 port $KPORT zone corp.test.: .*resync" \
-    "$D_LOG"
+failed() {
+	grep -Eq "update to 127.0.0.1 port $KPORT zone corp.test.: (the connection (failed|closed)|cannot connect|no answer); a full resync in [0-9]+ s" \
+	    "$D_LOG"
+}
+wait_for "the failed update is logged" 5 failed
 knot_start
 wait_for "Knot is back" 5 knot_answers www.corp.test 192.0.2.80
 wait_for "the resync puts p1 back" 10 knot_answers p1.corp.test 10.77.0.2
+
+ctl show metrics >"$T_DIR/metrics"
+like "show metrics: the updates Knot took" "$(cat "$T_DIR/metrics")" \
+    "vpndnsd_update_messages_total\\{primary=\"127\\.0\\.0\\.1 port $KPORT\",zone=\"corp\\.test\\.\"\\} [1-9]"
+like "the failures" "$(cat "$T_DIR/metrics")" \
+    'vpndnsd_update_failures_total\{[^}]*\} [1-9]'
+like "and the resyncs (start, restart, failure)" "$(cat "$T_DIR/metrics")" \
+    'vpndnsd_update_resyncs_total\{[^}]*\} [3-9]'
 
 # a wrong key: Knot refuses, we say so
 stop_daemon

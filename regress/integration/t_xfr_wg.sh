@@ -75,5 +75,10 @@ wait_for "p1 stale: NSD answers its offline name again" $((THRESHOLD + 4)) \
 is "and p1.vpn.test is gone from NSD" "$(nsd_q p1.vpn.test)" ""
 check "a third serial ($(serial))" test "$(serial)" -gt "$s1"
 is "static records stay in the zone" "$(nsd_q gw.vpn.test)" "10.77.0.1"
+ctl show metrics >"$T_DIR/metrics"
+like "show metrics: the domain's serial" "$(cat "$T_DIR/metrics")" \
+    "vpndnsd_zone_serial\\{domain=\"vpn\\.test\\.\"\\} $(serial)"
+like "and the NOTIFYs NSD answered" "$(cat "$T_DIR/metrics")" \
+    'vpndnsd_notify_answered_total\{domain="vpn\.test\."\} [3-9]'
 
 done_testing
