@@ -38,6 +38,7 @@
 struct pzone {
 	uint8_t		 apex[DNS_MAX_NAME];
 	size_t		 apexlen;
+	size_t		 index;		/* in pnames.zones */
 	uint32_t	 ttl;
 	uint32_t	 threshold;
 	int		 offline_names;
@@ -235,6 +236,7 @@ presence_add_domain(struct presence *pr, const struct domain_conf *dc)
 	z->ttl = dc->ttl;
 	z->threshold = dc->threshold;
 	z->offline_names = dc->offline_names;
+	z->index = n->nzones;
 	n->zones = reallocarray(n->zones, n->nzones + 1, sizeof(*n->zones));
 	if (n->zones == NULL)
 		fatal("reallocarray");
@@ -674,30 +676,41 @@ reverse_addr(const uint8_t *name, size_t len, struct wg_addr *a)
 	return -1;
 }
 
-static void
-push_ptr(ldns_pkt *pkt, const uint8_t *qname, size_t qlen,
-    const struct pname *p)
+/* OWNER PTR LABEL.APEX, with the zone's TTL; NULL if too long. */
+static ldns_rr *
+ptr_rr(const uint8_t *owner, size_t olen, const uint8_t *label,
+    size_t labellen, const struct pzone *z)
 {
 	uint8_t		 target[DNS_MAX_NAME];
-	size_t		 tlen = 1 + p->labellen + p->zone->apexlen;
+	size_t		 tlen = 1 + labellen + z->apexlen;
 	ldns_rr		*rr;
 	ldns_rdf	*o, *t;
 
 	if (tlen > sizeof(target))
-		return;
-	target[0] = p->labellen;
-	memcpy(target + 1, p->label, p->labellen);
-	memcpy(target + 1 + p->labellen, p->zone->apex, p->zone->apexlen);
+		return NULL;
+	target[0] = labellen;
+	memcpy(target + 1, label, labellen);
+	memcpy(target + 1 + labellen, z->apex, z->apexlen);
 	if ((rr = ldns_rr_new()) == NULL ||
-	    (o = ldns_dname_new_frm_data(qlen, qname)) == NULL ||
+	    (o = ldns_dname_new_frm_data(olen, owner)) == NULL ||
 	    (t = ldns_dname_new_frm_data(tlen, target)) == NULL)
 		fatal("ldns");
 	ldns_rr_set_type(rr, LDNS_RR_TYPE_PTR);
 	ldns_rr_set_owner(rr, o);
 	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_set_ttl(rr, p->zone->ttl);
+	ldns_rr_set_ttl(rr, z->ttl);
 	ldns_rr_push_rdf(rr, t);
-	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr))
+	return rr;
+}
+
+static void
+push_ptr(ldns_pkt *pkt, const uint8_t *qname, size_t qlen,
+    const struct pname *p)
+{
+	ldns_rr	*rr;
+
+	if ((rr = ptr_rr(qname, qlen, p->label, p->labellen, p->zone)) !=
+	    NULL && !ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr))
 		fatal("ldns_pkt_push_rr");
 }
 
@@ -1010,27 +1023,126 @@ prec_init(struct prec *e, const struct pname *p, uint8_t kind)
 	if (kind == PREC_IF)
 		memcpy(e->ifname, p->ifname, sizeof(e->ifname));
 	e->kind = kind;
+	e->zone = p->zone->index;
 }
 
-/* One record of a peer's, for the snapshot. */
+static void
+prec_addr(struct prec *e, const struct wg_addr *a)
+{
+	e->addr.af = a->af;
+	memcpy(&e->addr.a, &a->a, a->af == AF_INET ? 4 : 16);
+}
+
+/* Where a zone's records go: pushed onto a snapshot, or hashed. */
+struct emitter {
+	void	(*emit)(const struct prec *, void *);
+	void	 *arg;
+};
+
+/* The records of a peer's names: NAME and NAME.IF, or NAME.offline. */
 static void
 zone_collect(const struct pname *p, int online, void *arg)
 {
-	struct precs	*r = arg;
-	struct prec	 e;
-	size_t		 i, k;
-	uint8_t		 kinds[2] = { PREC_NAME, PREC_IF };
+	const struct emitter	*em = arg;
+	struct prec		 e;
+	size_t			 i, k;
+	uint8_t			 kinds[2] = { PREC_NAME, PREC_IF };
 
 	if (!online)
 		kinds[0] = PREC_OFFLINE;
 	for (k = 0; k < (online ? 2u : 1u); k++)
 		for (i = 0; i < p->peer->naddrs; i++) {
 			prec_init(&e, p, kinds[k]);
-			e.addr.af = p->peer->addrs[i].af;
-			memcpy(&e.addr.a, &p->peer->addrs[i].a,
-			    e.addr.af == AF_INET ? 4 : 16);
-			precs_push(r, &e);
+			prec_addr(&e, &p->peer->addrs[i]);
+			em->emit(&e, em->arg);
 		}
+}
+
+/* 4.3.2.1.in-addr.arpa. or ip6.arpa.'s 32 nibbles; returns the length. */
+static size_t
+reverse_name(const struct wg_addr *a, uint8_t *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const uint8_t		*b = (const uint8_t *)&a->a;
+	size_t			 len = 0;
+	int			 i;
+
+	if (a->af == AF_INET) {
+		for (i = 3; i >= 0; i--) {
+			out[len] = snprintf((char *)out + len + 1, 4, "%u",
+			    b[i]);
+			len += 1 + out[len];
+		}
+		memcpy(out + len, "\7in-addr\4arpa", 14);
+		return len + 14;
+	}
+	for (i = 15; i >= 0; i--) {
+		out[len++] = 1;
+		out[len++] = hex[b[i] & 0xf];
+		out[len++] = 1;
+		out[len++] = hex[b[i] >> 4];
+	}
+	memcpy(out + len, "\3ip6\4arpa", 10);
+	return len + 10;
+}
+
+/* Is the wire name at or below 'apex', label by label? */
+static int
+name_below(const uint8_t *name, size_t len, const uint8_t *apex,
+    size_t apexlen)
+{
+	size_t	off = 0;
+
+	while (len - off > apexlen && name[off] != 0)
+		off += 1 + name[off];
+	return len - off == apexlen && memcmp(name + off, apex, apexlen) == 0;
+}
+
+/*
+ * The PTR records under 'apex' (a reverse domain): each address of an
+ * online peer that falls in it, to its NAME.SUFFIX; or with 'owners',
+ * every named peer's address in it, online or not (what a resync clears).
+ */
+static void
+zone_ptrs(const struct presence *pr, const uint8_t *apex, size_t apexlen,
+    time_t now, int owners, const struct emitter *em)
+{
+	static const uint8_t	 v4[] = "\7in-addr\4arpa", v6[] = "\3ip6\4arpa";
+	struct paddr		*a;
+	struct prec		 e;
+	uint8_t			 rev[DNS_MAX_NAME];
+
+	if (!name_below(v4, sizeof(v4), apex, apexlen) &&
+	    !name_below(apex, apexlen, v4, sizeof(v4)) &&
+	    !name_below(v6, sizeof(v6), apex, apexlen) &&
+	    !name_below(apex, apexlen, v6, sizeof(v6)))
+		return;		/* not a reverse domain, nor above one */
+	RB_FOREACH(a, paddr_tree, (struct paddr_tree *)&pr->addrs) {
+		if (a->peer->name == NULL || (!owners &&
+		    !peer_online(a->peer, a->peer->name->zone, now)) ||
+		    !name_below(rev, reverse_name(&a->addr, rev), apex,
+		    apexlen))
+			continue;
+		prec_init(&e, a->peer->name, PREC_PTR);
+		prec_addr(&e, &a->addr);
+		em->emit(&e, em->arg);
+	}
+}
+
+static void
+zone_precs(const struct presence *pr, const uint8_t *apex, size_t apexlen,
+    time_t now, void (*emit)(const struct prec *, void *), void *arg)
+{
+	struct emitter	em = { emit, arg };
+
+	zone_names(pr, apex, apexlen, now, zone_collect, &em);
+	zone_ptrs(pr, apex, apexlen, now, 0, &em);
+}
+
+static void
+emit_push(const struct prec *e, void *arg)
+{
+	precs_push(arg, e);
 }
 
 static int
@@ -1048,7 +1160,7 @@ presence_records(const struct presence *pr, const uint8_t *apex,
     size_t apexlen, time_t now, struct precs *out)
 {
 	out->n = 0;
-	zone_names(pr, apex, apexlen, now, zone_collect, out);
+	zone_precs(pr, apex, apexlen, now, emit_push, out);
 	if (out->n > 0)
 		qsort(out->v, out->n, sizeof(out->v[0]), prec_cmp);
 }
@@ -1056,30 +1168,35 @@ presence_records(const struct presence *pr, const uint8_t *apex,
 static void
 owners_one(const struct pname *p, void *arg)
 {
-	struct precs	*out = arg;
-	struct prec	 e;
-	uint8_t		 k;
+	const struct emitter	*em = arg;
+	struct prec		 e;
+	uint8_t			 k;
 
 	for (k = PREC_NAME; k <= (p->zone->offline_names ? PREC_OFFLINE :
 	    PREC_IF); k++) {
 		prec_init(&e, p, k);
-		precs_push(out, &e);
+		em->emit(&e, em->arg);
 	}
 }
 
 /*
- * Every owner name the configuration can give the domain's peers, each a
- * record without an address: what a full resync of a primary clears.
+ * Every owner name the configuration can give the domain's peers (each a
+ * record without an address), and every reverse name of theirs in it (a
+ * PTR record with its address): what a full resync of a primary clears.
  */
 void
 presence_owners(const struct presence *pr, const uint8_t *apex,
     size_t apexlen, struct precs *out)
 {
+	struct emitter	em = { emit_push, out };
+
 	out->n = 0;
-	zone_each(pr, apex, apexlen, owners_one, out);
+	zone_each(pr, apex, apexlen, owners_one, &em);
+	zone_ptrs(pr, apex, apexlen, 0, 1, &em);
 }
 
-/* A snapshot's record as ldns has it: NAME.[IF.|offline.]APEX A/AAAA. */
+/* A snapshot's record as ldns has it: NAME.[IF.|offline.]APEX A/AAAA,
+ * or the address's reverse name PTR NAME.SUFFIX. */
 ldns_rr *
 presence_rr(const struct presence *pr, const uint8_t *apex, size_t apexlen,
     const struct prec *e)
@@ -1090,6 +1207,10 @@ presence_rr(const struct presence *pr, const uint8_t *apex, size_t apexlen,
 	uint8_t			 owner[DNS_MAX_NAME];
 	size_t			 len = 1 + e->labellen, mlen = strlen(middle);
 
+	if (e->kind == PREC_PTR)
+		return e->zone >= pr->names->nzones ? NULL :
+		    ptr_rr(owner, reverse_name(&e->addr, owner), e->label,
+		    e->labellen, pr->names->zones[e->zone]);
 	if (z == NULL || len + (mlen ? 1 + mlen : 0) + apexlen > sizeof(owner))
 		return NULL;
 	owner[0] = e->labellen;
@@ -1104,25 +1225,12 @@ presence_rr(const struct presence *pr, const uint8_t *apex, size_t apexlen,
 }
 
 static void
-zone_hash(const struct pname *p, int online, void *arg)
+emit_hash(const struct prec *e, void *arg)
 {
 	static const struct siphash_key	k = { 0x76706e646e73, 0x78667231 };
 	uint64_t			*h = arg;
-	struct {
-		uint8_t		label[64];
-		char		ifname[IFNAMSIZ];
-		struct wg_addr	addrs[WG_MAX_ADDRS];
-		uint16_t	naddrs;
-		uint8_t		online;
-	}				 v;
 
-	memset(&v, 0, sizeof(v));
-	memcpy(v.label, p->label, sizeof(v.label));
-	memcpy(v.ifname, p->ifname, sizeof(v.ifname));
-	memcpy(v.addrs, p->peer->addrs, p->peer->naddrs * sizeof(v.addrs[0]));
-	v.naddrs = p->peer->naddrs;
-	v.online = online;
-	*h = *h * 31 + siphash(&k, &v, sizeof(v));
+	*h = *h * 31 + siphash(&k, e, sizeof(*e));
 }
 
 /*
@@ -1135,6 +1243,6 @@ presence_digest(const struct presence *pr, const uint8_t *apex,
 {
 	uint64_t	h = 0;
 
-	zone_names(pr, apex, apexlen, now, zone_hash, &h);
+	zone_precs(pr, apex, apexlen, now, emit_hash, &h);
 	return h;
 }

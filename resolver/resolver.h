@@ -23,12 +23,14 @@ struct localdata;
 #define PREC_NAME		0	/* NAME.SUFFIX */
 #define PREC_IF			1	/* NAME.IF.SUFFIX */
 #define PREC_OFFLINE		2	/* NAME.offline.SUFFIX */
+#define PREC_PTR		3	/* the address's reverse name */
 struct prec {
 	uint8_t		labellen;
 	uint8_t		label[63];
 	char		ifname[IFNAMSIZ];
 	uint8_t		kind;
-	uint8_t		pad[3];
+	uint8_t		pad;
+	uint16_t	zone;		/* PTR: the domain of NAME.SUFFIX */
 	struct wg_addr	addr;
 };
 

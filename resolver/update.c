@@ -44,7 +44,7 @@
 enum uop_kind {
 	UOP_ADD,
 	UOP_DEL,	/* that record */
-	UOP_DELNAME	/* every A and AAAA at its owner name */
+	UOP_DELNAME	/* every A and AAAA (PTR) at its owner name */
 };
 
 struct uop {
@@ -169,17 +169,20 @@ op_rrs(const struct utarget *t, const struct uop *op, ldns_pkt *pkt)
 					    LDNS_RR_TYPE_AAAA };
 	struct prec			 rec = op->rec;
 	ldns_rr				*rr;
-	size_t				 k, size = 0;
+	size_t				 k, n = 1, size = 0;
 
-	if (op->kind == UOP_DELNAME)
+	if (op->kind == UOP_DELNAME && rec.kind != PREC_PTR) {
 		rec.addr.af = AF_INET;	/* an address to build the owner */
-	for (k = 0; k < (op->kind == UOP_DELNAME ? 2u : 1u); k++) {
+		n = 2;			/* and both types go */
+	}
+	for (k = 0; k < n; k++) {
 		if ((rr = presence_rr(upd.pr, t->apex, t->apexlen, &rec)) ==
 		    NULL)
 			return 0;
 		if (op->kind == UOP_DELNAME) {
 			ldns_rdf_deep_free(ldns_rr_pop_rdf(rr));
-			ldns_rr_set_type(rr, types[k]);
+			if (n == 2)
+				ldns_rr_set_type(rr, types[k]);
 			ldns_rr_set_class(rr, LDNS_RR_CLASS_ANY);
 			ldns_rr_set_ttl(rr, 0);
 		} else if (op->kind == UOP_DEL) {

@@ -25,6 +25,13 @@ cat >"$T_DIR/corp.test.zone" <<EOF
 ns	A	192.0.2.53
 www	A	192.0.2.80
 EOF
+cat >"$T_DIR/0.77.10.in-addr.arpa.zone" <<EOF
+\$ORIGIN 0.77.10.in-addr.arpa.
+\$TTL 300
+@	SOA	ns.corp.test. hostmaster.corp.test. 1 3600 600 86400 60
+@	NS	ns.corp.test.
+1	PTR	gw.corp.test.
+EOF
 cat >"$T_DIR/knot.conf" <<EOF
 server:
     listen: 127.0.0.1@$KPORT
@@ -49,11 +56,15 @@ zone:
     storage: $K
     file: corp.test.zone
     acl: upd
+  - domain: 0.77.10.in-addr.arpa
+    storage: $K
+    file: 0.77.10.in-addr.arpa.zone
+    acl: upd
 EOF
 # knot_start: the zone as the company wrote it, no journal of ours
 knot_start() {
 	rm -rf "$K"/*
-	cp "$T_DIR/corp.test.zone" "$K/"
+	cp "$T_DIR/corp.test.zone" "$T_DIR/0.77.10.in-addr.arpa.zone" "$K/"
 	bg_start KNOT_PID knotd -c "$T_DIR/knot.conf"
 }
 kq() {
@@ -75,6 +86,8 @@ wireguard "wg0" {
 }
 tsig-key "upd-key" algorithm hmac-sha256 secret "$SECRET"
 update to 127.0.0.1 port $KPORT zone "corp.test" tsig-key "upd-key"
+domain "0.77.10.in-addr.arpa"
+update to 127.0.0.1 port $KPORT zone "0.77.10.in-addr.arpa" tsig-key "upd-key"
 EOF
 start_daemon "$T_DIR/u.conf" || { not_ok "daemon starts"; done_testing; }
 wait_for "the gateway's interface is found" 3 \
@@ -88,6 +101,9 @@ is "and p1.wg0.corp.test" "$(kq p1.wg0.corp.test)" 10.77.0.2
 like "Knot took it as an update" "$(cat "$K/knot.log")" \
     "\\[corp\\.test\\.\\] DDNS, finished, serial 1 -> 2"
 is "the company's records are left alone" "$(kq www.corp.test)" 192.0.2.80
+wait_for "the reverse zone gets p1's PTR" 2 knot_answers 2.0.77.10.in-addr.arpa \
+    p1.corp.test. PTR
+is "and keeps its own" "$(kq -x 10.77.0.1)" gw.corp.test.
 
 # Knot restarts from its zone file alone, nothing changes here: its SOA
 # serial went back (or it did not answer for a while), so a resync
@@ -103,6 +119,7 @@ like "and says why" "$(cat "$D_LOG")" \
 wait_for "p1 goes stale: gone from Knot" $((THRESHOLD + 3)) \
     knot_empty p1.corp.test
 is "p1.wg0.corp.test too" "$(kq p1.wg0.corp.test)" ""
+is "and its PTR" "$(kq -x 10.77.0.2)" ""
 
 # the primary goes away; p1 comes back meanwhile; the primary comes back
 # from its zone file alone: the resync puts p1 back

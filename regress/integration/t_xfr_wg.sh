@@ -17,7 +17,9 @@ write_conf "$T_DIR/w.conf" <<EOF
 listen on 127.0.0.1 port $PORT
 domain "vpn.test" { ttl 5 threshold $THRESHOLD offline-names yes }
 record "gw.vpn.test" A 10.77.0.1
+domain "0.77.10.in-addr.arpa"
 wireguard "wg0" {
+	domain "vpn.test"
 	socket "$(wg_sock gw)"
 	peer "p1" key "$(wg_pub p1)"
 }
@@ -55,6 +57,11 @@ s1=$(serial)
 check "the serial moved on ($s0 -> $s1)" test "$s1" -gt "$s0"
 is "and NSD has it" "$(nsd_q SOA vpn.test | awk '{ print $3 }')" "$s1"
 is "NSD dropped p1's offline name" "$(nsd_q p1.offline.vpn.test)" ""
+is "the reverse domain's transfer has p1's PTR (and the gateway's)" \
+    "$(in_netns kdig -p "$PORT" @127.0.0.1 -y "hmac-sha256:xfr-key:$SECRET" \
+    AXFR 0.77.10.in-addr.arpa 2>&1 | awk '$4 == "PTR" { print $1, $5 }')" \
+    "1.0.77.10.in-addr.arpa. gw.vpn.test.
+2.0.77.10.in-addr.arpa. p1.vpn.test."
 is "IXFR from the old serial carries only the change" "$(ixfr "$s0")" \
     "vpn.test. SOA $s1
 vpn.test. SOA $s0
