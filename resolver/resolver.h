@@ -151,6 +151,8 @@ void			 update_metrics(struct metrics *);
 
 /* xfr.c */
 const struct precs	*xfr_snapshot(const uint8_t *, size_t);
+int			 tsig_ours(const ldns_rr *, const struct tsig_conf *,
+			    time_t);
 void			 xfr_metrics(struct metrics *);
 void			 xfr_init(void);
 void			 xfr_reconf(const struct imsg *);

@@ -15,7 +15,7 @@
  * A primary can also lose our records without an update failing: a
  * restart from its zone file alone.  Every UPDATE_PROBE seconds it is
  * asked for the zone's SOA; a serial that went back, or an answer after
- * none, means a resync.
+ * two that never came, means a resync.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -25,6 +25,7 @@
 #include <event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
@@ -32,6 +33,7 @@
 #include "imsg.h"
 #include "log.h"
 #include "metrics.h"
+#include "qlog.h"
 #include "resolver.h"
 
 #define UPDATE_MSG_MAX		32768	/* records' bytes in one message */
@@ -40,6 +42,7 @@
 #define UPDATE_OPS_MIN		4096	/* queued, or the zone's size */
 #define TSIG_FUDGE		300
 #define UPDATE_PROBE		5	/* seconds between SOA queries */
+#define PROBE_MISSES		2	/* unanswered in a row: it was away */
 
 enum uop_kind {
 	UOP_ADD,
@@ -49,6 +52,7 @@ enum uop_kind {
 
 struct uop {
 	uint32_t	kind;
+	uint32_t	glued;		/* goes in the message of the op before */
 	struct prec	rec;
 };
 
@@ -78,8 +82,9 @@ struct utarget {
 	struct event		 probeev;
 	struct event		 probetimer;
 	uint16_t		 probeid;
-	int			 probed;	/* an answer came since the last */
-	int			 lost;		/* the last query went unanswered */
+	uint64_t		 probe_us;	/* when the last query went */
+	int			 probed;	/* and was answered */
+	int			 misses;	/* queries unanswered in a row */
 	uint32_t		 serial;	/* the primary's, last seen */
 	int			 have_serial;
 };
@@ -93,6 +98,7 @@ static struct {
 } upd;
 
 static void	update_kick(struct utarget *);
+static void	update_taken(struct utarget *);
 static void	probe_send(struct utarget *);
 
 static void
@@ -129,7 +135,8 @@ target_fail(struct utarget *t, const char *why)
 }
 
 static void
-ops_push(struct utarget *t, uint32_t kind, const struct prec *rec)
+ops_push(struct utarget *t, uint32_t kind, uint32_t glued,
+    const struct prec *rec)
 {
 	if (t->nops == t->capops) {
 		t->capops = t->capops ? t->capops * 2 : 256;
@@ -138,26 +145,55 @@ ops_push(struct utarget *t, uint32_t kind, const struct prec *rec)
 			fatal("reallocarray");
 	}
 	t->ops[t->nops].kind = kind;
+	t->ops[t->nops].glued = glued;
 	t->ops[t->nops++].rec = *rec;
 }
 
-/* The resync: every name's A and AAAA go, then what answers now. */
+/* Two records at the same owner name (a PTR's is its address). */
+static int
+owner_cmp(const void *va, const void *vb)
+{
+	const struct prec	*a = va, *b = vb;
+
+	if (a->kind == PREC_PTR || b->kind == PREC_PTR)
+		return a->kind != b->kind ? a->kind - b->kind :
+		    memcmp(&a->addr, &b->addr, sizeof(a->addr));
+	return memcmp(a, b, offsetof(struct prec, pad));
+}
+
+/*
+ * The resync: each name's A and AAAA (PTR) RRsets go and what answers
+ * there now comes, in one message (the primary applies a message
+ * whole): no name is ever missing at the primary on the way.
+ */
 static void
 ops_resync(struct utarget *t)
 {
-	struct precs		 names = { NULL, 0, 0 };
+	struct precs		 names = { NULL, 0, 0 }, recs = { NULL, 0, 0 };
 	const struct precs	*snap;
-	size_t			 i;
+	size_t			 i, k = 0;
 
 	t->nops = t->sent = 0;
 	t->stats.resyncs++;
 	presence_owners(upd.pr, t->apex, t->apexlen, &names);
-	for (i = 0; i < names.n; i++)
-		ops_push(t, UOP_DELNAME, &names.v[i]);
-	free(names.v);
 	if ((snap = xfr_snapshot(t->apex, t->apexlen)) != NULL)
 		for (i = 0; i < snap->n; i++)
-			ops_push(t, UOP_ADD, &snap->v[i]);
+			precs_push(&recs, &snap->v[i]);
+	if (names.n > 0)
+		qsort(names.v, names.n, sizeof(names.v[0]), owner_cmp);
+	if (recs.n > 0)
+		qsort(recs.v, recs.n, sizeof(recs.v[0]), owner_cmp);
+	for (i = 0; i < names.n; i++) {
+		while (k < recs.n && owner_cmp(&recs.v[k], &names.v[i]) < 0)
+			ops_push(t, UOP_ADD, 0, &recs.v[k++]);
+		ops_push(t, UOP_DELNAME, 0, &names.v[i]);
+		while (k < recs.n && owner_cmp(&recs.v[k], &names.v[i]) == 0)
+			ops_push(t, UOP_ADD, 1, &recs.v[k++]);
+	}
+	while (k < recs.n)
+		ops_push(t, UOP_ADD, 0, &recs.v[k++]);
+	free(names.v);
+	free(recs.v);
 	t->dirty = 0;
 }
 
@@ -216,8 +252,9 @@ update_message(struct utarget *t, size_t *len)
 	ldns_rr_list_free(none);
 	t->id = arc4random();
 	ldns_pkt_set_id(pkt, t->id);
-	for (t->sent = 0; t->sent < t->nops && size < UPDATE_MSG_MAX;
-	    t->sent++)
+	ldns_pkt_set_rd(pkt, 0);	/* RFC 2136 2.2: zero */
+	for (t->sent = 0; t->sent < t->nops && (size < UPDATE_MSG_MAX ||
+	    t->ops[t->sent].glued); t->sent++)
 		size += op_rrs(t, &t->ops[t->sent], pkt);
 	if (t->conf.key.name[0] != '\0') {
 		if ((st = ldns_pkt_tsig_sign(pkt, t->conf.key.name,
@@ -249,8 +286,10 @@ update_check(struct utarget *t, uint8_t *wire, size_t len)
 	if (ldns_pkt_id(pkt) != t->id || !ldns_pkt_qr(pkt) ||
 	    ldns_pkt_get_opcode(pkt) != LDNS_PACKET_UPDATE)
 		strlcpy(why, "an answer to another message", sizeof(why));
-	else if (t->mac != NULL && !ldns_pkt_tsig_verify(pkt, wire, len,
-	    t->conf.key.name, t->conf.key.secret, t->mac))
+	else if (t->mac != NULL && (ldns_pkt_tsig(pkt) == NULL ||
+	    !tsig_ours(ldns_pkt_tsig(pkt), &t->conf.key, time(NULL)) ||
+	    !ldns_pkt_tsig_verify(pkt, wire, len, t->conf.key.name,
+	    t->conf.key.secret, t->mac)))
 		strlcpy(why, "an answer without our TSIG", sizeof(why));
 	else if (rcode != LDNS_RCODE_NOERROR)
 		snprintf(why, sizeof(why), "%s",
@@ -271,27 +310,34 @@ update_readcb(struct bufferevent *bev, void *arg)
 	const char	*why;
 	size_t		 len;
 
-	if (evbuffer_copyout(in, lenbuf, 2) != 2)
-		return;
-	len = lenbuf[0] << 8 | lenbuf[1];
-	if (evbuffer_get_length(in) < 2 + len)
-		return;
-	if (t->sent == 0) {
-		target_fail(t, "an answer to no message");
-		return;
+	/* an answer at a time; the next message goes out after each */
+	while (t->bev != NULL && evbuffer_copyout(in, lenbuf, 2) == 2) {
+		len = lenbuf[0] << 8 | lenbuf[1];
+		if (evbuffer_get_length(in) < 2 + len)
+			return;
+		if (t->sent == 0) {
+			target_fail(t, "an answer to no message");
+			return;
+		}
+		evbuffer_drain(in, 2);
+		if ((wire = malloc(len ? len : 1)) == NULL)
+			fatal("malloc");
+		evbuffer_remove(in, wire, len);
+		why = update_check(t, wire, len);
+		free(wire);
+		if (why != NULL) {
+			target_fail(t, why);
+			return;
+		}
+		update_taken(t);
 	}
-	evbuffer_drain(in, 2);
-	if ((wire = malloc(len ? len : 1)) == NULL)
-		fatal("malloc");
-	evbuffer_remove(in, wire, len);
-	why = update_check(t, wire, len);
-	free(wire);
-	if (why != NULL) {
-		target_fail(t, why);
-		return;
-	}
+}
+
+/* The primary took the message out: its ops are done. */
+static void
+update_taken(struct utarget *t)
+{
 	t->stats.messages++;
-	t->backoff = 0;
 	memmove(t->ops, t->ops + t->sent, (t->nops - t->sent) *
 	    sizeof(*t->ops));
 	t->nops -= t->sent;
@@ -299,8 +345,10 @@ update_readcb(struct bufferevent *bev, void *arg)
 	ldns_rdf_deep_free(t->mac);
 	t->mac = NULL;
 	evtimer_del(&t->timer);
-	if (t->nops == 0)
+	if (t->nops == 0 && !t->dirty) {
+		t->backoff = 0;	/* all of it taken, not a part */
 		probe_send(t);	/* the serial our changes made */
+	}
 	update_kick(t);
 }
 
@@ -414,11 +462,11 @@ probe_read(int fd, short event, void *arg)
 	serial = ldns_rdf2native_int32(ldns_rr_rdf(soa, 2));
 	ldns_pkt_free(pkt);
 	t->probed = 1;
-	if (t->lost)
+	if (t->misses >= PROBE_MISSES)
 		resync_because(t, "the primary answers again");
 	else if (t->have_serial && serial_older(serial, t->serial))
 		resync_because(t, "the primary's serial went back");
-	t->lost = 0;
+	t->misses = 0;
 	t->serial = serial;
 	t->have_serial = 1;
 }
@@ -434,6 +482,7 @@ probe_send(struct utarget *t)
 	if (t->probefd == -1)
 		return;
 	t->probed = 0;
+	t->probe_us = qlog_now();
 	t->probeid = arc4random_uniform(65535) + 1;
 	if (ldns_pkt_query_new_frm_str(&q, t->conf.zone, LDNS_RR_TYPE_SOA,
 	    LDNS_RR_CLASS_IN, 0) != LDNS_STATUS_OK)
@@ -455,8 +504,10 @@ probe_timer(int fd, short event, void *arg)
 
 	(void)fd;
 	(void)event;
-	if (!t->probed && t->probeid != 0)
-		t->lost = 1;
+	/* a query out for a second or more is lost, one sent since is not */
+	if (!t->probed && t->probeid != 0 && qlog_now() - t->probe_us >=
+	    1000000)
+		t->misses++;
 	probe_send(t);
 	evtimer_add(&t->probetimer, &tv);
 }
@@ -579,9 +630,9 @@ update_changes(const uint8_t *apex, size_t len, const struct precs *del,
 		    t->dirty)
 			continue;
 		for (k = 0; k < del->n; k++)
-			ops_push(t, UOP_DEL, &del->v[k]);
+			ops_push(t, UOP_DEL, 0, &del->v[k]);
 		for (k = 0; k < add->n; k++)
-			ops_push(t, UOP_ADD, &add->v[k]);
+			ops_push(t, UOP_ADD, 0, &add->v[k]);
 		if (t->nops - t->sent > (zonesize > UPDATE_OPS_MIN ?
 		    zonesize : UPDATE_OPS_MIN)) {
 			/* cheaper whole; what is out stays out */

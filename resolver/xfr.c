@@ -333,12 +333,14 @@ snapshot(struct xfr_zone *z, const struct presence *pr, uint32_t from,
 		d.from = from;
 		d.to = z->serial;
 		precs_diff(&z->snap, &snap, &d);
-		update_changes(z->apex, z->apexlen, &d.del, &d.add, snap.n);
 	} else
 		journal_clear(z);
 	free(z->snap.v);
 	z->snap = snap;
 	z->tracked = 1;
+	/* after the new snapshot: a resync it starts must send that one */
+	if (d.to != 0)
+		update_changes(z->apex, z->apexlen, &d.del, &d.add, snap.n);
 	if (xfr.conf.transfers && d.to != 0)
 		journal_push(z, &d);
 	else
@@ -403,6 +405,13 @@ xfr_serials(struct localdata *ld, const struct presence *pr, int reload)
 	}
 	for (i = 0; i < xfr.nzones; i++) {
 		z = &xfr.zones[i];
+		/*
+		 * One new serial a second at most, so that it never runs
+		 * ahead of the clock (a restart starts from the clock): a
+		 * second change within the second waits for the next tick.
+		 */
+		if (!reload && z->serial == (uint32_t)now)
+			continue;
 		d = presence_digest(pr, z->apex, z->apexlen, now);
 		if (!reload && d == z->digest)
 			continue;
@@ -540,8 +549,6 @@ xfr_verify(ldns_pkt *q, const uint8_t *wire, size_t len, const ldns_rdf **mac,
 	static const struct verdict	badsig = { "transfer refused: bad TSIG",
 					    NULL, NULL };
 	ldns_rr				*tsig = ldns_pkt_tsig(q);
-	ldns_rdf			*key;
-	int				 same;
 
 	*mac = NULL;
 	if (xfr.conf.key.name[0] == '\0')
@@ -550,17 +557,50 @@ xfr_verify(ldns_pkt *q, const uint8_t *wire, size_t len, const ldns_rdf **mac,
 		*v = &unsigned_v;
 		return DNS_RCODE_REFUSED;
 	}
-	if (ldns_str2rdf_dname(&key, xfr.conf.key.name) != LDNS_STATUS_OK)
-		fatalx("key name %s", xfr.conf.key.name);
-	same = ldns_dname_compare(key, ldns_rr_owner(tsig)) == 0;
-	ldns_rdf_deep_free(key);
-	if (!same || !ldns_pkt_tsig_verify(q, wire, len, xfr.conf.key.name,
+	if (!tsig_ours(tsig, &xfr.conf.key, time(NULL)) ||
+	    !ldns_pkt_tsig_verify(q, wire, len, xfr.conf.key.name,
 	    xfr.conf.key.secret, NULL)) {
 		*v = &badsig;
 		return LDNS_RCODE_NOTAUTH;
 	}
 	*mac = ldns_rr_rdf(tsig, 3);
 	return 0;
+}
+
+/*
+ * What ldns_pkt_tsig_verify() does not check: the key's name, the
+ * algorithm (ldns takes it from the packet, so any with our secret would
+ * pass) and the time signed within the fudge (RFC 8945 5.2.3: else a
+ * captured message could be replayed forever).
+ */
+int
+tsig_ours(const ldns_rr *tsig, const struct tsig_conf *key, time_t now)
+{
+	const ldns_rdf	*alg, *signed_at, *fudge;
+	ldns_rdf	*want;
+	const uint8_t	*t;
+	int64_t		 at, d;
+	int		 ok;
+
+	if (ldns_rr_rd_count(tsig) < 3 ||
+	    (alg = ldns_rr_rdf(tsig, 0)) == NULL ||
+	    (signed_at = ldns_rr_rdf(tsig, 1)) == NULL ||
+	    (fudge = ldns_rr_rdf(tsig, 2)) == NULL ||
+	    ldns_rdf_size(signed_at) != 6 || ldns_rdf_size(fudge) != 2)
+		return 0;
+	if (ldns_str2rdf_dname(&want, key->name) != LDNS_STATUS_OK)
+		fatalx("key name %s", key->name);
+	ok = ldns_dname_compare(want, ldns_rr_owner(tsig)) == 0;
+	ldns_rdf_deep_free(want);
+	if (ldns_str2rdf_dname(&want, key->algorithm) != LDNS_STATUS_OK)
+		fatalx("algorithm %s", key->algorithm);
+	ok = ok && ldns_dname_compare(want, alg) == 0;
+	ldns_rdf_deep_free(want);
+	t = ldns_rdf_data(signed_at);
+	at = (int64_t)t[0] << 40 | (int64_t)t[1] << 32 | (int64_t)t[2] << 24 |
+	    (int64_t)t[3] << 16 | (int64_t)t[4] << 8 | t[5];
+	d = at > now ? at - now : now - at;
+	return ok && d <= ldns_rdf2native_int16(fudge);
 }
 
 /* IXFR: the client's serial, from the SOA in the authority section. */

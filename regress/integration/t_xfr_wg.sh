@@ -80,7 +80,22 @@ is "and was notified once" "$(notified)" $((n0 + 1))
 wait_for "p1 stale: NSD answers its offline name again" $((THRESHOLD + 4)) \
     nsd_answers p1.offline.vpn.test 10.77.0.2
 is "and p1.vpn.test is gone from NSD" "$(nsd_q p1.vpn.test)" ""
-check "a third serial ($(serial))" test "$(serial)" -gt "$s1"
+s2=$(serial)
+check "a third serial ($s2)" test "$s2" -gt "$s1"
+is "IXFR from the first serial: both changes, in order" "$(ixfr "$s0")" \
+    "vpn.test. SOA $s2
+vpn.test. SOA $s0
+p1.offline.vpn.test. A 10.77.0.2
+vpn.test. SOA $s1
+p1.vpn.test. A 10.77.0.2
+p1.wg0.vpn.test. A 10.77.0.2
+vpn.test. SOA $s1
+p1.vpn.test. A 10.77.0.2
+p1.wg0.vpn.test. A 10.77.0.2
+vpn.test. SOA $s2
+p1.offline.vpn.test. A 10.77.0.2
+vpn.test. SOA $s2
+xfr-key. TSIG hmac-sha256."
 is "static records stay in the zone" "$(nsd_q gw.vpn.test)" "10.77.0.1"
 ctl show metrics >"$T_DIR/metrics"
 like "show metrics: the domain's serial" "$(cat "$T_DIR/metrics")" \
