@@ -153,6 +153,8 @@ void			 update_metrics(struct metrics *);
 const struct precs	*xfr_snapshot(const uint8_t *, size_t);
 int			 tsig_ours(const ldns_rr *, const struct tsig_conf *,
 			    time_t);
+int			 tsig_answer_ok(ldns_pkt *, const uint8_t *, size_t,
+			    const struct tsig_conf *, const ldns_rdf *);
 void			 xfr_metrics(struct metrics *);
 void			 xfr_init(void);
 void			 xfr_reconf(const struct imsg *);

@@ -82,6 +82,7 @@ struct utarget {
 	struct event		 probeev;
 	struct event		 probetimer;
 	uint16_t		 probeid;
+	ldns_rdf		*probe_mac;	/* its TSIG's, when signed */
 	uint64_t		 probe_us;	/* when the last query went */
 	int			 probed;	/* and was answered */
 	int			 misses;	/* queries unanswered in a row */
@@ -286,10 +287,7 @@ update_check(struct utarget *t, uint8_t *wire, size_t len)
 	if (ldns_pkt_id(pkt) != t->id || !ldns_pkt_qr(pkt) ||
 	    ldns_pkt_get_opcode(pkt) != LDNS_PACKET_UPDATE)
 		strlcpy(why, "an answer to another message", sizeof(why));
-	else if (t->mac != NULL && (ldns_pkt_tsig(pkt) == NULL ||
-	    !tsig_ours(ldns_pkt_tsig(pkt), &t->conf.key, time(NULL)) ||
-	    !ldns_pkt_tsig_verify(pkt, wire, len, t->conf.key.name,
-	    t->conf.key.secret, t->mac)))
+	else if (!tsig_answer_ok(pkt, wire, len, &t->conf.key, t->mac))
 		strlcpy(why, "an answer without our TSIG", sizeof(why));
 	else if (rcode != LDNS_RCODE_NOERROR)
 		snprintf(why, sizeof(why), "%s",
@@ -460,6 +458,10 @@ probe_read(int fd, short event, void *arg)
 		return;
 	}
 	serial = ldns_rdf2native_int32(ldns_rr_rdf(soa, 2));
+	if (!tsig_answer_ok(pkt, buf, n, &t->conf.key, t->probe_mac)) {
+		ldns_pkt_free(pkt);
+		return;		/* not the primary's word */
+	}
 	ldns_pkt_free(pkt);
 	t->probed = 1;
 	if (t->misses >= PROBE_MISSES)
@@ -488,6 +490,16 @@ probe_send(struct utarget *t)
 	    LDNS_RR_CLASS_IN, 0) != LDNS_STATUS_OK)
 		fatalx("an SOA query for %s", t->conf.zone);
 	ldns_pkt_set_id(q, t->probeid);
+	ldns_rdf_deep_free(t->probe_mac);
+	t->probe_mac = NULL;
+	if (t->conf.key.name[0] != '\0') {
+		if (ldns_pkt_tsig_sign(q, t->conf.key.name, t->conf.key.secret,
+		    TSIG_FUDGE, t->conf.key.algorithm, NULL) != LDNS_STATUS_OK)
+			fatalx("TSIG on an SOA query");
+		if ((t->probe_mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(q),
+		    3))) == NULL)
+			fatal("ldns_rdf_clone");
+	}
 	if (ldns_pkt2wire(&wire, q, &len) != LDNS_STATUS_OK)
 		fatalx("ldns_pkt2wire");
 	(void)send(t->probefd, wire, len, 0);	/* unanswered is "lost" */
@@ -547,6 +559,8 @@ probe_stop(struct utarget *t)
 	evtimer_del(&t->probetimer);
 	close(t->probefd);
 	t->probefd = -1;
+	ldns_rdf_deep_free(t->probe_mac);
+	t->probe_mac = NULL;
 }
 
 /* A reload: the new targets, each owed a resync. */

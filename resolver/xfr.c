@@ -69,6 +69,7 @@ struct xfr_zone {
 	uint16_t	notify_id[XFR_NOTIFY_MAX];
 	uint8_t		notify_left[XFR_NOTIFY_MAX];
 	uint64_t	notify_us[XFR_NOTIFY_MAX];	/* last sent */
+	ldns_rdf	*notify_mac[XFR_NOTIFY_MAX];	/* its TSIG's */
 	struct precs	snap;		/* presence records at 'serial' */
 	int		tracked;	/* snap holds them */
 	struct xfr_diff	journal[JOURNAL_MAX];
@@ -108,6 +109,23 @@ serial_newer(uint32_t a, uint32_t b)
 	return a != b && (uint32_t)(a - b) < 0x80000000U;
 }
 
+/* The answer to a signed NOTIFY must be signed over its MAC. */
+static int
+notify_signed(const struct xfr_zone *z, uint32_t t, const uint8_t *buf,
+    size_t len)
+{
+	ldns_pkt	*pkt;
+	int		 ok;
+
+	if (z->notify_mac[t] == NULL)
+		return 1;
+	if (ldns_wire2pkt(&pkt, buf, len) != LDNS_STATUS_OK)
+		return 0;
+	ok = tsig_answer_ok(pkt, buf, len, &xfr.conf.key, z->notify_mac[t]);
+	ldns_pkt_free(pkt);
+	return ok;
+}
+
 static void
 notify_read(int fd, short event, void *arg)
 {
@@ -133,7 +151,8 @@ notify_read(int fd, short event, void *arg)
 				break;
 		for (i = 0; t < xfr.conf.nnotify && i < xfr.nzones; i++)
 			if (xfr.zones[i].notify_left[t] > 0 &&
-			    xfr.zones[i].notify_id[t] == id) {
+			    xfr.zones[i].notify_id[t] == id &&
+			    notify_signed(&xfr.zones[i], t, buf, n)) {
 				xfr.zones[i].notify_left[t] = 0;
 				xfr.zones[i].stats.notify_acks++;
 			}
@@ -275,6 +294,12 @@ journal_drop(struct xfr_zone *z)
 static void
 zone_free(struct xfr_zone *z)
 {
+	uint32_t	t;
+
+	for (t = 0; t < XFR_NOTIFY_MAX; t++) {
+		ldns_rdf_deep_free(z->notify_mac[t]);
+		z->notify_mac[t] = NULL;
+	}
 	journal_clear(z);
 	free(z->snap.v);
 	memset(&z->snap, 0, sizeof(z->snap));
@@ -447,7 +472,7 @@ notify_send(struct xfr_zone *z, uint32_t t)
 	const union sockunion	*to = &xfr.conf.notify[t];
 	ldns_pkt		*pkt;
 	ldns_rr			*q;
-	ldns_rdf		*mac = NULL;
+	ldns_rdf		*owner;
 	uint8_t			*wire;
 	size_t			 len;
 	int			 fd = xfr.fd[to->sa.sa_family == AF_INET6];
@@ -462,24 +487,24 @@ notify_send(struct xfr_zone *z, uint32_t t)
 	ldns_pkt_set_id(pkt, z->notify_id[t]);
 	ldns_pkt_set_opcode(pkt, LDNS_PACKET_NOTIFY);
 	ldns_pkt_set_aa(pkt, 1);
-	if ((mac = ldns_dname_new_frm_data(z->apexlen, z->apex)) == NULL)
+	if ((owner = ldns_dname_new_frm_data(z->apexlen, z->apex)) == NULL)
 		fatal("ldns_dname_new_frm_data");
-	ldns_rr_set_owner(q, mac);
-	mac = NULL;
+	ldns_rr_set_owner(q, owner);
 	ldns_rr_set_type(q, LDNS_RR_TYPE_SOA);
 	ldns_rr_set_class(q, LDNS_RR_CLASS_IN);
 	ldns_rr_set_question(q, true);
 	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, q))
 		fatal("ldns_pkt_push_rr");
+	ldns_rdf_deep_free(z->notify_mac[t]);
+	z->notify_mac[t] = NULL;
 	if (xfr.conf.key.name[0] != '\0')
-		tsig_sign(pkt, &mac, 0);
+		tsig_sign(pkt, &z->notify_mac[t], 0);
 	if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK)
 		fatalx("ldns_pkt2wire");
 	if (sendto(fd, wire, len, 0, &to->sa, to->sa.sa_family == AF_INET ?
 	    sizeof(to->sin) : sizeof(to->sin6)) == -1)
 		log_warn("NOTIFY to %s", sockunion_ntop(to));
 	free(wire);
-	ldns_rdf_deep_free(mac);
 	ldns_pkt_free(pkt);
 }
 
@@ -601,6 +626,21 @@ tsig_ours(const ldns_rr *tsig, const struct tsig_conf *key, time_t now)
 	    (int64_t)t[3] << 16 | (int64_t)t[4] << 8 | t[5];
 	d = at > now ? at - now : now - at;
 	return ok && d <= ldns_rdf2native_int16(fudge);
+}
+
+/*
+ * An answer to a message we signed over 'mac' (or to an unsigned one,
+ * with no key): signed by our key, over that MAC.
+ */
+int
+tsig_answer_ok(ldns_pkt *pkt, const uint8_t *wire, size_t len,
+    const struct tsig_conf *key, const ldns_rdf *mac)
+{
+	if (key->name[0] == '\0' || mac == NULL)
+		return 1;
+	return ldns_pkt_tsig(pkt) != NULL &&
+	    tsig_ours(ldns_pkt_tsig(pkt), key, time(NULL)) &&
+	    ldns_pkt_tsig_verify(pkt, wire, len, key->name, key->secret, mac);
 }
 
 /* IXFR: the client's serial, from the SOA in the authority section. */
