@@ -39,11 +39,14 @@
                                             SECS (from SRC); prints
                                             "answered N truncated N silent
                                             N"
-  dnsraw.py garbage HOST PORT COUNT udp|tcp SEED
+  dnsraw.py garbage HOST PORT COUNT udp|tcp SEED [BASES]
                                             COUNT random and mutated queries
                                             (TCP: 100 a connection, some
-                                            with a wrong length); prints
-                                            how many were sent
+                                            with a wrong length), from the
+                                            hex messages of BASES if given;
+                                            prints how many were sent
+  dnsraw.py capture PORT [TIMEOUT]          the first datagram to
+                                            127.0.0.1 PORT, in hex
   dnsraw.py drip HOST PORT NAME INTERVAL    sends a query over TCP a byte
                                             every INTERVAL seconds; prints
                                             after how many seconds the
@@ -425,11 +428,13 @@ def mutant(rng, base):
     return bytes(m)
 
 
-def cmd_garbage(host, port, count, transport, seed):
+def cmd_garbage(host, port, count, transport, seed, bases_file=None):
     rng = random.Random(int(seed))
     bases = [make_query(n, t, edns=e) for n in
              ("nas.vpn.test", "x.y.vpn.test", "example.org")
              for t in (1, 28, 255) for e in (None, 1232)]
+    if bases_file:
+        bases = [bytes.fromhex(l) for l in open(bases_file) if l.strip()]
     count, sent = int(count), 0
     if transport == "udp":
         s = socket.socket(family(host), socket.SOCK_DGRAM)
@@ -451,6 +456,16 @@ def cmd_garbage(host, port, count, transport, seed):
             except OSError:
                 pass
     print(sent)
+
+
+def cmd_capture(port, timeout=5.0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", int(port)))
+    s.settimeout(float(timeout))
+    try:
+        print(s.recv(65535).hex())
+    except socket.timeout:
+        print("TIMEOUT")
 
 
 def bulk_one(host, port, n, name, qtype, counts, i):
@@ -512,6 +527,8 @@ def main():
         cmd_rate(*args)
     elif cmd == "garbage":
         cmd_garbage(*args)
+    elif cmd == "capture":
+        cmd_capture(*args)
     elif cmd == "bulk":
         cmd_bulk(*args)
     elif cmd == "pp":

@@ -69,6 +69,29 @@ is "IXFR at the current serial: the SOA alone" \
     "SOA
 TSIG"
 
+# mutated transfer queries, signed ones among them, from a client that
+# may transfer: every one is answered or dropped, nothing else happens
+CPORT=$(pick_port)
+for q in "IXFR=$serial" AXFR; do
+	$DNSRAW capture "$CPORT" >>"$T_DIR/bases" &
+	cap=$!
+	sleep 0.2
+	kdig -p "$CPORT" @127.0.0.1 +notcp +timeout=1 +retry=0 -y "$KEY" "$q" \
+	    xfr.test >/dev/null 2>&1
+	wait "$cap"
+done
+$DNSRAW query xfr.test 252 >>"$T_DIR/bases"
+is "two signed transfer queries captured from kdig, one unsigned" \
+    "$(grep -vc TIMEOUT "$T_DIR/bases")" 3
+for transport in udp tcp; do
+	is "2,000 mutated transfer queries over $transport" \
+	    "$($DNSRAW garbage 127.0.0.1 "$PORT" 2000 "$transport" 3 \
+	    "$T_DIR/bases")" 2000
+done
+check "the daemon still runs" kill -0 "$D_PID"
+like "and still transfers" "$(xfr -y "$KEY" AXFR xfr.test | grep Received)" \
+    "\\(1 messages, 5 records\\)"
+
 # NSD as our secondary, with the same key
 nsd_secondary "$NPORT" "$PORT" "$SECRET" xfr.test bulk.test
 wait_for "NSD transfers the zone and answers from it" 5 \
