@@ -81,6 +81,14 @@ require_tools() {
 	done
 }
 
+# require_unsanitized WHY: the test is skipped in an ASan/UBSan build
+require_unsanitized() {
+	if sanitized; then
+		echo "1..0 # SKIP a sanitizer build: $1"
+		exit 0
+	fi
+}
+
 require_root() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "1..0 # SKIP needs root"

@@ -8,9 +8,7 @@
 # CPU 0, dnsperf on CPU 1, loopback only.
 . "$(dirname "$0")/../lib.sh"
 require_root
-for t in unbound dnsmasq dnsperf taskset bc; do
-	command -v "$t" >/dev/null || { echo "1..0 # SKIP no $t"; exit 0; }
-done
+require_tools unbound dnsmasq dnsperf taskset bc
 NAMES=${NAMES:-1000000}
 SECONDS_RUN=${SECONDS_RUN:-8}
 ROUNDS=${ROUNDS:-2}

@@ -4,9 +4,7 @@
 # own.  Servers on CPU 0, the load on CPU 1, loopback only.
 . "$(dirname "$0")/../lib.sh"
 require_root
-for t in unbound dnsperf taskset; do
-	command -v "$t" >/dev/null || { echo "1..0 # SKIP no $t"; exit 0; }
-done
+require_tools unbound dnsperf taskset
 NAMES=${NAMES:-1000}
 SECONDS_RUN=${SECONDS_RUN:-10}
 LAT=${LAT:-2000}

@@ -9,9 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/regress/bench/lib.sh"
 require_root
-for t in dnsperf taskset bc unbound; do
-	command -v "$t" >/dev/null || { echo "1..0 # SKIP no $t"; exit 0; }
-done
+require_tools dnsperf taskset bc unbound
 LOAD=${LOAD:-20000}
 QLAT=$TOP/regress/bench/qlat
 PORT=$(pick_port)

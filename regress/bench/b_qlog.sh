@@ -5,9 +5,7 @@
 # daemon on CPU 0, dnsperf on CPU 1.
 . "$(dirname "$0")/../lib.sh"
 require_root
-for t in unbound dnsperf taskset bc; do
-	command -v "$t" >/dev/null || { echo "1..0 # SKIP no $t"; exit 0; }
-done
+require_tools unbound dnsperf taskset bc
 SECONDS_RUN=${SECONDS_RUN:-8}
 ROUNDS=${ROUNDS:-2}
 . "$TOP/regress/bench/lib.sh"

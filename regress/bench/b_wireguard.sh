@@ -6,16 +6,12 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 . "$TOP/regress/wglab.sh"
-WGTOOL="python3 $TOP/regress/bench/wgtool.py"
+. "$TOP/regress/bench/lib.sh"
 NPEERS=${NPEERS:-10000}
 WINDOW=${WINDOW:-20}
 TRIALS=${TRIALS:-10}
 
-. "$TOP/regress/bench/lib.sh"
-
-wg_up p1 || { not_ok "the WireGuard lab comes up"; done_testing; }
-$WGTOOL peers "$NPEERS" "$T_DIR/many.conf" "$T_DIR/names.conf"
-wg_exec gw wg addconf wg0 "$T_DIR/many.conf"
+many_peers "$NPEERS"
 PORT=$(pick_port)
 D_NETNS=$(wg_ns gw)
 write_conf "$T_DIR/b.conf" <<EOF

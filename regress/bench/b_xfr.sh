@@ -9,15 +9,11 @@
 require_root
 require_tools nsd kdig
 . "$TOP/regress/wglab.sh"
-WGTOOL="python3 $TOP/regress/bench/wgtool.py"
+. "$TOP/regress/bench/lib.sh"
 NPEERS=${NPEERS:-10000}
 TRIALS=${TRIALS:-5}
 
-. "$TOP/regress/bench/lib.sh"
-
-wg_up p1 || { not_ok "the WireGuard lab comes up"; done_testing; }
-$WGTOOL peers "$NPEERS" "$T_DIR/many.conf" "$T_DIR/names.conf"
-wg_exec gw wg addconf wg0 "$T_DIR/many.conf"
+many_peers "$NPEERS"
 PORT=$(pick_port)
 NPORT=$(pick_port)
 SECRET=$(head -c 32 /dev/urandom | base64)

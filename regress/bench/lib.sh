@@ -81,3 +81,13 @@ bench_authority() {
 	answers_on 127.0.0.2 "$UP" x.bench.test ||
 	    { not_ok "authority"; done_testing; }
 }
+
+# many_peers N: the WireGuard lab's gateway and p1, and N more peers on
+# wg0 that never connect, named p0 ... by $T_DIR/names.conf (after
+# regress/wglab.sh)
+WGTOOL="python3 $TOP/regress/bench/wgtool.py"
+many_peers() {
+	wg_up p1 || { not_ok "the WireGuard lab comes up"; done_testing; }
+	$WGTOOL peers "$1" "$T_DIR/many.conf" "$T_DIR/names.conf"
+	wg_exec gw wg addconf wg0 "$T_DIR/many.conf"
+}

@@ -4,10 +4,7 @@
 # to misbehave (truncate, stay silent, send garbage, attack).
 . "$(dirname "$0")/../lib.sh"
 require_root
-if ! command -v unbound >/dev/null; then
-	echo "1..0 # SKIP unbound is not installed"
-	exit 0
-fi
+require_tools unbound
 UPSTREAM="python3 $TOP/regress/upstream.py"
 PORT=$(pick_port)
 UP=$(pick_port)

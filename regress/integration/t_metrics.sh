@@ -6,7 +6,7 @@
 # reader serves nothing else, keeps the ACL and cuts off a slow client.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v curl >/dev/null || { echo "1..0 # SKIP no curl"; exit 0; }
+require_tools curl
 PYPROM=/usr/bin/python3
 $PYPROM -c 'import prometheus_client' 2>/dev/null || PYPROM=""
 

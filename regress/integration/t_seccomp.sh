@@ -5,12 +5,9 @@
 # With -vv the filter traps instead and the child names the call.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v gdb >/dev/null || { echo "1..0 # SKIP no gdb"; exit 0; }
-if sanitized; then
-	# sanitizer builds fail forbidden calls with EPERM (sandbox.c)
-	echo "1..0 # SKIP a sanitizer build does not kill"
-	exit 0
-fi
+require_tools gdb
+# sanitizer builds fail forbidden calls with EPERM (sandbox.c)
+require_unsanitized "forbidden calls fail, they do not kill"
 NR=$(printf '#include <sys/syscall.h>\nSYS_ptrace\n' | cpp -P | tail -n 1)
 
 PORT=$(pick_port)

@@ -6,11 +6,8 @@
 # uninitialised bytes after the name.
 . "$(dirname "$0")/../lib.sh"
 require_root
-command -v valgrind >/dev/null || { echo "1..0 # SKIP no valgrind"; exit 0; }
-if sanitized; then
-	echo "1..0 # SKIP a sanitizer build"
-	exit 0
-fi
+require_tools valgrind
+require_unsanitized "valgrind cannot run it"
 
 PORT=$(pick_port)
 UP=$(pick_port)

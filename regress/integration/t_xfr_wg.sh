@@ -62,15 +62,22 @@ is "the reverse domain's transfer has p1's PTR (and the gateway's)" \
     AXFR 0.77.10.in-addr.arpa 2>&1 | awk '$4 == "PTR" { print $1, $5 }')" \
     "1.0.77.10.in-addr.arpa. gw.vpn.test.
 2.0.77.10.in-addr.arpa. p1.vpn.test."
+# an IXFR answer: the new SOA, each change as the SOA it starts from,
+# what went, the SOA it makes, what came; the new SOA again, the TSIG
+soa() { echo "vpn.test. SOA $1"; }
+OFFLINE="p1.offline.vpn.test. A 10.77.0.2"
+ONLINE="p1.vpn.test. A 10.77.0.2
+p1.wg0.vpn.test. A 10.77.0.2"
+TSIG="xfr-key. TSIG hmac-sha256."
+went_online="$(soa "$s0")
+$OFFLINE
+$(soa "$s1")
+$ONLINE"
 is "IXFR from the old serial carries only the change" "$(ixfr "$s0")" \
-    "vpn.test. SOA $s1
-vpn.test. SOA $s0
-p1.offline.vpn.test. A 10.77.0.2
-vpn.test. SOA $s1
-p1.vpn.test. A 10.77.0.2
-p1.wg0.vpn.test. A 10.77.0.2
-vpn.test. SOA $s1
-xfr-key. TSIG hmac-sha256."
+    "$(soa "$s1")
+$went_online
+$(soa "$s1")
+$TSIG"
 like "NSD asked for it incrementally" "$(cat "$D_LOG")" \
     "vpn\\.test\\. IXFR: transfer: incremental, NOERROR"
 is "and was notified once" "$(notified)" $((n0 + 1))
@@ -83,19 +90,14 @@ is "and p1.vpn.test is gone from NSD" "$(nsd_q p1.vpn.test)" ""
 s2=$(serial)
 check "a third serial ($s2)" test "$s2" -gt "$s1"
 is "IXFR from the first serial: both changes, in order" "$(ixfr "$s0")" \
-    "vpn.test. SOA $s2
-vpn.test. SOA $s0
-p1.offline.vpn.test. A 10.77.0.2
-vpn.test. SOA $s1
-p1.vpn.test. A 10.77.0.2
-p1.wg0.vpn.test. A 10.77.0.2
-vpn.test. SOA $s1
-p1.vpn.test. A 10.77.0.2
-p1.wg0.vpn.test. A 10.77.0.2
-vpn.test. SOA $s2
-p1.offline.vpn.test. A 10.77.0.2
-vpn.test. SOA $s2
-xfr-key. TSIG hmac-sha256."
+    "$(soa "$s2")
+$went_online
+$(soa "$s1")
+$ONLINE
+$(soa "$s2")
+$OFFLINE
+$(soa "$s2")
+$TSIG"
 is "static records stay in the zone" "$(nsd_q gw.vpn.test)" "10.77.0.1"
 ctl show metrics >"$T_DIR/metrics"
 like "show metrics: the domain's serial" "$(cat "$T_DIR/metrics")" \
