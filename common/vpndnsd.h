@@ -413,7 +413,7 @@ enum plist {
 	PLIST_ALLOW,		/* allow from: who may ask */
 	PLIST_PROXY,		/* proxy-protocol from: who must send a header */
 	PLIST_ECS,		/* client-subnet from: whose ECS names the client */
-	PLIST_TRANSFER,		/* transfer to: who may ask for a zone transfer */
+	PLIST_TRANSFER,		/* transfer to: who may ask for transfers */
 	PLIST_MAX
 };
 

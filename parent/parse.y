@@ -1700,7 +1700,8 @@ add_notify(const char *addr, int64_t port)
 		return -1;
 	for (i = 0; i < x->nnotify; i++)
 		if (memcmp(&x->notify[i], &su, sizeof(su)) == 0) {
-			yyerror("notify %s is given twice", sockunion_ntop(&su));
+			yyerror("notify %s is given twice",
+			    sockunion_ntop(&su));
 			return -1;
 		}
 	if (x->nnotify == XFR_NOTIFY_MAX) {

@@ -899,8 +899,8 @@ presence_dump(const struct presence *pr, time_t now, int json,
 		else
 			snprintf(age, sizeof(age), "%llds",
 			    (long long)(now - peer->handshake));
-		snprintf(line, sizeof(line), PEER_COLS, peer->ifname, label, key, addrs, age, state,
-		    n1[0] ? n1 : "-", n2);
+		snprintf(line, sizeof(line), PEER_COLS, peer->ifname, label,
+		    key, addrs, age, state, n1[0] ? n1 : "-", n2);
 		if (cb(line, arg) == -1)
 			return -1;
 	}
@@ -947,7 +947,8 @@ presence_metrics(const struct presence *pr, time_t now, struct metrics *m)
 			l[0] = '\0';
 			metric_label(l, sizeof(l), "interface", ifs[i].ifname);
 			metric_label(l, sizeof(l), "state", state[k]);
-			metric_u64(m, "vpndnsd_wireguard_peers", l, ifs[i].n[k]);
+			metric_u64(m, "vpndnsd_wireguard_peers", l,
+			    ifs[i].n[k]);
 		}
 }
 

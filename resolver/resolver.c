@@ -782,26 +782,43 @@ resolver_local(const struct query_msg *qm, const uint8_t *lname)
 	return 1;
 }
 
+/*
+ * The query at the start of an IMSG_QUERY or IMSG_XFR: the fixed part
+ * and the name the frontend parsed.  Returns the bytes it took.
+ */
+static size_t
+query_msg_get(const struct imsg *imsg, struct query_msg *qm)
+{
+	size_t	hdr = offsetof(struct query_msg, qname);
+
+	if (imsg->len < hdr + 1)
+		fatalx("a query message of %zu bytes", imsg->len);
+	memcpy(qm, imsg->data, hdr + 1);
+	if (imsg->len < hdr + qm->qname_len)
+		fatalx("a query message of %zu bytes", imsg->len);
+	memcpy(qm, imsg->data, hdr + qm->qname_len);
+	if (!qname_valid(qm))
+		fatalx("a query message with a malformed name");
+	return hdr + qm->qname_len;
+}
+
 static void
 resolver_query(const struct imsg *imsg)
 {
-	static const struct verdict notin = { "not IN or a transfer", NULL,
-				    NULL };
+	static const struct verdict notin = { "not IN", NULL, NULL };
 	static uint8_t		 buf[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
 				    DNSMSG_OPT_LEN];
 	struct query_msg	 qm;
 	uint8_t			 lname[DNS_MAX_NAME];
-	size_t			 hdr = offsetof(struct query_msg, qname);
 
-	if (imsg->len < hdr + 1 || imsg->len > sizeof(qm))
+	if (query_msg_get(imsg, &qm) != imsg->len)
 		fatalx("bad IMSG_QUERY of %zu bytes", imsg->len);
-	memcpy(&qm, imsg->data, imsg->len);
-	if (imsg->len != hdr + qm.qname_len || !qname_valid(&qm))
-		fatalx("IMSG_QUERY with a malformed name");
+	/* the frontend sends transfers as IMSG_XFR, with their TSIG */
+	if (qm.qtype == LDNS_RR_TYPE_AXFR || qm.qtype == LDNS_RR_TYPE_IXFR)
+		fatalx("a transfer as IMSG_QUERY");
 	res.stats.queries++;
 
-	if (qm.qclass != LDNS_RR_CLASS_IN ||
-	    qm.qtype == LDNS_RR_TYPE_AXFR || qm.qtype == LDNS_RR_TYPE_IXFR) {
+	if (qm.qclass != LDNS_RR_CLASS_IN) {
 		resolver_answer(&qm, buf, dnsmsg_error(buf, sizeof(buf), &qm,
 		    DNS_RCODE_REFUSED), &notin);
 		return;
@@ -817,17 +834,10 @@ resolver_xfr(const struct imsg *imsg)
 {
 	struct query_msg	 qm;
 	uint8_t			 lname[DNS_MAX_NAME];
-	size_t			 hdr = offsetof(struct query_msg, qname), n;
+	size_t			 n = query_msg_get(imsg, &qm);
 
-	if (imsg->len < hdr + 1)
-		fatalx("bad IMSG_XFR of %zu bytes", imsg->len);
-	memcpy(&qm, imsg->data, hdr + 1);
-	n = hdr + qm.qname_len;
 	if (imsg->len < n + DNS_HEADER_SIZE || imsg->len > n + DNS_MAX_MSG)
 		fatalx("bad IMSG_XFR of %zu bytes", imsg->len);
-	memcpy(&qm, imsg->data, n);
-	if (!qname_valid(&qm))
-		fatalx("IMSG_XFR with a malformed name");
 	res.stats.queries++;
 	lowercase_name(lname, qm.qname, qm.qname_len);
 	xfr_query(&qm, lname, imsg->data + n, imsg->len - n, res.local,

@@ -52,7 +52,7 @@ enum uop_kind {
 
 struct uop {
 	uint32_t	kind;
-	uint32_t	glued;		/* goes in the message of the op before */
+	uint32_t	glued;		/* in the message of the op before */
 	struct prec	rec;
 };
 
@@ -77,7 +77,7 @@ struct utarget {
 	struct event		 timer;		/* deadline, or pause */
 	unsigned int		 backoff;
 	uint16_t		 id;
-	ldns_rdf		*mac;		/* our request's, for the reply */
+	ldns_rdf		*mac;		/* for the answer to ours */
 	int			 probefd;	/* SOA queries, connected UDP */
 	struct event		 probeev;
 	struct event		 probetimer;
@@ -85,7 +85,7 @@ struct utarget {
 	ldns_rdf		*probe_mac;	/* its TSIG's, when signed */
 	uint64_t		 probe_us;	/* when the last query went */
 	int			 probed;	/* and was answered */
-	int			 misses;	/* queries unanswered in a row */
+	int			 misses;	/* unanswered in a row */
 	uint32_t		 serial;	/* the primary's, last seen */
 	int			 have_serial;
 };

@@ -55,7 +55,7 @@ struct xfr_diff {
 /* A domain's figures, for the metrics. */
 struct xfr_stats {
 	uint64_t	serial;
-	uint64_t	journal;	/* serial changes an IXFR can start at */
+	uint64_t	journal;	/* serials an IXFR can start at */
 	uint64_t	notifies;	/* NOTIFY messages sent */
 	uint64_t	notify_acks;	/* and answered */
 };
@@ -259,7 +259,8 @@ zone_state(const struct xfr_zone *old, size_t nold, const uint8_t *apex,
 	size_t	i;
 
 	for (i = 0; i < nold; i++)
-		if (old[i].apexlen == len && memcmp(old[i].apex, apex, len) == 0)
+		if (old[i].apexlen == len &&
+		    memcmp(old[i].apex, apex, len) == 0)
 			return (struct xfr_zone *)&old[i];
 	return NULL;
 }
@@ -569,8 +570,8 @@ static int
 xfr_verify(ldns_pkt *q, const uint8_t *wire, size_t len, const ldns_rdf **mac,
     const struct verdict **v)
 {
-	static const struct verdict	unsigned_v = { "transfer refused: no TSIG",
-					    NULL, NULL };
+	static const struct verdict	unsigned_v = { "transfer refused: no "
+					    "TSIG", NULL, NULL };
 	static const struct verdict	badsig = { "transfer refused: bad TSIG",
 					    NULL, NULL };
 	ldns_rr				*tsig = ldns_pkt_tsig(q);
