@@ -39,14 +39,14 @@ endif
 
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 	   common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
-	   common/json.o
+	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   frontend/ratelimit.o frontend/http.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
-	   resolver/policy.o resolver/upstream.o resolver/cache.o \
-	   resolver/dnsmsg.o resolver/blocklist.o resolver/blocklists.o \
-	   resolver/xfr.o resolver/update.o common/siphash.o \
+	   resolver/policy.o resolver/upstream.o \
+	   resolver/blocklist.o resolver/blocklists.o \
+	   resolver/xfr.o resolver/update.o \
 	   parent/wgblank.o parent/wgrelay.o \
 	   wgwatch/wgwatch.o wgwatch/wgtable.o wgwatch/wguapi.o \
 	   wgwatch/wgnetlink.o $(COMMON)
@@ -118,7 +118,7 @@ regress/fuzz/fuzz_proxyv2: regress/fuzz/fuzz_proxyv2.c common/proxyv2.c
 regress/fuzz/fuzz_dnswire: regress/fuzz/fuzz_dnswire.c frontend/dnswire.c
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^
 
-regress/fuzz/fuzz_dnsmsg: regress/fuzz/fuzz_dnsmsg.c resolver/dnsmsg.c
+regress/fuzz/fuzz_dnsmsg: regress/fuzz/fuzz_dnsmsg.c common/dnsmsg.c
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^
 
 regress/fuzz/fuzz_blocklist: regress/fuzz/fuzz_blocklist.c \

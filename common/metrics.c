@@ -106,3 +106,56 @@ metric_table(struct metrics *m, const struct metric_field *f, size_t nf,
 			    ((const char *)st + f[k].off));
 	}
 }
+
+static const double	latency_le[METRIC_LATENCY_BUCKETS] = { 0.0001,
+			    0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+			    0.05, 0.1, 0.25, 0.5, 1, 2.5 };
+
+/* 'n' observations of 't' seconds. */
+void
+metric_latency_add(struct metric_latency *h, double t, uint64_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < METRIC_LATENCY_BUCKETS && t > latency_le[i]; i++)
+		;
+	h->bucket[i] += n;
+	h->count += n;
+	h->sum += t * n;
+}
+
+void
+metric_latency_merge(struct metric_latency *h, const struct metric_latency *o)
+{
+	size_t	i;
+
+	for (i = 0; i <= METRIC_LATENCY_BUCKETS; i++)
+		h->bucket[i] += o->bucket[i];
+	h->count += o->count;
+	h->sum += o->sum;
+}
+
+/* The histogram's lines, cumulative as Prometheus has them; no help. */
+void
+metric_latency(struct metrics *m, const char *name,
+    const struct metric_latency *h)
+{
+	char		l[METRICS_LINE_MAX], le[32], n[128];
+	uint64_t	cum = 0;
+	size_t		i;
+
+	for (i = 0; i <= METRIC_LATENCY_BUCKETS; i++) {
+		cum += h->bucket[i];
+		if (i < METRIC_LATENCY_BUCKETS)
+			snprintf(le, sizeof(le), "%g", latency_le[i]);
+		l[0] = '\0';
+		metric_label(l, sizeof(l), "le",
+		    i < METRIC_LATENCY_BUCKETS ? le : "+Inf");
+		snprintf(n, sizeof(n), "%s_bucket", name);
+		metric_u64(m, n, l, cum);
+	}
+	snprintf(n, sizeof(n), "%s_sum", name);
+	metric_f(m, n, "", h->sum);
+	snprintf(n, sizeof(n), "%s_count", name);
+	metric_u64(m, n, "", h->count);
+}

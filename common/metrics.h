@@ -37,4 +37,18 @@ typedef const void *(*metric_item)(size_t, char *, size_t, void *);
 void	metric_table(struct metrics *, const struct metric_field *, size_t,
 	    metric_item, void *);
 
+/* A latency histogram with fixed buckets, from 100 us to 2.5 s. */
+#define METRIC_LATENCY_BUCKETS	14
+struct metric_latency {
+	uint64_t	bucket[METRIC_LATENCY_BUCKETS + 1];	/* + over */
+	uint64_t	count;
+	double		sum;
+};
+
+void	metric_latency_add(struct metric_latency *, double, uint64_t);
+void	metric_latency_merge(struct metric_latency *,
+	    const struct metric_latency *);
+void	metric_latency(struct metrics *, const char *,
+	    const struct metric_latency *);
+
 #endif

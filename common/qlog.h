@@ -18,6 +18,8 @@ struct verdict {
 };
 
 uint64_t	qlog_now(void);
+void		qlog_hold(void);
+void		qlog_release(void);
 void		qlog(const struct dnsq_ctx *, const uint8_t *, size_t, uint16_t,
 		    const struct verdict *, int, unsigned int);
 

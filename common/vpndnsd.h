@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "metrics.h"
+
 /*
  * libbsd's RB_GENERATE_STATIC names an __unused it leaves undefined, and
  * not every generated function is used everywhere.
@@ -139,6 +141,9 @@ enum imsg_type {
 	IMSG_QUERY,			/* struct query_msg */
 	IMSG_ANSWER,			/* struct dnsq_ctx + wire message */
 	IMSG_XFR,			/* struct query_msg + the query */
+	IMSG_LOCAL_COPY,		/* struct local_copy + key + wire */
+	IMSG_LOCAL_FLUSH,		/* the copies are void */
+	IMSG_LOCAL_COUNTS,		/* struct local_counts */
 	/* control requests, vpndnsctl -> frontend -> others */
 	IMSG_CTL_RELOAD,
 	IMSG_CTL_LOG_VERBOSE,		/* int */
@@ -222,6 +227,26 @@ struct query_msg {
 	uint8_t		edns_do;
 	uint8_t		qname_len;
 	uint8_t		qname[DNS_MAX_NAME];	/* wire form, as sent */
+};
+
+/*
+ * A local answer the resolver built, for the frontend to answer from until
+ * it is 'ttl' seconds past 'stored' (CLOCK_MONOTONIC, as for the cache) or
+ * an IMSG_LOCAL_FLUSH comes: the key (cache.h), then the answer's wire
+ * form without an OPT.
+ */
+struct local_copy {
+	int64_t		stored;
+	uint32_t	ttl;
+	uint16_t	keylen;
+	uint16_t	wlen;
+};
+
+/* What the frontend answered from its copies since it last said. */
+struct local_counts {
+	uint64_t		rcode[16];
+	uint64_t		truncated;
+	struct metric_latency	latency;
 };
 
 struct reconf_main {
@@ -501,7 +526,8 @@ struct frontend_stats {
 	uint64_t	proxied;	/* PROXY v2 headers taken */
 	uint64_t	proxy_refused;	/* missing or bad: dropped */
 	uint64_t	ecs_clients;	/* client named by a trusted ECS */
-	uint64_t	answers;
+	uint64_t	answers;	/* from the resolver */
+	uint64_t	copied;		/* local, from the resolver's copies */
 };
 
 struct resolver_stats {

@@ -195,10 +195,12 @@ print_status(const struct replies *r)
 		    (long)r->info.pid[PROC_WGWATCH]);
 	}
 	if (r->have_fe) {
-		printf("queries   udp %llu, tcp %llu, answered %llu\n",
+		printf("queries   udp %llu, tcp %llu, answered %llu, "
+		    "copied %llu\n",
 		    (unsigned long long)r->fe.udp_queries,
 		    (unsigned long long)r->fe.tcp_queries,
-		    (unsigned long long)r->fe.answers);
+		    (unsigned long long)r->fe.answers,
+		    (unsigned long long)r->fe.copied);
 		printf("frontend  formerr %llu, notimp %llu, badvers %llu, "
 		    "refused-acl %llu, dropped %llu\n",
 		    (unsigned long long)r->fe.formerr,
@@ -263,7 +265,8 @@ static const struct stat_field {
 	size_t		 off;
 } fe_fields[] = {
 	STAT(frontend_stats, udp_queries), STAT(frontend_stats, tcp_queries),
-	STAT(frontend_stats, answers), STAT(frontend_stats, formerr),
+	STAT(frontend_stats, answers), STAT(frontend_stats, copied),
+	STAT(frontend_stats, formerr),
 	STAT(frontend_stats, notimp), STAT(frontend_stats, badvers),
 	STAT(frontend_stats, refused_acl), STAT(frontend_stats, dropped),
 	STAT(frontend_stats, proxied), STAT(frontend_stats, proxy_refused),

@@ -30,6 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache.h"
+#include "dnsmsg.h"
 #include "dnswire.h"
 #include "frontend.h"
 #include "log.h"
@@ -46,6 +48,9 @@
 #define TCP_SLOTS_MAX		65536
 #define TCP_OUTPUT_MAX		(256 * 1024)
 #define TCP_ACCEPT_ROUNDS	16
+#define LOCAL_COPIES_SIZE	(1024 * 1024)	/* bytes of local answers */
+/* room for a reply of our own or a copied answer cut for UDP */
+#define UDP_REPLY_MAX		EDNS_MAX_UDP
 
 struct listener {
 	struct event	 ev;
@@ -72,7 +77,7 @@ struct udp_out {
 	struct iovec	 iov[UDP_BATCH];
 	union sockunion	 to[UDP_BATCH];
 	uint8_t		 cmsg[UDP_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	uint8_t		 buf[UDP_BATCH][DNSWIRE_REPLY_MAX];
+	uint8_t		 buf[UDP_BATCH][UDP_REPLY_MAX];
 	int		 n;
 	int		 fd;
 };
@@ -104,6 +109,10 @@ static struct {
 	struct frontend_stats	 stats;
 	struct startup_msg	 startup;
 	struct ratelimit	 rl;
+	struct cache		*copies;	/* the resolver's local answers */
+	struct local_counts	 counts;	/* answered from them, unsaid */
+	uint64_t		 ncounts;
+	uint64_t		 round_copies;	/* in this recvmmsg's batch */
 } fe;
 
 static struct udp_in	udp_in;
@@ -164,6 +173,7 @@ frontend_main(int debug, int verbose, const char *user, const char *root)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	event_init();
+	fe.copies = cache_new(LOCAL_COPIES_SIZE);
 	sandbox_drop(user, root);
 	frontend_sandbox(verbose > 1);
 
@@ -190,12 +200,29 @@ frontend_compose_parent(uint16_t type, uint32_t peerid, const void *data,
 	return imsgev_compose(&fe.parent, type, peerid, -1, data, len);
 }
 
+/*
+ * What was answered from copies goes to the resolver's figures ahead of
+ * anything else it is sent, so a status or metrics request finds them.
+ */
+static void
+local_counts_send(void)
+{
+	if (fe.ncounts == 0 || !fe.resolver_up)
+		return;
+	if (imsg_compose(&fe.resolver.ibuf, IMSG_LOCAL_COUNTS, 0, -1,
+	    &fe.counts, sizeof(fe.counts)) == -1)
+		return;		/* the channel is full: later */
+	memset(&fe.counts, 0, sizeof(fe.counts));
+	fe.ncounts = 0;
+}
+
 int
 frontend_compose_resolver(uint16_t type, uint32_t peerid, const void *data,
     size_t len)
 {
 	if (!fe.resolver_up)
 		return -1;
+	local_counts_send();
 	return imsgev_compose(&fe.resolver, type, peerid, -1, data, len);
 }
 
@@ -364,6 +391,7 @@ frontend_flush_resolver(void)
 {
 	if (imsgbuf_queued(&fe.resolver.ibuf) == 0)
 		return;
+	local_counts_send();
 	if (imsgbuf_write(&fe.resolver.ibuf) == -1)
 		fatal("resolver channel");
 	imsgev_update(&fe.resolver);
@@ -455,18 +483,24 @@ udp_out_add(int fd, const struct dnsq_ctx *ctx, const void *data, size_t len)
 		udp_out_pktinfo(mh, udp_out.cmsg[i], ctx);
 }
 
+/* The buffer of the next datagram to 'fd', UDP_REPLY_MAX bytes. */
+static uint8_t *
+udp_out_buf(int fd)
+{
+	if (udp_out.n == UDP_BATCH || (udp_out.n > 0 && udp_out.fd != fd))
+		udp_out_flush();
+	return udp_out.buf[udp_out.n];
+}
+
 /* Queue a reply the frontend writes itself; it goes out at the flush. */
 static void
 udp_reply(int fd, const struct dnsq_ctx *ctx, const struct dns_query *q,
     int rcode, int tc)
 {
-	uint8_t	*buf;
+	uint8_t	*buf = udp_out_buf(fd);
 	size_t	 len;
 
-	if (udp_out.n == UDP_BATCH || (udp_out.n > 0 && udp_out.fd != fd))
-		udp_out_flush();
-	buf = udp_out.buf[udp_out.n];
-	len = dnswire_reply(q, rcode, buf, DNSWIRE_REPLY_MAX);
+	len = dnswire_reply(q, rcode, buf, UDP_REPLY_MAX);
 	if (tc)
 		buf[2] |= DNS_FLAG_TC >> 8;
 	udp_out_add(fd, ctx, buf, len);
@@ -503,6 +537,21 @@ udp_get_local(struct msghdr *mh, struct dnsq_ctx *ctx)
  * travels; a transfer's whole query ('pkt') follows it, for its TSIG.
  * Returns -1 when the channel is full (the query is dropped).
  */
+static void
+query_msg_fill(struct query_msg *qm, const struct dns_query *q,
+    const struct dnsq_ctx *ctx)
+{
+	qm->ctx = *ctx;
+	qm->id = q->id;
+	qm->flags = q->flags;
+	qm->qtype = q->qtype;
+	qm->qclass = q->qclass;
+	qm->edns_size = q->edns ? q->edns_size : 0;
+	qm->edns_do = q->edns_do;
+	qm->qname_len = q->qname_len;
+	memcpy(qm->qname, q->qname, q->qname_len);
+}
+
 static int
 frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx,
     const uint8_t *pkt, size_t len)
@@ -512,15 +561,7 @@ frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx,
 	int			xfr = q->qtype == DNS_TYPE_AXFR ||
 				    q->qtype == DNS_TYPE_IXFR;
 
-	qm.ctx = *ctx;
-	qm.id = q->id;
-	qm.flags = q->flags;
-	qm.qtype = q->qtype;
-	qm.qclass = q->qclass;
-	qm.edns_size = q->edns ? q->edns_size : 0;
-	qm.edns_do = q->edns_do;
-	qm.qname_len = q->qname_len;
-	memcpy(qm.qname, q->qname, q->qname_len);
+	query_msg_fill(&qm, q, ctx);
 	iov[0].iov_base = &qm;
 	iov[0].iov_len = offsetof(struct query_msg, qname) + q->qname_len;
 	iov[1].iov_base = (void *)(uintptr_t)pkt;
@@ -652,6 +693,50 @@ udp_ratelimited(struct listener *l, const struct dnsq_ctx *ctx,
 	return 1;
 }
 
+/*
+ * The resolver decides local answers before any policy, the same for
+ * every client, and sends a copy of each one it builds: until the copy
+ * expires or the resolver says local answers changed, the question is
+ * answered here as the resolver would (id, case, flags and OPT patched
+ * in), without the round trip.  A query whose client a trusted ECS
+ * named goes to the resolver, which echoes the option.  Returns 1 when
+ * it answered.
+ */
+static int
+udp_copy(struct listener *l, const struct dnsq_ctx *ctx,
+    const struct dns_query *q, uint64_t now)
+{
+	static const struct verdict	 local = { "local", NULL, NULL };
+	struct query_msg		 qm;
+	struct cache_hit		 hit;
+	uint8_t				 key[CACHE_KEY_MAX], *buf;
+	size_t				 keylen, len;
+	int				 rcode;
+
+	if (ctx->via == VIA_ECS)
+		return 0;
+	keylen = cache_key_local(key, q->qtype, q->qclass, q->qname,
+	    q->qname_len);
+	if (!cache_lookup(fe.copies, key, keylen, now / 1000000, 0, &hit))
+		return 0;
+	query_msg_fill(&qm, q, ctx);
+	buf = udp_out_buf(l->fd);
+	len = dnsmsg_answer(buf, UDP_REPLY_MAX, hit.wire, hit.wlen, NULL, 0,
+	    &qm, 0, DNSMSG_LOCAL);
+	rcode = DNS_RCODE(buf[3]);
+	fe.counts.rcode[rcode]++;
+	if (buf[2] & (DNS_FLAG_TC >> 8))
+		fe.counts.truncated++;
+	fe.ncounts++;
+	fe.round_copies++;
+	fe.stats.copied++;
+	if (fe.main.log_queries)
+		qlog(ctx, q->qname, q->qname_len, q->qtype, &local, rcode,
+		    buf[6] << 8 | buf[7]);
+	udp_out_add(l->fd, ctx, buf, len);
+	return 1;
+}
+
 static void
 frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 {
@@ -686,7 +771,7 @@ frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 	if (rcode > 0) {
 		udp_reply(l->fd, &ctx, &q, rcode, 0);
 		frontend_qlog(&ctx, &q, rcode);
-	} else
+	} else if (!udp_copy(l, &ctx, &q, now))
 		frontend_send_query(&q, &ctx, pkt, len);
 }
 
@@ -725,6 +810,11 @@ frontend_udp_read(int fd, short event, void *arg)
 		for (i = 0; i < n; i++)
 			frontend_udp_packet(l, i, udp_in.msgs[i].msg_len, now);
 		udp_out_flush();
+		if (fe.round_copies > 0) {
+			metric_latency_add(&fe.counts.latency,
+			    (qlog_now() - now) / 1e6, fe.round_copies);
+			fe.round_copies = 0;
+		}
 		frontend_flush_resolver();
 		if (n < UDP_BATCH)
 			break;
@@ -1063,6 +1153,9 @@ frontend_metrics(struct metrics *m)
 		{ "vpndnsd_frontend_answers_total", "counter",
 		    "Answers the resolver returned to the frontend.", "",
 		    FS(answers) },
+		{ "vpndnsd_frontend_copied_total", "counter",
+		    "Local answers the frontend made from the resolver's "
+		    "copies.", "", FS(copied) },
 #undef FS
 	};
 	size_t	i;
@@ -1190,6 +1283,26 @@ frontend_answer(const struct imsg *imsg)
 }
 
 static void
+frontend_local_copy(const struct imsg *imsg)
+{
+	struct local_copy	 lc;
+	const uint8_t		*key = (const uint8_t *)imsg->data + sizeof(lc);
+
+	if (imsg->len < sizeof(lc))
+		fatalx("bad IMSG_LOCAL_COPY of %zu bytes", imsg->len);
+	memcpy(&lc, imsg->data, sizeof(lc));
+	/* dnsmsg_answer() writes the client's name over the question's */
+	if (imsg->len != sizeof(lc) + lc.keylen + lc.wlen ||
+	    lc.keylen <= CACHE_KEY_NAME ||
+	    lc.keylen > CACHE_KEY_NAME + DNS_MAX_NAME ||
+	    lc.wlen < DNS_HEADER_SIZE + lc.keylen - CACHE_KEY_NAME + 4 ||
+	    lc.wlen > EDNS_MAX_UDP || lc.ttl == 0)
+		fatalx("bad IMSG_LOCAL_COPY");
+	cache_store(fe.copies, key, lc.keylen, key + lc.keylen, lc.wlen, NULL,
+	    0, lc.ttl, lc.stored);
+}
+
+static void
 frontend_dispatch_resolver(int fd, short event, void *arg)
 {
 	struct imsgev	*iev = arg;
@@ -1206,6 +1319,14 @@ frontend_dispatch_resolver(int fd, short event, void *arg)
 		switch (imsg.hdr.type) {
 		case IMSG_ANSWER:
 			frontend_answer(&imsg);
+			break;
+		case IMSG_LOCAL_COPY:
+			frontend_local_copy(&imsg);
+			break;
+		case IMSG_LOCAL_FLUSH:
+			if (imsg.len != 0)
+				fatalx("bad IMSG_LOCAL_FLUSH");
+			cache_flush(fe.copies, NULL, 0);
 			break;
 		case IMSG_CTL_RESOLVER_STATS:
 		case IMSG_CTL_WGIF_STATS:

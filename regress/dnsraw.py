@@ -55,7 +55,23 @@
                                             CONNS connections at once, N
                                             pipelined queries on each;
                                             prints the answers received
-  dnsraw.py query NAME TYPE [EDNSSIZE]      prints a query in hex
+  dnsraw.py query NAME TYPE [EDNSSIZE [FLAGS [DO]]]
+                                            prints a query in hex (FLAGS
+                                            the header's, in hex; DO 1 sets
+                                            the DO bit)
+  dnsraw.py pair HOST PORT HEX              at the start of a second of
+                                            CLOCK_MONOTONIC, the datagram
+                                            HEX twice, one after the other;
+                                            prints both replies in hex, a
+                                            line each (SLOW if they were
+                                            not in the same second)
+  dnsraw.py change HOST PORT NAME CMD       at the start of a second, A for
+                                            NAME twice, then the shell
+                                            command CMD, then A every 5 ms
+                                            until the answer changes; prints
+                                            the three answers' addresses
+                                            and whether the change came in
+                                            that second
   dnsraw.py pp CLIENT PORT NAME udp|tcp     prints a PROXY v2 header for a
                                             client at CLIENT:PORT and an A
                                             query for NAME after it (with
@@ -84,15 +100,70 @@ def encode_name(name):
     return out + b"\x00"
 
 
-def make_query(name, qtype=1, qid=None, edns=None):
+def make_query(name, qtype=1, qid=None, edns=None, flags=0x0100, do=0):
     if qid is None:
         qid = random.randrange(65536)
     arcount = 1 if edns else 0
-    msg = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, arcount)
+    msg = struct.pack(">HHHHHH", qid, flags, 1, 0, 0, arcount)
     msg += encode_name(name) + struct.pack(">HH", qtype, 1)
     if edns:
-        msg += b"\x00" + struct.pack(">HHIH", 41, edns, 0, 0)
+        msg += b"\x00" + struct.pack(">HHIH", 41, edns,
+                                      0x8000 if do else 0, 0)
     return msg
+
+
+def next_second():
+    """Sleeps into the next second of CLOCK_MONOTONIC; returns it."""
+    now = time.monotonic()
+    time.sleep(int(now) + 1.01 - now)
+    return int(time.monotonic())
+
+
+def ask(sock, msg):
+    sock.send(msg)
+    try:
+        return sock.recv(65535)
+    except socket.timeout:
+        return b""
+
+
+def cmd_pair(host, port, hexmsg):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(1.0)
+    s.connect((host, int(port)))
+    msg = bytes.fromhex(hexmsg)
+    for _ in range(3):
+        sec = next_second()
+        a, b = ask(s, msg), ask(s, msg)
+        if int(time.monotonic()) == sec:
+            print(a.hex())
+            print(b.hex())
+            return
+    print("SLOW")
+
+
+def a_of(reply):
+    """The last A record's address of a reply without an OPT, or -."""
+    if len(reply) < 16 or reply[6:8] == b"\x00\x00":
+        return "-"
+    return socket.inet_ntoa(reply[-4:])
+
+
+def cmd_change(host, port, name, cmd):
+    import subprocess
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(1.0)
+    s.connect((host, int(port)))
+    msg = make_query(name, 1, qid=0x4321)
+    sec = next_second()
+    first, second = a_of(ask(s, msg)), a_of(ask(s, msg))
+    subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, check=False)
+    last = second
+    while last == second and time.monotonic() < sec + 3:
+        time.sleep(0.005)
+        last = a_of(ask(s, msg))
+    when = "in time" if int(time.monotonic()) == sec else "late"
+    print(first, second, last, when)
 
 
 def family(host):
@@ -539,10 +610,17 @@ def main():
         cmd_spray(*args)
     elif cmd == "corpus":
         cmd_corpus(*args)
+    elif cmd == "pair":
+        cmd_pair(*args)
+    elif cmd == "change":
+        cmd_change(*args)
     elif cmd == "query":
         name, qtype = args[0], int(args[1])
-        edns = int(args[2]) if len(args) > 2 else None
-        print(make_query(name, qtype, qid=0x1234, edns=edns).hex())
+        edns = int(args[2]) if len(args) > 2 and args[2] else None
+        flags = int(args[3], 16) if len(args) > 3 else 0x0100
+        do = len(args) > 4 and args[4] == "1"
+        print(make_query(name, qtype, qid=0x1234, edns=edns, flags=flags,
+                         do=do).hex())
     else:
         sys.exit(__doc__)
 

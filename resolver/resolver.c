@@ -50,6 +50,7 @@ static struct {
 	struct reconf_main	 nmain;		/* being received */
 	struct resolver_stats	 stats;
 	int			 in_batch;	/* reading the frontend's */
+	int			 copies;	/* the frontend may hold some */
 } res;
 
 /*
@@ -58,22 +59,19 @@ static struct {
  * metrics.  Verdicts are a few static strings, found by address.
  */
 #define ANSWER_KINDS		24
-static const double	latency_le[] = { 0.0001, 0.00025, 0.0005, 0.001,
-			    0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-			    1, 2.5 };
-#define LATENCY_BUCKETS	(sizeof(latency_le) / sizeof(latency_le[0]))
 static struct {
 	struct {
 		const char	*what;
 		uint64_t	 rcode[16];
-	}		 kind[ANSWER_KINDS];
-	size_t		 nkinds;
-	uint64_t	 bucket[LATENCY_BUCKETS + 1];	/* + over the last */
-	uint64_t	 count;
-	double		 sum;
+	}			 kind[ANSWER_KINDS];
+	size_t			 nkinds;
+	struct metric_latency	 latency;
 } answers;
 
+static const struct verdict	local_verdict = { "local", NULL, NULL };
+
 static void	resolver_dispatch_parent(int, short, void *);
+static void	local_flush(void);
 static int	resolver_ctl_line(const char *, void *);
 static void	resolver_dispatch_frontend(int, short, void *);
 static void	resolver_dispatch_wgwatch(int, short, void *);
@@ -288,7 +286,7 @@ resolver_reconf(const struct imsg *imsg)
 		upstream_set_inflight(res.main.upstream_inflight);
 		(void)xfr_serials(res.local, res.presence, 1);
 		update_reconf_end(res.presence);
-		cache_flush(res.lcache, NULL, 0);
+		local_flush();
 		log_info("configuration loaded: %zu domains, %zu records",
 		    localdata_ndomains(res.local),
 		    localdata_nrecords(res.local));
@@ -482,12 +480,10 @@ frontend_send(uint16_t type, uint32_t peerid, struct iovec *iov, int n)
 	}
 }
 
-static void
-answer_count(const char *what, unsigned int rcode, uint64_t arrival_us)
+static size_t
+answer_kind(const char *what)
 {
-	uint64_t	now = qlog_now();
-	double		t;
-	size_t		i, k;
+	size_t	i, k;
 
 	for (i = 0; i < answers.nkinds; i++)
 		if (answers.kind[i].what == what)
@@ -504,13 +500,60 @@ answer_count(const char *what, unsigned int rcode, uint64_t arrival_us)
 		else
 			answers.kind[answers.nkinds++].what = what;
 	}
-	answers.kind[i].rcode[rcode & 0x0f]++;
-	t = now > arrival_us ? (now - arrival_us) / 1e6 : 0;
-	for (i = 0; i < LATENCY_BUCKETS && t > latency_le[i]; i++)
-		;
-	answers.bucket[i]++;
-	answers.count++;
-	answers.sum += t;
+	return i;
+}
+
+static void
+answer_count(const char *what, unsigned int rcode, uint64_t arrival_us)
+{
+	uint64_t	now = qlog_now();
+
+	answers.kind[answer_kind(what)].rcode[rcode & 0x0f]++;
+	metric_latency_add(&answers.latency, now > arrival_us ?
+	    (now - arrival_us) / 1e6 : 0, 1);
+}
+
+/* 'n' answers with 'rcode' in the status figures. */
+static void
+answer_stats(unsigned int rcode, uint64_t n)
+{
+	switch (rcode) {
+	case DNS_RCODE_NOERROR:
+		res.stats.noerror += n;
+		break;
+	case DNS_RCODE_NXDOMAIN:
+		res.stats.nxdomain += n;
+		break;
+	case DNS_RCODE_REFUSED:
+		res.stats.refused += n;
+		break;
+	default:
+		res.stats.servfail += n;
+		break;
+	}
+}
+
+/*
+ * IMSG_LOCAL_COUNTS: the answers the frontend made from its copies count
+ * as the local answers they are, in every figure but the query count's
+ * own process.
+ */
+static void
+local_counts(const struct imsg *imsg)
+{
+	struct local_counts	lc;
+	size_t			k, i = answer_kind(local_verdict.what);
+
+	if (imsg->len != sizeof(lc))
+		fatalx("bad IMSG_LOCAL_COUNTS of %zu bytes", imsg->len);
+	memcpy(&lc, imsg->data, sizeof(lc));
+	for (k = 0; k < 16; k++) {
+		answers.kind[i].rcode[k] += lc.rcode[k];
+		answer_stats(k, lc.rcode[k]);
+		res.stats.queries += lc.rcode[k];
+	}
+	res.stats.truncated += lc.truncated;
+	metric_latency_merge(&answers.latency, &lc.latency);
 }
 
 static void
@@ -520,8 +563,7 @@ answer_metrics(struct metrics *m)
 				    "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
 				    "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
 				    "NOTZONE" };
-	char			 l[METRICS_LINE_MAX], le[32], r[8];
-	uint64_t		 cum = 0;
+	char			 l[METRICS_LINE_MAX], r[8];
 	size_t			 i, k;
 
 	metric_help(m, "vpndnsd_answers_total", "counter",
@@ -542,18 +584,8 @@ answer_metrics(struct metrics *m)
 		}
 	metric_help(m, "vpndnsd_answer_seconds", "histogram",
 	    "From the frontend reading a query to its answer leaving the "
-	    "resolver.");
-	for (i = 0; i <= LATENCY_BUCKETS; i++) {
-		cum += answers.bucket[i];
-		if (i < LATENCY_BUCKETS)
-			snprintf(le, sizeof(le), "%g", latency_le[i]);
-		l[0] = '\0';
-		metric_label(l, sizeof(l), "le",
-		    i < LATENCY_BUCKETS ? le : "+Inf");
-		metric_u64(m, "vpndnsd_answer_seconds_bucket", l, cum);
-	}
-	metric_f(m, "vpndnsd_answer_seconds_sum", "", answers.sum);
-	metric_u64(m, "vpndnsd_answer_seconds_count", "", answers.count);
+	    "resolver, or the frontend answering from a copy.");
+	metric_latency(m, "vpndnsd_answer_seconds", &answers.latency);
 }
 
 static void
@@ -597,20 +629,7 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	if (res.main.log_queries)
 		qlog(&qm->ctx, qm->qname, qm->qname_len, qm->qtype, v,
 		    DNS_RCODE(wire[3]), wire[6] << 8 | wire[7]);
-	switch (DNS_RCODE(wire[3])) {
-	case DNS_RCODE_NOERROR:
-		res.stats.noerror++;
-		break;
-	case DNS_RCODE_NXDOMAIN:
-		res.stats.nxdomain++;
-		break;
-	case DNS_RCODE_REFUSED:
-		res.stats.refused++;
-		break;
-	default:
-		res.stats.servfail++;
-		break;
-	}
+	answer_stats(DNS_RCODE(wire[3]), 1);
 	if (wire[2] & (DNS_FLAG_TC >> 8))
 		res.stats.truncated++;
 	answer_count(v->what, DNS_RCODE(wire[3]), qm->ctx.arrival_us);
@@ -652,7 +671,7 @@ void
 resolver_xfr_tick(void)
 {
 	if (xfr_serials(res.local, res.presence, 0) > 0)
-		cache_flush(res.lcache, NULL, 0);
+		local_flush();
 }
 
 /*
@@ -665,14 +684,51 @@ resolver_xfr_tick(void)
 static void
 local_store(const uint8_t *key, size_t keylen, ldns_pkt *pkt)
 {
+	struct local_copy	lc;
+	struct iovec		iov[3];
+	time_t			now = upstream_now();
+
 	ldns_pkt_set_edns_udp_size(pkt, 0);
 	ldns_pkt_set_edns_do(pkt, 0);
 	ldns_buffer_clear(res.out);
 	if (ldns_pkt2buffer_wire(res.out, pkt) != LDNS_STATUS_OK)
 		fatalx("ldns_pkt2buffer_wire");
 	cache_store(res.lcache, key, keylen, ldns_buffer_begin(res.out),
-	    ldns_buffer_position(res.out), NULL, 0, LOCAL_CACHE_TTL,
-	    upstream_now());
+	    ldns_buffer_position(res.out), NULL, 0, LOCAL_CACHE_TTL, now);
+	/* what no UDP client can take whole is no use to the frontend */
+	if (ldns_buffer_position(res.out) > EDNS_MAX_UDP)
+		return;
+	memset(&lc, 0, sizeof(lc));
+	lc.stored = now;
+	lc.ttl = LOCAL_CACHE_TTL;
+	lc.keylen = keylen;
+	lc.wlen = ldns_buffer_position(res.out);
+	iov[0].iov_base = &lc;
+	iov[0].iov_len = sizeof(lc);
+	iov[1].iov_base = (void *)(uintptr_t)key;
+	iov[1].iov_len = keylen;
+	iov[2].iov_base = ldns_buffer_begin(res.out);
+	iov[2].iov_len = lc.wlen;
+	frontend_send(IMSG_LOCAL_COPY, 0, iov, 3);
+	res.copies = 1;
+}
+
+/*
+ * Local answers may have changed: those kept go, and so do the
+ * frontend's copies.  The flush travels behind every answer already
+ * queued, so no copy outlives it.
+ */
+static void
+local_flush(void)
+{
+	cache_flush(res.lcache, NULL, 0);
+	if (!res.copies)
+		return;
+	frontend_send(IMSG_LOCAL_FLUSH, 0, NULL, 0);
+	res.copies = 0;
+	/* now: no answer may come for the write to carry it */
+	if (!res.in_batch)
+		imsgev_update(&res.frontend);
 }
 
 /* A rule's blocklists, in its order: the first that blocks answers. */
@@ -735,24 +791,10 @@ resolver_policy(const struct query_msg *qm, const uint8_t *lname)
 	resolver_answer(qm, buf, dnsmsg_error(buf, sizeof(buf), qm, rcode), v);
 }
 
-/* The local cache's key: type and class, then the lower-case name. */
-static size_t
-local_key(uint8_t *key, const struct query_msg *qm, const uint8_t *lname)
-{
-	key[0] = qm->qtype >> 8;
-	key[1] = qm->qtype & 0xff;
-	key[2] = qm->qclass >> 8;
-	key[3] = qm->qclass & 0xff;
-	key[4] = 0;
-	memcpy(key + CACHE_KEY_NAME, lname, qm->qname_len);
-	return CACHE_KEY_NAME + qm->qname_len;
-}
-
 /* Local data answers for its zones, presence also for reverse names. */
 static int
 resolver_local(const struct query_msg *qm, const uint8_t *lname)
 {
-	static const struct verdict local = { "local", NULL, NULL };
 	static uint8_t		 buf[DNS_MAX_MSG + DNSMSG_OPT_LEN];
 	uint8_t			 key[CACHE_KEY_MAX];
 	size_t			 keylen;
@@ -762,7 +804,8 @@ resolver_local(const struct query_msg *qm, const uint8_t *lname)
 	if (qm->qtype != LDNS_RR_TYPE_PTR &&
 	    !localdata_covers(res.local, lname, qm->qname_len))
 		return 0;
-	keylen = local_key(key, qm, lname);
+	keylen = cache_key_local(key, qm->qtype, qm->qclass, lname,
+	    qm->qname_len);
 	if (!cache_lookup(res.lcache, key, keylen, upstream_now(), 0, &hit)) {
 		pkt = reply_new(qm);
 		if (!presence_answer(res.presence, res.local, lname,
@@ -778,7 +821,7 @@ resolver_local(const struct query_msg *qm, const uint8_t *lname)
 		hit.wlen = ldns_buffer_position(res.out);
 	}
 	resolver_answer(qm, buf, dnsmsg_answer(buf, sizeof(buf), hit.wire,
-	    hit.wlen, NULL, 0, qm, 0, DNSMSG_LOCAL), &local);
+	    hit.wlen, NULL, 0, qm, 0, DNSMSG_LOCAL), &local_verdict);
 	return 1;
 }
 
@@ -1127,12 +1170,20 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 			fatal("frontend channel");
 		if (n == 0)
 			break;
+		/* one clock reading for a run of queries, not for the rest */
+		if (imsg.hdr.type == IMSG_QUERY)
+			qlog_hold();
+		else
+			qlog_release();
 		switch (imsg.hdr.type) {
 		case IMSG_QUERY:
 			resolver_query(&imsg);
 			break;
 		case IMSG_XFR:
 			resolver_xfr(&imsg);
+			break;
+		case IMSG_LOCAL_COUNTS:
+			local_counts(&imsg);
 			break;
 		case IMSG_CTL_SHOW_STATUS:
 		case IMSG_CTL_SHOW_METRICS:
@@ -1152,6 +1203,7 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 	}
 	/* answers go out with one write per batch of queries */
 	res.in_batch = 0;
+	qlog_release();
 	if (imsgbuf_write(&iev->ibuf) == -1)
 		fatal("frontend channel");
 	imsgev_update(iev);
@@ -1180,7 +1232,7 @@ resolver_dispatch_wgwatch(int fd, short event, void *arg)
 		case IMSG_WG_IFACE_GONE:
 			presence_wg(res.presence, &imsg);
 			/* a peer's name may answer otherwise now */
-			cache_flush(res.lcache, NULL, 0);
+			local_flush();
 			if (imsg.hdr.type == IMSG_WG_PEERS_DONE ||
 			    imsg.hdr.type == IMSG_WG_IFACE_GONE)
 				resolver_xfr_tick();

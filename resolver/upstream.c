@@ -235,10 +235,7 @@ upstream_set_inflight(size_t n)
 time_t
 upstream_now(void)
 {
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec;
+	return qlog_now() / 1000000;
 }
 
 struct group *

@@ -1,5 +1,5 @@
 /*
- * resolver/dnsmsg.c: any bytes as an upstream's reply to "www.example.com
+ * common/dnsmsg.c: any bytes as an upstream's reply to "www.example.com
  * A" (the id taken from the input, so that replies get past it).  What
  * passes the check is stripped, clamped, and answered to a client, as
  * the forwarding path does; every TTL offset must lie inside the reply.

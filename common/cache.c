@@ -1,7 +1,8 @@
 /*
- * The answer cache of one forwarder group (two groups never share
- * answers).  An entry is a checked reply without its OPT, with the
- * offsets of its TTLs, so that a hit is a copy and a few patches.
+ * An answer cache: one a forwarder group (two groups never share
+ * answers), the resolver's local answers, the frontend's copies of them.
+ * An entry is a checked reply without its OPT, with the offsets of its
+ * TTLs, so that a hit is a copy and a few patches.
  *
  * A hash table with a secret key (SipHash: clients choose the names) and
  * an LRU list; the memory an entry takes is counted, and the least
@@ -276,6 +277,28 @@ cache_flush(struct cache *c, const uint8_t *name, size_t len)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * The key of a local answer: its type and class, no flags (a local answer
+ * is the same with DO or CD), the name in lower case.  'len' is at most
+ * 255, the name's wire length.
+ */
+size_t
+cache_key_local(uint8_t *key, uint16_t qtype, uint16_t qclass,
+    const uint8_t *name, size_t len)
+{
+	size_t	i;
+
+	key[0] = qtype >> 8;
+	key[1] = qtype & 0xff;
+	key[2] = qclass >> 8;
+	key[3] = qclass & 0xff;
+	key[4] = 0;
+	for (i = 0; i < len; i++)
+		key[CACHE_KEY_NAME + i] = name[i] >= 'A' && name[i] <= 'Z' ?
+		    name[i] + 32 : name[i];
+	return CACHE_KEY_NAME + len;
 }
 
 void

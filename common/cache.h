@@ -1,4 +1,7 @@
-/* The answer cache of a forwarder group. */
+/*
+ * Answer caches: a forwarder group's, the resolver's local answers, and
+ * the frontend's copies of those.
+ */
 #ifndef VPNDNSD_CACHE_H
 #define VPNDNSD_CACHE_H
 
@@ -46,6 +49,8 @@ void		 cache_store(struct cache *, const uint8_t *, size_t,
 		    const uint8_t *, size_t, const uint16_t *, uint16_t,
 		    uint32_t, time_t);
 size_t		 cache_flush(struct cache *, const uint8_t *, size_t);
+size_t		 cache_key_local(uint8_t *, uint16_t, uint16_t,
+		    const uint8_t *, size_t);
 void		 cache_stats(const struct cache *, struct cache_stats *);
 
 #endif
