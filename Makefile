@@ -42,7 +42,7 @@ COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
-	   frontend/ratelimit.o frontend/http.o \
+	   frontend/ratelimit.o frontend/http.o frontend/copies.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o \
 	   resolver/blocklist.o resolver/blocklists.o \

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "cache.h"
+#include "dnsmsg.h"
 #include "siphash.h"
 
 #define CACHE_BUCKETS_MIN	1024
@@ -288,16 +289,12 @@ size_t
 cache_key_local(uint8_t *key, uint16_t qtype, uint16_t qclass,
     const uint8_t *name, size_t len)
 {
-	size_t	i;
-
 	key[0] = qtype >> 8;
 	key[1] = qtype & 0xff;
 	key[2] = qclass >> 8;
 	key[3] = qclass & 0xff;
 	key[4] = 0;
-	for (i = 0; i < len; i++)
-		key[CACHE_KEY_NAME + i] = name[i] >= 'A' && name[i] <= 'Z' ?
-		    name[i] + 32 : name[i];
+	dnsmsg_lower(key + CACHE_KEY_NAME, name, len);
 	return CACHE_KEY_NAME + len;
 }
 

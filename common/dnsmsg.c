@@ -328,6 +328,16 @@ dnsmsg_strip_opt(uint8_t *m, size_t len, const struct dnsmsg_info *info)
 	return info->optoff;
 }
 
+/* A wire name in lower case: ASCII letters only, as DNS compares them. */
+void
+dnsmsg_lower(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		dst[i] = src[i] >= 'A' && src[i] <= 'Z' ? src[i] + 32 : src[i];
+}
+
 static size_t
 client_limit(const struct query_msg *qm)
 {

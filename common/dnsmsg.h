@@ -1,8 +1,9 @@
 /*
- * Upstream DNS messages in the resolver: the query we send, the strict
- * check of what comes back, and the answer a client gets, from a fresh
- * reply or a cached one.  All bounded and allocation-free: a cache hit is
- * a copy and a few patches.
+ * DNS messages past the frontend's parser: the query the resolver sends
+ * upstream, the strict check of what comes back, and the answer a client
+ * gets, from a fresh reply, a cached one or (in the frontend) a copy of
+ * a local answer.  All bounded and allocation-free: a cache hit is a copy
+ * and a few patches.
  */
 #ifndef VPNDNSD_DNSMSG_H
 #define VPNDNSD_DNSMSG_H
@@ -81,5 +82,6 @@ size_t			dnsmsg_error(uint8_t *, size_t,
 size_t			dnsmsg_blocked(uint8_t *, size_t,
 			    const struct query_msg *, uint32_t,
 			    const struct bl_addr *, const uint8_t *, size_t);
+void			dnsmsg_lower(uint8_t *, const uint8_t *, size_t);
 
 #endif

@@ -141,9 +141,6 @@ enum imsg_type {
 	IMSG_QUERY,			/* struct query_msg */
 	IMSG_ANSWER,			/* struct dnsq_ctx + wire message */
 	IMSG_XFR,			/* struct query_msg + the query */
-	IMSG_LOCAL_COPY,		/* struct local_copy + key + wire */
-	IMSG_LOCAL_FLUSH,		/* the copies are void */
-	IMSG_LOCAL_COUNTS,		/* struct local_counts */
 	/* control requests, vpndnsctl -> frontend -> others */
 	IMSG_CTL_RELOAD,
 	IMSG_CTL_LOG_VERBOSE,		/* int */
@@ -163,6 +160,13 @@ enum imsg_type {
 	IMSG_CTL_TEXT,			/* NUL-terminated line */
 	IMSG_CTL_RESULT,		/* struct ctl_result */
 	IMSG_CTL_END,
+	/*
+	 * local answers' copies, resolver <-> frontend: after the control
+	 * messages, whose numbers vpndnsctl shares
+	 */
+	IMSG_LOCAL_COPY,		/* struct local_copy + key + wire */
+	IMSG_LOCAL_FLUSH,		/* the copies are void */
+	IMSG_LOCAL_COUNTS,		/* struct local_counts */
 	IMSG_TYPE_MAX
 };
 

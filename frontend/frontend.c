@@ -48,7 +48,6 @@
 #define TCP_SLOTS_MAX		65536
 #define TCP_OUTPUT_MAX		(256 * 1024)
 #define TCP_ACCEPT_ROUNDS	16
-#define LOCAL_COPIES_SIZE	(1024 * 1024)	/* bytes of local answers */
 /* room for a reply of our own or a copied answer cut for UDP */
 #define UDP_REPLY_MAX		EDNS_MAX_UDP
 
@@ -109,9 +108,8 @@ static struct {
 	struct frontend_stats	 stats;
 	struct startup_msg	 startup;
 	struct ratelimit	 rl;
-	struct cache		*copies;	/* the resolver's local answers */
-	struct local_counts	 counts;	/* answered from them, unsaid */
-	uint64_t		 ncounts;
+	struct local_counts	 counts;	/* answered from copies */
+	int			 counted;	/* counts holds some */
 	uint64_t		 round_copies;	/* in this recvmmsg's batch */
 } fe;
 
@@ -173,7 +171,7 @@ frontend_main(int debug, int verbose, const char *user, const char *root)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	event_init();
-	fe.copies = cache_new(LOCAL_COPIES_SIZE);
+	copies_init();
 	sandbox_drop(user, root);
 	frontend_sandbox(verbose > 1);
 
@@ -207,13 +205,13 @@ frontend_compose_parent(uint16_t type, uint32_t peerid, const void *data,
 static void
 local_counts_send(void)
 {
-	if (fe.ncounts == 0 || !fe.resolver_up)
+	if (!fe.counted || !fe.resolver_up)
 		return;
 	if (imsg_compose(&fe.resolver.ibuf, IMSG_LOCAL_COUNTS, 0, -1,
 	    &fe.counts, sizeof(fe.counts)) == -1)
 		return;		/* the channel is full: later */
 	memset(&fe.counts, 0, sizeof(fe.counts));
-	fe.ncounts = 0;
+	fe.counted = 0;
 }
 
 int
@@ -532,11 +530,7 @@ udp_get_local(struct msghdr *mh, struct dnsq_ctx *ctx)
 	}
 }
 
-/*
- * Hand a good query to the resolver.  Only the used part of the name
- * travels; a transfer's whole query ('pkt') follows it, for its TSIG.
- * Returns -1 when the channel is full (the query is dropped).
- */
+/* A parsed query as the resolver and dnsmsg_answer() take it. */
 static void
 query_msg_fill(struct query_msg *qm, const struct dns_query *q,
     const struct dnsq_ctx *ctx)
@@ -552,6 +546,11 @@ query_msg_fill(struct query_msg *qm, const struct dns_query *q,
 	memcpy(qm->qname, q->qname, q->qname_len);
 }
 
+/*
+ * Hand a good query to the resolver.  Only the used part of the name
+ * travels; a transfer's whole query ('pkt') follows it, for its TSIG.
+ * Returns -1 when the channel is full (the query is dropped).
+ */
 static int
 frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx,
     const uint8_t *pkt, size_t len)
@@ -708,26 +707,26 @@ udp_copy(struct listener *l, const struct dnsq_ctx *ctx,
 {
 	static const struct verdict	 local = { "local", NULL, NULL };
 	struct query_msg		 qm;
-	struct cache_hit		 hit;
+	const uint8_t			*wire;
 	uint8_t				 key[CACHE_KEY_MAX], *buf;
-	size_t				 keylen, len;
+	size_t				 keylen, wlen, len;
 	int				 rcode;
 
 	if (ctx->via == VIA_ECS)
 		return 0;
 	keylen = cache_key_local(key, q->qtype, q->qclass, q->qname,
 	    q->qname_len);
-	if (!cache_lookup(fe.copies, key, keylen, now / 1000000, 0, &hit))
+	if ((wire = copies_find(key, keylen, now / 1000000, &wlen)) == NULL)
 		return 0;
 	query_msg_fill(&qm, q, ctx);
 	buf = udp_out_buf(l->fd);
-	len = dnsmsg_answer(buf, UDP_REPLY_MAX, hit.wire, hit.wlen, NULL, 0,
-	    &qm, 0, DNSMSG_LOCAL);
+	len = dnsmsg_answer(buf, UDP_REPLY_MAX, wire, wlen, NULL, 0, &qm, 0,
+	    DNSMSG_LOCAL);
 	rcode = DNS_RCODE(buf[3]);
 	fe.counts.rcode[rcode]++;
 	if (buf[2] & (DNS_FLAG_TC >> 8))
 		fe.counts.truncated++;
-	fe.ncounts++;
+	fe.counted = 1;
 	fe.round_copies++;
 	fe.stats.copied++;
 	if (fe.main.log_queries)
@@ -809,12 +808,13 @@ frontend_udp_read(int fd, short event, void *arg)
 		now = qlog_now();
 		for (i = 0; i < n; i++)
 			frontend_udp_packet(l, i, udp_in.msgs[i].msg_len, now);
-		udp_out_flush();
+		/* made, as the resolver's answers are timed, not yet sent */
 		if (fe.round_copies > 0) {
 			metric_latency_add(&fe.counts.latency,
 			    (qlog_now() - now) / 1e6, fe.round_copies);
 			fe.round_copies = 0;
 		}
+		udp_out_flush();
 		frontend_flush_resolver();
 		if (n < UDP_BATCH)
 			break;
@@ -1286,11 +1286,12 @@ static void
 frontend_local_copy(const struct imsg *imsg)
 {
 	struct local_copy	 lc;
-	const uint8_t		*key = (const uint8_t *)imsg->data + sizeof(lc);
+	const uint8_t		*key;
 
 	if (imsg->len < sizeof(lc))
 		fatalx("bad IMSG_LOCAL_COPY of %zu bytes", imsg->len);
 	memcpy(&lc, imsg->data, sizeof(lc));
+	key = (const uint8_t *)imsg->data + sizeof(lc);
 	/* dnsmsg_answer() writes the client's name over the question's */
 	if (imsg->len != sizeof(lc) + lc.keylen + lc.wlen ||
 	    lc.keylen <= CACHE_KEY_NAME ||
@@ -1298,8 +1299,7 @@ frontend_local_copy(const struct imsg *imsg)
 	    lc.wlen < DNS_HEADER_SIZE + lc.keylen - CACHE_KEY_NAME + 4 ||
 	    lc.wlen > EDNS_MAX_UDP || lc.ttl == 0)
 		fatalx("bad IMSG_LOCAL_COPY");
-	cache_store(fe.copies, key, lc.keylen, key + lc.keylen, lc.wlen, NULL,
-	    0, lc.ttl, lc.stored);
+	copies_store(&lc, key, key + lc.keylen);
 }
 
 static void
@@ -1326,7 +1326,7 @@ frontend_dispatch_resolver(int fd, short event, void *arg)
 		case IMSG_LOCAL_FLUSH:
 			if (imsg.len != 0)
 				fatalx("bad IMSG_LOCAL_FLUSH");
-			cache_flush(fe.copies, NULL, 0);
+			copies_flush();
 			break;
 		case IMSG_CTL_RESOLVER_STATS:
 		case IMSG_CTL_WGIF_STATS:

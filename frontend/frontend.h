@@ -16,6 +16,13 @@ struct metrics;
 void	frontend_metrics(struct metrics *);
 int	frontend_allowed(const union sockunion *);
 
+/* copies.c: local answers from the resolver */
+void		 copies_init(void);
+void		 copies_store(const struct local_copy *, const uint8_t *,
+		    const uint8_t *);
+const uint8_t	*copies_find(const uint8_t *, size_t, time_t, size_t *);
+void		 copies_flush(void);
+
 /* control.c */
 void	control_init(int);
 void	control_relay(const struct imsg *);

@@ -71,7 +71,8 @@
                                             until the answer changes; prints
                                             the three answers' addresses
                                             and whether the change came in
-                                            that second
+                                            that second (up to 3 tries, CMD
+                                            each time)
   dnsraw.py pp CLIENT PORT NAME udp|tcp     prints a PROXY v2 header for a
                                             client at CLIENT:PORT and an A
                                             query for NAME after it (with
@@ -155,14 +156,18 @@ def cmd_change(host, port, name, cmd):
     s.settimeout(1.0)
     s.connect((host, int(port)))
     msg = make_query(name, 1, qid=0x4321)
-    sec = next_second()
-    first, second = a_of(ask(s, msg)), a_of(ask(s, msg))
-    subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, check=False)
-    last = second
-    while last == second and time.monotonic() < sec + 3:
-        time.sleep(0.005)
-        last = a_of(ask(s, msg))
-    when = "in time" if int(time.monotonic()) == sec else "late"
+    for _ in range(3):
+        sec = next_second()
+        first, second = a_of(ask(s, msg)), a_of(ask(s, msg))
+        subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL,
+                       check=False)
+        last = second
+        while last == second and time.monotonic() < sec + 3:
+            time.sleep(0.005)
+            last = a_of(ask(s, msg))
+        when = "in time" if int(time.monotonic()) == sec else "late"
+        if when == "in time":
+            break
     print(first, second, last, when)
 
 

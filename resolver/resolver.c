@@ -382,15 +382,6 @@ qname_valid(const struct query_msg *qm)
 	return 0;
 }
 
-static void
-lowercase_name(uint8_t *dst, const uint8_t *src, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		dst[i] = src[i] >= 'A' && src[i] <= 'Z' ? src[i] + 32 : src[i];
-}
-
 ldns_pkt *
 reply_new(const struct query_msg *qm)
 {
@@ -535,8 +526,7 @@ answer_stats(unsigned int rcode, uint64_t n)
 
 /*
  * IMSG_LOCAL_COUNTS: the answers the frontend made from its copies count
- * as the local answers they are, in every figure but the query count's
- * own process.
+ * as the local answers they are, queries included, as if they had come.
  */
 static void
 local_counts(const struct imsg *imsg)
@@ -696,7 +686,7 @@ local_store(const uint8_t *key, size_t keylen, ldns_pkt *pkt)
 	cache_store(res.lcache, key, keylen, ldns_buffer_begin(res.out),
 	    ldns_buffer_position(res.out), NULL, 0, LOCAL_CACHE_TTL, now);
 	/* what no UDP client can take whole is no use to the frontend */
-	if (ldns_buffer_position(res.out) > EDNS_MAX_UDP)
+	if (ldns_buffer_position(res.out) + DNSMSG_OPT_LEN > EDNS_MAX_UDP)
 		return;
 	memset(&lc, 0, sizeof(lc));
 	lc.stored = now;
@@ -726,9 +716,8 @@ local_flush(void)
 		return;
 	frontend_send(IMSG_LOCAL_FLUSH, 0, NULL, 0);
 	res.copies = 0;
-	/* now: no answer may come for the write to carry it */
-	if (!res.in_batch)
-		imsgev_update(&res.frontend);
+	/* no answer may follow soon to carry it: its own write */
+	imsgev_update(&res.frontend);
 }
 
 /* A rule's blocklists, in its order: the first that blocks answers. */
@@ -866,7 +855,7 @@ resolver_query(const struct imsg *imsg)
 		    DNS_RCODE_REFUSED), &notin);
 		return;
 	}
-	lowercase_name(lname, qm.qname, qm.qname_len);
+	dnsmsg_lower(lname, qm.qname, qm.qname_len);
 	if (!resolver_local(&qm, lname))
 		resolver_policy(&qm, lname);
 }
@@ -882,7 +871,7 @@ resolver_xfr(const struct imsg *imsg)
 	if (imsg->len < n + DNS_HEADER_SIZE || imsg->len > n + DNS_MAX_MSG)
 		fatalx("bad IMSG_XFR of %zu bytes", imsg->len);
 	res.stats.queries++;
-	lowercase_name(lname, qm.qname, qm.qname_len);
+	dnsmsg_lower(lname, qm.qname, qm.qname_len);
 	xfr_query(&qm, lname, imsg->data + n, imsg->len - n, res.local,
 	    res.presence);
 }

@@ -91,3 +91,52 @@ many_peers() {
 	$WGTOOL peers "$1" "$T_DIR/many.conf" "$T_DIR/names.conf"
 	wg_exec gw wg addconf wg0 "$T_DIR/many.conf"
 }
+
+# local_names: $T_DIR/local, dnsperf's names for the 8 records h1..h8 of
+# vpn.test (10.0.0.N) that the local-answer benchmarks serve
+local_names() {
+	for _i in 1 2 3 4 5 6 7 8; do echo "h$_i.vpn.test A"; done \
+	    >"$T_DIR/local"
+}
+
+# local_records: those records in vpndnsd.conf(5) form
+local_records() {
+	for _i in 1 2 3 4 5 6 7 8; do
+		echo "record \"h$_i.vpn.test\" A 10.0.0.$_i"
+	done
+}
+
+# nsd_local ADDR PORT: NSD on CPU 0 serving those records as a zone (NSD
+# is its pid); fails the benchmark if it does not answer
+nsd_local() {
+	mkdir -p "$T_DIR/nsd"
+	{
+		printf '$ORIGIN vpn.test.\n$TTL 300\n'
+		printf '@ SOA ns h 1 3600 600 86400 300\n@ NS ns\n'
+		printf 'ns A 10.0.0.9\n'
+		for _i in 1 2 3 4 5 6 7 8; do echo "h$_i A 10.0.0.$_i"; done
+	} >"$T_DIR/nsd/vpn.test.zone"
+	cat >"$T_DIR/nsd/nsd.conf" <<EOF2
+server:
+	ip-address: $1@$2
+	port: $2
+	server-count: 1
+	username: ""
+	chroot: ""
+	zonesdir: "$T_DIR/nsd"
+	pidfile: "$T_DIR/nsd/nsd.pid"
+	xfrdfile: "$T_DIR/nsd/xfrd.state"
+	zonelistfile: "$T_DIR/nsd/zone.list"
+	database: ""
+	verbosity: 0
+	do-ip6: no
+	rrl-ratelimit: 0
+remote-control:
+	control-enable: no
+zone:
+	name: vpn.test
+	zonefile: vpn.test.zone
+EOF2
+	bg_start NSD taskset -c 0 nsd -d -c "$T_DIR/nsd/nsd.conf"
+	answers_on "$1" "$2" h1.vpn.test || { not_ok "nsd"; done_testing; }
+}

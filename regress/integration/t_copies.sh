@@ -4,10 +4,10 @@
 # question itself.  Each pair below asks twice at the start of a second:
 # the first answer is the resolver's, the second the copy's, and they
 # must be the same bytes, whatever the query's EDNS, DO, case, flags or
-# size.  Queries with ECS and answers too big for UDP are not copied.
-# Copies count as the local answers they are (status, metrics, query
-# log), and a reload takes them away at once, not at the end of their
-# second.
+# size.  Queries from a trusted ECS sender, TCP queries and answers too
+# big for UDP are not copied; the ACL comes first.  Copies count as the
+# local answers they are (status, metrics, query log), and a reload
+# takes them away at once, not at the end of their second.
 . "$(dirname "$0")/../lib.sh"
 require_root
 
@@ -23,7 +23,8 @@ domain "vpn.test"
 record "a.vpn.test" A $1
 $(for i in 1 2 3 4 5 6; do echo "record \"p$i.vpn.test\" A 10.0.1.$i"; done)
 record "big.vpn.test" TXT "$S200" "$S200" "$S200"
-record "huge.vpn.test" TXT "$S200" "$S200" "$S200" "$S200" "$S200" "$S200" "$S200"
+record "huge.vpn.test" TXT $(for i in 1 2 3 4 5 6 7; do
+	printf '"%s" ' "$S200"; done)
 EOF
 }
 conf 10.0.0.1
@@ -72,31 +73,48 @@ _pair "A with ECS: not copied" 0 "${q%0000}000b00080007000118000a0001"
 like "the resolver echoed the ECS option" "$PAIR_ANSWER" \
     "00080007000118180a0001$"
 
-# 11 pairs: 22 answers, all local; NXDOMAIN once; TC for big and huge
+c0=$(copied)
+is "over TCP, no copy" "$(dq +tcp +short p1.vpn.test)" 10.0.1.1
+is "outside the ACL, REFUSED: the ACL comes before the copies" \
+    "$(rcode_of -b 127.0.0.2 p1.vpn.test)" REFUSED
+is "so neither was copied" "$(($(copied) - c0))" 0
+
+# 11 pairs and the TCP query: 23 answers, all local; NXDOMAIN twice; TC
+# for big and huge twice each
 ctl show metrics >"$T_DIR/m"
 m() { awk -v k="$1" '$1 == k { print $2 }' "$T_DIR/m"; }
 is "metrics: local NOERROR answers, copies included" \
-    "$(m 'vpndnsd_answers_total{decision="local",rcode="NOERROR"}')" 20
+    "$(m 'vpndnsd_answers_total{decision="local",rcode="NOERROR"}')" 21
 is "metrics: local NXDOMAIN answers, copies included" \
     "$(m 'vpndnsd_answers_total{decision="local",rcode="NXDOMAIN"}')" 2
 is "metrics: the latency histogram counts the copies" \
-    "$(m vpndnsd_answer_seconds_count)" 22
+    "$(m vpndnsd_answer_seconds_count)" 23
 is "metrics: truncated answers, copies included" \
     "$(m vpndnsd_truncated_total)" 4
 like "status: the resolver's queries include the copies" \
-    "$(ctl show status)" "resolver  queries 22, noerror 20, nxdomain 2,"
+    "$(ctl show status)" "resolver  queries 23, noerror 21, nxdomain 2,"
 like "status: the frontend's copies" "$(ctl show status)" "copied 9$"
-is "the query log has both answers of a pair, the copy's too" \
+is "the query log: the pair's answers and the TCP query's" \
     "$(grep -c 'query 127.0.0.1#[0-9]* p1.vpn.test. A: local, NOERROR' \
-    "$D_LOG")" 2
+    "$D_LOG")" 3
+is "the copy's line is the frontend's" \
+    "$(grep -c 'frontend: query 127.0.0.1#[0-9]* p1.vpn.test. A: local' \
+    "$D_LOG")" 1
 
 # A reload replaces the copies at once: the new address within the
 # second the old one was copied in (without the flush, the copy would
-# answer until that second ends)
-conf 10.0.0.2
-is "a reload takes the copies away at once" \
-    "$($DNSRAW change 127.0.0.1 "$PORT" a.vpn.test \
-    "$VPNDNSCTL -s $D_SOCK reload")" "10.0.0.1 10.0.0.1 10.0.0.2 in time"
+# answer until that second ends).  Each try flips the address.
+cat >"$T_DIR/flip" <<'FLIP'
+# flip CONF CTL SOCKET
+if grep -q 'A 10.0.0.1$' "$1"; then a=10.0.0.2; else a=10.0.0.1; fi
+sed -i "/^record \"a.vpn.test\"/s/A .*/A $a/" "$1"
+"$2" -s "$3" reload
+FLIP
+set -- $($DNSRAW change 127.0.0.1 "$PORT" a.vpn.test \
+    "sh $T_DIR/flip $T_DIR/c.conf $VPNDNSCTL $D_SOCK")
+check "a.vpn.test answered twice the same" test -n "$1" -a "$1" = "${2:-}"
+check "a reload takes the copies away at once ($*)" \
+    test "${3:-}" != "$1" -a "${4:-} ${5:-}" = "in time"
 
 stop_daemon
 done_testing
