@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dnsmsg.h"
+#include "wire.h"
 
 #define T_NS		2
 #define T_CNAME		5
@@ -13,35 +14,6 @@
 #define T_SRV		33
 #define T_DNAME		39
 #define MAX_POINTERS	64
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
 
 /* A bare OPT: our buffer size, version 0, DO as asked, no options. */
 static void

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dnswire.h"
+#include "wire.h"
 
 /*
  * What a query may hold and how we answer what it must not
@@ -27,26 +28,6 @@
  * Records in the additional section other than OPT, and IXFR's SOA, are
  * stepped over (the resolver reads a transfer's whole query: its TSIG).
  */
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
 
 /* The question name: uncompressed labels only, copied as sent. */
 static int
