@@ -151,6 +151,9 @@ void			 update_metrics(struct metrics *);
 
 /* xfr.c */
 const struct precs	*xfr_snapshot(const uint8_t *, size_t);
+int			 serial_newer(uint32_t, uint32_t);
+ldns_rdf		*tsig_sign(ldns_pkt *, const struct tsig_conf *,
+			    const ldns_rdf *, int);
 int			 tsig_ours(const ldns_rr *, const struct tsig_conf *,
 			    time_t);
 int			 tsig_answer_ok(ldns_pkt *, const uint8_t *, size_t,

@@ -242,7 +242,6 @@ update_message(struct utarget *t, size_t *len)
 	ldns_rdf	*zone;
 	uint8_t		*wire;
 	size_t		 size = 0;
-	ldns_status	 st;
 
 	/* ldns wants lists, if empty, and copies them */
 	if ((none = ldns_rr_list_new()) == NULL ||
@@ -257,15 +256,8 @@ update_message(struct utarget *t, size_t *len)
 	for (t->sent = 0; t->sent < t->nops && (size < UPDATE_MSG_MAX ||
 	    t->ops[t->sent].glued); t->sent++)
 		size += op_rrs(t, &t->ops[t->sent], pkt);
-	if (t->conf.key.name[0] != '\0') {
-		if ((st = ldns_pkt_tsig_sign(pkt, t->conf.key.name,
-		    t->conf.key.secret, TSIG_FUDGE, t->conf.key.algorithm,
-		    NULL)) != LDNS_STATUS_OK)
-			fatalx("TSIG: %s", ldns_get_errorstr_by_id(st));
-		if ((t->mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(pkt),
-		    3))) == NULL)
-			fatal("ldns_rdf_clone");
-	}
+	if (t->conf.key.name[0] != '\0')
+		t->mac = tsig_sign(pkt, &t->conf.key, NULL, 0);
 	if (ldns_pkt2wire(&wire, pkt, len) != LDNS_STATUS_OK ||
 	    *len > DNS_MAX_MSG)
 		fatalx("an update message of %zu bytes", *len);
@@ -417,13 +409,6 @@ update_kick(struct utarget *t)
 	evtimer_add(&t->timer, &tv);
 }
 
-static int
-serial_older(uint32_t a, uint32_t b)
-{
-	/* RFC 1982: a is older than b */
-	return a != b && (uint32_t)(b - a) < 0x80000000U;
-}
-
 static void
 resync_because(struct utarget *t, const char *why)
 {
@@ -466,7 +451,7 @@ probe_read(int fd, short event, void *arg)
 	t->probed = 1;
 	if (t->misses >= PROBE_MISSES)
 		resync_because(t, "the primary answers again");
-	else if (t->have_serial && serial_older(serial, t->serial))
+	else if (t->have_serial && serial_newer(t->serial, serial))
 		resync_because(t, "the primary's serial went back");
 	t->misses = 0;
 	t->serial = serial;
@@ -492,14 +477,8 @@ probe_send(struct utarget *t)
 	ldns_pkt_set_id(q, t->probeid);
 	ldns_rdf_deep_free(t->probe_mac);
 	t->probe_mac = NULL;
-	if (t->conf.key.name[0] != '\0') {
-		if (ldns_pkt_tsig_sign(q, t->conf.key.name, t->conf.key.secret,
-		    TSIG_FUDGE, t->conf.key.algorithm, NULL) != LDNS_STATUS_OK)
-			fatalx("TSIG on an SOA query");
-		if ((t->probe_mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(q),
-		    3))) == NULL)
-			fatal("ldns_rdf_clone");
-	}
+	if (t->conf.key.name[0] != '\0')
+		t->probe_mac = tsig_sign(q, &t->conf.key, NULL, 0);
 	if (ldns_pkt2wire(&wire, q, &len) != LDNS_STATUS_OK)
 		fatalx("ldns_pkt2wire");
 	(void)send(t->probefd, wire, len, 0);	/* unanswered is "lost" */

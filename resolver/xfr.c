@@ -102,10 +102,10 @@ same_peer(const union sockunion *a, const union sockunion *b)
 	    memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, 16) == 0;
 }
 
-static int
+/* RFC 1982: is serial a newer than b? */
+int
 serial_newer(uint32_t a, uint32_t b)
 {
-	/* RFC 1982: a is newer than b */
 	return a != b && (uint32_t)(a - b) < 0x80000000U;
 }
 
@@ -448,23 +448,28 @@ xfr_serials(struct localdata *ld, const struct presence *pr, int reload)
 	return changed;
 }
 
-/* Sign 'pkt' with our key: the first message over the query's MAC, the
- * next ones over the previous message's, timers only (RFC 8945 5.3.1). */
-static void
-tsig_sign(ldns_pkt *pkt, ldns_rdf **mac, int next)
+/*
+ * Sign 'pkt' with 'key': a request when 'over' is NULL, else an answer
+ * over that MAC (a transfer's first message over the query's, its 'next'
+ * ones over the previous message's, timers only: RFC 8945 5.3.1).
+ * Returns the message's own MAC, the caller's: what comes back, or the
+ * next message, is signed over it.
+ */
+ldns_rdf *
+tsig_sign(ldns_pkt *pkt, const struct tsig_conf *key, const ldns_rdf *over,
+    int next)
 {
-	ldns_status	st;
+	ldns_rdf	*mac = (ldns_rdf *)(uintptr_t)over;
+	ldns_status	 st;
 
-	st = next ? ldns_pkt_tsig_sign_next(pkt, xfr.conf.key.name,
-	    xfr.conf.key.secret, TSIG_FUDGE, xfr.conf.key.algorithm, *mac, 1) :
-	    ldns_pkt_tsig_sign(pkt, xfr.conf.key.name, xfr.conf.key.secret,
-	    TSIG_FUDGE, xfr.conf.key.algorithm, *mac);
+	st = next ? ldns_pkt_tsig_sign_next(pkt, key->name, key->secret,
+	    TSIG_FUDGE, key->algorithm, mac, 1) : ldns_pkt_tsig_sign(pkt,
+	    key->name, key->secret, TSIG_FUDGE, key->algorithm, mac);
 	if (st != LDNS_STATUS_OK)
 		fatalx("TSIG: %s", ldns_get_errorstr_by_id(st));
-	ldns_rdf_deep_free(*mac);
-	if ((*mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(pkt), 3))) ==
-	    NULL)
+	if ((mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(pkt), 3))) == NULL)
 		fatal("ldns_rdf_clone");
+	return mac;
 }
 
 static void
@@ -497,9 +502,8 @@ notify_send(struct xfr_zone *z, uint32_t t)
 	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, q))
 		fatal("ldns_pkt_push_rr");
 	ldns_rdf_deep_free(z->notify_mac[t]);
-	z->notify_mac[t] = NULL;
-	if (xfr.conf.key.name[0] != '\0')
-		tsig_sign(pkt, &z->notify_mac[t], 0);
+	z->notify_mac[t] = xfr.conf.key.name[0] != '\0' ?
+	    tsig_sign(pkt, &xfr.conf.key, NULL, 0) : NULL;
 	if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK)
 		fatalx("ldns_pkt2wire");
 	if (sendto(fd, wire, len, 0, &to->sa, to->sa.sa_family == AF_INET ?
@@ -515,7 +519,7 @@ xfr_send(const struct query_msg *qm, const ldns_rr_list *rrs,
     const ldns_rdf *qmac, const struct verdict *v)
 {
 	ldns_pkt	*pkt;
-	ldns_rdf	*mac = NULL;
+	ldns_rdf	*mac = NULL, *next;
 	ldns_rr		*rr;
 	uint8_t		*wire;
 	size_t		 i = 0, n = ldns_rr_list_rr_count(rrs), size, len;
@@ -536,8 +540,11 @@ xfr_send(const struct query_msg *qm, const ldns_rr_list *rrs,
 			    !ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER, rr))
 				fatal("ldns_pkt_push_rr");
 		}
-		if (xfr.conf.key.name[0] != '\0')
-			tsig_sign(pkt, &mac, !first);
+		if (xfr.conf.key.name[0] != '\0') {
+			next = tsig_sign(pkt, &xfr.conf.key, mac, !first);
+			ldns_rdf_deep_free(mac);
+			mac = next;
+		}
 		if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK ||
 		    len > DNS_MAX_MSG)
 			fatalx("a transfer message of %zu bytes", len);
