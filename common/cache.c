@@ -1,7 +1,7 @@
 /*
- * An answer cache: one a forwarder group (two groups never share
- * answers), the resolver's local answers, the frontend's copies of them.
- * An entry is a checked reply without its OPT, with the offsets of its
+ * An answer cache: a forwarder group's (two groups never share answers),
+ * or the resolver's local answers, whose key the frontend's copies share
+ * (cache_key_local()).  An entry is a checked reply without its OPT, with the offsets of its
  * TTLs, so that a hit is a copy and a few patches.
  *
  * A hash table with a secret key (SipHash: clients choose the names) and

@@ -1,6 +1,6 @@
 /*
- * Answer caches: a forwarder group's, the resolver's local answers, and
- * the frontend's copies of those.
+ * Answer caches, a forwarder group's and the resolver's local answers,
+ * and their keys: the frontend's copies of local answers share those.
  */
 #ifndef VPNDNSD_CACHE_H
 #define VPNDNSD_CACHE_H

@@ -21,6 +21,8 @@
 #include "log.h"
 #include "qlog.h"
 
+const struct verdict	qlog_local = { "local", NULL, NULL };
+
 static uint64_t	held_us;
 
 static uint64_t

@@ -17,6 +17,9 @@ struct verdict {
 	const union sockunion	*server;	/* the upstream, or NULL */
 };
 
+/* Answered from local data: by the resolver, or from its copies */
+extern const struct verdict	qlog_local;
+
 uint64_t	qlog_now(void);
 void		qlog_hold(void);
 void		qlog_release(void);

@@ -70,7 +70,7 @@ copy_find(const uint8_t *key, size_t keylen, uint64_t h, struct copy **pair)
 	return NULL;
 }
 
-/* The caller checked the lengths against the message's. */
+/* frontend_local_copy() checked the lengths: they fit a slot. */
 void
 copies_store(const struct local_copy *lc, const uint8_t *key,
     const uint8_t *wire)
@@ -78,9 +78,6 @@ copies_store(const struct local_copy *lc, const uint8_t *key,
 	struct copy	*c, *pair[2];
 	uint64_t	 h = siphash(&copies.hkey, key, lc->keylen);
 
-	if (lc->keylen > sizeof(c->key) || lc->wlen > sizeof(c->wire))
-		fatalx("a local copy of %u and %u bytes", lc->keylen,
-		    lc->wlen);
 	if ((c = copy_find(key, lc->keylen, h, pair)) == NULL) {
 		c = pair[0];
 		if (copy_live(c, lc->stored) && (!copy_live(pair[1],

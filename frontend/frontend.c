@@ -705,12 +705,11 @@ static int
 udp_copy(struct listener *l, const struct dnsq_ctx *ctx,
     const struct dns_query *q, uint64_t now)
 {
-	static const struct verdict	 local = { "local", NULL, NULL };
-	struct query_msg		 qm;
-	const uint8_t			*wire;
-	uint8_t				 key[CACHE_KEY_MAX], *buf;
-	size_t				 keylen, wlen, len;
-	int				 rcode;
+	struct query_msg	 qm;
+	const uint8_t		*wire;
+	uint8_t			 key[CACHE_KEY_MAX], *buf;
+	size_t			 keylen, wlen, len;
+	int			 rcode;
 
 	if (ctx->via == VIA_ECS)
 		return 0;
@@ -730,7 +729,7 @@ udp_copy(struct listener *l, const struct dnsq_ctx *ctx,
 	fe.round_copies++;
 	fe.stats.copied++;
 	if (fe.main.log_queries)
-		qlog(ctx, q->qname, q->qname_len, q->qtype, &local, rcode,
+		qlog(ctx, q->qname, q->qname_len, q->qtype, &qlog_local, rcode,
 		    buf[6] << 8 | buf[7]);
 	udp_out_add(l->fd, ctx, buf, len);
 	return 1;

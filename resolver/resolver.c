@@ -68,8 +68,6 @@ static struct {
 	struct metric_latency	 latency;
 } answers;
 
-static const struct verdict	local_verdict = { "local", NULL, NULL };
-
 static void	resolver_dispatch_parent(int, short, void *);
 static void	local_flush(void);
 static int	resolver_ctl_line(const char *, void *);
@@ -532,7 +530,7 @@ static void
 local_counts(const struct imsg *imsg)
 {
 	struct local_counts	lc;
-	size_t			k, i = answer_kind(local_verdict.what);
+	size_t			k, i = answer_kind(qlog_local.what);
 
 	if (imsg->len != sizeof(lc))
 		fatalx("bad IMSG_LOCAL_COUNTS of %zu bytes", imsg->len);
@@ -810,7 +808,7 @@ resolver_local(const struct query_msg *qm, const uint8_t *lname)
 		hit.wlen = ldns_buffer_position(res.out);
 	}
 	resolver_answer(qm, buf, dnsmsg_answer(buf, sizeof(buf), hit.wire,
-	    hit.wlen, NULL, 0, qm, 0, DNSMSG_LOCAL), &local_verdict);
+	    hit.wlen, NULL, 0, qm, 0, DNSMSG_LOCAL), &qlog_local);
 	return 1;
 }
 
