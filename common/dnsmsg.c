@@ -310,6 +310,21 @@ dnsmsg_lower(uint8_t *dst, const uint8_t *src, size_t len)
 		dst[i] = src[i] >= 'A' && src[i] <= 'Z' ? src[i] + 32 : src[i];
 }
 
+/* Is the wire name 'name' at or below 'apex'?  Both lower case. */
+int
+dnsmsg_name_below(const uint8_t *name, size_t len, const uint8_t *apex,
+    size_t apexlen)
+{
+	size_t	off = 0;
+
+	while (len - off > apexlen) {
+		if (name[off] == 0)
+			return 0;
+		off += 1 + name[off];
+	}
+	return len - off == apexlen && memcmp(name + off, apex, apexlen) == 0;
+}
+
 static size_t
 client_limit(const struct query_msg *qm)
 {

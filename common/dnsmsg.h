@@ -83,5 +83,7 @@ size_t			dnsmsg_blocked(uint8_t *, size_t,
 			    const struct query_msg *, uint32_t,
 			    const struct bl_addr *, const uint8_t *, size_t);
 void			dnsmsg_lower(uint8_t *, const uint8_t *, size_t);
+int			dnsmsg_name_below(const uint8_t *, size_t,
+			    const uint8_t *, size_t);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include <ldns/ldns.h>
 
+#include "dnsmsg.h"
 #include "log.h"
 #include "resolver.h"
 
@@ -106,21 +107,6 @@ localdata_ndomains(const struct localdata *ld)
 	return ld->nzones;
 }
 
-/* Is the wire name 'name' at or below 'apex'? Both lower case. */
-static int
-name_is_below(const uint8_t *name, size_t len, const uint8_t *apex,
-    size_t apexlen)
-{
-	size_t	off = 0;
-
-	while (len - off > apexlen) {
-		if (name[off] == 0)
-			return 0;
-		off += 1 + name[off];
-	}
-	return len - off == apexlen && memcmp(name + off, apex, apexlen) == 0;
-}
-
 static struct lzone *
 zone_find(const struct localdata *ld, const uint8_t *name, size_t len)
 {
@@ -128,7 +114,7 @@ zone_find(const struct localdata *ld, const uint8_t *name, size_t len)
 	size_t		 i;
 
 	for (i = 0; i < ld->nzones; i++)
-		if (name_is_below(name, len, ld->zones[i]->apex,
+		if (dnsmsg_name_below(name, len, ld->zones[i]->apex,
 		    ld->zones[i]->apexlen) &&
 		    (best == NULL || ld->zones[i]->apexlen > best->apexlen))
 			best = ld->zones[i];

@@ -12,6 +12,7 @@
 #include <ldns/ldns.h>
 
 #include "imsg.h"
+#include "dnsmsg.h"
 #include "log.h"
 #include "resolver.h"
 
@@ -113,21 +114,6 @@ policy_add(struct policy *p, const struct imsg *imsg)
 	r->nblock = mm.nblock;
 }
 
-/* Is 'name' (lower-case wire) at or below 'suffix'? */
-static int
-name_below(const uint8_t *name, size_t len, const uint8_t *suffix,
-    size_t slen)
-{
-	size_t	off = 0;
-
-	while (len - off > slen) {
-		if (name[off] == 0)
-			return 0;
-		off += 1 + name[off];
-	}
-	return len - off == slen && memcmp(name + off, suffix, slen) == 0;
-}
-
 static int
 rule_fits(const struct rule *r, const union sockunion *client,
     const uint8_t *lname, size_t len)
@@ -143,7 +129,7 @@ rule_fits(const struct rule *r, const union sockunion *client,
 	}
 	if (r->nquery > 0) {
 		for (i = 0; i < r->nquery; i++)
-			if (name_below(lname, len, r->query[i].name,
+			if (dnsmsg_name_below(lname, len, r->query[i].name,
 			    r->query[i].len))
 				break;
 		if (i == r->nquery)

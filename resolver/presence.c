@@ -28,6 +28,7 @@
 
 #include <ldns/ldns.h>
 
+#include "dnsmsg.h"
 #include "imsg.h"
 #include "json.h"
 #include "log.h"
@@ -1087,18 +1088,6 @@ reverse_name(const struct wg_addr *a, uint8_t *out)
 	return len + 10;
 }
 
-/* Is the wire name at or below 'apex', label by label? */
-static int
-name_below(const uint8_t *name, size_t len, const uint8_t *apex,
-    size_t apexlen)
-{
-	size_t	off = 0;
-
-	while (len - off > apexlen && name[off] != 0)
-		off += 1 + name[off];
-	return len - off == apexlen && memcmp(name + off, apex, apexlen) == 0;
-}
-
 /*
  * The PTR records under 'apex' (a reverse domain): each address of an
  * online peer that falls in it, to its NAME.SUFFIX; or with 'owners',
@@ -1113,15 +1102,15 @@ zone_ptrs(const struct presence *pr, const uint8_t *apex, size_t apexlen,
 	struct prec		 e;
 	uint8_t			 rev[DNS_MAX_NAME];
 
-	if (!name_below(v4, sizeof(v4), apex, apexlen) &&
-	    !name_below(apex, apexlen, v4, sizeof(v4)) &&
-	    !name_below(v6, sizeof(v6), apex, apexlen) &&
-	    !name_below(apex, apexlen, v6, sizeof(v6)))
+	if (!dnsmsg_name_below(v4, sizeof(v4), apex, apexlen) &&
+	    !dnsmsg_name_below(apex, apexlen, v4, sizeof(v4)) &&
+	    !dnsmsg_name_below(v6, sizeof(v6), apex, apexlen) &&
+	    !dnsmsg_name_below(apex, apexlen, v6, sizeof(v6)))
 		return;		/* not a reverse domain, nor above one */
 	RB_FOREACH(a, paddr_tree, (struct paddr_tree *)&pr->addrs) {
 		if (a->peer->name == NULL || (!owners &&
 		    !peer_online(a->peer, a->peer->name->zone, now)) ||
-		    !name_below(rev, reverse_name(&a->addr, rev), apex,
+		    !dnsmsg_name_below(rev, reverse_name(&a->addr, rev), apex,
 		    apexlen))
 			continue;
 		prec_init(&e, a->peer->name, PREC_PTR);
