@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,15 +47,15 @@ imsgbuf_queued(const struct imsgbuf *ibuf)
 	return ibuf->wlen - ibuf->woff;
 }
 
-/* Make room for 'need' more bytes of output, within the channel's cap. */
+/* Make room for 'need' more bytes of output, within 'cap'. */
 static int
-imsgbuf_reserve(struct imsgbuf *ibuf, size_t need)
+imsgbuf_reserve(struct imsgbuf *ibuf, size_t need, size_t cap)
 {
 	size_t	 ncap;
 	uint8_t	*nbuf;
 	int	 i;
 
-	if (ibuf->wlen - ibuf->woff + need > ibuf->wmax) {
+	if (ibuf->wlen - ibuf->woff + need > cap) {
 		errno = ENOBUFS;
 		return -1;
 	}
@@ -73,8 +74,8 @@ imsgbuf_reserve(struct imsgbuf *ibuf, size_t need)
 	ncap = ibuf->wcap ? ibuf->wcap * 2 : IMSG_WBUF_MIN;
 	while (ncap < ibuf->wlen + need)
 		ncap *= 2;
-	if (ncap > ibuf->wmax)
-		ncap = ibuf->wmax;
+	if (ncap > cap)
+		ncap = cap;
 	if ((nbuf = realloc(ibuf->wbuf, ncap)) == NULL)
 		return -1;
 	ibuf->wbuf = nbuf;
@@ -82,15 +83,9 @@ imsgbuf_reserve(struct imsgbuf *ibuf, size_t need)
 	return 0;
 }
 
-/*
- * Queue one message.  On success a descriptor passed in 'fd' belongs to the
- * buffer (it is closed once sent); on failure it stays the caller's.
- * Fails with EMSGSIZE for a message over IMSG_MAX_SIZE and ENOBUFS when the
- * channel's output cap is reached.
- */
-int
-imsg_composev(struct imsgbuf *ibuf, uint16_t type, uint32_t peerid, int fd,
-    const struct iovec *iov, int iovcnt)
+static int
+compose(struct imsgbuf *ibuf, uint16_t type, uint32_t peerid, int fd,
+    const struct iovec *iov, int iovcnt, size_t cap)
 {
 	struct imsg_hdr	 hdr;
 	size_t		 total = IMSG_HEADER_SIZE;
@@ -113,7 +108,7 @@ imsg_composev(struct imsgbuf *ibuf, uint16_t type, uint32_t peerid, int fd,
 		    ENOBUFS;
 		return -1;
 	}
-	if (imsgbuf_reserve(ibuf, total) == -1)
+	if (imsgbuf_reserve(ibuf, total, cap) == -1)
 		return -1;
 
 	memset(&hdr, 0, sizeof(hdr));
@@ -137,6 +132,31 @@ imsg_composev(struct imsgbuf *ibuf, uint16_t type, uint32_t peerid, int fd,
 		ibuf->wlen += iov[i].iov_len;
 	}
 	return 0;
+}
+
+/*
+ * Queue one message.  On success a descriptor passed in 'fd' belongs to the
+ * buffer (it is closed once sent); on failure it stays the caller's.
+ * Fails with EMSGSIZE for a message over IMSG_MAX_SIZE and ENOBUFS when the
+ * channel's output cap is reached.
+ */
+int
+imsg_composev(struct imsgbuf *ibuf, uint16_t type, uint32_t peerid, int fd,
+    const struct iovec *iov, int iovcnt)
+{
+	return compose(ibuf, type, peerid, fd, iov, iovcnt, ibuf->wmax);
+}
+
+/*
+ * The same past the cap, for what must not be lost and is bounded by
+ * other means: a control reply (by the state it shows, one at a time
+ * while the reader is held) or a flush of the frontend's copies.
+ */
+int
+imsg_composev_over(struct imsgbuf *ibuf, uint16_t type, uint32_t peerid,
+    const struct iovec *iov, int iovcnt)
+{
+	return compose(ibuf, type, peerid, -1, iov, iovcnt, SIZE_MAX);
 }
 
 int

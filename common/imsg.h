@@ -65,6 +65,8 @@ int	 imsg_compose(struct imsgbuf *, uint16_t, uint32_t, int,
 	    const void *, size_t);
 int	 imsg_composev(struct imsgbuf *, uint16_t, uint32_t, int,
 	    const struct iovec *, int);
+int	 imsg_composev_over(struct imsgbuf *, uint16_t, uint32_t,
+	    const struct iovec *, int);
 ssize_t	 imsgbuf_read(struct imsgbuf *);
 int	 imsg_get(struct imsgbuf *, struct imsg *);
 int	 imsgbuf_write(struct imsgbuf *);

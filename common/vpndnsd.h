@@ -90,6 +90,7 @@
 #define RRL_V4LEN		24
 #define RRL_V6LEN		56
 #define TCP_MAX_INFLIGHT	32
+#define TCP_SLOTS_MAX		65536	/* connections the frontend can track */
 
 /* Output a channel may queue before composing fails (or a query drops). */
 #define CHANNEL_WMAX		(16 * 1024 * 1024)
@@ -167,6 +168,7 @@ enum imsg_type {
 	IMSG_LOCAL_COPY,		/* struct local_copy + key + wire */
 	IMSG_LOCAL_FLUSH,		/* the copies are void */
 	IMSG_LOCAL_COUNTS,		/* struct local_counts */
+	IMSG_TCP_LOST,			/* struct tcp_lost[] */
 	IMSG_TYPE_MAX
 };
 
@@ -245,6 +247,17 @@ struct local_copy {
 	uint16_t	keylen;
 	uint16_t	wlen;
 };
+
+/*
+ * TCP connections that lost an answer: the resolver could not queue it
+ * (the channel was full), so the frontend closes them rather than keep
+ * the client waiting for it.  Up to TCP_LOST_MAX a message.
+ */
+struct tcp_lost {
+	uint32_t	conn;
+	uint32_t	gen;
+};
+#define TCP_LOST_MAX		4096
 
 /* What the frontend answered from its copies since it last said. */
 struct local_counts {
@@ -532,6 +545,9 @@ struct frontend_stats {
 	uint64_t	ecs_clients;	/* client named by a trusted ECS */
 	uint64_t	answers;	/* from the resolver */
 	uint64_t	copied;		/* local, from the resolver's copies */
+	uint64_t	tcp_lost;	/* closed: the resolver lost an answer */
+	uint64_t	tcp_unread;	/* closed: answers not read (bound) */
+	uint64_t	tcp_evicted;	/* closed idle to make room */
 };
 
 struct resolver_stats {
@@ -550,6 +566,7 @@ struct resolver_stats {
 	uint64_t	cache_misses;
 	uint64_t	cache_entries;
 	uint64_t	cache_bytes;
+	uint64_t	dropped;	/* answers: the frontend channel full */
 };
 
 /* WireGuard */

@@ -216,21 +216,26 @@ print_status(const struct replies *r)
 		    (unsigned long long)r->fe.rrl_dropped,
 		    (unsigned long long)r->fe.rrl_slipped);
 		printf("tcp       connections %llu, open %llu, refused %llu, "
-		    "too slow %llu\n",
+		    "too slow %llu, lost %llu, unread %llu, evicted %llu\n",
 		    (unsigned long long)r->fe.tcp_connections,
 		    (unsigned long long)r->fe.tcp_open,
 		    (unsigned long long)r->fe.tcp_refused,
-		    (unsigned long long)r->fe.tcp_slow);
+		    (unsigned long long)r->fe.tcp_slow,
+		    (unsigned long long)r->fe.tcp_lost,
+		    (unsigned long long)r->fe.tcp_unread,
+		    (unsigned long long)r->fe.tcp_evicted);
 	}
 	if (r->have_res) {
 		printf("resolver  queries %llu, noerror %llu, nxdomain %llu, "
-		    "refused %llu, servfail %llu, truncated %llu\n",
+		    "refused %llu, servfail %llu, truncated %llu, "
+		    "dropped %llu\n",
 		    (unsigned long long)r->res.queries,
 		    (unsigned long long)r->res.noerror,
 		    (unsigned long long)r->res.nxdomain,
 		    (unsigned long long)r->res.refused,
 		    (unsigned long long)r->res.servfail,
-		    (unsigned long long)r->res.truncated);
+		    (unsigned long long)r->res.truncated,
+		    (unsigned long long)r->res.dropped);
 		printf("local     %llu domains, %llu records, %llu WireGuard "
 		    "peers\n", (unsigned long long)r->res.domains,
 		    (unsigned long long)r->res.records,
@@ -274,6 +279,8 @@ static const struct stat_field {
 	STAT(frontend_stats, rrl_slipped),
 	STAT(frontend_stats, tcp_connections), STAT(frontend_stats, tcp_open),
 	STAT(frontend_stats, tcp_refused), STAT(frontend_stats, tcp_slow),
+	STAT(frontend_stats, tcp_lost), STAT(frontend_stats, tcp_unread),
+	STAT(frontend_stats, tcp_evicted),
 	{ NULL, 0 }
 }, res_fields[] = {
 	STAT(resolver_stats, queries), STAT(resolver_stats, noerror),
@@ -284,7 +291,7 @@ static const struct stat_field {
 	STAT(resolver_stats, blocked), STAT(resolver_stats, cache_hits),
 	STAT(resolver_stats, cache_misses),
 	STAT(resolver_stats, cache_entries),
-	STAT(resolver_stats, cache_bytes),
+	STAT(resolver_stats, cache_bytes), STAT(resolver_stats, dropped),
 	{ NULL, 0 }
 };
 #undef STAT

@@ -45,7 +45,6 @@
 #define UDP_BUFSIZE		4096
 #define UDP_ROUNDS		8	/* batches per wakeup, for fairness */
 #define LISTENERS_MAX		64
-#define TCP_SLOTS_MAX		65536
 #define TCP_OUTPUT_MAX		(256 * 1024)
 #define TCP_ACCEPT_ROUNDS	16
 /* room for a reply of our own or a copied answer cut for UDP */
@@ -1149,6 +1148,14 @@ frontend_metrics(struct metrics *m)
 		{ "vpndnsd_tcp_too_slow_total", "counter",
 		    "TCP connections closed by message-timeout.", "",
 		    FS(tcp_slow) },
+		{ "vpndnsd_tcp_closed_total", "counter",
+		    "TCP connections the frontend closed, by why: an answer "
+		    "lost to overload, answers not read, idle when the table "
+		    "was full.", "reason=\"lost-answer\"", FS(tcp_lost) },
+		{ "vpndnsd_tcp_closed_total", NULL, NULL,
+		    "reason=\"unread\"", FS(tcp_unread) },
+		{ "vpndnsd_tcp_closed_total", NULL, NULL,
+		    "reason=\"evicted\"", FS(tcp_evicted) },
 		{ "vpndnsd_frontend_answers_total", "counter",
 		    "Answers the resolver returned to the frontend.", "",
 		    FS(answers) },
@@ -1281,6 +1288,33 @@ frontend_answer(const struct imsg *imsg)
 	udp_out_add(fe.listeners[ctx.conn].fd, &ctx, wire, len);
 }
 
+/* The resolver could not pass these connections an answer they wait for. */
+static void
+frontend_tcp_lost(const struct imsg *imsg)
+{
+	static long long	 last;
+	struct tcp_lost		 tl;
+	struct tcpconn		*c;
+	size_t			 i;
+
+	if (imsg->len == 0 || imsg->len % sizeof(tl) != 0 ||
+	    imsg->len / sizeof(tl) > TCP_LOST_MAX)
+		fatalx("bad IMSG_TCP_LOST of %zu bytes", imsg->len);
+	for (i = 0; i < imsg->len / sizeof(tl); i++) {
+		memcpy(&tl, imsg->data + i * sizeof(tl), sizeof(tl));
+		if (tl.conn >= TCP_SLOTS_MAX)
+			fatalx("IMSG_TCP_LOST for connection %u", tl.conn);
+		if ((c = fe.conns[tl.conn]) == NULL || c->gen != tl.gen)
+			continue;
+		fe.stats.tcp_lost++;
+		if (log_ratelimit(&last))
+			log_warnx("tcp connection from %s closed: the resolver "
+			    "was too busy to answer it", sockunion_ntop(
+			    &c->ctx.peer));
+		tcp_free(c);
+	}
+}
+
 static void
 frontend_local_copy(const struct imsg *imsg)
 {
@@ -1326,6 +1360,9 @@ frontend_dispatch_resolver(int fd, short event, void *arg)
 			if (imsg.len != 0)
 				fatalx("bad IMSG_LOCAL_FLUSH");
 			copies_flush();
+			break;
+		case IMSG_TCP_LOST:
+			frontend_tcp_lost(&imsg);
 			break;
 		case IMSG_CTL_RESOLVER_STATS:
 		case IMSG_CTL_WGIF_STATS:

@@ -21,6 +21,21 @@
                                             (200 every 5 ms), then answers
                                             for WAIT seconds; prints
                                             "answered servfail"
+  dnsraw.py storm HOST PORT COUNT NAMES SOURCES WAIT [CONNS]
+                                            COUNT UDP queries as fast as they
+                                            go, from SOURCES addresses
+                                            (127.0.1.1, ...), for the names
+                                            q0.storm.test ... in turn (NAMES
+                                            of them); early on, CONNS
+                                            TCP connections send 32 queries
+                                            each (q0.tstorm.test ...); then
+                                            answers for WAIT
+                                            seconds; prints "sent answered",
+                                            and with CONNS how many
+                                            connections got every answer,
+                                            were closed, or still wait; the
+                                            file $STORM_SENT, if set, is
+                                            made when all are sent
   dnsraw.py corpus HOST PORT FILE udp|tcp   sends every query of a corpus
                                             (regress/corpus/queries.txt);
                                             prints "WANT GOT DESCRIPTION"
@@ -86,6 +101,7 @@
                                             then TIMEOUT or CLOSED if fewer
 """
 import random
+import os
 import select
 import socket
 import struct
@@ -335,6 +351,87 @@ def cmd_spray(host, port, count, name, wait):
         select.select([s], [], [], 0.1)
         drain()
     print(answered, servfail)
+
+
+def storm_tcp(host, port, conns):
+    tcp = []
+    for i in range(conns):
+        t = connect_from(host, port, "127.0.3.%d" % (i % 250 + 1))
+        msgs = [make_query("q%d.tstorm.test" % (i * 32 + j), qid=j)
+                for j in range(32)]
+        t.sendall(b"".join(struct.pack(">H", len(m)) + m for m in msgs))
+        t.setblocking(False)
+        tcp.append([t, b"", 0, "waiting"])
+    return tcp
+
+
+def storm_tcp_read(tcp):
+    for c in tcp:
+        while c[3] == "waiting":
+            try:
+                d = c[0].recv(65536)
+            except BlockingIOError:
+                break
+            except ConnectionError:
+                d = b""
+            if not d:
+                c[3] = "closed"
+                break
+            c[1] += d
+            while len(c[1]) >= 2 and len(c[1]) >= 2 + struct.unpack(
+                    ">H", c[1][:2])[0]:
+                c[1] = c[1][2 + struct.unpack(">H", c[1][:2])[0]:]
+                c[2] += 1
+            if c[2] == 32:
+                c[3] = "complete"
+
+
+def cmd_storm(host, port, count, names, sources, wait, conns=0):
+    socks, tcp = [], []
+    for i in range(int(sources)):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        s.bind(("127.0.1.%d" % (i % 250 + 1) if i < 250 else
+                "127.0.2.%d" % (i % 250 + 1), 0))
+        s.setblocking(False)
+        socks.append(s)
+    queries = [make_query("q%d.storm.test" % n, qid=n & 0xffff)
+               for n in range(int(names))]
+    answered = sent = 0
+
+    def drain(timeout):
+        nonlocal answered
+        r, _, _ = select.select(socks, [], [], timeout)
+        for s in r:
+            while True:
+                try:
+                    s.recv(65535)
+                except BlockingIOError:
+                    break
+                answered += 1
+    for i in range(int(count)):
+        try:
+            socks[i % len(socks)].sendto(queries[i % len(queries)],
+                                         (host, int(port)))
+            sent += 1
+        except BlockingIOError:
+            pass
+        if i % 1000 == 999:
+            drain(0)
+        if i == int(count) // 10:
+            tcp = storm_tcp(host, int(port), int(conns))
+    if os.environ.get("STORM_SENT"):
+        open(os.environ["STORM_SENT"], "w").close()
+    deadline = time.monotonic() + float(wait)
+    while time.monotonic() < deadline:
+        drain(0.1)
+        storm_tcp_read(tcp)
+    if tcp:
+        print(sent, answered, *(sum(1 for c in tcp if c[3] == state)
+                                for state in ("complete", "closed",
+                                              "waiting")))
+    else:
+        print(sent, answered)
 
 
 def classify(query, reply):
@@ -613,6 +710,8 @@ def main():
         cmd_from(*args)
     elif cmd == "spray":
         cmd_spray(*args)
+    elif cmd == "storm":
+        cmd_storm(*args)
     elif cmd == "corpus":
         cmd_corpus(*args)
     elif cmd == "pair":

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <event.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -51,6 +50,7 @@ static struct {
 	struct resolver_stats	 stats;
 	int			 in_batch;	/* reading the frontend's */
 	int			 copies;	/* the frontend may hold some */
+	int			 xfr_cut;	/* a transfer lost a message */
 } res;
 
 /*
@@ -447,26 +447,109 @@ ecs_echo(const struct query_msg *qm, const uint8_t *wire, size_t len,
 }
 
 /*
- * To the frontend, whatever it takes: when the channel is full, wait for
- * the frontend to drain it rather than drop what a client is owed (an
- * answer, or the rest of a control reply).
+ * Nothing here waits for the frontend.  An answer that finds the channel
+ * full is dropped and counted, as the frontend drops a query that finds
+ * its way full, and no query is taken until the channel drains
+ * (resolver_dispatch_frontend).  A TCP client waits for every answer, so
+ * a connection that lost one is named to the frontend, which closes it:
+ * a table by connection slot, so a flood of losses costs no more than
+ * the connections there are.
+ */
+static struct {
+	uint32_t	gen[TCP_SLOTS_MAX];
+	uint32_t	slot[TCP_SLOTS_MAX];
+	uint8_t		marked[TCP_SLOTS_MAX / 8];
+	size_t		n;
+} lost;
+
+static void
+answer_dropped(const struct dnsq_ctx *ctx)
+{
+	static long long	last;
+	uint32_t		s = ctx->conn;
+
+	res.stats.dropped++;
+	if (log_ratelimit(&last))
+		log_warnx("the frontend's channel is full: answers dropped");
+	if (!ctx->tcp)
+		return;
+	if (s >= TCP_SLOTS_MAX)
+		fatalx("an answer for TCP connection %u", s);
+	lost.gen[s] = ctx->gen;
+	if (lost.marked[s / 8] & (1 << s % 8))
+		return;
+	lost.marked[s / 8] |= 1 << s % 8;
+	lost.slot[lost.n++] = s;
+}
+
+/* The connections that lost an answer, as far as the channel has room. */
+static void
+lost_send(void)
+{
+	static struct tcp_lost	tl[TCP_LOST_MAX];
+	size_t			i, n;
+	uint32_t		s;
+
+	while (lost.n > 0) {
+		n = lost.n < TCP_LOST_MAX ? lost.n : TCP_LOST_MAX;
+		for (i = 0; i < n; i++) {
+			s = lost.slot[lost.n - 1 - i];
+			tl[i].conn = s;
+			tl[i].gen = lost.gen[s];
+		}
+		if (imsg_compose(&res.frontend.ibuf, IMSG_TCP_LOST, 0, -1, tl,
+		    n * sizeof(tl[0])) == -1) {
+			if (errno != ENOBUFS)
+				fatal("frontend channel");
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			s = tl[i].conn;
+			lost.marked[s / 8] &= ~(1 << s % 8);
+		}
+		lost.n -= n;
+	}
+}
+
+/* An answer or a part of one; 0 when it was dropped. */
+static int
+answer_send(const struct dnsq_ctx *ctx, const uint8_t *wire, size_t len)
+{
+	struct iovec	iov[2];
+
+	iov[0].iov_base = (void *)(uintptr_t)ctx;
+	iov[0].iov_len = sizeof(*ctx);
+	iov[1].iov_base = (void *)(uintptr_t)wire;
+	iov[1].iov_len = len;
+	if (imsg_composev(&res.frontend.ibuf, IMSG_ANSWER, 0, -1, iov, 2) ==
+	    0)
+		return 1;
+	if (errno != ENOBUFS)
+		fatal("frontend channel");
+	answer_dropped(ctx);
+	return 0;
+}
+
+/*
+ * Control replies are never dropped: each is bounded by the state it
+ * shows, and while one is queued past the cap no request is read.
  */
 static void
-frontend_send(uint16_t type, uint32_t peerid, struct iovec *iov, int n)
+ctl_send(uint16_t type, uint32_t peerid, const struct iovec *iov, int n)
 {
-	struct pollfd	pfd;
+	if (imsg_composev_over(&res.frontend.ibuf, type, peerid, iov, n) ==
+	    -1)
+		fatal("frontend channel");
+}
 
-	while (imsg_composev(&res.frontend.ibuf, type, peerid, -1, iov, n) ==
-	    -1) {
-		if (errno != ENOBUFS)
-			fatal("frontend channel");
-		pfd.fd = res.frontend.ibuf.fd;
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, 1000) == -1 && errno != EINTR)
-			fatal("poll");
-		if (imsgbuf_write(&res.frontend.ibuf) == -1)
-			fatal("frontend channel");
-	}
+static void
+ctl_compose(uint16_t type, uint32_t peerid, const void *data, size_t len)
+{
+	struct iovec	iov;
+
+	iov.iov_base = (void *)(uintptr_t)data;
+	iov.iov_len = len;
+	ctl_send(type, peerid, &iov, len > 0);
 }
 
 static size_t
@@ -584,6 +667,10 @@ resolver_metrics(uint32_t peerid)
 	metric_help(&m, "vpndnsd_truncated_total", "counter",
 	    "Answers sent with TC set.");
 	metric_u64(&m, "vpndnsd_truncated_total", "", res.stats.truncated);
+	metric_help(&m, "vpndnsd_answers_dropped_total", "counter",
+	    "Answers the resolver made and dropped: the frontend's channel "
+	    "was full.");
+	metric_u64(&m, "vpndnsd_answers_dropped_total", "", res.stats.dropped);
 	metric_help(&m, "vpndnsd_local_records", "gauge",
 	    "Records of the local data, PTRs made from addresses included.");
 	metric_u64(&m, "vpndnsd_local_records", "",
@@ -597,19 +684,20 @@ resolver_metrics(uint32_t peerid)
 }
 
 /*
- * An answer to a client, whatever made it, to the frontend.  Room was
- * made before the query was taken; an answer that comes later (from an
- * upstream) waits for the frontend to drain the channel rather than be
- * dropped: the client is owed it.
+ * An answer to a client, whatever made it, to the frontend (dropped when
+ * the channel is full, see answer_send).  Transfers send their messages
+ * before the last with resolver_answer_part: once one of them is lost,
+ * so is the rest.
  */
 void
 resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
     const struct verdict *v)
 {
 	static uint8_t	echo[DNS_MAX_MSG + DNSMSG_ECS_LEN];
-	struct iovec	iov[2];
 	size_t		n;
 
+	if (res.xfr_cut)
+		return;
 	if ((n = ecs_echo(qm, wire, len, echo)) > 0) {
 		wire = echo;
 		len = n;
@@ -621,11 +709,7 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	if (wire[2] & (DNS_FLAG_TC >> 8))
 		res.stats.truncated++;
 	answer_count(v->what, DNS_RCODE(wire[3]), qm->ctx.arrival_us);
-	iov[0].iov_base = (void *)(uintptr_t)&qm->ctx;
-	iov[0].iov_len = sizeof(qm->ctx);
-	iov[1].iov_base = (void *)(uintptr_t)wire;
-	iov[1].iov_len = len;
-	frontend_send(IMSG_ANSWER, 0, iov, 2);
+	(void)answer_send(&qm->ctx, wire, len);
 	/*
 	 * Inside a batch of queries the answers go out with one write at its
 	 * end; alone (from an upstream), now: either way EV_WRITE is only
@@ -635,6 +719,7 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
 		return;
 	if (imsgbuf_write(&res.frontend.ibuf) == -1)
 		fatal("frontend channel");
+	lost_send();
 	imsgev_update(&res.frontend);
 }
 
@@ -644,14 +729,10 @@ resolver_answer_part(const struct query_msg *qm, const uint8_t *wire,
     size_t len)
 {
 	struct dnsq_ctx	ctx = qm->ctx;
-	struct iovec	iov[2];
 
 	ctx.more = 1;
-	iov[0].iov_base = &ctx;
-	iov[0].iov_len = sizeof(ctx);
-	iov[1].iov_base = (void *)(uintptr_t)wire;
-	iov[1].iov_len = len;
-	frontend_send(IMSG_ANSWER, 0, iov, 2);
+	if (!res.xfr_cut && !answer_send(&ctx, wire, len))
+		res.xfr_cut = 1;
 }
 
 /* New serials where the presence records changed: old answers go. */
@@ -697,7 +778,13 @@ local_store(const uint8_t *key, size_t keylen, ldns_pkt *pkt)
 	iov[1].iov_len = keylen;
 	iov[2].iov_base = ldns_buffer_begin(res.out);
 	iov[2].iov_len = lc.wlen;
-	frontend_send(IMSG_LOCAL_COPY, 0, iov, 3);
+	/* no room: no copy, the next query comes here */
+	if (imsg_composev(&res.frontend.ibuf, IMSG_LOCAL_COPY, 0, -1, iov,
+	    3) == -1) {
+		if (errno != ENOBUFS)
+			fatal("frontend channel");
+		return;
+	}
 	res.copies = 1;
 }
 
@@ -712,7 +799,7 @@ local_flush(void)
 	cache_flush(res.lcache, NULL, 0);
 	if (!res.copies)
 		return;
-	frontend_send(IMSG_LOCAL_FLUSH, 0, NULL, 0);
+	ctl_send(IMSG_LOCAL_FLUSH, 0, NULL, 0);
 	res.copies = 0;
 	/* no answer may follow soon to carry it: its own write */
 	imsgev_update(&res.frontend);
@@ -872,6 +959,7 @@ resolver_xfr(const struct imsg *imsg)
 	dnsmsg_lower(lname, qm.qname, qm.qname_len);
 	xfr_query(&qm, lname, imsg->data + n, imsg->len - n, res.local,
 	    res.presence);
+	res.xfr_cut = 0;
 }
 
 static int
@@ -881,7 +969,7 @@ resolver_ctl_line(const char *line, void *arg)
 
 	iov.iov_base = (void *)(uintptr_t)line;
 	iov.iov_len = strlen(line) + 1;
-	frontend_send(IMSG_CTL_TEXT, *(uint32_t *)arg, &iov, 1);
+	ctl_send(IMSG_CTL_TEXT, *(uint32_t *)arg, &iov, 1);
 	return 0;
 }
 
@@ -900,9 +988,8 @@ resolver_ctl_result(uint32_t peerid, int ok, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
 	va_end(ap);
-	imsg_compose(&res.frontend.ibuf, IMSG_CTL_RESULT, peerid, -1, &r,
-	    sizeof(r));
-	imsg_compose(&res.frontend.ibuf, IMSG_CTL_END, peerid, -1, NULL, 0);
+	ctl_compose(IMSG_CTL_RESULT, peerid, &r, sizeof(r));
+	ctl_compose(IMSG_CTL_END, peerid, NULL, 0);
 }
 
 /* A text name to lower-case wire form; -1 when it is not a name. */
@@ -1080,8 +1167,8 @@ resolver_ctl(const struct imsg *imsg)
 		res.stats.domains = localdata_ndomains(res.local);
 		res.stats.peers = presence_npeers(res.presence);
 		upstream_totals(&res.stats);
-		imsg_compose(&res.frontend.ibuf, IMSG_CTL_RESOLVER_STATS,
-		    peerid, -1, &res.stats, sizeof(res.stats));
+		ctl_compose(IMSG_CTL_RESOLVER_STATS, peerid, &res.stats,
+		    sizeof(res.stats));
 		/* wgwatch adds its figures and ends the reply */
 		if (imsgev_compose(&res.wgwatch, IMSG_CTL_SHOW_STATUS, peerid,
 		    -1, NULL, 0) == -1)
@@ -1094,7 +1181,7 @@ resolver_ctl(const struct imsg *imsg)
 		    -1, NULL, 0) == -1)
 			fatal("wgwatch channel");
 		return;
-	/* lines go out whatever it takes (frontend_send): none is cut */
+	/* lines are never dropped (ctl_send): none is cut */
 	case IMSG_CTL_SHOW_PEERS:
 		(void)presence_dump(res.presence, time(NULL), ctl_json(imsg),
 		    resolver_ctl_line, &peerid);
@@ -1122,7 +1209,7 @@ resolver_ctl(const struct imsg *imsg)
 		log_setverbose(v);
 		return;
 	}
-	imsg_compose(&res.frontend.ibuf, IMSG_CTL_END, peerid, -1, NULL, 0);
+	ctl_compose(IMSG_CTL_END, peerid, NULL, 0);
 }
 
 static void
@@ -1138,6 +1225,7 @@ resolver_dispatch_frontend(int fd, short event, void *arg)
 			fatalx("the frontend closed its channel");
 		fatal("frontend channel");
 	}
+	lost_send();
 	/*
 	 * Every query gets its answer: when the frontend does not take them
 	 * as fast as they come, stop taking queries (they wait in the read
@@ -1232,7 +1320,7 @@ resolver_dispatch_wgwatch(int fd, short event, void *arg)
 		case IMSG_CTL_END:
 			iov.iov_base = (void *)(uintptr_t)imsg.data;
 			iov.iov_len = imsg.len;
-			frontend_send(imsg.hdr.type, imsg.hdr.peerid, &iov,
+			ctl_send(imsg.hdr.type, imsg.hdr.peerid, &iov,
 			    imsg.len > 0);
 			imsgev_update(&res.frontend);
 			break;

@@ -134,6 +134,7 @@ static void
 test_limits(void)
 {
 	struct imsgbuf	 w;
+	struct iovec	 iov;
 	uint8_t		*big;
 	int		 sp[2], n = 0;
 
@@ -150,6 +151,14 @@ test_limits(void)
 		n++;
 	ok(errno == ENOBUFS && imsgbuf_queued(&w) <= 4 * IMSG_MAX_SIZE,
 	    "output stops at the channel's cap with ENOBUFS");
+	iov.iov_base = big;
+	iov.iov_len = IMSG_MAX_SIZE - IMSG_HEADER_SIZE;
+	ok(imsg_composev_over(&w, 2, 0, &iov, 1) == 0 &&
+	    imsgbuf_queued(&w) > 4 * IMSG_MAX_SIZE,
+	    "what must not be lost passes the cap");
+	errno = 0;
+	ok(imsg_compose(&w, 1, 0, -1, big, 1) == -1 && errno == ENOBUFS,
+	    "and the rest still stops there");
 	errno = 0;
 	ok(imsg_compose(&w, 1, 0, 0, "x", 1) == -1 && errno == EINVAL,
 	    "no descriptor on a channel that does not pass them");
