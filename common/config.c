@@ -299,6 +299,30 @@ sockunion_is_wildcard(const union sockunion *su)
 	return IN6_IS_ADDR_UNSPECIFIED(&su->sin6.sin6_addr);
 }
 
+/*
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address it
+ * is, port kept, so that ACLs, rules, rate limits, logs and outgoing
+ * headers all see one form of a client, however it reached us (a dual
+ * stack socket, a PROXY header, an ECS option).  Returns 1 when it was
+ * one.
+ */
+int
+sockunion_unmap(union sockunion *su)
+{
+	struct sockaddr_in	sin;
+
+	if (su->sa.sa_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&su->sin6.sin6_addr))
+		return 0;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = su->sin6.sin6_port;
+	memcpy(&sin.sin_addr, &su->sin6.sin6_addr.s6_addr[12], 4);
+	memset(su, 0, sizeof(*su));
+	su->sin = sin;
+	return 1;
+}
+
 /* For log lines: "addr port", in a static buffer. */
 const char *
 sockunion_ntop(const union sockunion *su)

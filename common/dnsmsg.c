@@ -208,6 +208,7 @@ walk_records(const uint8_t *m, size_t len, struct dnsmsg_info *info)
 				    "an OPT out of place");
 			info->optoff = name;
 			info->ecs_scope = opt_ecs_scope(m, pos + 10, rdend);
+			info->ext_rcode = m[pos + 4];
 		} else {
 			if (info->nttl < DNSMSG_MAX_TTLS)
 				info->ttloff[info->nttl] = pos + 4;
@@ -271,23 +272,61 @@ dnsmsg_set_ttl(uint8_t *m, size_t off, uint32_t ttl)
 	put32(m + off, ttl);
 }
 
-/* Every TTL of a checked reply into [min, max], as the cache keeps it. */
-void
-dnsmsg_clamp_ttls(uint8_t *m, const struct dnsmsg_info *info, uint32_t min,
-    uint32_t max)
+static void
+clamp_ttl(uint8_t *p, uint32_t min, uint32_t max)
 {
-	uint32_t	ttl;
-	uint16_t	i;
+	uint32_t	ttl = ttl_value(get32(p));
 
-	if (info->nttl > DNSMSG_MAX_TTLS)
+	put32(p, ttl < min ? min : ttl > max ? max : ttl);
+}
+
+/*
+ * Every TTL of a checked reply into [min, max], as the cache keeps it;
+ * one with the top bit set is 0 first (RFC 2181 8), so none goes on as
+ * the upstream wrote it.  Too many records to have their offsets: found
+ * again, walking the reply (checked already, so the walk holds).
+ */
+void
+dnsmsg_clamp_ttls(uint8_t *m, size_t len, const struct dnsmsg_info *info,
+    uint32_t min, uint32_t max)
+{
+	size_t		pos = info->qend;
+	unsigned int	i, total;
+	uint16_t	k;
+
+	if (info->nttl <= DNSMSG_MAX_TTLS) {
+		for (k = 0; k < info->nttl; k++)
+			clamp_ttl(m + info->ttloff[k], min, max);
 		return;
-	for (i = 0; i < info->nttl; i++) {
-		ttl = ttl_value(get32(m + info->ttloff[i]));
-		if (ttl < min)
-			put32(m + info->ttloff[i], min);
-		else if (ttl > max)
-			put32(m + info->ttloff[i], max);
 	}
+	total = info->ancount + info->nscount + info->arcount;
+	for (i = 0; i < total; i++) {
+		if (walk_name(m, len, &pos) == -1 || pos + 10 > len)
+			return;
+		if (get16(m + pos) != DNS_TYPE_OPT)
+			clamp_ttl(m + pos + 4, min, max);
+		pos += 10 + get16(m + pos + 8);
+	}
+}
+
+/*
+ * An upstream's extended rcode (BADVERS, BADCOOKIE ...), lost with its
+ * OPT, into the client's copy 'out' of 'len' bytes (of 'outlen'
+ * room): in our OPT, or,
+ * for a client without EDNS, which cannot be told it, SERVFAIL.
+ * Returns the length, which only SERVFAIL changes.
+ */
+size_t
+dnsmsg_ext_rcode(uint8_t *out, size_t outlen, size_t len,
+    const struct query_msg *qm, uint8_t ext)
+{
+	if (ext == 0 || len < DNS_HEADER_SIZE)
+		return len;
+	if (qm->edns_size == 0)
+		return dnsmsg_error(out, outlen, qm, DNS_RCODE_SERVFAIL);
+	/* our OPT is the last record: its TTL's first byte */
+	out[len - DNSMSG_OPT_LEN + 5] = ext;
+	return len;
 }
 
 /* Cut the OPT off a checked reply, in place; returns the new length. */

@@ -40,6 +40,7 @@ struct dnsmsg_info {
 	uint32_t	minttl;		/* over every record but the OPT */
 	int		has_soa;
 	int		ecs_scope;	/* the reply's ECS scope; -1: none */
+	uint8_t		ext_rcode;	/* the OPT's upper 8 rcode bits */
 	uint32_t	negttl;		/* min(SOA TTL, SOA MINIMUM) */
 	size_t		soattl;		/* where that SOA's TTL is */
 	uint16_t	nttl;		/* TTL fields, NTTL when too many */
@@ -71,8 +72,10 @@ enum dnsmsg_check	dnsmsg_check(const uint8_t *, size_t,
 size_t			dnsmsg_strip_opt(uint8_t *, size_t,
 			    const struct dnsmsg_info *);
 void			dnsmsg_set_ttl(uint8_t *, size_t, uint32_t);
-void			dnsmsg_clamp_ttls(uint8_t *, const struct dnsmsg_info *,
-			    uint32_t, uint32_t);
+size_t			dnsmsg_ext_rcode(uint8_t *, size_t, size_t,
+			    const struct query_msg *, uint8_t);
+void			dnsmsg_clamp_ttls(uint8_t *, size_t,
+			    const struct dnsmsg_info *, uint32_t, uint32_t);
 size_t			dnsmsg_answer(uint8_t *, size_t, const uint8_t *,
 			    size_t, const uint16_t *, uint16_t,
 			    const struct query_msg *, uint32_t,

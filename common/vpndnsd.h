@@ -221,6 +221,7 @@ struct dnsq_ctx {
 	uint8_t		via;		/* enum client_via */
 	uint8_t		ecs_len;	/* VIA_ECS: the source prefix */
 	uint8_t		more;		/* TCP: more messages of it follow */
+	uint8_t		ecs_mapped;	/* VIA_ECS: given as ::ffff:a.b.c.d */
 };
 
 struct query_msg {
@@ -665,6 +666,7 @@ int			 prefix_print(const struct prefix *, char *, size_t);
 const char		*sockunion_ntop(const union sockunion *);
 socklen_t		 sockunion_len(const union sockunion *);
 int			 sockunion_is_wildcard(const union sockunion *);
+int			 sockunion_unmap(union sockunion *);
 void			 record_free(struct record_conf *);
 void			 match_free(struct match_conf *);
 void			 blocklist_free(struct blocklist_conf *);

@@ -62,6 +62,7 @@ struct tcpconn {
 	struct bufferevent	*bev;
 	struct event		 msgtimer;	/* tcp message-timeout */
 	struct dnsq_ctx		 ctx;	/* each query's, ECS aside */
+	union sockunion		 from;	/* the peer, unmapped */
 	int			 proxy;	/* a PROXY header is owed */
 	uint32_t		 slot;
 	uint32_t		 gen;
@@ -616,6 +617,7 @@ frontend_proxy(const uint8_t *p, size_t len, int stream, struct dnsq_ctx *ctx)
 	if (!pv.local) {
 		/* LOCAL is the proxy's own health check: the peer asks */
 		ctx->client = pv.src;
+		(void)sockunion_unmap(&ctx->client);
 		ctx->via = VIA_PROXY;
 	}
 	return pv.len;
@@ -650,6 +652,11 @@ frontend_verdict(const uint8_t *pkt, size_t len, struct dnsq_ctx *ctx,
 		ctx->client = q->ecs_addr;
 		ctx->via = VIA_ECS;
 		ctx->ecs_len = q->ecs_len;
+		/* mapped only when the prefix covers the ffff too */
+		if (q->ecs_len >= 96 && sockunion_unmap(&ctx->client)) {
+			ctx->ecs_len -= 96;
+			ctx->ecs_mapped = 1;
+		}
 		fe.stats.ecs_clients++;
 	}
 	if (!prefixlist_match(&fe.lists[PLIST_ALLOW], &ctx->client) ||
@@ -751,11 +758,12 @@ frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 	}
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.client = ctx.peer = udp_in.from[i];
+	(void)sockunion_unmap(&ctx.client);
 	ctx.conn = l - fe.listeners;
 	ctx.arrival_us = now;
 	if (l->wildcard)
 		udp_get_local(mh, &ctx);
-	if (prefixlist_match(&fe.lists[PLIST_PROXY], &ctx.peer)) {
+	if (prefixlist_match(&fe.lists[PLIST_PROXY], &ctx.client)) {
 		/* required from a trusted proxy, in every datagram */
 		if ((hlen = frontend_proxy(pkt, len, 0, &ctx)) == -1)
 			return;
@@ -1058,8 +1066,9 @@ tcp_free(struct tcpconn *c)
 	free(c);
 }
 
+/* 'client' is the peer, unmapped */
 static void
-tcp_new(int s, const union sockunion *peer)
+tcp_new(int s, const union sockunion *peer, const union sockunion *client)
 {
 	struct tcpconn	*c;
 	struct timeval	 tv;
@@ -1073,11 +1082,12 @@ tcp_new(int s, const union sockunion *peer)
 	slot = fe.nfree > 0 ? fe.freeslots[--fe.nfree] : fe.nextslot++;
 	c->slot = slot;
 	c->gen = fe.gens[slot];
-	c->ctx.client = c->ctx.peer = *peer;
+	c->ctx.peer = *peer;
+	c->ctx.client = c->from = *client;
 	c->ctx.tcp = 1;
 	c->ctx.conn = slot;
 	c->ctx.gen = c->gen;
-	c->proxy = prefixlist_match(&fe.lists[PLIST_PROXY], peer);
+	c->proxy = prefixlist_match(&fe.lists[PLIST_PROXY], client);
 	c->bev = bufferevent_socket_new(NULL, s, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		fatalx("bufferevent_socket_new");
@@ -1192,23 +1202,24 @@ sockunion_same_addr(const union sockunion *a, const union sockunion *b)
 }
 
 /*
- * Why a new connection from 'peer' is refused, or NULL.  A trusted
- * proxy speaks for many clients, so only the total limits it.  The
- * count walks the open connections: accepting is rare next to reading,
- * and this keeps no table a client could grow.
+ * Why a new connection from 'client' (the peer, unmapped) is refused, or
+ * NULL.  A trusted proxy speaks for many clients, so only the total
+ * limits it.  The count walks the open connections: accepting is rare
+ * next to reading, and this keeps no table a client could grow.
  */
 static const char *
-tcp_refuse(const union sockunion *peer)
+tcp_refuse(const union sockunion *client)
 {
-	uint32_t	i, n = 0;
+	const struct tcpconn	*c;
+	uint32_t		 i, n = 0;
 
 	if (fe.nconns >= fe.main.tcp_maxconn)
 		return "too many connections (tcp max-connections)";
-	if (prefixlist_match(&fe.lists[PLIST_PROXY], peer))
+	if (prefixlist_match(&fe.lists[PLIST_PROXY], client))
 		return NULL;
 	for (i = 0; i < fe.nextslot; i++)
-		if (fe.conns[i] != NULL &&
-		    sockunion_same_addr(&fe.conns[i]->ctx.peer, peer) &&
+		if ((c = fe.conns[i]) != NULL &&
+		    sockunion_same_addr(&c->from, client) &&
 		    ++n >= fe.main.tcp_perclient)
 			return "too many connections from it "
 			    "(tcp max-per-client)";
@@ -1220,7 +1231,7 @@ frontend_tcp_accept(int fd, short event, void *arg)
 {
 	static long long	 last;
 	struct listener		*l = arg;
-	union sockunion		 su;
+	union sockunion		 su, client;
 	socklen_t		 len;
 	const char		*why;
 	int			 s, i;
@@ -1237,15 +1248,17 @@ frontend_tcp_accept(int fd, short event, void *arg)
 				    sockunion_ntop(&l->addr));
 			return;
 		}
-		if ((why = tcp_refuse(&su)) != NULL) {
+		client = su;
+		(void)sockunion_unmap(&client);
+		if ((why = tcp_refuse(&client)) != NULL) {
 			close(s);
 			fe.stats.tcp_refused++;
 			if (log_ratelimit(&last))
 				log_warnx("tcp connection from %s refused: %s",
-				    sockunion_ntop(&su), why);
+				    sockunion_ntop(&client), why);
 			continue;
 		}
-		tcp_new(s, &su);
+		tcp_new(s, &su, &client);
 	}
 }
 

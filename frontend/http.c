@@ -220,6 +220,7 @@ http_accept(int fd, short event, void *arg)
 			log_warn("metrics accept");
 		return;
 	}
+	(void)sockunion_unmap(&su);
 	if ((why = !frontend_allowed(&su) ? "not in the ACL" :
 	    http_nconns >= HTTP_MAX_CONNS ? "too many open" : NULL) != NULL ||
 	    (c = http_new(s)) == NULL) {

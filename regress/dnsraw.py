@@ -36,6 +36,12 @@
                                             were closed, or still wait; the
                                             file $STORM_SENT, if set, is
                                             made when all are sent
+  dnsraw.py burst HOST PORT N HEX...        at the start of a second of
+                                            CLOCK_MONOTONIC, each datagram
+                                            HEX N times, in turn (ids 0 to
+                                            N-1); prints how many were
+                                            answered within 1 s and how
+                                            many with TC
   dnsraw.py corpus HOST PORT FILE udp|tcp   sends every query of a corpus
                                             (regress/corpus/queries.txt);
                                             prints "WANT GOT DESCRIPTION"
@@ -434,6 +440,32 @@ def cmd_storm(host, port, count, names, sources, wait, conns=0):
         print(sent, answered)
 
 
+def cmd_burst(host, port, n, *hexmsgs):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(0.1)
+    msgs = []
+    for h in hexmsgs:
+        data = bytes.fromhex(h)
+        at = data.find(b"\x42\x42") if data.startswith(b"\r\n\r\n") \
+            else 0
+        msgs.append((data, at))
+    next_second()
+    for i in range(int(n)):
+        for data, at in msgs:
+            s.sendto(data[:at] + struct.pack(">H", i) + data[at + 2:],
+                     (host, int(port)))
+    answered = truncated = 0
+    deadline = time.monotonic() + 1
+    while time.monotonic() < deadline:
+        try:
+            r = s.recv(65535)
+        except socket.timeout:
+            continue
+        answered += 1
+        truncated += 1 if r[2] & 0x02 else 0
+    print(answered, truncated)
+
+
 def classify(query, reply):
     """What the daemon made of a query, in the corpus's words."""
     if reply is None:
@@ -710,6 +742,8 @@ def main():
         cmd_from(*args)
     elif cmd == "spray":
         cmd_spray(*args)
+    elif cmd == "burst":
+        cmd_burst(*args)
     elif cmd == "storm":
         cmd_storm(*args)
     elif cmd == "corpus":

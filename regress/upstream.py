@@ -17,7 +17,9 @@ query and can misbehave on purpose.
                     silent     reads and never replies
                     servfail   answers SERVFAIL
   Names: slow* is never answered; nx.* is NXDOMAIN with an SOA (TTL 60, MINIMUM 30); big.* is a
-  TXT RRset of about 2 KB; A is answered; other types get NODATA + SOA.
+  TXT RRset of about 2 KB; badvers.* and badcookie.* get those extended
+  rcodes (16, 23: the upper bits in the OPT); hugettl.* A has TTL
+  0xffffffff; A is answered; other types get NODATA + SOA.
   LOG gets one line per query: "udp|tcp SPORT QNAME QTYPE DO ID".
 """
 import argparse
@@ -62,6 +64,11 @@ def answer(msg, args, qid=None, qname_wire=None):
     first = name.split(".")[0].lower()
     if first == "nx":
         rcode, ns = 3, [soa(60)]
+    elif first in ("badvers", "badcookie"):
+        rcode = 16 if first == "badvers" else 23
+    elif first == "hugettl" and qtype == 1:
+        an.append(rr(b"\xc0\x0c", 1, 0xffffffff,
+                     socket.inet_aton(args.answer)))
     elif first == "big" and qtype == 16:
         for i in range(8):
             an.append(rr(b"\xc0\x0c", 16, args.ttl,
@@ -73,10 +80,10 @@ def answer(msg, args, qid=None, qname_wire=None):
         ns = [soa(60)]
     if args.mode == "servfail":
         rcode, an, ns = 2, [], []
-    hflags = 0x8000 | 0x0400 | (flags & 0x0110) | rcode
+    hflags = 0x8000 | 0x0400 | (flags & 0x0110) | (rcode & 0xf)
     hdr = struct.pack(">HHHHHH", qid, hflags, 1, len(an), len(ns), 1)
-    opt = b"\x00" + struct.pack(">HHIH", 41, 1232, 0x8000 if dobit else 0,
-                                0)
+    opt = b"\x00" + struct.pack(">HHIH", 41, 1232, (rcode >> 4) << 24 |
+                                (0x8000 if dobit else 0), 0)
     return (hdr + qname_wire + struct.pack(">HH", qtype, qclass) +
             b"".join(an) + b"".join(ns) + opt)
 

@@ -413,15 +413,28 @@ reply_new(const struct query_msg *qm)
  * A client named by ECS gets the option back, its scope the source
  * prefix (RFC 7871 7.2.1): the answer may be its subnet's alone, and a
  * cache in front must not give it to others.  Appended to our bare OPT,
- * the last record, when it fits.  Returns the new length, or 0.
+ * the last record, when it fits; an IPv4 client the option named as
+ * ::ffff:a.b.c.d is given back so.  Returns the new length, or 0.
  */
 static size_t
 ecs_echo(const struct query_msg *qm, const uint8_t *wire, size_t len,
     uint8_t *out)
 {
 	const union sockunion	*c = &qm->ctx.client;
-	size_t			 n = (qm->ctx.ecs_len + 7) / 8, limit;
+	uint8_t			 a[16], plen = qm->ctx.ecs_len;
+	size_t			 n, limit;
 	uint8_t			*o;
+
+	memset(a, 0, sizeof(a));
+	if (c->sa.sa_family == AF_INET6)
+		memcpy(a, &c->sin6.sin6_addr, 16);
+	else if (qm->ctx.ecs_mapped) {
+		a[10] = a[11] = 0xff;
+		memcpy(a + 12, &c->sin.sin_addr, 4);
+		plen += 96;
+	} else
+		memcpy(a, &c->sin.sin_addr, 4);
+	n = (plen + 7) / 8;
 
 	limit = qm->ctx.tcp ? DNS_MAX_MSG : qm->edns_size < EDNS_MAX_UDP ?
 	    qm->edns_size : EDNS_MAX_UDP;
@@ -438,11 +451,9 @@ ecs_echo(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	o[2] = 0;
 	o[3] = 4 + n;
 	o[4] = 0;
-	o[5] = c->sa.sa_family == AF_INET ? 1 : 2;
-	o[6] = o[7] = qm->ctx.ecs_len;
-	memcpy(o + 8, c->sa.sa_family == AF_INET ?
-	    (const void *)&c->sin.sin_addr : (const void *)&c->sin6.sin6_addr,
-	    n);
+	o[5] = c->sa.sa_family == AF_INET && !qm->ctx.ecs_mapped ? 1 : 2;
+	o[6] = o[7] = plen;
+	memcpy(o + 8, a, n);
 	return len + 8 + n;
 }
 

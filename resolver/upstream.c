@@ -704,7 +704,9 @@ cache_ttl(const struct group *g, const struct dnsmsg_info *info)
 	uint32_t	ttl;
 	int		rcode = DNS_RCODE(info->flags);
 
-	if (info->nttl > DNSMSG_MAX_TTLS || (info->flags & DNS_FLAG_TC))
+	/* an extended rcode is in the OPT, which the cache does not keep */
+	if (info->nttl > DNSMSG_MAX_TTLS || (info->flags & DNS_FLAG_TC) ||
+	    info->ext_rcode != 0)
 		return 0;
 	if (rcode == DNS_RCODE_NOERROR && info->ancount > 0)
 		ttl = info->minttl;
@@ -740,7 +742,7 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 	if (info->ancount == 0 && info->has_soa)
 		dnsmsg_set_ttl(msg, info->soattl, info->negttl);
 	/* no record outlives its cache entry, or ages to 0 inside it */
-	dnsmsg_clamp_ttls(msg, info, g->min_ttl, g->max_ttl);
+	dnsmsg_clamp_ttls(msg, len, info, g->min_ttl, g->max_ttl);
 	/* an answer for the client's subnet alone is not everyone's */
 	if ((ttl = cache_ttl(g, info)) > 0 && (g->proxy || uq->q.ecs == NULL ||
 	    info->ecs_scope <= 0))
@@ -751,6 +753,8 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 	for (i = 0; i < uq->nwaiters; i++) {
 		alen = dnsmsg_answer(abuf, sizeof(abuf), msg, len, NULL, 0,
 		    &uq->waiters[i], 0, DNSMSG_FORWARDED);
+		alen = dnsmsg_ext_rcode(abuf, sizeof(abuf), alen,
+		    &uq->waiters[i], info->ext_rcode);
 		resolver_answer(&uq->waiters[i], abuf, alen, &v);
 	}
 	g->stats.forwarded += uq->nwaiters;
