@@ -87,6 +87,16 @@ sandbox_filter_new(const char *proc, int trap)
 #endif
 	if (ctx == NULL)
 		fatalx("seccomp_init failed");
+#ifdef SANDBOX_SANITIZE
+	/*
+	 * ASan asks for the signal stack before every call that does not
+	 * return (exit(3), a report's end) and takes its own locks with
+	 * futex(2): refused, the report is lost in a failed CHECK.
+	 */
+	sandbox_allow(ctx, SCMP_SYS(sigaltstack));
+	sandbox_allow(ctx, SCMP_SYS(futex));
+	sandbox_allow(ctx, SCMP_SYS(gettid));
+#endif
 	for (i = 0; i < sizeof(sandbox_base) / sizeof(sandbox_base[0]); i++)
 		sandbox_allow(ctx, sandbox_base[i]);
 	/* memory, but never executable memory */
