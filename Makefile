@@ -31,9 +31,11 @@ CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror \
 LDFLAGS	+= -pie -Wl,-z,relro -Wl,-z,now
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS))
 
-# make SANITIZE=address,undefined: the whole suite under ASan/UBSan.
+# make SANITIZE=address,undefined: the whole suite under ASan/UBSan.  The
+# first report ends the process, so a test cannot pass over one.
 ifneq ($(SANITIZE),)
-CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -DSANDBOX_SANITIZE
+CFLAGS	+= -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer -DSANDBOX_SANITIZE
 LDFLAGS	+= -fsanitize=$(SANITIZE)
 endif
 
