@@ -10,10 +10,7 @@
 # 10.77.0.0/24 (gw .1, the peers .2, .3, ...).
 
 require_tools wireguard-go wg nsenter unshare
-if [ ! -c /dev/net/tun ]; then
-	echo "1..0 # SKIP no /dev/net/tun"
-	exit 0
-fi
+[ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
 WG_DIR=$T_DIR/wg
 WG_NODES=""
 
