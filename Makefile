@@ -170,6 +170,11 @@ check: test-deps
 	$(MAKE) all regress
 	@sh regress/run.sh
 
+# make -s print-UNIT: a variable, for regress/run.sh (the unit tests that
+# must be there, the packages of a full test machine)
+print-%:
+	@echo $($*)
+
 regress: $(UNIT) $(TESTLIBS) $(FUZZ)
 
 # Figures, not pass/fail tests: minutes, not seconds (BENCHMARKS.md).
