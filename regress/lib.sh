@@ -272,6 +272,7 @@ for b in json.load(sys.stdin):
 start_daemon() {
 	_conf=$1; shift
 	case " $T_LOGS " in *" $D_LOG "*) ;; *) T_LOGS="$T_LOGS $D_LOG" ;; esac
+	_loads=$(d_loads)
 	# nsenter execs: $! is the daemon's own pid either way
 	if [ -n "$D_NETNS" ]; then
 		ASAN_OPTIONS=$D_ASAN_OPTIONS UBSAN_OPTIONS=$D_UBSAN_OPTIONS \
@@ -284,14 +285,24 @@ start_daemon() {
 	fi
 	D_PID=$!
 	T_PIDS="$T_PIDS $D_PID"
-	# up, or dead: a bound for a loaded machine (and valgrind), not a wait
+	# up, or dead: a bound for a loaded machine (and valgrind), not a wait.
+	# No control request before the resolver has its configuration, which
+	# the parent sends after the channels between the children: one that
+	# reaches the resolver before its channel to wgwatch is set up kills
+	# the daemon (resolver_ctl, "wgwatch channel: No buffer space
+	# available"; seen under valgrind on a loaded machine).
 	_up=15
 	[ -z "$D_WRAP" ] || _up=60
+	poll "$_up" d_loaded_or_dead
 	poll "$_up" d_up_or_dead
 	ctl show status >/dev/null 2>&1 && return 0
 	diag "vpndnsd did not start; its log:"
 	sed 's/^/#   /' "$D_LOG"
 	return 1
+}
+d_loads() { cat "$D_LOG" 2>/dev/null | grep -c "resolver: configuration loaded"; }
+d_loaded_or_dead() {
+	[ "$(d_loads)" -gt "$_loads" ] || ! kill -0 "$D_PID" 2>/dev/null
 }
 d_up_or_dead() {
 	ctl show status >/dev/null 2>&1 || ! kill -0 "$D_PID" 2>/dev/null
