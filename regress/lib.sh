@@ -355,6 +355,9 @@ EOF2
 	} >"$1"
 }
 
+# udp_bound ADDR PORT: a socket is bound there (a server, a capture)
+udp_bound() { [ -n "$(in_netns ss -Hlun src "$1:$2")" ]; }
+
 # answers_on ADDR PORT NAME: a server there answers
 answers_on() {
 	for _i in $(seq 100); do
