@@ -56,7 +56,7 @@ open(sys.argv[2], "w").write(msg.replace("\n", " "))
 EOF
 LISTENER=$!
 T_PIDS="$T_PIDS $LISTENER"
-for i in $(seq 50); do [ -S "$T_DIR/notify.sock" ] && break; sleep 0.1; done
+poll 10 test -S "$T_DIR/notify.sock"
 NOTIFY_SOCKET=$T_DIR/notify.sock
 export NOTIFY_SOCKET
 start_daemon "$T_DIR/n.conf" || { not_ok "daemon starts"; done_testing; }

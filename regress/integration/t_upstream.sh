@@ -13,11 +13,7 @@ UP=$(pick_port)
 script_up() {
 	_n=$1 _a=$2; shift 2
 	bg_start "PY_$_n" $UPSTREAM "$_a" "$UP" "$T_DIR/$_n.log" "$@"
-	for _i in $(seq 100); do
-		ss -Hlun src "$_a:$UP" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
+	poll 10 udp_bound "$_a" "$UP"
 }
 script_up ok 127.0.0.20 --answer 192.0.2.20 --ttl 3600
 script_up sf 127.0.0.21 --mode servfail
