@@ -31,9 +31,11 @@ CFLAGS	+= -std=gnu11 -Wall -Wextra -Werror \
 LDFLAGS	+= -pie -Wl,-z,relro -Wl,-z,now
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS))
 
-# make SANITIZE=address,undefined: the whole suite under ASan/UBSan.
+# make SANITIZE=address,undefined: the whole suite under ASan/UBSan.  The
+# first report ends the process, so a test cannot pass over one.
 ifneq ($(SANITIZE),)
-CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -DSANDBOX_SANITIZE
+CFLAGS	+= -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer -DSANDBOX_SANITIZE
 LDFLAGS	+= -fsanitize=$(SANITIZE)
 endif
 
@@ -167,6 +169,11 @@ test-deps: deps
 check: test-deps
 	$(MAKE) all regress
 	@sh regress/run.sh
+
+# make -s print-UNIT: a variable, for regress/run.sh (the unit tests that
+# must be there, the packages of a full test machine)
+print-%:
+	@echo $($*)
 
 regress: $(UNIT) $(TESTLIBS) $(FUZZ)
 

@@ -246,7 +246,9 @@ cache_store(struct cache *c, const uint8_t *key, size_t keylen,
 	e->wlen = wlen;
 	e->nttl = nttl;
 	e->cost = cost;
-	memcpy(e->data, ttloff, nttl * sizeof(uint16_t));
+	/* a local answer has no TTL offsets: ttloff is NULL then */
+	if (nttl > 0)
+		memcpy(e->data, ttloff, nttl * sizeof(uint16_t));
 	memcpy(e->data + nttl * sizeof(uint16_t), key, keylen);
 	memcpy(e->data + nttl * sizeof(uint16_t) + keylen, wire, wlen);
 	e->hnext = c->buckets[h & (c->nbuckets - 1)];

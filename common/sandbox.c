@@ -87,6 +87,16 @@ sandbox_filter_new(const char *proc, int trap)
 #endif
 	if (ctx == NULL)
 		fatalx("seccomp_init failed");
+#ifdef SANDBOX_SANITIZE
+	/*
+	 * ASan asks for the signal stack before every call that does not
+	 * return (exit(3), a report's end) and takes its own locks with
+	 * futex(2): refused, the report is lost in a failed CHECK.
+	 */
+	sandbox_allow(ctx, SCMP_SYS(sigaltstack));
+	sandbox_allow(ctx, SCMP_SYS(futex));
+	sandbox_allow(ctx, SCMP_SYS(gettid));
+#endif
 	for (i = 0; i < sizeof(sandbox_base) / sizeof(sandbox_base[0]); i++)
 		sandbox_allow(ctx, sandbox_base[i]);
 	/* memory, but never executable memory */
@@ -193,6 +203,23 @@ sandbox_drop(const char *user, const char *root)
 		fatal("prctl PR_SET_NO_NEW_PRIVS");
 }
 
+#ifdef SANDBOX_SANITIZE
+/*
+ * LeakSanitizer's check at exit stops the process's threads with clone(2)
+ * and ptrace(2), which no filter allows: in a sandbox it can only fail,
+ * and say so.  The runtime asks this function before it checks.
+ */
+static int	sandbox_loaded;
+
+int	__lsan_is_turned_off(void);
+
+int
+__lsan_is_turned_off(void)
+{
+	return sandbox_loaded;
+}
+#endif
+
 void
 sandbox_load(scmp_filter_ctx ctx)
 {
@@ -201,4 +228,7 @@ sandbox_load(scmp_filter_ctx ctx)
 	if ((rc = seccomp_load(ctx)) < 0)
 		fatalx("seccomp_load: %s", strerror(-rc));
 	seccomp_release(ctx);
+#ifdef SANDBOX_SANITIZE
+	sandbox_loaded = 1;
+#endif
 }

@@ -3,6 +3,7 @@
 # cleaned up by PID whatever happens.
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$TOP/regress/sanitizer.sh"
 VPNDNSD=$TOP/vpndnsd
 VPNDNSCTL=$TOP/vpndnsctl
 DNSRAW="python3 $TOP/regress/dnsraw.py"
@@ -15,12 +16,30 @@ T_DIR=$(mktemp -d /tmp/vpndnsd-regress.XXXXXX) || exit 1
 chmod 755 "$T_DIR"
 mkdir -m 755 "$T_DIR/empty"
 
+# Sanitizer reports: a daemon's go to its log, with the rest of its
+# stderr (its children cannot open a file outside their chroot); those of
+# what a test runs itself (vpndnsctl, vpndnsd -n) to files of their own.
+# The harness reads both (san_check) when a daemon stops, at the end, and
+# at cleanup.
+D_ASAN_OPTIONS=$ASAN_OPTIONS
+D_UBSAN_OPTIONS=$UBSAN_OPTIONS
+ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T_DIR/sanitizer"
+UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$T_DIR/sanitizer"
+T_LOGS=""		# the log of every daemon started
+T_SAN_SEEN=$T_DIR/sanitizer-seen	# "FILE LINES" already reported
+: >"$T_SAN_SEEN"
+
 t_cleanup() {
+	_rc=$?
 	for hook in $T_CLEANUP; do "$hook"; done
 	for pid in $T_PIDS; do
 		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
+	# after the plan: the runner fails the test on the count, and on
+	# the status
+	san_check || _rc=1
 	rm -rf "$T_DIR"
+	exit "$_rc"
 }
 trap t_cleanup EXIT
 trap 'exit 1' INT TERM
@@ -62,7 +81,11 @@ like() {
 	fi
 }
 
+# done_testing: the daemon still running is stopped (its status and log
+# checked), then the plan
 done_testing() {
+	stop_daemon
+	san_check
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]
 	exit $?
@@ -71,29 +94,35 @@ done_testing() {
 # sanitized: the daemon is an ASan build (make check SANITIZE=...)
 sanitized() { nm -D "$VPNDNSD" 2>/dev/null | grep -q __asan_init; }
 
+# Skips.  On a machine with every TEST_DEPS package, as root, run.sh
+# fails a skip unless it is "by design": one whose reason no machine can
+# remove.
+
+# skip_all WHY: the whole file is skipped
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+# skip_by_design WHY: one check that cannot run in this build, whatever
+# the machine
+skip_by_design() { skip "by design: $*"; }
+
 # require_tools TOOL...: the test is skipped unless each is installed
 require_tools() {
 	for _t in "$@"; do
-		if ! command -v "$_t" >/dev/null; then
-			echo "1..0 # SKIP $_t is not installed"
-			exit 0
-		fi
+		command -v "$_t" >/dev/null || skip_all "$_t is not installed"
 	done
 }
 
-# require_unsanitized WHY: the test is skipped in an ASan/UBSan build
+# require_unsanitized WHY: the test is skipped in an ASan/UBSan build, by
+# design (valgrind and allocation counts cannot run under ASan)
 require_unsanitized() {
-	if sanitized; then
-		echo "1..0 # SKIP a sanitizer build: $1"
-		exit 0
-	fi
+	! sanitized || skip_all "by design: a sanitizer build: $1"
 }
 
 require_root() {
-	if [ "$(id -u)" != 0 ]; then
-		echo "1..0 # SKIP needs root"
-		exit 0
-	fi
+	[ "$(id -u)" = 0 ] || skip_all "needs root"
 }
 
 # A port free for UDP and TCP on the loopback addresses: below the
@@ -139,22 +168,43 @@ in_netns() {
 ctl() { "$VPNDNSCTL" -s "$D_SOCK" "$@"; }
 
 
+# ms_since T0: milliseconds since T0, a $(date +%s%N)
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+# poll SECONDS CMD...: CMD succeeds within SECONDS (may be a fraction),
+# tried every 50 ms; quiet, for conditions that are not checks themselves
+poll() {
+	_pms=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }'); shift
+	_pt0=$(date +%s%N)
+	until "$@"; do
+		[ "$(ms_since "$_pt0")" -le "$_pms" ] || return 1
+		sleep 0.05
+	done
+}
+
 # wait_for DESC SECONDS CMD...: CMD succeeds within SECONDS; says how long
 wait_for() {
 	_desc=$1 _max=$2; shift 2
 	_t0=$(date +%s%N)
-	while :; do
-		if "$@"; then
-			ok "$_desc ($(( ($(date +%s%N) - _t0) / 1000000 )) ms)"
-			return 0
-		fi
-		if [ $(( ($(date +%s%N) - _t0) / 1000000 )) -gt \
-		    $((_max * 1000)) ]; then
-			not_ok "$_desc (not within $_max s)"
-			return 1
-		fi
+	if poll "$_max" "$@"; then
+		ok "$_desc ($(ms_since "$_t0") ms)"
+	else
+		not_ok "$_desc (not within $_max s)"
+		return 1
+	fi
+}
+
+# holds SECONDS CMD...: CMD still succeeds SECONDS later, tried every 50
+# ms.  For "nothing happens": only after the test has shown that what
+# must not happen could be seen, and would have happened by then.
+holds() {
+	_hms=$(awk -v s="$1" 'BEGIN { printf "%d", s * 1000 }'); shift
+	_ht0=$(date +%s%N)
+	while "$@"; do
+		[ "$(ms_since "$_ht0")" -lt "$_hms" ] || return 0
 		sleep 0.05
 	done
+	return 1
 }
 
 # nsd_secondary PORT PRIMARY_PORT SECRET ZONE...: a real NSD on 127.0.0.1
@@ -221,26 +271,41 @@ for b in json.load(sys.stdin):
 # D_WRAP, when set, is a command line to run it under (valgrind)
 start_daemon() {
 	_conf=$1; shift
+	case " $T_LOGS " in *" $D_LOG "*) ;; *) T_LOGS="$T_LOGS $D_LOG" ;; esac
+	_loads=$(d_loads)
 	# nsenter execs: $! is the daemon's own pid either way
 	if [ -n "$D_NETNS" ]; then
-		nsenter --net="$D_NETNS" $D_WRAP "$VPNDNSD" -d "$@" -f "$_conf" \
-		    -s "$D_SOCK" >>"$D_LOG" 2>&1 &
+		ASAN_OPTIONS=$D_ASAN_OPTIONS UBSAN_OPTIONS=$D_UBSAN_OPTIONS \
+		    nsenter --net="$D_NETNS" $D_WRAP "$VPNDNSD" -d "$@" \
+		    -f "$_conf" -s "$D_SOCK" >>"$D_LOG" 2>&1 &
 	else
-		$D_WRAP "$VPNDNSD" -d "$@" -f "$_conf" -s "$D_SOCK" \
+		ASAN_OPTIONS=$D_ASAN_OPTIONS UBSAN_OPTIONS=$D_UBSAN_OPTIONS \
+		    $D_WRAP "$VPNDNSD" -d "$@" -f "$_conf" -s "$D_SOCK" \
 		    >>"$D_LOG" 2>&1 &
 	fi
 	D_PID=$!
 	T_PIDS="$T_PIDS $D_PID"
-	for _i in $(seq 100); do
-		if ctl show status >/dev/null 2>&1; then
-			return 0
-		fi
-		kill -0 "$D_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	# up, or dead: a bound for a loaded machine (and valgrind), not a wait.
+	# No control request before the resolver has its configuration, which
+	# the parent sends after the channels between the children: one that
+	# reaches the resolver before its channel to wgwatch is set up kills
+	# the daemon (resolver_ctl, "wgwatch channel: No buffer space
+	# available"; seen under valgrind on a loaded machine).
+	_up=15
+	[ -z "$D_WRAP" ] || _up=60
+	poll "$_up" d_loaded_or_dead
+	poll "$_up" d_up_or_dead
+	ctl show status >/dev/null 2>&1 && return 0
 	diag "vpndnsd did not start; its log:"
 	sed 's/^/#   /' "$D_LOG"
 	return 1
+}
+d_loads() { cat "$D_LOG" 2>/dev/null | grep -c "resolver: configuration loaded"; }
+d_loaded_or_dead() {
+	[ "$(d_loads)" -gt "$_loads" ] || ! kill -0 "$D_PID" 2>/dev/null
+}
+d_up_or_dead() {
+	ctl show status >/dev/null 2>&1 || ! kill -0 "$D_PID" 2>/dev/null
 }
 
 # bg_start VAR CMD...: CMD in the background (in D_NETNS when set), its
@@ -290,6 +355,9 @@ EOF2
 	} >"$1"
 }
 
+# udp_bound ADDR PORT: a socket is bound there (a server, a capture)
+udp_bound() { [ -n "$(in_netns ss -Hlun src "$1:$2")" ]; }
+
 # answers_on ADDR PORT NAME: a server there answers
 answers_on() {
 	for _i in $(seq 100); do
@@ -301,6 +369,9 @@ answers_on() {
 	return 1
 }
 
+# stop_daemon: SIGTERM to the daemon; a check that it exited with status
+# 0, and one for each sanitizer report in its log.  Returns its status, 1
+# for a report.
 stop_daemon() {
 	[ -n "$D_PID" ] || return 0
 	kill -TERM "$D_PID" 2>/dev/null
@@ -308,7 +379,32 @@ stop_daemon() {
 	_rc=$?
 	T_PIDS=$(echo "$T_PIDS" | sed "s/ $D_PID\$//; s/ $D_PID / /")
 	D_PID=""
-	return $_rc
+	if [ "$_rc" -eq 0 ]; then
+		ok "vpndnsd stops with status 0"
+	else
+		not_ok "vpndnsd stops with status 0 (got $_rc)"
+		tail -n 20 "$D_LOG" | sed 's/^/#   /'
+	fi
+	san_check || [ "$_rc" -ne 0 ] || _rc=1
+	return "$_rc"
+}
+
+# san_check: a failed check, with the lines, for each file (daemon log,
+# log_path file) with sanitizer reports not told yet.  Returns 1 if any.
+san_check() {
+	_sbad=0
+	for _sf in $T_LOGS "$T_DIR"/sanitizer.*; do
+		[ -f "$_sf" ] || continue
+		_sn=$(grep -Ec -- "$SAN_RE" "$_sf")
+		_sseen=$(awk -v f="$_sf" '$1 == f { n = $2 } END { print n + 0 }' \
+		    "$T_SAN_SEEN")
+		echo "$_sf $_sn" >>"$T_SAN_SEEN"
+		[ "$_sn" -gt "$_sseen" ] || continue
+		_sbad=1
+		not_ok "a sanitizer report in ${_sf#"$T_DIR"/}"
+		grep -E -A 8 -- "$SAN_RE" "$_sf" | head -n 40 | sed 's/^/#   /'
+	done
+	return "$_sbad"
 }
 
 # child_pid NAME: the pid of a child process, from vpndnsctl show status

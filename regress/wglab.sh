@@ -10,10 +10,7 @@
 # 10.77.0.0/24 (gw .1, the peers .2, .3, ...).
 
 require_tools wireguard-go wg nsenter unshare
-if [ ! -c /dev/net/tun ]; then
-	echo "1..0 # SKIP no /dev/net/tun"
-	exit 0
-fi
+[ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
 WG_DIR=$T_DIR/wg
 WG_NODES=""
 
@@ -66,10 +63,7 @@ wg_start() {
 		mount --bind "$1/run" /run || exit 1
 		LOG_LEVEL=error exec wireguard-go -f "$2"' \
 	    sh "$_std" "$_stif" >>"$_std/wireguard-go.log" 2>&1 </dev/null &
-	for _sti in $(seq 100); do
-		[ -S "$(wg_sock "$_stn" "$_stif")" ] && break
-		sleep 0.02
-	done
+	poll 10 test -S "$(wg_sock "$_stn" "$_stif")"
 	if [ -f "$_std/$_stif.conf" ]; then
 		wg_exec "$_stn" wg setconf "$_stif" "$_std/$_stif.conf"
 	else
@@ -82,15 +76,13 @@ wg_start() {
 }
 
 # wg_stop NODE [IF]: its wireguard-go exits, its socket and TUN go
+wg_gone() { ! kill -0 "$1" 2>/dev/null; }
 wg_stop() {
 	_spf=$WG_DIR/$1/wireguard-go-${2:-wg0}.pid
 	[ -f "$_spf" ] || return 0
 	_spid=$(cat "$_spf")
 	kill -TERM "$_spid" 2>/dev/null
-	for _spi in $(seq 100); do
-		kill -0 "$_spid" 2>/dev/null || break
-		sleep 0.02
-	done
+	poll 10 wg_gone "$_spid"
 	rm -f "$_spf"
 }
 

@@ -40,7 +40,7 @@ match block "ads" "swap" forward "up"
 EOF
 start_daemon "$T_DIR/b.conf" || { not_ok "daemon starts"; done_testing; }
 loaded() { [ "$(bl_field "$1" loads)" = "$2" ]; }
-for i in $(seq 50); do loaded swap 1 && break; sleep 0.1; done
+wait_for "the lists are loaded" 10 loaded swap 1
 
 is "a listed name: NXDOMAIN" "$(rcode_of ads.example)" NXDOMAIN
 like "with an SOA of our own, for a minute" \
@@ -91,16 +91,23 @@ like "show status counts the blocked answers" "$(ctl show status)" \
 awk 'BEGIN { for (i = 0; i < 300000; i++) printf "n%d.big.test\n", i;
     print "swap-b.test" }' >"$T_DIR/swap.txt"
 is "before the reload swap-a is blocked" "$(rcode_of swap-a.test)" NXDOMAIN
-python3 "$TOP/regress/dnsraw.py" flood 127.0.0.1 "$PORT" 30000 \
+udp_queries() {
+	ctl -j show status |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin)["frontend"]["udp_queries"])'
+}
+q0=$(udp_queries)
+python3 "$TOP/regress/dnsraw.py" flood 127.0.0.1 "$PORT" 60000 \
     'q{}.ads.example' rcodes >"$T_DIR/flood" &
 flood=$!
-sleep 0.2
-ctl reload >/dev/null
-for i in $(seq 100); do loaded swap 2 && break; sleep 0.05; done
+flooding() { [ "$(udp_queries)" -ge $((q0 + 1000)) ]; }
+wait_for "the flood is on (1000 queries)" 10 flooding
+is "reload" "$(ctl reload)" "configuration reloaded"
+wait_for "the new list is in use" 10 loaded swap 2
+check "and the flood was still on" kill -0 "$flood"
+diag "$(( $(udp_queries) - q0 )) queries by then"
 wait "$flood"
-check "the new list is in use" loaded swap 2
-is "30000 queries during the reload: every one answered, no SERVFAIL" \
-    "$(cat "$T_DIR/flood")" "30000 0"
+is "60000 queries during the reload: every one answered, no SERVFAIL" \
+    "$(cat "$T_DIR/flood")" "60000 0"
 is "after it, swap-a passes" "$(dq +short swap-a.test)" "203.0.113.10"
 is "and swap-b is blocked" "$(rcode_of swap-b.test)" NXDOMAIN
 is "with 300001 names" "$(bl_field swap names)" 300001

@@ -66,5 +66,7 @@ is "another subnet: REFUSED, not the first one's answer from A's cache" \
     "$(ask 10.2.0.1 x.ecs.test)" "16962 5 0"
 check "both daemons still run" kill -0 "$B_PID" "$D_PID"
 stop_daemon
-bg_stop "$B_PID"
+# B too: its status and its log
+D_PID=$B_PID D_LOG=$B_LOG D_SOCK=$T_DIR/b.sock
+stop_daemon
 done_testing

@@ -43,6 +43,8 @@ for a in 10 11 12 13 14 16; do
 	answers_on "127.0.0.$a" "$UP" probe.test ||
 	    { not_ok "upstream 127.0.0.$a starts"; done_testing; }
 done
+poll 5 udp_bound 127.0.0.15 "$UP" ||
+    { not_ok "the silent upstream starts"; done_testing; }
 # the probes above are in the logs: start them afresh
 : >"$T_DIR/count.log"
 
@@ -112,10 +114,8 @@ is "a second query is answered from the cache" \
     "203.0.113.10
 1"
 t1=$(ttl_of a2.count.test)
-sleep 2
-t2=$(ttl_of a2.count.test)
-check "TTLs count down ($t1, then $t2 two seconds later)" \
-    test "$t2" -le $((t1 - 2))
+ttl_down() { [ "$(ttl_of a2.count.test)" -le $((t1 - 2)) ]; }
+wait_for "TTLs count down (from $t1, by 2)" 5 ttl_down
 is "NXDOMAIN is forwarded" "$(rcode_of nx.count.test)" NXDOMAIN
 like "with the SOA, its TTL the SOA minimum (RFC 2308)" \
     "$(dq +noall +authority nx.count.test)" \
@@ -207,27 +207,32 @@ is "1,000 more queries answered only with garbage: all SERVFAIL" \
 rss1=$(rss)
 if sanitized; then
 	# ASan's quarantine holds freed memory: growth means nothing there
-	skip "resident memory under ASan"
+	skip_by_design "resident memory under ASan"
 else
 	check "and the resolver grew by at most 256 kB ($rss0 -> $rss1 kB)" \
 	    test $((rss1 - rss0)) -le 256
 fi
 
-# failover within the budget
+# failover within the budget: past its 900 ms the daemon answers
+# SERVFAIL, so an answer from the third server is one within it (the time
+# on a loaded machine says little)
 t0=$(date +%s%N)
 a=$(dq +short www.failover.test)
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+diag "failover answered in $(ms_since "$t0") ms"
 is "failover: refused, then silent, then the third answers" "$a" \
     "192.0.2.2"
-check "within the 900 ms budget ($ms ms)" test "$ms" -lt 900
+is "the silent one was asked" "$(upstream_saw silent www.failover.test)" 1
 dq +short f2.failover.test >/dev/null
 dq +short f3.failover.test >/dev/null
 like "three failures in a row: the silent server is down" \
     "$(fwd_line failover)" "127\\.0\\.0\\.15 port $UP: down"
+is "it saw them all" "$(upstream_saw silent f3.failover.test)" 1
 t0=$(date +%s%N)
-a=$(dq +short f4.failover.test)
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-check "a down server is skipped: answered in $ms ms" test "$ms" -lt 100
+is "a down server is skipped: the third answers" \
+    "$(dq +short f4.failover.test)" 192.0.2.2
+diag "in $(ms_since "$t0") ms"
+is "and the down one never sees the query" \
+    "$(upstream_saw silent f4.failover.test)" 0
 
 # round-robin: both servers serve
 for i in $(seq 10); do dq +short "r$i.rr.test"; done | sort -u >"$T_DIR/rr"
@@ -238,7 +243,8 @@ is "round-robin spreads queries over both servers" "$(tr '\n' ' ' <"$T_DIR/rr")"
 dq +short s.stale.test >/dev/null
 dq -b 127.0.0.6 +short s.stale.test >/dev/null
 bg_stop "$PY_stale"
-sleep 1.5
+expired() { ! ctl lookup s.stale.test | grep -q "answered from the cache"; }
+wait_for "its answer expires in the cache (TTL 1)" 5 expired
 is "serve-stale: an expired answer while the group is down" \
     "$(dq +short s.stale.test)" "192.0.2.1"
 is "with TTL 30 (RFC 8767)" "$(ttl_of s.stale.test)" 30
@@ -249,8 +255,7 @@ rcode_of s3.stale.test >/dev/null
 like "the dead server is marked down" "$(fwd_line stale)" "16 port $UP: down"
 script_up stale 127.0.0.16 --ttl 1
 back() { grep -q "server 127.0.0.16 port $UP is up again" "$D_LOG"; }
-for i in $(seq 80); do back && break; sleep 0.1; done
-check "its return is detected by the probe" back
+wait_for "its return is detected by the probe" 10 back
 is "and it answers again" "$(dq +short s4.stale.test)" "192.0.2.1"
 
 like "show status sums the caches" "$(ctl show status)" \

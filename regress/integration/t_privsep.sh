@@ -61,9 +61,10 @@ for child in frontend resolver wgwatch; do
 done
 is "the query path works under the sandbox" \
     "$(dq +short nas.vpn.test)" "10.0.0.10"
-is "no other root process in the daemon" \
-    "$(for p in $(pgrep -P "$D_PID"); do status_field "$p" Uid; done |
-    grep -c "^0")" "0"
+kids=$(pgrep -P "$D_PID")
+is "the parent has three children" "$(echo $kids | wc -w)" 3
+is "none of them runs as root" \
+    "$(for p in $kids; do status_field "$p" Uid; done | grep -c "^0")" "0"
 
 # a second instance on the same pidfile is refused
 out=$("$VPNDNSD" -d -f "$T_DIR/p.conf" -s "$T_DIR/second.sock" 2>&1)
@@ -77,20 +78,15 @@ check "the first instance still answers" \
 # the control socket is the parent's, mode 0600
 is "control socket mode" "$(stat -c %a "$D_SOCK")" "600"
 
-# kill the frontend: the daemon exits non-zero within a second and says so
+# kill the frontend: the daemon exits non-zero at once and says so (5 s:
+# a bound for a loaded machine; it waits for nothing)
 fpid=$(child_pid frontend)
 rpid=$(child_pid resolver)
 wpid=$(child_pid wgwatch)
+check "the children are known" test -n "$fpid" -a -n "$rpid" -a -n "$wpid"
 kill -KILL "$fpid"
-for i in $(seq 20); do
-	kill -0 "$D_PID" 2>/dev/null || break
-	sleep 0.05
-done
-if kill -0 "$D_PID" 2>/dev/null; then
-	not_ok "the daemon exits within a second of losing its frontend"
-else
-	ok "the daemon exits within a second of losing its frontend"
-fi
+gone() { ! kill -0 "$D_PID" 2>/dev/null; }
+wait_for "the daemon exits once it loses its frontend" 5 gone
 wait "$D_PID"
 rc=$?
 check "with a non-zero status" test "$rc" -ne 0

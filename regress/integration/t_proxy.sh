@@ -132,9 +132,16 @@ EOF
 	    REFUSED
 	like "the query log shows the client behind dnsdist" "$(cat "$D_LOG")" \
 	    "query 127\\.0\\.0\\.10#[0-9]+ via proxy 127\\.0\\.0\\.5 x\\.pol\\.test\\. A: local-only"
-	sleep 3
-	is "dnsdist's health checks keep the backend up" \
-	    "$(grep -c "as 'down'" "$T_DIR/bg.log")" 0
+	# its health checks (checkInterval 1): a.root-servers.net behind a
+	# LOCAL header, each a line in the query log
+	checks() { grep -c " a\.root-servers\.net\. A: " "$D_LOG"; }
+	h0=$(checks)
+	more_checks() { [ "$(checks)" -ge $((h0 + 3)) ]; }
+	wait_for "dnsdist's health checks go on (3 more)" 10 more_checks
+	check "dnsdist is still running" kill -0 "$DNSDIST" 2>/dev/null
+	like "it marked the backend up" "$(cat "$T_DIR/bg.log")" \
+	    "Marking downstream 127\\.0\\.0\\.1:$PORT as 'up'"
+	is "and never down" "$(grep -c "as 'down'" "$T_DIR/bg.log")" 0
 	bg_stop "$DNSDIST"
 else
 	skip "dnsdist is not installed"

@@ -24,11 +24,15 @@ other=$($DNSRAW rate 127.0.0.1 "$PORT" 20 2 nas.vpn.test 127.0.2.1)
 wait "$FLOOD"
 set -- $(cat "$T_DIR/flood")
 diag "flood at 500 q/s for 3 s: $*"
+# 1500 queries over 3 s touch 3 or 4 of the limiter's seconds: 150 to 200
+# answers; of the rest, slip 2 truncates one in two.  The bounds allow for
+# a loaded machine: bursts from a late sender, replies lost.
+rest=$((1500 - $2))
 check "the flooding prefix got at most about 50 answers a second ($2)" \
-    test "$2" -le 250 -a "$2" -ge 100
-check "of the rest about one in two truncated ($4)" \
-    test "$4" -ge 550 -a "$4" -le 800
-check "and the others nothing ($6)" test "$6" -ge 550
+    test "$2" -le 250 -a "$2" -ge 50
+check "of the rest ($rest) about one in two truncated ($4)" \
+    test "$4" -ge $((rest * 35 / 100)) -a "$4" -le $((rest * 60 / 100))
+check "and the others nothing ($6)" test "$6" -ge $((rest * 40 / 100))
 is "another prefix meanwhile: every query answered" "$other" \
     "answered 40 truncated 0 silent 0"
 is "the flooding address still gets an answer over TCP" \

@@ -35,6 +35,8 @@ for child in frontend resolver wgwatch; do
 	start_daemon "$T_DIR/s.conf" || { not_ok "daemon starts"; continue; }
 	is "$child: answered before" "$(dq +short nas.vpn.test)" 10.0.0.10
 	kids=$(pgrep -P "$D_PID")
+	is "$child: the daemon's three children are there" \
+	    "$(echo $kids | wc -w)" 3
 	is "$child: ptrace(2) kills it with SIGSYS" "$(forbidden "$child")" \
 	    "terminated with signal SIGSYS"
 	pid=$D_PID

@@ -13,11 +13,7 @@ UP=$(pick_port)
 script_up() {
 	_n=$1 _a=$2; shift 2
 	bg_start "PY_$_n" $UPSTREAM "$_a" "$UP" "$T_DIR/$_n.log" "$@"
-	for _i in $(seq 100); do
-		ss -Hlun src "$_a:$UP" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
+	poll 10 udp_bound "$_a" "$UP"
 }
 script_up ok 127.0.0.20 --answer 192.0.2.20 --ttl 3600
 script_up sf 127.0.0.21 --mode servfail
@@ -25,6 +21,7 @@ script_up back 127.0.0.22 --mode silent
 script_up ghost 127.0.0.23 --mode silent
 script_up short 127.0.0.24 --answer 192.0.2.24 --ttl 1
 script_up black 127.0.0.25 --mode silent
+script_up ctrl 127.0.0.27 --mode silent
 script_up ok2 127.0.0.26 --answer 192.0.2.26 ||
     { not_ok "the upstreams start"; done_testing; }
 
@@ -41,6 +38,7 @@ forwarder "max" { server 127.0.0.20 port $UP cache-max-ttl 60 }
 forwarder "min" { server 127.0.0.24 port $UP cache-min-ttl 30 }
 forwarder "black" { server 127.0.0.25 port $UP timeout 20000 }
 forwarder "other" { server 127.0.0.26 port $UP }
+forwarder "ctrl" { server 127.0.0.27 port $UP timeout 300 }
 match query "slow.test" forward "slow"
 match query "sf.test" forward "sf"
 match query "back.test" forward "back"
@@ -48,6 +46,7 @@ match query "ghost.test" forward "ghost"
 match query "max.test" forward "max"
 match query "min.test" forward "min"
 match query "black.test" forward "black"
+match query "ctrl.test" forward "ctrl"
 match forward "other"
 EOF
 }
@@ -98,29 +97,43 @@ t=$(ttl_of x.max.test)
 check "cache-max-ttl 60 bounds a TTL of 3600 ($t)" test "$t" -le 60 -a "$t" -ge 59
 is "cache-min-ttl 30 raises a TTL of 1" "$(ttl_of x.min.test)" 30
 
-# a reload takes a down server out of a group: no ghost probes after it
+# a reload takes a down server out of a group: no ghost probes after it.
+# Watched until the ghost's next probe would have come either way: a
+# second after the reload (PROBE_MIN_MS, as the control group's server
+# shows), or on its own schedule (2 s timeout, 2 s back-off).
+# probes NAME: the probes (". NS") that reached that upstream
+probes() { grep -c '^udp [0-9]*  2 ' "$T_DIR/$1.log"; }
+probes_past() { [ "$(probes "$1")" -gt "$2" ]; }
+for i in 1 2 3; do dq +short "c$i.ctrl.test" >/dev/null; done
+like "the control group's server is down" "$(fwd_line ctrl)" \
+    "27 port $UP: down"
 for i in 1 2 3; do dq +short "g$i.ghost.test" >/dev/null; done
 like "the ghost's server is down" "$(fwd_line ghost)" "23 port $UP: down"
-sleep 1.5	# its first probe is out
+wait_for "its first probe is out" 5 probes_past ghost 0
+t_probe=$(date +%s%N)
 conf 'forwarder "ghost" { server 127.0.0.26 port '$UP' timeout 2000 }'
+n1=$(wc -l <"$T_DIR/ghost.log") c1=$(probes ctrl)
 is "reload without it" "$(ctl reload)" "configuration reloaded"
-n1=$(wc -l <"$T_DIR/ghost.log")
-sleep 3.5
-is "no probe reaches a server removed from its group" \
-    "$(wc -l <"$T_DIR/ghost.log")" "$n1"
+wait_for "after the reload, a server still down is probed" 5 \
+    probes_past ctrl "$c1"
+ghost_quiet() { [ "$(wc -l <"$T_DIR/ghost.log")" -eq "$n1" ]; }
+check "no probe reaches a server removed from its group" holds \
+    "$(awk -v ms="$(ms_since "$t_probe")" 'BEGIN { print (4500 - ms) / 1000 }')" \
+    ghost_quiet
 is "the group answers from the server left" "$(dq +short z.ghost.test)" \
     192.0.2.26
-# and the group removed while its probes are out
+# and the group removed while its probe is out: the probe's 2 s end
+# must find nothing freed
 conf 'forwarder "ghost" { server 127.0.0.23 port '$UP' timeout 2000 }'
 ctl reload >/dev/null
 for i in 4 5 6; do dq +short "g$i.ghost.test" >/dev/null; done
 like "down again" "$(fwd_line ghost)" "23 port $UP: down"
-sleep 1.5
+wait_for "a probe is out" 5 probes_past ghost "$(probes ghost)"
 conf ''
 sed -i '/ghost.test/d' "$T_DIR/u.conf"
 is "reload without the group" "$(ctl reload)" "configuration reloaded"
-sleep 2.5
-check "the daemon survives its probes" kill -0 "$D_PID"
+check "the daemon survives the end of the probe (2 s)" \
+    holds 2.5 kill -0 "$D_PID"
 is "and answers" "$(dq +short w.other.test)" 192.0.2.26
 
 # a flood of queries to a silent group: its own cap, no descriptors lost

@@ -14,14 +14,16 @@ UP=$(pick_port)
 printf 'ad1.example\nad2.example\n' >"$T_DIR/ads"
 printf '# Client: laptop\n[Peer]\nPublicKey = %s\n' \
     "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" >"$T_DIR/wg0.conf"
-write_conf "$T_DIR/v.conf" <<EOF
+# conf ADDRESS: nas.vpn.test's, so that each reload shows it happened
+conf() {
+	write_conf "$T_DIR/v.conf" <<EOF
 listen on 127.0.0.1 port $PORT
 allow from { 127.0.0.0/8 ::1 }
 proxy-protocol from 127.0.0.9
 tcp max-per-client 4
 rate-limit 1000
 domain "vpn.test" { offline-names yes }
-record "nas.vpn.test" A 10.0.0.10
+record "nas.vpn.test" A $1
 record "www.vpn.test" CNAME "nas.vpn.test"
 record "vpn.test" TXT "valgrind"
 wireguard "wg0" {
@@ -34,16 +36,20 @@ forwarder "up" { server 127.0.0.2 port $UP timeout 500 }
 match from 127.0.0.0/8 query "example" block "ads" forward "up"
 match refuse
 EOF
+}
+conf 10.0.0.10
 D_WRAP="valgrind --leak-check=full --errors-for-leak-kinds=definite
     --error-exitcode=99 --log-file=$T_DIR/valgrind.log"
 start_daemon "$T_DIR/v.conf" || { not_ok "daemon starts"; done_testing; }
 is "answers under valgrind" "$(dq +short nas.vpn.test)" 10.0.0.10
 is "a listed name is blocked" "$(rcode_of ad1.example)" NXDOMAIN
-ctl reload >/dev/null
+conf 10.0.0.11
+is "a reload by vpndnsctl" "$(ctl reload)" "configuration reloaded"
+is "takes effect" "$(dq +short www.vpn.test | tail -n 1)" 10.0.0.11
+conf 10.0.0.12
 kill -HUP "$D_PID"
-sleep 0.5
-is "answers after two reloads" "$(dq +short www.vpn.test | tail -n 1)" \
-    10.0.0.10
+answers() { [ "$(dq +short www.vpn.test | tail -n 1)" = "$1" ]; }
+wait_for "and one by SIGHUP" 10 answers 10.0.0.12
 ctl show status >/dev/null
 ctl show peers >/dev/null 2>&1
 stop_daemon

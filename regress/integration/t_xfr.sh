@@ -75,7 +75,7 @@ CPORT=$(pick_port)
 for q in "IXFR=$serial" AXFR; do
 	$DNSRAW capture "$CPORT" >>"$T_DIR/bases" &
 	cap=$!
-	sleep 0.2
+	poll 5 udp_bound 127.0.0.1 "$CPORT"
 	kdig -p "$CPORT" @127.0.0.1 +notcp +timeout=1 +retry=0 -y "$KEY" "$q" \
 	    xfr.test >/dev/null 2>&1
 	wait "$cap"
@@ -101,7 +101,9 @@ like "NSD verified our TSIG" "$(cat "$NSD_LOG")" \
     "TSIG verified with key xfr-key"
 
 # a reload changes the zone: a new serial, NOTIFY, and NSD follows
-sleep 1		# the serial is the time when that moves on
+# a serial moves at most once a second: wait until the clock is past it
+clock_past() { [ "$(date +%s)" -gt "$1" ]; }
+poll 3 clock_past "$serial"
 conf 'record "new.xfr.test" A 192.0.2.99'
 ctl reload >/dev/null
 wait_for "after a reload, NSD serves the new record (NOTIFY)" 2 \

@@ -35,10 +35,13 @@ done
 for f in j s; do
 	check "vpndnsctl.8 documents -$f" has_macro vpndnsctl.8 'Fl' "$f"
 done
+nsig=0
 for sig in $(sed -n 's/.*signal_set(&parent\.ev_sig[a-z]*, \(SIG[A-Z]*\),.*/\1/p' \
     "$TOP/parent/parent.c" | grep -v SIGCHLD); do
+	nsig=$((nsig + 1))
 	check "vpndnsd.8 documents $sig" has_macro vpndnsd.8 'Dv' "$sig"
 done
+check "the parent handles signals to check ($nsig)" test "$nsig" -ge 3
 
 for m in vpndnsd.8 vpndnsd.conf.5 vpndnsctl.8; do
 	for sec in FILES EXAMPLES; do

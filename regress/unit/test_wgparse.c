@@ -72,6 +72,21 @@ find_peer(struct wgtable *t, uint8_t first)
 	return NULL;
 }
 
+/* The same peers, in the same (sorted) order: keys, handshakes, addresses. */
+static int
+same_table(const struct wgtable *a, const struct wgtable *b)
+{
+	size_t	i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (memcmp(a->peers[i].key, b->peers[i].key, WG_KEY_LEN) != 0 ||
+		    !wgpeer_equal(&a->peers[i], &b->peers[i]))
+			return 0;
+	return 1;
+}
+
 static int
 has_addr(const struct wgpeer *p, const char *text)
 {
@@ -107,7 +122,7 @@ static void
 test_uapi(void)
 {
 	struct wguapi	 u;
-	struct wgtable	 t = { 0 };
+	struct wgtable	 t = { 0 }, whole = { 0 };
 	struct wgpeer	*p;
 	size_t		 step;
 	int		 same = 1;
@@ -124,11 +139,19 @@ test_uapi(void)
 	ok(p != NULL && p->handshake == 0 && p->naddrs == 2 &&
 	    has_addr(p, "10.77.0.99") && has_addr(p, "fd00:77::99"),
 	    "host routes kept (/32, /128), wider prefixes not");
+	ok(uapi(&u, &whole, reply, sizeof(reply)) == 0 && u.done &&
+	    wgtable_finish(&whole) == 0 && same_table(&whole, &t),
+	    "parsed again: the same table (keys, handshakes, addresses)");
 	for (step = 1; step < 64; step++) {
-		if (uapi(&u, &t, reply, step) == -1 || !u.done || t.n != 3)
+		if (uapi(&u, &t, reply, step) == -1 || !u.done ||
+		    wgtable_finish(&t) == -1 || !same_table(&whole, &t)) {
 			same = 0;
+			printf("# differs in chunks of %zu bytes\n", step);
+		}
 	}
-	ok(same, "the same whatever the chunks (1 to 63 bytes)");
+	ok(same, "the same peers whatever the chunks (1 to 63 bytes): keys, "
+	    "handshakes, addresses");
+	wgtable_free(&whole);
 
 	ok(uapi(&u, &t, "public_key=1eb8\n", 64) == -1,
 	    "a short key is refused: %s", u.err);
