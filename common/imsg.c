@@ -12,6 +12,7 @@
 #include "log.h"
 
 #define IMSG_WBUF_MIN	(64 * 1024)
+#define IMSG_WBUF_KEEP	(1024 * 1024)
 
 void
 imsgbuf_init(struct imsgbuf *ibuf, int fd, int fds, size_t wmax)
@@ -232,6 +233,12 @@ imsgbuf_write(struct imsgbuf *ibuf)
 		ibuf->woff += n;
 	}
 	ibuf->woff = ibuf->wlen = 0;
+	/* what a burst made it grow to goes back once it has drained */
+	if (ibuf->wcap > IMSG_WBUF_KEEP) {
+		free(ibuf->wbuf);
+		ibuf->wbuf = NULL;
+		ibuf->wcap = 0;
+	}
 	return 0;
 }
 

@@ -91,6 +91,7 @@
 #define RRL_V6LEN		56
 #define TCP_MAX_INFLIGHT	32
 #define TCP_SLOTS_MAX		65536	/* connections the frontend can track */
+#define TCP_SNDBUF		(64 * 1024)	/* the kernel's, a connection */
 
 /* Output a channel may queue before composing fails (or a query drops). */
 #define CHANNEL_WMAX		(16 * 1024 * 1024)

@@ -16,6 +16,7 @@
  * read buffer.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -45,7 +46,9 @@
 #define UDP_BUFSIZE		4096
 #define UDP_ROUNDS		8	/* batches per wakeup, for fairness */
 #define LISTENERS_MAX		64
-#define TCP_OUTPUT_MAX		(256 * 1024)
+#define TCP_OUTPUT_MAX		(256 * 1024)	/* then reading is held */
+#define TCP_UNREAD_MAX		(4 * 1024 * 1024)	/* then closed */
+#define TCP_UNREAD_TOTAL	(16 * 1024 * 1024)	/* all connections */
 #define TCP_ACCEPT_ROUNDS	16
 /* room for a reply of our own or a copied answer cut for UDP */
 #define UDP_REPLY_MAX		EDNS_MAX_UDP
@@ -59,7 +62,10 @@ struct listener {
 };
 
 struct tcpconn {
+	TAILQ_ENTRY(tcpconn)	 lru;	/* least recently active first */
 	struct bufferevent	*bev;
+	struct evbuffer_cb_entry *outcb;
+	uint64_t		 drained_us;	/* output last went out */
 	struct event		 msgtimer;	/* tcp message-timeout */
 	struct dnsq_ctx		 ctx;	/* each query's, ECS aside */
 	union sockunion		 from;	/* the peer, unmapped */
@@ -68,6 +74,7 @@ struct tcpconn {
 	uint32_t		 gen;
 	uint32_t		 inflight;
 	int			 held;	/* reading paused: at a limit */
+	int			 xfr;	/* a secondary: transfers are big */
 	int			 eof;	/* the client is done sending */
 };
 
@@ -100,6 +107,8 @@ static struct {
 	struct reconf_main	 nmain;		/* being received */
 	struct prefixlist	 nlists[PLIST_MAX];
 	struct tcpconn		**conns;
+	TAILQ_HEAD(, tcpconn)	 lru;
+	size_t			 tcp_out;	/* queued to all connections */
 	uint32_t		*gens;
 	uint32_t		*freeslots;
 	uint32_t		 nfree;
@@ -122,6 +131,7 @@ static void	frontend_udp_read(int, short, void *);
 static void	frontend_tcp_accept(int, short, void *);
 static void	tcp_readcb(struct bufferevent *, void *);
 static void	tcp_free(struct tcpconn *);
+static void	tcp_touch(struct tcpconn *);
 
 static void
 frontend_sandbox(int trap)
@@ -175,6 +185,7 @@ frontend_main(int debug, int verbose, const char *user, const char *root)
 	sandbox_drop(user, root);
 	frontend_sandbox(verbose > 1);
 
+	TAILQ_INIT(&fe.lru);
 	fe.conns = calloc(TCP_SLOTS_MAX, sizeof(*fe.conns));
 	fe.gens = calloc(TCP_SLOTS_MAX, sizeof(*fe.gens));
 	fe.freeslots = calloc(TCP_SLOTS_MAX, sizeof(*fe.freeslots));
@@ -1008,6 +1019,7 @@ static void
 tcp_readcb(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
+	tcp_touch(arg);
 	tcp_read_queries(arg);
 }
 
@@ -1057,6 +1069,11 @@ tcp_eventcb(struct bufferevent *bev, short what, void *arg)
 static void
 tcp_free(struct tcpconn *c)
 {
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	evbuffer_remove_cb_entry(out, c->outcb);
+	fe.tcp_out -= evbuffer_get_length(out);
+	TAILQ_REMOVE(&fe.lru, c, lru);
 	evtimer_del(&c->msgtimer);
 	fe.conns[c->slot] = NULL;
 	fe.gens[c->slot]++;
@@ -1064,6 +1081,78 @@ tcp_free(struct tcpconn *c)
 	fe.nconns--;
 	bufferevent_free(c->bev);
 	free(c);
+}
+
+/* What all connections have queued, and when each last drained some. */
+static void
+tcp_outcb(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct tcpconn	*c = arg;
+
+	(void)out;
+	fe.tcp_out += info->n_added;
+	fe.tcp_out -= info->n_deleted;
+	if (info->n_deleted > 0)
+		c->drained_us = qlog_now();
+}
+
+/* Activity: the connection goes to the end of the eviction order. */
+static void
+tcp_touch(struct tcpconn *c)
+{
+	TAILQ_REMOVE(&fe.lru, c, lru);
+	TAILQ_INSERT_TAIL(&fe.lru, c, lru);
+}
+
+static void
+tcp_close_unread(struct tcpconn *c, const char *why)
+{
+	static long long	last;
+
+	fe.stats.tcp_unread++;
+	if (log_ratelimit(&last))
+		log_warnx("tcp connection from %s closed: %s",
+		    sockunion_ntop(&c->from), why);
+	tcp_free(c);
+}
+
+/*
+ * Answers a client does not read stay with us: a connection past
+ * TCP_UNREAD_MAX is closed (but one taking a transfer, which the
+ * transfer ACL and its key allowed), and while all of them together hold more
+ * than TCP_UNREAD_TOTAL, the one whose output has gone longest without
+ * draining (a reader drains all the time) is closed first.  Returns -1
+ * when that closed 'c'.
+ */
+static int
+tcp_bound(struct tcpconn *c)
+{
+	struct tcpconn	*v, *victim;
+	uint32_t	 i;
+	int		 closed = 0;
+
+	if (!c->xfr && evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    TCP_UNREAD_MAX) {
+		tcp_close_unread(c, "answers not read (too many queued)");
+		return -1;
+	}
+	while (fe.tcp_out > TCP_UNREAD_TOTAL) {
+		victim = NULL;
+		for (i = 0; i < fe.nextslot; i++) {
+			if ((v = fe.conns[i]) == NULL || evbuffer_get_length(
+			    bufferevent_get_output(v->bev)) == 0)
+				continue;
+			if (victim == NULL || v->drained_us < victim->drained_us)
+				victim = v;
+		}
+		if (victim == NULL)
+			fatalx("%zu bytes queued to no connection", fe.tcp_out);
+		closed |= victim == c;
+		tcp_close_unread(victim,
+		    "answers not read (all connections' queues full)");
+	}
+	return closed ? -1 : 0;
 }
 
 /* 'client' is the peer, unmapped */
@@ -1092,6 +1181,11 @@ tcp_new(int s, const union sockunion *peer, const union sockunion *client)
 	if (c->bev == NULL)
 		fatalx("bufferevent_socket_new");
 	bufferevent_setcb(c->bev, tcp_readcb, tcp_writecb, tcp_eventcb, c);
+	if ((c->outcb = evbuffer_add_cb(bufferevent_get_output(c->bev),
+	    tcp_outcb, c)) == NULL)
+		fatalx("evbuffer_add_cb");
+	c->drained_us = qlog_now();
+	TAILQ_INSERT_TAIL(&fe.lru, c, lru);
 	evtimer_set(&c->msgtimer, tcp_msg_timeout, c);
 	/* never buffer more than two whole messages of input */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (2 + DNS_MAX_MSG));
@@ -1202,6 +1296,34 @@ sockunion_same_addr(const union sockunion *a, const union sockunion *b)
 }
 
 /*
+ * The table is full: the connection idle longest (nothing owed to it,
+ * nothing queued, nothing half read) makes room for a new one, so that
+ * idle connections cannot lock TCP clients out (RFC 7766 6.2.3).
+ * Returns 1 when one was closed.
+ */
+static int
+tcp_evict(void)
+{
+	static long long	 last;
+	struct tcpconn		*c;
+
+	TAILQ_FOREACH(c, &fe.lru, lru)
+		if (c->inflight == 0 && !c->xfr && evbuffer_get_length(
+		    bufferevent_get_output(c->bev)) == 0 && evbuffer_get_length(
+		    bufferevent_get_input(c->bev)) == 0)
+			break;
+	if (c == NULL)
+		return 0;
+	fe.stats.tcp_evicted++;
+	if (log_ratelimit(&last))
+		log_warnx("tcp connection from %s closed: the longest idle "
+		    "when the table was full (tcp max-connections)",
+		    sockunion_ntop(&c->from));
+	tcp_free(c);
+	return 1;
+}
+
+/*
  * Why a new connection from 'client' (the peer, unmapped) is refused, or
  * NULL.  A trusted proxy speaks for many clients, so only the total
  * limits it.  The count walks the open connections: accepting is rare
@@ -1213,16 +1335,15 @@ tcp_refuse(const union sockunion *client)
 	const struct tcpconn	*c;
 	uint32_t		 i, n = 0;
 
-	if (fe.nconns >= fe.main.tcp_maxconn)
-		return "too many connections (tcp max-connections)";
-	if (prefixlist_match(&fe.lists[PLIST_PROXY], client))
-		return NULL;
-	for (i = 0; i < fe.nextslot; i++)
-		if ((c = fe.conns[i]) != NULL &&
-		    sockunion_same_addr(&c->from, client) &&
-		    ++n >= fe.main.tcp_perclient)
-			return "too many connections from it "
-			    "(tcp max-per-client)";
+	if (!prefixlist_match(&fe.lists[PLIST_PROXY], client))
+		for (i = 0; i < fe.nextslot; i++)
+			if ((c = fe.conns[i]) != NULL &&
+			    sockunion_same_addr(&c->from, client) &&
+			    ++n >= fe.main.tcp_perclient)
+				return "too many connections from it "
+				    "(tcp max-per-client)";
+	if (fe.nconns >= fe.main.tcp_maxconn && !tcp_evict())
+		return "too many connections (tcp max-connections), none idle";
 	return NULL;
 }
 
@@ -1270,8 +1391,10 @@ tcp_answer(const struct dnsq_ctx *ctx, const uint8_t *wire, size_t len)
 	if (ctx->conn >= TCP_SLOTS_MAX ||
 	    (c = fe.conns[ctx->conn]) == NULL || c->gen != ctx->gen)
 		return;		/* the client left meanwhile */
+	tcp_touch(c);
+	c->xfr |= ctx->more;
 	tcp_send(c, wire, len);
-	if (ctx->more)
+	if (tcp_bound(c) == -1 || ctx->more)
 		return;		/* a transfer's messages: one query */
 	c->inflight--;
 	if (tcp_resume(c) == -1)

@@ -257,7 +257,7 @@ parent_udp_options(int fd, const union sockunion *su)
 static int
 parent_open_listener(const union sockunion *su, int type)
 {
-	int	fd, on = 1, rcvbuf = 4 * 1024 * 1024;
+	int	fd, on = 1, rcvbuf = 4 * 1024 * 1024, sndbuf = TCP_SNDBUF;
 
 	if ((fd = socket(su->sa.sa_family, type | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
@@ -269,6 +269,14 @@ parent_open_listener(const union sockunion *su, int type)
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
 		    sizeof(on)) == -1)
 			fatal("SO_REUSEADDR");
+		/*
+		 * Inherited by every connection: what a client does not
+		 * read waits in the frontend's bounded queues, not in
+		 * megabytes of autotuned kernel buffer per connection.
+		 */
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		    sizeof(sndbuf)) == -1)
+			fatal("SO_SNDBUF");
 	} else {
 		/* room for a burst while the frontend is busy */
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,

@@ -68,6 +68,15 @@
                                             prints how many were sent
   dnsraw.py capture PORT [TIMEOUT]          the first datagram to
                                             127.0.0.1 PORT, in hex
+  dnsraw.py crowd HOST PORT PER SOURCES SECS [NAME TYPE N]
+                                            PER connections from each of
+                                            SOURCES addresses (127.0.4.1
+                                            ...), idle, or with NAME and
+                                            TYPE asked N times pipelined on
+                                            each and nothing ever read (a
+                                            small receive buffer); prints
+                                            how many opened, then keeps
+                                            them SECS seconds
   dnsraw.py drip HOST PORT NAME INTERVAL    sends a query over TCP a byte
                                             every INTERVAL seconds; prints
                                             after how many seconds the
@@ -556,6 +565,28 @@ def cmd_hold(host, port, n, secs, src=None):
     time.sleep(float(secs))
 
 
+def cmd_crowd(host, port, per, sources, secs, name=None, qtype=1, n=0):
+    socks = []
+    data = b""
+    if name:
+        q = make_query(name, int(qtype))
+        data = (struct.pack(">H", len(q)) + q) * int(n)
+    for i in range(int(per) * int(sources)):
+        try:
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            t.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            t.bind(("127.0.4.%d" % (i % int(sources) + 1), 0))
+            t.settimeout(10)
+            t.connect((host, int(port)))
+            if data:
+                t.sendall(data)
+            socks.append(t)
+        except OSError:
+            continue
+    print(len(socks), flush=True)
+    time.sleep(float(secs))
+
+
 def cmd_drip(host, port, name, interval):
     q = make_query(name)
     s = connect_from(host, port)
@@ -726,6 +757,8 @@ def main():
         cmd_conns(*args)
     elif cmd == "hold":
         cmd_hold(*args)
+    elif cmd == "crowd":
+        cmd_crowd(*args)
     elif cmd == "drip":
         cmd_drip(*args)
     elif cmd == "rate":

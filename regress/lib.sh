@@ -286,11 +286,8 @@ start_daemon() {
 	D_PID=$!
 	T_PIDS="$T_PIDS $D_PID"
 	# up, or dead: a bound for a loaded machine (and valgrind), not a wait.
-	# No control request before the resolver has its configuration, which
-	# the parent sends after the channels between the children: one that
-	# reaches the resolver before its channel to wgwatch is set up kills
-	# the daemon (resolver_ctl, "wgwatch channel: No buffer space
-	# available"; seen under valgrind on a loaded machine).
+	# Up is configured: the resolver has its configuration, so tests see
+	# the daemon as its clients will (t_valgrind asks earlier on purpose).
 	_up=15
 	[ -z "$D_WRAP" ] || _up=60
 	poll "$_up" d_loaded_or_dead

@@ -1166,6 +1166,22 @@ ctl_json(const struct imsg *imsg)
 	return json != 0;
 }
 
+/*
+ * wgwatch adds its figures to status and metrics and ends the reply;
+ * at start-up, before its channel is here, the reply ends without them.
+ */
+static void
+ctl_wgwatch(const struct imsg *imsg)
+{
+	if (!res.wgwatch_up) {
+		ctl_compose(IMSG_CTL_END, imsg->hdr.peerid, NULL, 0);
+		return;
+	}
+	if (imsgev_compose(&res.wgwatch, imsg->hdr.type, imsg->hdr.peerid, -1,
+	    NULL, 0) == -1)
+		fatal("wgwatch channel");
+}
+
 static void
 resolver_ctl(const struct imsg *imsg)
 {
@@ -1180,17 +1196,11 @@ resolver_ctl(const struct imsg *imsg)
 		upstream_totals(&res.stats);
 		ctl_compose(IMSG_CTL_RESOLVER_STATS, peerid, &res.stats,
 		    sizeof(res.stats));
-		/* wgwatch adds its figures and ends the reply */
-		if (imsgev_compose(&res.wgwatch, IMSG_CTL_SHOW_STATUS, peerid,
-		    -1, NULL, 0) == -1)
-			fatal("wgwatch channel");
+		ctl_wgwatch(imsg);
 		return;
 	case IMSG_CTL_SHOW_METRICS:
 		resolver_metrics(peerid);
-		/* wgwatch adds its figures and ends the reply */
-		if (imsgev_compose(&res.wgwatch, IMSG_CTL_SHOW_METRICS, peerid,
-		    -1, NULL, 0) == -1)
-			fatal("wgwatch channel");
+		ctl_wgwatch(imsg);
 		return;
 	/* lines are never dropped (ctl_send): none is cut */
 	case IMSG_CTL_SHOW_PEERS:
