@@ -42,6 +42,10 @@
                                             N-1); prints how many were
                                             answered within 1 s and how
                                             many with TC
+  dnsraw.py probe HOST PORT NAME SECS [FILE]  A for NAME every 10 ms for SECS
+                                            seconds (or until FILE exists),
+                                            each waiting up to 1 s; prints
+                                            "sent lost slowest_ms"
   dnsraw.py corpus HOST PORT FILE udp|tcp   sends every query of a corpus
                                             (regress/corpus/queries.txt);
                                             prints "WANT GOT DESCRIPTION"
@@ -475,6 +479,32 @@ def cmd_burst(host, port, n, *hexmsgs):
     print(answered, truncated)
 
 
+def cmd_probe(host, port, name, secs, stopfile=None):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    end = time.monotonic() + float(secs)
+    sent = lost = 0
+    slowest = 0.0
+    while time.monotonic() < end and not (stopfile and
+                                          os.path.exists(stopfile)):
+        t0 = time.monotonic()
+        qid = sent & 0xffff
+        s.sendto(make_query(name, qid=qid), (host, int(port)))
+        sent += 1
+        s.settimeout(1.0)
+        try:
+            while True:
+                r = s.recv(65535)
+                if struct.unpack(">H", r[:2])[0] == qid:
+                    break
+            slowest = max(slowest, time.monotonic() - t0)
+        except socket.timeout:
+            lost += 1
+        left = 0.01 - (time.monotonic() - t0)
+        if left > 0:
+            time.sleep(left)
+    print(sent, lost, int(slowest * 1000))
+
+
 def classify(query, reply):
     """What the daemon made of a query, in the corpus's words."""
     if reply is None:
@@ -777,6 +807,8 @@ def main():
         cmd_spray(*args)
     elif cmd == "burst":
         cmd_burst(*args)
+    elif cmd == "probe":
+        cmd_probe(*args)
     elif cmd == "storm":
         cmd_storm(*args)
     elif cmd == "corpus":

@@ -6,7 +6,10 @@
  *
  * and its slot holds its offset and its hash (8 bytes, at a load of at
  * most 0.7), so that a probe for a name not listed, which is most of
- * them, reads the index and never the arena.  A lookup hashes each
+ * them, reads the index and never the arena.  The index doubles as it
+ * fills, and moves into its new slots a few at each name added rather
+ * than all at once: a million-name list being read stalls no query (the
+ * resolver reads it between queries).  A lookup hashes each
  * suffix of the query name (keyed SipHash: list contents come from the
  * Internet) and compares at most a few entries: O(labels), no
  * allocation.
@@ -25,6 +28,8 @@
 #define BL_ENTRY_HDR	2
 #define BL_ARENA_MAX	(UINT32_MAX - 1)
 #define BL_MAX_LABELS	128
+/* moved at each add: the old index is empty before the new one fills */
+#define BL_MOVE_STEP	4
 
 /* Names hosts files carry for the host itself, not to block. */
 static const char *const hosts_boilerplate[] = {
@@ -45,6 +50,7 @@ bltable_free(struct bltable *t)
 {
 	free(t->arena);
 	free(t->slots);
+	free(t->old);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -72,26 +78,71 @@ bl_slot(const struct bltable *t, const uint8_t *name, size_t len,
 	return i;
 }
 
+/*
+ * In the old index while it is being moved: slots below 'moved' are in
+ * the new one already, but still end no probe, so that what lies beyond
+ * them is found.  Returns the slot, or -1.
+ */
+static ssize_t
+bl_old_slot(const struct bltable *t, const uint8_t *name, size_t len,
+    uint32_t h)
+{
+	size_t		 i = h & (t->nold - 1);
+	const uint8_t	*e;
+
+	for (; t->old[i].off != 0; i = (i + 1) & (t->nold - 1)) {
+		if (i < t->moved || t->old[i].hash != h)
+			continue;
+		e = t->arena + t->old[i].off - 1;
+		if (e[1] == len && memcmp(e + BL_ENTRY_HDR, name, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Move up to 'n' more slots of the old index.  Returns 1 when none is
+ * left to move.
+ */
+int
+bltable_settle(struct bltable *t, size_t n)
+{
+	const struct blslot	*s;
+	const uint8_t		*e;
+
+	for (; t->old != NULL && n > 0; n--) {
+		s = &t->old[t->moved];
+		if (s->off != 0) {
+			e = t->arena + s->off - 1;
+			t->slots[bl_slot(t, e + BL_ENTRY_HDR, e[1], s->hash)] =
+			    *s;
+		}
+		if (++t->moved == t->nold) {
+			free(t->old);
+			t->old = NULL;
+			t->nold = t->moved = 0;
+		}
+	}
+	return t->old == NULL;
+}
+
 static int
 bl_grow_slots(struct bltable *t)
 {
-	struct blslot	*old = t->slots;
-	size_t		 n = t->nslots ? t->nslots * 2 : 1024, i, oldn = t->nslots;
-	const uint8_t	*e;
+	struct blslot	*n;
+	size_t		 nn = t->nslots ? t->nslots * 2 : 1024;
 
-	if ((t->slots = calloc(n, sizeof(*t->slots))) == NULL) {
-		t->slots = old;
+	/* BL_MOVE_STEP sees to it that this is a formality */
+	(void)bltable_settle(t, SIZE_MAX);
+	if ((n = calloc(nn, sizeof(*n))) == NULL)
 		return -1;
-	}
-	t->nslots = n;
-	for (i = 0; i < oldn; i++) {
-		if (old[i].off == 0)
-			continue;
-		e = t->arena + old[i].off - 1;
-		t->slots[bl_slot(t, e + BL_ENTRY_HDR, e[1], old[i].hash)] =
-		    old[i];
-	}
-	free(old);
+	t->old = t->slots;
+	t->nold = t->nslots;
+	t->moved = 0;
+	t->slots = n;
+	t->nslots = nn;
+	if (t->old == NULL)
+		t->nold = 0;
 	return 0;
 }
 
@@ -105,16 +156,22 @@ bltable_add(struct bltable *t, const uint8_t *name, size_t len,
 {
 	uint32_t	 h;
 	size_t		 i, need, ncap;
+	ssize_t		 o;
 	uint8_t		*e;
 
 	if (len == 0 || len > DNS_MAX_NAME)
 		return -1;
+	(void)bltable_settle(t, BL_MOVE_STEP);
 	if ((t->count + 1) * 10 > t->nslots * 7 && bl_grow_slots(t) == -1)
 		return -1;
 	h = siphash(&t->key, name, len);
 	i = bl_slot(t, name, len, h);
 	if (t->slots[i].off != 0) {
 		t->arena[t->slots[i].off - 1] |= flags;
+		return 0;
+	}
+	if (t->old != NULL && (o = bl_old_slot(t, name, len, h)) != -1) {
+		t->arena[t->old[o].off - 1] |= flags;
 		return 0;
 	}
 	need = BL_ENTRY_HDR + len;
@@ -140,12 +197,17 @@ bltable_add(struct bltable *t, const uint8_t *name, size_t len,
 	return 1;
 }
 
-/* Give back what the arena's doubling left unused. */
+/*
+ * The index whole (bltable_settle, in slices, lets a caller spare the
+ * rest of its loop the last of the moving), and what the arena's doubling
+ * left unused given back.
+ */
 void
 bltable_finish(struct bltable *t)
 {
 	uint8_t	*a;
 
+	(void)bltable_settle(t, SIZE_MAX);
 	if (t->alen > 0 && t->alen < t->acap &&
 	    (a = realloc(t->arena, t->alen)) != NULL) {
 		t->arena = a;

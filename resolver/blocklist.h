@@ -31,6 +31,9 @@ struct bltable {
 	size_t			 nslots;
 	size_t			 count;
 	struct siphash_key	 key;
+	struct blslot		*old;		/* being moved into slots */
+	size_t			 nold;
+	size_t			 moved;		/* old slots below it are */
 };
 
 enum bl_line {
@@ -42,8 +45,10 @@ enum bl_line {
 void		bltable_init(struct bltable *);
 void		bltable_free(struct bltable *);
 int		bltable_add(struct bltable *, const uint8_t *, size_t, uint8_t);
+int		bltable_settle(struct bltable *, size_t);
 void		bltable_finish(struct bltable *);
 size_t		bltable_bytes(const struct bltable *);
+/* on a finished table */
 const uint8_t	*bltable_match(const struct bltable *, const uint8_t *, size_t,
 		    size_t *);
 enum bl_line	bl_parse_line(struct bltable *, char *, size_t, size_t *);

@@ -60,6 +60,19 @@ static TAILQ_HEAD(, blocklist)	lists = TAILQ_HEAD_INITIALIZER(lists);
 
 static void	build_slice(int, short, void *);
 
+/*
+ * The next slice after the next poll for I/O: a zero timeout, not
+ * event_active(), which libevent runs again within the same pass over
+ * its active events, so that a whole list was read before a query was.
+ */
+static void
+build_next(struct blbuild *bb)
+{
+	struct timeval	tv = { 0, 0 };
+
+	evtimer_add(&bb->ev, &tv);
+}
+
 static struct blocklist *
 list_find(const char *name)
 {
@@ -210,7 +223,7 @@ blocklists_reconf_end(void)
 		b->addr = b->naddr;
 		clock_gettime(CLOCK_MONOTONIC, &b->build->start);
 		evtimer_set(&b->build->ev, build_slice, b);
-		event_active(&b->build->ev, EV_TIMEOUT, 1);
+		build_next(b->build);
 	}
 }
 
@@ -274,12 +287,16 @@ build_slice(int fd, short event, void *arg)
 	(void)fd;
 	(void)event;
 	if (bb->cur == bb->nfiles) {
-		build_done(b);
+		/* the index's last move, a slice at a time too */
+		if (bltable_settle(&bb->t, BL_SLICE))
+			build_done(b);
+		else
+			build_next(bb);
 		return;
 	}
 	if ((n = read(bb->fds[bb->cur], buf, sizeof(buf))) == -1) {
 		if (errno == EINTR) {
-			event_active(&bb->ev, EV_TIMEOUT, 1);
+			build_next(bb);
 			return;
 		}
 		b->stats.failures++;
@@ -308,7 +325,7 @@ build_slice(int fd, short event, void *arg)
 		bb->lineno = 0;
 		bb->reported = 0;
 	}
-	event_active(&bb->ev, EV_TIMEOUT, 1);
+	build_next(bb);
 }
 
 /*

@@ -152,6 +152,10 @@ test_many(void)
 	bl_parse_line(&t, name, strlen(name), &added);
 	ok(total == 200000 && t.count == 200000,
 	    "200000 names, a repeat added once (%zu)", t.count);
+	ok(t.old != NULL, "the index is still being moved (%zu of %zu)",
+	    t.moved, t.nold);
+	bltable_finish(&t);
+	ok(t.old == NULL, "and finished, it is whole");
 	for (i = 0; i < 200000; i += 7) {
 		snprintf(name, sizeof(name), "www.host%d.zone%d.test", i,
 		    i % 97);
@@ -164,7 +168,6 @@ test_many(void)
 	}
 	ok(missing == 0 && extra == 0, "all found below, none under another "
 	    "zone (%d missing, %d extra)", missing, extra);
-	bltable_finish(&t);
 	ok(bltable_bytes(&t) < 200000 * 48,
 	    "%zu bytes: under 48 a name", bltable_bytes(&t));
 	bltable_free(&t);
