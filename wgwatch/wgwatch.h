@@ -12,6 +12,8 @@
 struct wgpeer {
 	uint8_t		key[WG_KEY_LEN];
 	int64_t		handshake;
+	uint64_t	rx_bytes;
+	uint16_t	keepalive;
 	uint16_t	naddrs;
 	struct wg_addr	addrs[WG_MAX_ADDRS];
 };

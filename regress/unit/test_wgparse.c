@@ -72,18 +72,28 @@ find_peer(struct wgtable *t, uint8_t first)
 	return NULL;
 }
 
-/* The same peers, in the same (sorted) order: keys, handshakes, addresses. */
+/*
+ * The same peers, in the same (sorted) order: keys, handshakes, counters,
+ * keepalives, addresses.
+ */
 static int
 same_table(const struct wgtable *a, const struct wgtable *b)
 {
-	size_t	i;
+	const struct wgpeer	*p, *q;
+	size_t			 i;
 
 	if (a->n != b->n)
 		return 0;
-	for (i = 0; i < a->n; i++)
-		if (memcmp(a->peers[i].key, b->peers[i].key, WG_KEY_LEN) != 0 ||
-		    !wgpeer_equal(&a->peers[i], &b->peers[i]))
+	for (i = 0; i < a->n; i++) {
+		p = &a->peers[i];
+		q = &b->peers[i];
+		if (memcmp(p->key, q->key, WG_KEY_LEN) != 0 ||
+		    p->handshake != q->handshake ||
+		    p->rx_bytes != q->rx_bytes || p->keepalive != q->keepalive ||
+		    p->naddrs != q->naddrs || memcmp(p->addrs, q->addrs,
+		    p->naddrs * sizeof(p->addrs[0])) != 0)
 			return 0;
+	}
 	return 1;
 }
 
@@ -135,13 +145,18 @@ test_uapi(void)
 	p = find_peer(&t, 0x1e);
 	ok(p != NULL && p->handshake == 1795323073 && p->naddrs == 1 &&
 	    has_addr(p, "10.77.0.3"), "handshake and address of the first");
+	ok(p != NULL && p->rx_bytes == 180 && p->keepalive == 0,
+	    "its received bytes, no keepalive");
 	p = find_peer(&t, 0x1d);
 	ok(p != NULL && p->handshake == 0 && p->naddrs == 2 &&
 	    has_addr(p, "10.77.0.99") && has_addr(p, "fd00:77::99"),
 	    "host routes kept (/32, /128), wider prefixes not");
+	p = find_peer(&t, 0x84);
+	ok(p != NULL && p->keepalive == 25, "a keepalive interval of 25 s");
 	ok(uapi(&u, &whole, reply, sizeof(reply)) == 0 && u.done &&
 	    wgtable_finish(&whole) == 0 && same_table(&whole, &t),
-	    "parsed again: the same table (keys, handshakes, addresses)");
+	    "parsed again: the same table (keys, handshakes, counters, "
+	    "addresses)");
 	for (step = 1; step < 64; step++) {
 		if (uapi(&u, &t, reply, step) == -1 || !u.done ||
 		    wgtable_finish(&t) == -1 || !same_table(&whole, &t)) {
@@ -150,7 +165,7 @@ test_uapi(void)
 		}
 	}
 	ok(same, "the same peers whatever the chunks (1 to 63 bytes): keys, "
-	    "handshakes, addresses");
+	    "handshakes, counters, addresses");
 	wgtable_free(&whole);
 
 	ok(uapi(&u, &t, "public_key=1eb8\n", 64) == -1,
@@ -169,6 +184,34 @@ test_uapi(void)
 	    "6387718ba3334b2e0804b\nlast_handshake_time_sec="
 	    "9999999999999999999\n", 64) == -1,
 	    "an oversized handshake time is refused");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nlast_handshake_time_sec="
+	    "9223372036854775807\n", 64) == 0 &&
+	    t.peers[0].handshake == INT64_MAX,
+	    "the largest handshake time an int64_t holds is taken");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=18446744073709551615\n"
+	    "persistent_keepalive_interval=65535\n", 64) == 0 &&
+	    t.peers[0].rx_bytes == UINT64_MAX && t.peers[0].keepalive == 65535,
+	    "rx_bytes and the keepalive up to their largest values");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=18446744073709551616\n", 64) ==
+	    -1, "rx_bytes past 2^64 - 1 is refused: %s", u.err);
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=000000000000000000000000000001\n",
+	    64) == 0 && t.peers[0].rx_bytes == 1,
+	    "leading zeros do not count against the bound");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=-1\n", 64) == -1 &&
+	    uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=\n", 64) == -1,
+	    "a negative or empty rx_bytes is refused");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\npersistent_keepalive_interval=65536\n",
+	    64) == -1, "a keepalive past 65535 is refused: %s", u.err);
+	ok(uapi(&u, &t, "rx_bytes=5\n", 64) == -1 &&
+	    uapi(&u, &t, "persistent_keepalive_interval=5\n", 64) == -1,
+	    "counters before any public_key are refused");
 	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
 	    "6387718ba3334b2e0804b\nallowed_ip=10.0.0.1/33\n", 64) == -1,
 	    "an IPv4 prefix of 33 is refused");
@@ -219,6 +262,8 @@ struct nlpeer {
 	const char	*addrs[4];	/* "a.b.c.d/n" or "x::y/n" */
 	int		keyonly;	/* a continuation: key and IPs only */
 	int		psk;
+	uint64_t	rx;
+	uint16_t	keepalive;
 };
 
 static size_t
@@ -265,7 +310,10 @@ build(char *buf, size_t buflen, const struct nlpeer *peers, int npeers,
 			ts.tv_nsec = 5;
 			mnl_attr_put(nlh, WGPEER_A_LAST_HANDSHAKE_TIME,
 			    sizeof(ts), &ts);
-			mnl_attr_put_u64(nlh, WGPEER_A_RX_BYTES, 100);
+			mnl_attr_put_u16(nlh,
+			    WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL,
+			    peers[i].keepalive);
+			mnl_attr_put_u64(nlh, WGPEER_A_RX_BYTES, peers[i].rx);
 			mnl_attr_put_u64(nlh, WGPEER_A_TX_BYTES, 200);
 			mnl_attr_put_u32(nlh, WGPEER_A_PROTOCOL_VERSION, 1);
 		}
@@ -331,16 +379,16 @@ test_netlink(void)
 	struct nlattr	*a;
 	const struct nlpeer two[] = {
 		{ 0x11, 1700000000, { "10.0.0.2/32", "fd00::2/128",
-		    "10.1.0.0/16", NULL }, 0, 1 },
-		{ 0x22, 0, { "10.0.0.3/32", NULL }, 0, 0 },
+		    "10.1.0.0/16", NULL }, 0, 1, 0x123456789abcULL, 25 },
+		{ 0x22, 0, { "10.0.0.3/32", NULL }, 0, 0, 0, 0 },
 	};
 	const struct nlpeer first[] = {
 		{ 0x33, 1700000100, { "10.0.0.4/32", "10.0.0.5/32", NULL },
-		    0, 0 },
+		    0, 0, 0, 0 },
 	};
 	const struct nlpeer rest[] = {
-		{ 0x33, 0, { "fd00::4/128", "10.0.0.6/32", NULL }, 1, 0 },
-		{ 0x44, 1700000200, { "10.0.0.7/32", NULL }, 0, 0 },
+		{ 0x33, 0, { "fd00::4/128", "10.0.0.6/32", NULL }, 1, 0, 0, 0 },
+		{ 0x44, 1700000200, { "10.0.0.7/32", NULL }, 0, 0, 0, 0 },
 	};
 
 	len = build(buf, sizeof(buf), two, 2, 1);
@@ -350,8 +398,11 @@ test_netlink(void)
 	ok(p != NULL && p->handshake == 1700000000 && p->naddrs == 2 &&
 	    has_addr(p, "10.0.0.2") && has_addr(p, "fd00::2"),
 	    "handshake, and the host routes of both families");
-	ok(find_peer(&t, 0x22) != NULL && find_peer(&t, 0x22)->handshake == 0,
-	    "a peer that never connected: handshake 0");
+	ok(p != NULL && p->rx_bytes == 0x123456789abcULL && p->keepalive == 25,
+	    "its received bytes (RX_BYTES, 64 bits) and keepalive interval");
+	ok(find_peer(&t, 0x22) != NULL && find_peer(&t, 0x22)->handshake == 0 &&
+	    find_peer(&t, 0x22)->rx_bytes == 0,
+	    "a peer that never connected: handshake 0, nothing received");
 
 	/* a peer split across two messages, as the kernel does */
 	len = build(buf, sizeof(buf), first, 1, 1);
@@ -408,9 +459,9 @@ test_netlink(void)
 	    "and the parent will not relay it");
 	{
 		const struct nlpeer wide[] = { { 0x55, 1, { "10.0.0.1/33",
-		    NULL }, 0, 0 } };
+		    NULL }, 0, 0, 0, 0 } };
 		const struct nlpeer v6wide[] = { { 0x55, 1, {
-		    "fd00::1/129", NULL }, 0, 0 } };
+		    "fd00::1/129", NULL }, 0, 0, 0, 0 } };
 
 		len = build(buf, sizeof(buf), wide, 1, 1);
 		ok(nl(&t, buf, len, err, sizeof(err)) == -1,
@@ -424,6 +475,16 @@ test_netlink(void)
 	*(uint16_t *)((char *)a + 4) = 99;
 	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
 	    "an unknown address family is refused");
+	len = build(buf, sizeof(buf), two, 2, 1);
+	a = find_attr(buf, len, 12, WGPEER_A_RX_BYTES);
+	a->nla_len = 8;		/* 32 bits, then 4 bytes it no longer covers */
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "received bytes of the wrong length are refused: %s", err);
+	len = build(buf, sizeof(buf), two, 2, 1);
+	a = find_attr(buf, len, 6, WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL);
+	a->nla_len = 5;		/* a u8 */
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "a keepalive interval of the wrong length is refused: %s", err);
 	len = build(buf, sizeof(buf), two, 2, 1);
 	a = find_attr(buf, len, 12, WGPEER_A_RX_BYTES);
 	a->nla_type = 99;	/* an attribute from a newer kernel */
