@@ -1,8 +1,9 @@
 /*
  * Presence: the names of WireGuard peers, answered only while the peer is
- * there.  A peer is online while its latest handshake is younger than its
- * domain's threshold, decided when the query comes: nothing has to fire
- * when a peer goes stale.
+ * there.  A peer is online while its last activity (the later of its
+ * latest handshake and the last time wgwatch saw its received bytes grow)
+ * is younger than its domain's threshold, decided when the query comes:
+ * nothing has to fire when a peer goes stale.
  *
  * For a peer named NAME on interface IF in domain SUFFIX:
  *	NAME.SUFFIX		its host addresses, while online (the peers
@@ -52,6 +53,8 @@ struct ppeer {
 	char		 ifname[IFNAMSIZ];
 	uint8_t		 key[WG_KEY_LEN];
 	int64_t		 handshake;
+	int64_t		 activity;
+	uint16_t	 keepalive;
 	uint16_t	 naddrs;
 	struct wg_addr	 addrs[WG_MAX_ADDRS];
 	struct pname	*name;
@@ -300,6 +303,20 @@ presence_end(struct presence *pr)
 	log_debug("presence: %zu named peers", pr->names->count);
 }
 
+static int
+peer_online(const struct ppeer *peer, const struct pzone *z, time_t now)
+{
+	return peer->activity > 0 &&
+	    now - peer->activity < (int64_t)z->threshold;
+}
+
+/* Whether a named peer answers now: what a change must be compared on. */
+static int
+peer_answers(const struct ppeer *peer, time_t now)
+{
+	return peer->name != NULL && peer_online(peer, peer->name->zone, now);
+}
+
 static void
 addrs_unlink(struct presence *pr, struct ppeer *peer)
 {
@@ -343,11 +360,17 @@ peer_remove(struct presence *pr, struct ppeer *peer)
 	pr->npeers--;
 }
 
-static void
-peer_update(struct presence *pr, const struct wg_peer_msg *m)
+/*
+ * Returns 1 when an answer may change: a new peer, other addresses, or
+ * another decision now.  Activity that decides nothing new (wgwatch's
+ * quarter-threshold refresh of a peer that keeps talking) changes none.
+ */
+static int
+peer_update(struct presence *pr, const struct wg_peer_msg *m, time_t now)
 {
 	struct ppeer	key, *peer;
 	struct pname	nkey;
+	int		changed = 1, was = 0;
 
 	memcpy(key.ifname, m->ifname, sizeof(key.ifname));
 	memcpy(key.key, m->key, WG_KEY_LEN);
@@ -366,33 +389,49 @@ peer_update(struct presence *pr, const struct wg_peer_msg *m)
 		if ((peer->name = RB_FIND(pname_key, &pr->names->bykey,
 		    &nkey)) != NULL)
 			peer->name->peer = peer;
-	} else
-		addrs_unlink(pr, peer);
+	} else {
+		was = peer_answers(peer, now);
+		changed = peer->naddrs != m->naddrs || memcmp(peer->addrs,
+		    m->addrs, m->naddrs * sizeof(m->addrs[0])) != 0;
+		if (changed)
+			addrs_unlink(pr, peer);
+	}
 	peer->handshake = m->handshake;
-	peer->naddrs = m->naddrs;
-	memcpy(peer->addrs, m->addrs, m->naddrs * sizeof(m->addrs[0]));
-	addrs_link(pr, peer);
+	peer->activity = m->activity;
+	peer->keepalive = m->keepalive;
+	if (changed) {
+		peer->naddrs = m->naddrs;
+		memcpy(peer->addrs, m->addrs, m->naddrs * sizeof(m->addrs[0]));
+		addrs_link(pr, peer);
+	}
+	return changed || was != peer_answers(peer, now);
 }
 
-static void
+static int
 peer_gone(struct presence *pr, const struct wg_peer_msg *m)
 {
 	struct ppeer	key, *peer;
 
 	memcpy(key.ifname, m->ifname, sizeof(key.ifname));
 	memcpy(key.key, m->key, WG_KEY_LEN);
-	if ((peer = RB_FIND(ppeer_tree, &pr->peers, &key)) != NULL)
-		peer_remove(pr, peer);
+	if ((peer = RB_FIND(ppeer_tree, &pr->peers, &key)) == NULL)
+		return 0;
+	peer_remove(pr, peer);
+	return 1;
 }
 
-static void
+static int
 iface_gone(struct presence *pr, const char *ifname)
 {
 	struct ppeer	*peer, *next;
+	int		 gone = 0;
 
 	RB_FOREACH_SAFE(peer, ppeer_tree, &pr->peers, next)
-		if (strcmp(peer->ifname, ifname) == 0)
+		if (strcmp(peer->ifname, ifname) == 0) {
 			peer_remove(pr, peer);
+			gone = 1;
+		}
+	return gone;
 }
 
 static void
@@ -418,7 +457,7 @@ pending_add(struct presence *pr, const struct imsg *imsg, int gone)
 		fatalx("bad WireGuard peer message");
 	memset(&m, 0, sizeof(m));
 	memcpy(&m, imsg->data, imsg->len);
-	if (m.naddrs > WG_MAX_ADDRS ||
+	if (m.naddrs > WG_MAX_ADDRS || m.handshake < 0 || m.activity < 0 ||
 	    imsg->len != hdr + m.naddrs * sizeof(m.addrs[0]) ||
 	    (gone && m.naddrs != 0) ||
 	    strncmp(m.ifname, pr->txif, sizeof(m.ifname)) != 0)
@@ -440,12 +479,16 @@ pending_add(struct presence *pr, const struct imsg *imsg, int gone)
 	pr->npending++;
 }
 
-/* Changes from wgwatch: a transaction per interface and poll. */
-void
-presence_wg(struct presence *pr, const struct imsg *imsg)
+/*
+ * Changes from wgwatch: a transaction per interface and poll, applied at
+ * its end.  Returns 1 when an answer may have changed with it.
+ */
+int
+presence_wg(struct presence *pr, const struct imsg *imsg, time_t now)
 {
 	char	ifname[IFNAMSIZ];
 	size_t	i;
+	int	changed = 0;
 
 	switch (imsg->hdr.type) {
 	case IMSG_WG_PEERS_START:
@@ -465,9 +508,10 @@ presence_wg(struct presence *pr, const struct imsg *imsg)
 			fatalx("WireGuard transaction ends out of place");
 		for (i = 0; i < pr->npending; i++) {
 			if (pr->pending_gone[i])
-				peer_gone(pr, &pr->pending[i]);
+				changed |= peer_gone(pr, &pr->pending[i]);
 			else
-				peer_update(pr, &pr->pending[i]);
+				changed |= peer_update(pr, &pr->pending[i],
+				    now);
 		}
 		log_debug("%s: %zu peer changes", pr->txif, pr->npending);
 		pr->intx = 0;
@@ -477,17 +521,11 @@ presence_wg(struct presence *pr, const struct imsg *imsg)
 		if (pr->intx)
 			fatalx("WireGuard interface gone mid-transaction");
 		iface_name(imsg, ifname);
-		iface_gone(pr, ifname);
+		changed = iface_gone(pr, ifname);
 		log_debug("%s: every peer forgotten", ifname);
 		break;
 	}
-}
-
-static int
-peer_online(const struct ppeer *peer, const struct pzone *z, time_t now)
-{
-	return peer->handshake > 0 &&
-	    now - peer->handshake < (int64_t)z->threshold;
+	return changed;
 }
 
 /* Is 'name' NAME.(...).APEX of zone 'z'?  Returns the labels before it. */

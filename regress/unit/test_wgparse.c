@@ -1,7 +1,9 @@
 /*
  * The WireGuard readers: wgwatch's UAPI and netlink parsers (the netlink
  * dumps built with libmnl in the kernel's layout), the parent's blanking
- * of secrets, and the "names from" file reader.
+ * of secrets, and the "names from" file reader; and what of a poll the
+ * resolver must hear: activity from the transfer counters, and the rule
+ * that forwards it only when it matters.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -507,6 +509,296 @@ test_netlink(void)
 	wgtable_free(&t);
 }
 
+/*
+ * Polls as wgwatch makes them: 'next' filled (by the caller or the UAPI
+ * parser), then compared with 'cur' by wgtable_diff(), then swapped.  The
+ * callback records the messages: how many, and the activity the resolver
+ * knows of each peer (by the first byte of its key, 0 to 7).
+ */
+struct sim {
+	struct wgtable		cur, next;
+	struct wgthresholds	thr;
+	size_t			msgs, gone;
+	int64_t			told[8];
+};
+
+static void
+sim_cb(const struct wgpeer *p, int gone, void *arg)
+{
+	struct sim	*s = arg;
+
+	s->msgs++;
+	if (gone)
+		s->gone++;
+	else
+		s->told[p->key[0] & 7] = p->told;
+}
+
+static size_t
+sim_poll(struct sim *s, int64_t now, uint32_t interval)
+{
+	struct wgpoll	poll = { now, interval, &s->thr };
+	struct wgtable	tmp;
+	size_t		n;
+
+	if (wgtable_finish(&s->next) == -1)
+		abort();
+	n = wgtable_diff(&s->cur, &s->next, &poll, sim_cb, s);
+	tmp = s->cur;
+	s->cur = s->next;
+	s->next = tmp;
+	wgtable_clear(&s->next);
+	return n;
+}
+
+static struct wgpeer *
+sim_peer(struct sim *s, uint8_t k, int64_t handshake, uint64_t rx)
+{
+	uint8_t		 key[WG_KEY_LEN];
+	struct wgpeer	*p;
+
+	memset(key, k, sizeof(key));
+	if ((p = wgtable_add(&s->next, key)) == NULL)
+		abort();
+	p->handshake = handshake;
+	p->rx_bytes = rx;
+	return p;
+}
+
+/* One poll of a one-peer wireguard-go, through the UAPI parser. */
+static size_t
+sim_uapi(struct sim *s, int64_t now, int64_t handshake, uint64_t rx)
+{
+	struct wguapi	u;
+	char		text[512];
+
+	snprintf(text, sizeof(text), "listen_port=51820\n"
+	    "public_key=0101010101010101010101010101010101010101010101010101"
+	    "010101010101\nlast_handshake_time_sec=%lld\n"
+	    "last_handshake_time_nsec=0\ntx_bytes=92\nrx_bytes=%llu\n"
+	    "persistent_keepalive_interval=0\nallowed_ip=10.77.0.2/32\n"
+	    "errno=0\n\n", (long long)handshake, (unsigned long long)rx);
+	wguapi_reset(&u);
+	if (wguapi_feed(&u, &s->next, (const uint8_t *)text, strlen(text)) ==
+	    -1 || !u.done)
+		abort();
+	return sim_poll(s, now, 1);
+}
+
+static void
+sim_free(struct sim *s)
+{
+	wgtable_free(&s->cur);
+	wgtable_free(&s->next);
+	wgthresholds_free(&s->thr);
+}
+
+/* Counters growing, standing still and going back; threshold 20. */
+static void
+test_counters(void)
+{
+	struct sim	s;
+
+	memset(&s, 0, sizeof(s));
+	wgthresholds_clear(&s.thr, 20);
+	ok(sim_uapi(&s, 1000, 990, 500) == 1 && s.told[1] == 990 &&
+	    s.cur.peers[0].rx_grew == 0,
+	    "a new peer: its handshake is its activity, its counter only a "
+	    "baseline");
+	ok(sim_uapi(&s, 1001, 990, 600) == 1 && s.told[1] == 1001 &&
+	    s.cur.peers[0].rx_grew == 1001,
+	    "rx_bytes grew: activity now, 11 s newer than the resolver's: "
+	    "sent");
+	ok(sim_uapi(&s, 1002, 990, 600) == 0 &&
+	    s.cur.peers[0].rx_grew == 1001, "standing still: no activity");
+	ok(sim_uapi(&s, 1003, 990, 700) == 0 &&
+	    s.cur.peers[0].rx_grew == 1003 && s.told[1] == 1001,
+	    "grown again, 2 s newer than the resolver's: kept (under 20/4)");
+	ok(sim_uapi(&s, 1004, 990, 50) == 0 &&
+	    s.cur.peers[0].rx_grew == 1003 && s.cur.peers[0].rx_bytes == 50,
+	    "gone back (wireguard-go restarted): no activity, a new "
+	    "baseline");
+	ok(sim_uapi(&s, 1005, 990, 60) == 0 &&
+	    s.cur.peers[0].rx_grew == 1005,
+	    "growth from the new baseline is activity");
+	ok(sim_uapi(&s, 1006, 990, 70) == 1 && s.told[1] == 1006,
+	    "5 s newer than the resolver's (a quarter of 20): sent");
+	ok(sim_uapi(&s, 1024, 990, 70) == 0,
+	    "silent: nothing to say while the resolver decides as we would");
+	ok(sim_uapi(&s, 1030, 990, 10) == 0 && s.told[1] == 1006,
+	    "silent and offline, a counter that goes back revives nothing");
+	ok(sim_uapi(&s, 1031, 1031, 200) == 1 && s.told[1] == 1031,
+	    "a new handshake: back online at once");
+	ok(sim_uapi(&s, 1032, 1031, 200) == 0 && sim_uapi(&s, 1033, 1031, 200) ==
+	    0, "then quiet");
+	/* the peer was removed and added again: its handshake time is 0 */
+	ok(sim_uapi(&s, 1034, 0, 0) == 0,
+	    "a handshake that goes back changes no activity: not sent");
+	sim_free(&s);
+}
+
+/* One peer whose rule threshold is 20, another whose exception is 8. */
+static void
+test_thresholds(void)
+{
+	struct sim	 s;
+	uint8_t		 key[WG_KEY_LEN];
+	struct wgpeer	*p;
+	size_t		 by[8] = { 0 }, t;
+
+	memset(&s, 0, sizeof(s));
+	wgthresholds_clear(&s.thr, 300);
+	memset(key, 2, sizeof(key));
+	wgthresholds_add(&s.thr, key, 8);
+	wgthresholds_finish(&s.thr);
+	for (t = 0; t < 60; t++) {
+		sim_peer(&s, 1, 1000, 100 + t);
+		sim_peer(&s, 2, 1000, 100 + t);
+		sim_peer(&s, 3, 1000, 100);
+		s.msgs = 0;
+		sim_poll(&s, 1000 + t, 1);
+		by[1] += s.told[1] == 1000 + (int64_t)t && s.msgs > 0;
+		by[2] += s.told[2] == 1000 + (int64_t)t && s.msgs > 0;
+	}
+	ok(by[2] == 30 && s.told[1] == 1000,
+	    "keepalives every second for a minute: the peer with threshold 8 "
+	    "is told every 2 s (%zu times), the one with 300 only at its "
+	    "first poll", by[2]);
+	sim_peer(&s, 1, 1000, 200);
+	sim_peer(&s, 2, 1000, 200);
+	p = sim_peer(&s, 3, 1000, 100);
+	wgpeer_add_addr(p, AF_INET, "\12\0\0\3", 32);
+	s.msgs = 0;
+	ok(sim_poll(&s, 1060, 1) == 2 && s.msgs == 2,
+	    "new addresses go at once, with the activity that is due");
+	sim_peer(&s, 1, 1000, 200);
+	p = sim_peer(&s, 3, 1000, 100);
+	wgpeer_add_addr(p, AF_INET, "\12\0\0\3", 32);
+	p->keepalive = 25;
+	s.msgs = s.gone = 0;
+	ok(sim_poll(&s, 1061, 1) == 2 && s.gone == 1,
+	    "a new keepalive goes, and so does a peer that left");
+	sim_free(&s);
+}
+
+/* A tiny deterministic generator: the same run every time. */
+static uint32_t
+lcg(uint32_t *x)
+{
+	*x = *x * 1103515245 + 12345;
+	return *x >> 8;
+}
+
+/* Packets in seconds (from, to] of a simulation, from prefix counts. */
+static uint32_t
+packets(const uint32_t *count, int64_t from, int64_t to)
+{
+	from = from < -1 ? -1 : from;
+	return to <= from ? 0 : count[to + 1] - count[from + 1];
+}
+
+/*
+ * Hours of traffic (keepalives, bursts, silence, a rekey every 120 s),
+ * polled every 'interval'.  At every second the resolver's decision (on
+ * what it was told) must be the one every activity forwarded would give
+ * (each packet known from the first poll after it: computed here on its
+ * own), and off the packets themselves by at most one interval either
+ * way: online only with a packet less than threshold + interval - 1 s
+ * ago, offline only without one in the threshold but the last
+ * interval - 1 s (the next poll has yet to see those).
+ */
+static void
+simulate(uint32_t threshold, uint32_t interval, uint32_t seed)
+{
+	enum { SECS = 4 * 3600 };
+	static uint8_t	 online[SECS];
+	static uint32_t	 count[SECS + 1];
+	struct sim	 s;
+	int64_t		 t, hs = 0, seen = 0, t0 = 1700000000, known = 0;
+	uint64_t	 rx = 0;
+	uint32_t	 x = seed, phase = 0, keepalive = 1;
+	size_t		 ideal_off = 0, late = 0, early = 0, step;
+	int		 ideal, sent = 0, polled = 0;
+
+	memset(&s, 0, sizeof(s));
+	wgthresholds_clear(&s.thr, threshold);
+	for (t = 0; t < SECS; t++) {
+		if (t % 600 == 0) {
+			phase = lcg(&x) % 4;
+			keepalive = (uint32_t[]){ 1, 2, 5, 25 }[lcg(&x) % 4];
+		}
+		/* phase 0: silence; 1: keepalives; 2: bursts; 3: both */
+		count[t + 1] = count[t];
+		if ((phase & 1 && t % keepalive == 0) ||
+		    (phase & 2 && lcg(&x) % 100 < 3)) {
+			if (t0 + t - hs >= 120)
+				hs = t0 + t;
+			rx += 32;
+			count[t + 1]++;
+			sent = 1;
+		}
+		if (t % interval == 0) {
+			/* the first poll's counter is a baseline */
+			if (sent && polled)
+				seen = t0 + t;
+			sent = 0;
+			polled = 1;
+			known = hs > seen ? hs : seen;
+			sim_peer(&s, 1, hs, rx);
+			sim_poll(&s, t0 + t, interval);
+		}
+		online[t] = s.told[1] > 0 && t0 + t - s.told[1] < threshold;
+		ideal = known > 0 && t0 + t - known < threshold;
+		ideal_off += online[t] != ideal;
+	}
+	for (t = 0; t < SECS; t++) {
+		late += online[t] &&
+		    packets(count, t - threshold - interval + 1, t) == 0;
+		early += !online[t] &&
+		    packets(count, t - threshold, t - interval + 1) > 0;
+	}
+	step = (threshold + 3) / 4;
+	ok(ideal_off == 0 && late == 0 && early == 0 && s.msgs <= SECS /
+	    (step > interval ? step : interval) + SECS / 600 * 2,
+	    "threshold %u, interval %u: %zu messages in %d h; decisions "
+	    "other than every activity would give: %zu; off the packets by "
+	    "more than an interval: %zu late, %zu early", threshold, interval,
+	    s.msgs, SECS / 3600, ideal_off, late, early);
+	sim_free(&s);
+}
+
+static void
+test_suppression(void)
+{
+	struct sim	s;
+	int64_t		t;
+	size_t		msgs[2];
+	uint32_t	i, th[] = { 20, 300 };
+
+	/* an hour of keepalives every 5 s */
+	for (i = 0; i < 2; i++) {
+		memset(&s, 0, sizeof(s));
+		wgthresholds_clear(&s.thr, th[i]);
+		for (t = 0; t < 3600; t++) {
+			sim_peer(&s, 1, 1700000000, 32 * (t / 5));
+			sim_poll(&s, 1700000000 + t, 1);
+		}
+		msgs[i] = s.msgs;
+		sim_free(&s);
+	}
+	ok(msgs[0] <= 3600 / 5 + 1 && msgs[1] <= 3600 / 75 + 1,
+	    "an hour of keepalives every 5 s: %zu messages with threshold 20, "
+	    "%zu with 300 (one a quarter threshold)", msgs[0], msgs[1]);
+	simulate(20, 1, 1);
+	simulate(10, 1, 2);
+	simulate(300, 1, 3);
+	simulate(3, 1, 4);
+	simulate(2, 1, 5);
+	simulate(20, 5, 6);
+	simulate(60, 7, 7);
+	simulate(11, 10, 8);
+}
+
 static void
 test_blank_uapi(void)
 {
@@ -611,6 +903,9 @@ main(void)
 {
 	test_uapi();
 	test_netlink();
+	test_counters();
+	test_thresholds();
+	test_suppression();
 	test_blank_uapi();
 	test_names();
 	return tap_done();
