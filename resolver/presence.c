@@ -859,6 +859,13 @@ json_addrs(const struct ppeer *peer, char *out, size_t outlen)
 	strlcat(out, "]", outlen);
 }
 
+/* Seconds since 't', -1 for never (0). */
+static long long
+age(int64_t t, time_t now)
+{
+	return t == 0 ? -1LL : (long long)(now - t);
+}
+
 /* The JSON form of a peer's line. */
 static void
 peer_json(const struct ppeer *peer, const char *label, const char *key,
@@ -878,19 +885,31 @@ peer_json(const struct ppeer *peer, const char *label, const char *key,
 	}
 	snprintf(line, len, "{\"interface\": \"%s\", \"name\": %s, "
 	    "\"key\": \"%s\", \"addresses\": %s, \"handshake_age\": %lld, "
-	    "\"state\": \"%s\", \"names\": [%s%s%s]}", peer->ifname, qlabel,
-	    key, addrs, peer->handshake == 0 ? -1LL :
-	    (long long)(now - peer->handshake), state, n1[0] ? q1 : "",
-	    n2[0] ? ", " : "", n2[0] ? q2 : "");
+	    "\"activity_age\": %lld, \"keepalive\": %u, \"state\": \"%s\", "
+	    "\"names\": [%s%s%s]}", peer->ifname, qlabel, key, addrs,
+	    age(peer->handshake, now), age(peer->activity, now),
+	    peer->keepalive, state, n1[0] ? q1 : "", n2[0] ? ", " : "",
+	    n2[0] ? q2 : "");
+}
+
+/* An age for the table: "12s", or "never". */
+static void
+format_age(int64_t t, time_t now, char *out, size_t len)
+{
+	if (t == 0)
+		strlcpy(out, "never", len);
+	else
+		snprintf(out, len, "%llds", age(t, now));
 }
 
 /* show peers' table: its header and its rows */
-#define PEER_COLS	"%-8s %-16s %-11s %-24s %-7s %-8s %s %s"
+#define PEER_COLS	"%-8s %-16s %-11s %-24s %-7s %-7s %-4s %-8s %s %s"
 
 /*
  * A table for vpndnsctl show peers, a row per peer: interface, name, key,
- * addresses, handshake age, state, and the names that answer now; with
- * 'json', the same as a JSON object (the whole key, the age -1 for
+ * addresses, the ages of its handshake and its last activity, the
+ * gateway's keepalive to it, its state, and the names that answer now;
+ * with 'json', the same as a JSON object (the whole key, ages -1 for
  * never).
  */
 int
@@ -900,22 +919,22 @@ presence_dump(const struct presence *pr, time_t now, int json,
 	struct ppeer		*peer;
 	const struct pname	*p;
 	const char		*label, *state;
-	char			 key[64], addrs[WG_MAX_ADDRS * 48], age[32];
+	char			 key[64], addrs[WG_MAX_ADDRS * 48];
+	char			 hs[32], act[32], ka[16];
 	/* label[] is zero-filled past its 63 bytes at most: a C string */
 	char			 n1[DNAME_TEXT_MAX + 80], n2[sizeof(n1)];
 	char			 line[8192];	/* the JSON form: peer_json() */
 	int			 online;
 
 	snprintf(line, sizeof(line), PEER_COLS, "iface", "name", "key",
-	    "addresses", "hs-age", "state", "names", "");
+	    "addresses", "hs-age", "act-age", "ka", "state", "names", "");
 	if (!json && cb(line, arg) == -1)
 		return -1;
 	RB_FOREACH(peer, ppeer_tree, (struct ppeer_tree *)&pr->peers) {
 		p = peer->name;
 		if (wg_key_encode(peer->key, key, sizeof(key)) == -1)
 			strlcpy(key, "?", sizeof(key));
-		online = p != NULL ? peer_online(peer, p->zone, now) :
-		    peer->handshake > 0;
+		online = peer_answers(peer, now);
 		label = p != NULL ? (const char *)p->label : "-";
 		state = p == NULL ? "unnamed" : online ? "online" : "offline";
 		n1[0] = n2[0] = '\0';
@@ -933,13 +952,14 @@ presence_dump(const struct presence *pr, time_t now, int json,
 		}
 		strlcpy(key + 8, "...", sizeof(key) - 8);
 		format_addrs(peer, addrs, sizeof(addrs));
-		if (peer->handshake == 0)
-			strlcpy(age, "never", sizeof(age));
+		format_age(peer->handshake, now, hs, sizeof(hs));
+		format_age(peer->activity, now, act, sizeof(act));
+		if (peer->keepalive == 0)
+			strlcpy(ka, "-", sizeof(ka));
 		else
-			snprintf(age, sizeof(age), "%llds",
-			    (long long)(now - peer->handshake));
+			snprintf(ka, sizeof(ka), "%us", peer->keepalive);
 		snprintf(line, sizeof(line), PEER_COLS, peer->ifname, label,
-		    key, addrs, age, state, n1[0] ? n1 : "-", n2);
+		    key, addrs, hs, act, ka, state, n1[0] ? n1 : "-", n2);
 		if (cb(line, arg) == -1)
 			return -1;
 	}
