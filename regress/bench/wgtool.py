@@ -10,11 +10,21 @@
                                   socket, in seconds with nanoseconds
   wgtool.py waitname PORT NAME    asks 127.0.0.1 for NAME every 2 ms until
                                   it answers; prints when, in Unix seconds
+  wgtool.py probe PORT NAME SECS  asks for NAME once a second, on the
+                                  clock, for SECS seconds; prints the
+                                  probes, those answered, and the second
+                                  of each that was not ("-" for none)
+  wgtool.py waitgone PORT NAME MAX
+                                  asks every 20 ms until NAME is NXDOMAIN,
+                                  at most MAX seconds; prints when, in Unix
+                                  seconds, or TIMEOUT
 """
 import base64
 import os
 import socket
+import struct
 import sys
+import time
 
 
 def cmd_peers(n, path, names=None):
@@ -57,26 +67,72 @@ def cmd_handshake(sock, key):
     print("%d.%09d" % (sec or 0, nsec or 0))
 
 
-def cmd_waitname(port, name):
-    import struct
-    import time
+def query(name):
+    """An A query for NAME, id 1, RD."""
     q = struct.pack(">HHHHHH", 1, 0x0100, 1, 0, 0, 0)
     for label in name.rstrip(".").split("."):
         q += bytes([len(label)]) + label.encode()
-    q += b"\x00\x00\x01\x00\x01"
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(0.05)
-    deadline = time.time() + 30
-    while time.time() < deadline:
+    return q + b"\x00\x00\x01\x00\x01"
+
+
+def ask(s, port, q, tries):
+    """(rcode, answers) of one query, a timeout a try; None if unanswered."""
+    for _ in range(tries):
         s.sendto(q, ("127.0.0.1", int(port)))
         try:
             r = s.recv(4096)
         except socket.timeout:
             continue
-        if struct.unpack(">H", r[6:8])[0] > 0:
+        return r[3] & 0x0f, struct.unpack(">H", r[6:8])[0]
+    return None
+
+
+def cmd_waitname(port, name):
+    q = query(name)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.05)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        r = ask(s, port, q, 1)
+        if r is not None and r[1] > 0:
             print("%.6f" % time.time())
             return
         time.sleep(0.002)
+    print("TIMEOUT")
+
+
+def cmd_probe(port, name, secs):
+    """A lost datagram is asked again (it says nothing of presence); a
+    probe passes with NOERROR and records, fails with anything else or
+    no answer in three tries."""
+    q = query(name)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.3)
+    t0 = time.time()
+    n = answered = 0
+    failed = []
+    while n < int(secs):
+        r = ask(s, port, q, 3)
+        if r is not None and r[0] == 0 and r[1] > 0:
+            answered += 1
+        else:
+            failed.append(str(n))
+        n += 1
+        time.sleep(max(0.0, t0 + n - time.time()))
+    print(n, answered, ",".join(failed) or "-")
+
+
+def cmd_waitgone(port, name, most):
+    q = query(name)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.05)
+    deadline = time.time() + float(most)
+    while time.time() < deadline:
+        r = ask(s, port, q, 1)
+        if r is not None and r[0] == 3:
+            print("%.6f" % time.time())
+            return
+        time.sleep(0.02)
     print("TIMEOUT")
 
 
@@ -84,5 +140,6 @@ if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     {"peers": cmd_peers, "handshake": cmd_handshake,
-     "waitname": cmd_waitname}[sys.argv[1]](
+     "waitname": cmd_waitname, "probe": cmd_probe,
+     "waitgone": cmd_waitgone}[sys.argv[1]](
         *sys.argv[2:])
