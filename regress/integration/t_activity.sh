@@ -91,12 +91,10 @@ like "show peers: handshake and activity ages in columns of their own" \
 like "show peers: a peer never seen has neither" "$(ctl show peers)" \
     "wg0 +p2 +[A-Za-z0-9+/]{8}\\.\\.\\. +10\\.77\\.0\\.3 +never +never +- +offline "
 
-# p2 handshakes once and is silent: a keepalive set and at once unset
-# makes the handshake and the one keepalive that confirms it, and no data
-# (data would have the gateway answer, and p2 acknowledge that 10 s later
-# with a keepalive of its own).  Then p1 stops.  Both must go.
-wg_exec p2 wg set wg0 peer "$(wg_pub gw)" persistent-keepalive 25
-wg_exec p2 wg set wg0 peer "$(wg_pub gw)" persistent-keepalive 0
+# p2 handshakes once and is silent (wg_hello: no data, which the gateway
+# would answer and p2 acknowledge 10 s later).  Then p1 stops.  Both
+# must go.
+wg_hello p2
 wait_for "p2 answers after its handshake" 2 answers p2.vpn.test 10.77.0.3
 # the gateway's handshake time is when that keepalive came, to the ns
 t2=$(wg_exec gw $WGTOOL handshake /run/wireguard/wg0.sock "$(wg_pub p2)")
