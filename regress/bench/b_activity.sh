@@ -14,7 +14,7 @@ WINDOW=${WINDOW:-60}
 STEP=$(( (THRESHOLD + 3) / 4 ))
 
 bg_start FAKE $WGTOOL uapi "$T_DIR/wg0.sock" "$NPEERS" "$T_DIR/names.conf"
-for i in $(seq 200); do [ -S "$T_DIR/wg0.sock" ] && break; sleep 0.05; done
+poll 10 test -S "$T_DIR/wg0.sock"
 PORT=$(pick_port)
 write_conf "$T_DIR/b.conf" <<EOF2
 listen on 127.0.0.1 port $PORT
@@ -26,11 +26,11 @@ wireguard "wg0" {
 EOF2
 start_daemon "$T_DIR/b.conf" || { not_ok "daemon starts"; done_testing; }
 peers_known() { ctl show status | grep -q "wg0: userspace, $NPEERS peers"; }
-for i in $(seq 100); do peers_known && break; sleep 0.1; done
+poll 10 peers_known
 check "wgwatch knows all $NPEERS peers" peers_known
 # past the first polls (every peer new, then every one's first growth)
 first() { [ "$(polls)" -ge 3 ]; }
-for i in $(seq 100); do first && break; sleep 0.1; done
+poll 10 first
 last_answers() {
 	dig @127.0.0.1 -p "$PORT" +short "p$((NPEERS - 1)).vpn.test" | grep -q .
 }
