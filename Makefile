@@ -128,12 +128,14 @@ regress/fuzz/fuzz_blocklist: regress/fuzz/fuzz_blocklist.c \
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/fuzz/fuzz_wguapi: regress/fuzz/fuzz_wguapi.c wgwatch/wguapi.c \
-	    wgwatch/wgtable.c parent/wgblank.c common/log.c
-	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
+	    wgwatch/wgtable.c parent/wgblank.c common/log.c \
+	    regress/fuzz/wgdiff.h wgwatch/wgwatch.h common/vpndnsd.h
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 regress/fuzz/fuzz_wgnl: regress/fuzz/fuzz_wgnl.c wgwatch/wgnetlink.c \
-	    wgwatch/wgtable.c parent/wgblank.c common/log.c
-	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
+	    wgwatch/wgtable.c parent/wgblank.c common/log.c \
+	    regress/fuzz/wgdiff.h wgwatch/wgwatch.h common/vpndnsd.h
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 regress/fuzz/fuzz_config: regress/fuzz/fuzz_config.c parent/parse.c \
 	    parent/wgnames.c common/config.c common/log.c

@@ -120,6 +120,7 @@ enum imsg_type {
 	IMSG_RECONF_RECORD,		/* struct record_msg + texts */
 	IMSG_RECONF_WGIF,		/* struct wgif_msg */
 	IMSG_RECONF_WGPEER,		/* struct wgpeer_msg */
+	IMSG_RECONF_WGTHRESHOLD,	/* struct wg_threshold_msg, to wgwatch */
 	IMSG_RECONF_FORWARDER,		/* struct forwarder_conf */
 	IMSG_RECONF_BLOCKLIST,		/* struct blocklist_msg */
 	IMSG_RECONF_BLOCKALLOW,		/* struct blockitem_msg */
@@ -290,7 +291,7 @@ struct domain_conf {
 	char		hostmaster[DNAME_TEXT_MAX];
 	uint32_t	ttl;
 	uint32_t	negttl;
-	uint32_t	threshold;	/* presence: handshake younger than */
+	uint32_t	threshold;	/* presence: activity younger than */
 	uint8_t		offline_names;
 	uint8_t		pad[3];
 };
@@ -576,6 +577,18 @@ struct wgif_msg {
 	char		name[IFNAMSIZ];
 	char		domain[DNAME_TEXT_MAX];
 	uint32_t	interval;
+	uint32_t	threshold;	/* the domain's, for wgwatch */
+};
+
+/*
+ * For wgwatch, after its interface's IMSG_RECONF_WGIF: the threshold of a
+ * peer named in another domain than the interface's, where it differs.
+ * wgwatch forwards a peer's activity when it matters for that threshold.
+ */
+struct wg_threshold_msg {
+	char		ifname[IFNAMSIZ];
+	uint8_t		key[WG_KEY_LEN];
+	uint32_t	threshold;
 };
 
 struct wgpeer_msg {
@@ -617,12 +630,21 @@ struct wg_addr {
 	}		a;
 };
 
+/*
+ * A peer as the resolver knows it.  'activity' is what presence decides
+ * on: the later of the latest handshake and the last poll that saw the
+ * received-bytes counter grow, as wgwatch last forwarded it (it forwards
+ * only what may change a decision, so the handshake goes along but may
+ * be older than WireGuard's own).
+ */
 struct wg_peer_msg {
 	char		ifname[IFNAMSIZ];
 	uint8_t		key[WG_KEY_LEN];
 	int64_t		handshake;	/* Unix time, 0: never */
+	int64_t		activity;	/* Unix time, 0: never */
 	uint16_t	naddrs;
-	uint16_t	pad[3];
+	uint16_t	keepalive;	/* the gateway's, seconds; 0: off */
+	uint16_t	pad[2];
 	struct wg_addr	addrs[WG_MAX_ADDRS];
 };
 

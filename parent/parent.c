@@ -445,13 +445,55 @@ parent_send_record(const struct record_conf *r)
 	parent_compose(PROC_RESOLVER, IMSG_RECONF_RECORD, 0, -1, iov, 3);
 }
 
+/* A declared domain's threshold (the parser saw that it is declared). */
+static uint32_t
+domain_threshold(const struct vpndnsd_conf *conf, const char *name)
+{
+	const struct domain_conf	*d;
+
+	TAILQ_FOREACH(d, &conf->domains, entry)
+		if (strcmp(d->name, name) == 0)
+			return d->threshold;
+	fatalx("domain \"%s\" is not declared", name);
+}
+
 static void
-wgif_msg(const struct wgif_conf *w, struct wgif_msg *wm)
+wgif_msg(const struct vpndnsd_conf *conf, const struct wgif_conf *w,
+    struct wgif_msg *wm)
 {
 	memset(wm, 0, sizeof(*wm));
 	strlcpy(wm->name, w->name, sizeof(wm->name));
 	strlcpy(wm->domain, w->domain, sizeof(wm->domain));
 	wm->interval = w->interval;
+	wm->threshold = domain_threshold(conf, w->domain);
+}
+
+/*
+ * wgwatch's share of an interface: its settings, then the thresholds of
+ * its peers named in a domain whose threshold is not the interface's.
+ */
+static void
+parent_send_wgwatch(const struct vpndnsd_conf *conf,
+    const struct wgif_conf *w)
+{
+	const struct wgpeer_conf	*p;
+	struct wgif_msg			 wm;
+	struct wg_threshold_msg		 tm;
+
+	wgif_msg(conf, w, &wm);
+	parent_send(PROC_WGWATCH, IMSG_RECONF_WGIF, 0, -1, &wm, sizeof(wm));
+	TAILQ_FOREACH(p, &w->peers, entry) {
+		if (p->domain[0] == '\0')
+			continue;
+		memset(&tm, 0, sizeof(tm));
+		tm.threshold = domain_threshold(conf, p->domain);
+		if (tm.threshold == wm.threshold)
+			continue;
+		strlcpy(tm.ifname, w->name, sizeof(tm.ifname));
+		memcpy(tm.key, p->key, sizeof(tm.key));
+		parent_send(PROC_WGWATCH, IMSG_RECONF_WGTHRESHOLD, 0, -1, &tm,
+		    sizeof(tm));
+	}
 }
 
 static void
@@ -583,7 +625,7 @@ parent_send_config(struct vpndnsd_conf *conf)
 	TAILQ_FOREACH(r, &conf->records, entry)
 		parent_send_record(r);
 	TAILQ_FOREACH(w, &conf->wgifs, entry) {
-		wgif_msg(w, &wm);
+		wgif_msg(conf, w, &wm);
 		parent_send(PROC_RESOLVER, IMSG_RECONF_WGIF, 0, -1, &wm,
 		    sizeof(wm));
 		TAILQ_FOREACH(p, &w->peers, entry)
@@ -605,11 +647,8 @@ parent_send_config(struct vpndnsd_conf *conf)
 
 	parent_send(PROC_WGWATCH, IMSG_RECONF_CONF, 0, -1, &conf->main,
 	    sizeof(conf->main));
-	TAILQ_FOREACH(w, &conf->wgifs, entry) {
-		wgif_msg(w, &wm);
-		parent_send(PROC_WGWATCH, IMSG_RECONF_WGIF, 0, -1, &wm,
-		    sizeof(wm));
-	}
+	TAILQ_FOREACH(w, &conf->wgifs, entry)
+		parent_send_wgwatch(conf, w);
 	parent_send(PROC_WGWATCH, IMSG_RECONF_END, 0, -1, NULL, 0);
 }
 

@@ -92,6 +92,16 @@ wg_traffic() {
 	wg_net "$1" bash -c 'echo hi >/dev/udp/10.77.0.1/9' 2>/dev/null
 }
 
+# wg_hello NODE: one keepalive to the gateway, after a handshake when
+# there is no fresh session, and no data.  wg_traffic's datagram is
+# answered (ICMP port unreachable), which NODE acknowledges 10 s later
+# with a keepalive of its own (WireGuard's passive keepalive): a peer
+# that must fall silent says hello instead.
+wg_hello() {
+	wg_exec "$1" wg set wg0 peer "$(wg_pub gw)" persistent-keepalive 25
+	wg_exec "$1" wg set wg0 peer "$(wg_pub gw)" persistent-keepalive 0
+}
+
 # wg_handshake NODE: the gateway's latest handshake with NODE (0: never)
 wg_handshake() {
 	wg_exec gw wg show wg0 latest-handshakes |

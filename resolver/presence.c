@@ -1,8 +1,9 @@
 /*
  * Presence: the names of WireGuard peers, answered only while the peer is
- * there.  A peer is online while its latest handshake is younger than its
- * domain's threshold, decided when the query comes: nothing has to fire
- * when a peer goes stale.
+ * there.  A peer is online while its last activity (the later of its
+ * latest handshake and the last time wgwatch saw its received bytes grow)
+ * is younger than its domain's threshold, decided when the query comes:
+ * nothing has to fire when a peer goes stale.
  *
  * For a peer named NAME on interface IF in domain SUFFIX:
  *	NAME.SUFFIX		its host addresses, while online (the peers
@@ -52,6 +53,8 @@ struct ppeer {
 	char		 ifname[IFNAMSIZ];
 	uint8_t		 key[WG_KEY_LEN];
 	int64_t		 handshake;
+	int64_t		 activity;
+	uint16_t	 keepalive;
 	uint16_t	 naddrs;
 	struct wg_addr	 addrs[WG_MAX_ADDRS];
 	struct pname	*name;
@@ -300,6 +303,20 @@ presence_end(struct presence *pr)
 	log_debug("presence: %zu named peers", pr->names->count);
 }
 
+static int
+peer_online(const struct ppeer *peer, const struct pzone *z, time_t now)
+{
+	return peer->activity > 0 &&
+	    now - peer->activity < (int64_t)z->threshold;
+}
+
+/* Whether a named peer answers now: what a change must be compared on. */
+static int
+peer_answers(const struct ppeer *peer, time_t now)
+{
+	return peer->name != NULL && peer_online(peer, peer->name->zone, now);
+}
+
 static void
 addrs_unlink(struct presence *pr, struct ppeer *peer)
 {
@@ -343,11 +360,17 @@ peer_remove(struct presence *pr, struct ppeer *peer)
 	pr->npeers--;
 }
 
-static void
-peer_update(struct presence *pr, const struct wg_peer_msg *m)
+/*
+ * Returns 1 when an answer may change: a new peer, other addresses, or
+ * another decision now.  Activity that decides nothing new (wgwatch's
+ * quarter-threshold refresh of a peer that keeps talking) changes none.
+ */
+static int
+peer_update(struct presence *pr, const struct wg_peer_msg *m, time_t now)
 {
 	struct ppeer	key, *peer;
 	struct pname	nkey;
+	int		changed = 1, was = 0;
 
 	memcpy(key.ifname, m->ifname, sizeof(key.ifname));
 	memcpy(key.key, m->key, WG_KEY_LEN);
@@ -366,33 +389,49 @@ peer_update(struct presence *pr, const struct wg_peer_msg *m)
 		if ((peer->name = RB_FIND(pname_key, &pr->names->bykey,
 		    &nkey)) != NULL)
 			peer->name->peer = peer;
-	} else
-		addrs_unlink(pr, peer);
+	} else {
+		was = peer_answers(peer, now);
+		changed = peer->naddrs != m->naddrs || memcmp(peer->addrs,
+		    m->addrs, m->naddrs * sizeof(m->addrs[0])) != 0;
+		if (changed)
+			addrs_unlink(pr, peer);
+	}
 	peer->handshake = m->handshake;
-	peer->naddrs = m->naddrs;
-	memcpy(peer->addrs, m->addrs, m->naddrs * sizeof(m->addrs[0]));
-	addrs_link(pr, peer);
+	peer->activity = m->activity;
+	peer->keepalive = m->keepalive;
+	if (changed) {
+		peer->naddrs = m->naddrs;
+		memcpy(peer->addrs, m->addrs, m->naddrs * sizeof(m->addrs[0]));
+		addrs_link(pr, peer);
+	}
+	return changed || was != peer_answers(peer, now);
 }
 
-static void
+static int
 peer_gone(struct presence *pr, const struct wg_peer_msg *m)
 {
 	struct ppeer	key, *peer;
 
 	memcpy(key.ifname, m->ifname, sizeof(key.ifname));
 	memcpy(key.key, m->key, WG_KEY_LEN);
-	if ((peer = RB_FIND(ppeer_tree, &pr->peers, &key)) != NULL)
-		peer_remove(pr, peer);
+	if ((peer = RB_FIND(ppeer_tree, &pr->peers, &key)) == NULL)
+		return 0;
+	peer_remove(pr, peer);
+	return 1;
 }
 
-static void
+static int
 iface_gone(struct presence *pr, const char *ifname)
 {
 	struct ppeer	*peer, *next;
+	int		 gone = 0;
 
 	RB_FOREACH_SAFE(peer, ppeer_tree, &pr->peers, next)
-		if (strcmp(peer->ifname, ifname) == 0)
+		if (strcmp(peer->ifname, ifname) == 0) {
 			peer_remove(pr, peer);
+			gone = 1;
+		}
+	return gone;
 }
 
 static void
@@ -418,7 +457,7 @@ pending_add(struct presence *pr, const struct imsg *imsg, int gone)
 		fatalx("bad WireGuard peer message");
 	memset(&m, 0, sizeof(m));
 	memcpy(&m, imsg->data, imsg->len);
-	if (m.naddrs > WG_MAX_ADDRS ||
+	if (m.naddrs > WG_MAX_ADDRS || m.handshake < 0 || m.activity < 0 ||
 	    imsg->len != hdr + m.naddrs * sizeof(m.addrs[0]) ||
 	    (gone && m.naddrs != 0) ||
 	    strncmp(m.ifname, pr->txif, sizeof(m.ifname)) != 0)
@@ -440,12 +479,16 @@ pending_add(struct presence *pr, const struct imsg *imsg, int gone)
 	pr->npending++;
 }
 
-/* Changes from wgwatch: a transaction per interface and poll. */
-void
-presence_wg(struct presence *pr, const struct imsg *imsg)
+/*
+ * Changes from wgwatch: a transaction per interface and poll, applied at
+ * its end.  Returns 1 when an answer may have changed with it.
+ */
+int
+presence_wg(struct presence *pr, const struct imsg *imsg, time_t now)
 {
 	char	ifname[IFNAMSIZ];
 	size_t	i;
+	int	changed = 0;
 
 	switch (imsg->hdr.type) {
 	case IMSG_WG_PEERS_START:
@@ -465,9 +508,10 @@ presence_wg(struct presence *pr, const struct imsg *imsg)
 			fatalx("WireGuard transaction ends out of place");
 		for (i = 0; i < pr->npending; i++) {
 			if (pr->pending_gone[i])
-				peer_gone(pr, &pr->pending[i]);
+				changed |= peer_gone(pr, &pr->pending[i]);
 			else
-				peer_update(pr, &pr->pending[i]);
+				changed |= peer_update(pr, &pr->pending[i],
+				    now);
 		}
 		log_debug("%s: %zu peer changes", pr->txif, pr->npending);
 		pr->intx = 0;
@@ -477,17 +521,11 @@ presence_wg(struct presence *pr, const struct imsg *imsg)
 		if (pr->intx)
 			fatalx("WireGuard interface gone mid-transaction");
 		iface_name(imsg, ifname);
-		iface_gone(pr, ifname);
+		changed = iface_gone(pr, ifname);
 		log_debug("%s: every peer forgotten", ifname);
 		break;
 	}
-}
-
-static int
-peer_online(const struct ppeer *peer, const struct pzone *z, time_t now)
-{
-	return peer->handshake > 0 &&
-	    now - peer->handshake < (int64_t)z->threshold;
+	return changed;
 }
 
 /* Is 'name' NAME.(...).APEX of zone 'z'?  Returns the labels before it. */
@@ -821,6 +859,13 @@ json_addrs(const struct ppeer *peer, char *out, size_t outlen)
 	strlcat(out, "]", outlen);
 }
 
+/* Seconds since 't', -1 for never (0). */
+static long long
+age(int64_t t, time_t now)
+{
+	return t == 0 ? -1LL : (long long)(now - t);
+}
+
 /* The JSON form of a peer's line. */
 static void
 peer_json(const struct ppeer *peer, const char *label, const char *key,
@@ -840,19 +885,31 @@ peer_json(const struct ppeer *peer, const char *label, const char *key,
 	}
 	snprintf(line, len, "{\"interface\": \"%s\", \"name\": %s, "
 	    "\"key\": \"%s\", \"addresses\": %s, \"handshake_age\": %lld, "
-	    "\"state\": \"%s\", \"names\": [%s%s%s]}", peer->ifname, qlabel,
-	    key, addrs, peer->handshake == 0 ? -1LL :
-	    (long long)(now - peer->handshake), state, n1[0] ? q1 : "",
-	    n2[0] ? ", " : "", n2[0] ? q2 : "");
+	    "\"activity_age\": %lld, \"keepalive\": %u, \"state\": \"%s\", "
+	    "\"names\": [%s%s%s]}", peer->ifname, qlabel, key, addrs,
+	    age(peer->handshake, now), age(peer->activity, now),
+	    peer->keepalive, state, n1[0] ? q1 : "", n2[0] ? ", " : "",
+	    n2[0] ? q2 : "");
+}
+
+/* An age for the table: "12s", or "never". */
+static void
+format_age(int64_t t, time_t now, char *out, size_t len)
+{
+	if (t == 0)
+		strlcpy(out, "never", len);
+	else
+		snprintf(out, len, "%llds", age(t, now));
 }
 
 /* show peers' table: its header and its rows */
-#define PEER_COLS	"%-8s %-16s %-11s %-24s %-7s %-8s %s %s"
+#define PEER_COLS	"%-8s %-16s %-11s %-24s %-7s %-7s %-4s %-8s %s %s"
 
 /*
  * A table for vpndnsctl show peers, a row per peer: interface, name, key,
- * addresses, handshake age, state, and the names that answer now; with
- * 'json', the same as a JSON object (the whole key, the age -1 for
+ * addresses, the ages of its handshake and its last activity, the
+ * gateway's keepalive to it, its state, and the names that answer now;
+ * with 'json', the same as a JSON object (the whole key, ages -1 for
  * never).
  */
 int
@@ -862,22 +919,22 @@ presence_dump(const struct presence *pr, time_t now, int json,
 	struct ppeer		*peer;
 	const struct pname	*p;
 	const char		*label, *state;
-	char			 key[64], addrs[WG_MAX_ADDRS * 48], age[32];
+	char			 key[64], addrs[WG_MAX_ADDRS * 48];
+	char			 hs[32], act[32], ka[16];
 	/* label[] is zero-filled past its 63 bytes at most: a C string */
 	char			 n1[DNAME_TEXT_MAX + 80], n2[sizeof(n1)];
 	char			 line[8192];	/* the JSON form: peer_json() */
 	int			 online;
 
 	snprintf(line, sizeof(line), PEER_COLS, "iface", "name", "key",
-	    "addresses", "hs-age", "state", "names", "");
+	    "addresses", "hs-age", "act-age", "ka", "state", "names", "");
 	if (!json && cb(line, arg) == -1)
 		return -1;
 	RB_FOREACH(peer, ppeer_tree, (struct ppeer_tree *)&pr->peers) {
 		p = peer->name;
 		if (wg_key_encode(peer->key, key, sizeof(key)) == -1)
 			strlcpy(key, "?", sizeof(key));
-		online = p != NULL ? peer_online(peer, p->zone, now) :
-		    peer->handshake > 0;
+		online = peer_answers(peer, now);
 		label = p != NULL ? (const char *)p->label : "-";
 		state = p == NULL ? "unnamed" : online ? "online" : "offline";
 		n1[0] = n2[0] = '\0';
@@ -895,13 +952,14 @@ presence_dump(const struct presence *pr, time_t now, int json,
 		}
 		strlcpy(key + 8, "...", sizeof(key) - 8);
 		format_addrs(peer, addrs, sizeof(addrs));
-		if (peer->handshake == 0)
-			strlcpy(age, "never", sizeof(age));
+		format_age(peer->handshake, now, hs, sizeof(hs));
+		format_age(peer->activity, now, act, sizeof(act));
+		if (peer->keepalive == 0)
+			strlcpy(ka, "-", sizeof(ka));
 		else
-			snprintf(age, sizeof(age), "%llds",
-			    (long long)(now - peer->handshake));
+			snprintf(ka, sizeof(ka), "%us", peer->keepalive);
 		snprintf(line, sizeof(line), PEER_COLS, peer->ifname, label,
-		    key, addrs, age, state, n1[0] ? n1 : "-", n2);
+		    key, addrs, hs, act, ka, state, n1[0] ? n1 : "-", n2);
 		if (cb(line, arg) == -1)
 			return -1;
 	}

@@ -1326,12 +1326,11 @@ resolver_dispatch_wgwatch(int fd, short event, void *arg)
 		case IMSG_WG_PEER_GONE:
 		case IMSG_WG_PEERS_DONE:
 		case IMSG_WG_IFACE_GONE:
-			presence_wg(res.presence, &imsg);
 			/* a peer's name may answer otherwise now */
-			local_flush();
-			if (imsg.hdr.type == IMSG_WG_PEERS_DONE ||
-			    imsg.hdr.type == IMSG_WG_IFACE_GONE)
+			if (presence_wg(res.presence, &imsg, time(NULL))) {
+				local_flush();
 				resolver_xfr_tick();
+			}
 			break;
 		case IMSG_CTL_WGIF_STATS:
 			if (imsg.len != sizeof(struct wgif_stats))

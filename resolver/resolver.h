@@ -122,7 +122,8 @@ void			 presence_add_peer(struct presence *,
 void			 presence_end(struct presence *);
 void			 presence_ents(const struct presence *,
 			    struct localdata *);
-void			 presence_wg(struct presence *, const struct imsg *);
+int			 presence_wg(struct presence *, const struct imsg *,
+			    time_t);
 int			 presence_answer(const struct presence *,
 			    const struct localdata *, const uint8_t *, size_t,
 			    uint16_t, time_t, ldns_pkt *);

@@ -174,6 +174,17 @@ peer_attr(const struct nlattr *a, void *data)
 			return fail(c->nl, "negative handshake time");
 		c->nl->cur->handshake = ts.tv_sec;
 		break;
+	case WGPEER_A_RX_BYTES:
+		if (mnl_attr_validate(a, MNL_TYPE_U64) == -1)
+			return fail(c->nl, "received bytes of the wrong length");
+		c->nl->cur->rx_bytes = mnl_attr_get_u64(a);
+		break;
+	case WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL:
+		if (mnl_attr_validate(a, MNL_TYPE_U16) == -1)
+			return fail(c->nl, "keepalive interval of the wrong "
+			    "length");
+		c->nl->cur->keepalive = mnl_attr_get_u16(a);
+		break;
 	case WGPEER_A_ALLOWEDIPS:
 		return nested(a, allowedip, c);
 	}

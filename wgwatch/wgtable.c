@@ -1,7 +1,8 @@
 /*
  * The peer table of one interface, as one poll found it: an array kept
  * between polls (no allocation once it has grown), sorted by key so that
- * two polls compare in one merge walk.
+ * two polls compare in one merge walk; and the rule for what of it the
+ * resolver must hear.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +101,163 @@ wgtable_finish(struct wgtable *t)
 	return 0;
 }
 
-/* The same to the resolver: handshake and addresses. */
-int
-wgpeer_equal(const struct wgpeer *a, const struct wgpeer *b)
+/* The later of the latest handshake and the last poll rx_bytes grew at. */
+static int64_t
+wgpeer_activity(const struct wgpeer *p)
 {
-	return a->handshake == b->handshake && a->naddrs == b->naddrs &&
+	return p->handshake > p->rx_grew ? p->handshake : p->rx_grew;
+}
+
+/*
+ * Must the resolver hear that a peer's activity is 'act' at this poll,
+ * when it knows 'told'?  It decides "online while now - activity <
+ * threshold" at query time, so the two values matter when they decide
+ * otherwise before the next poll can say anything: in [now, now + two
+ * intervals), the second interval for the poll's own time and the
+ * rounding to seconds.  Besides, activity that moved on by a quarter of
+ * the threshold goes anyway: what the resolver shows is never older
+ * than that, and a late poll has three quarters of the threshold before
+ * it costs a decision.  A peer that keeps talking costs one message a
+ * quarter threshold; a value that went back (the peer was removed and
+ * added again) always goes.  Times are compared by differences with
+ * 'now', which no value a parser accepts can make overflow.
+ */
+static int
+activity_matters(int64_t told, int64_t act, int64_t now,
+    uint32_t threshold, uint32_t interval)
+{
+	int64_t	step = ((int64_t)threshold + 3) / 4;
+
+	if (act == told)
+		return 0;
+	if (act < told || act - told >= step)
+		return 1;
+	/* 'told' goes stale before the horizon while 'act' is fresh now */
+	return now + 2 * (int64_t)interval - told >= threshold &&
+	    now - act < threshold;
+}
+
+/* What the resolver hears of a peer besides its activity. */
+static int
+same_facts(const struct wgpeer *a, const struct wgpeer *b)
+{
+	return a->keepalive == b->keepalive && a->naddrs == b->naddrs &&
 	    memcmp(a->addrs, b->addrs, a->naddrs * sizeof(a->addrs[0])) == 0;
+}
+
+/* The peer's threshold; '*k' walks the exceptions as the keys grow. */
+static uint32_t
+threshold_of(const struct wgthresholds *t, size_t *k, const uint8_t *key)
+{
+	int	c = 1;
+
+	while (*k < t->n && (c = memcmp(t->v[*k].key, key, WG_KEY_LEN)) < 0)
+		(*k)++;
+	return *k < t->n && c == 0 ? t->v[*k].threshold : t->dflt;
+}
+
+/*
+ * 'b' is peer 'a' at this poll: it takes what the table remembers.
+ * Must the resolver hear of it?
+ */
+static int
+carry(const struct wgpeer *a, struct wgpeer *b, const struct wgpoll *poll,
+    uint32_t threshold)
+{
+	b->rx_grew = b->rx_bytes > a->rx_bytes ? poll->now : a->rx_grew;
+	b->told = a->told;
+	return !same_facts(a, b) || activity_matters(a->told,
+	    wgpeer_activity(b), poll->now, threshold, poll->interval);
+}
+
+/*
+ * From 'cur' (what the resolver knows) to 'next' (this poll's, finished),
+ * in one merge walk: carry over what the table remembers (when rx_bytes
+ * last grew, what the resolver was told) and hand 'cb' each peer the
+ * resolver must hear of (1: it is gone).  A counter above the last
+ * poll's is activity at this poll's time; one that stood still or went
+ * back (wireguard-go restarted, the peer re-added) is not, and is the
+ * baseline for the next poll, as a new peer's counter is.  Returns how
+ * many peers went to 'cb'.
+ */
+size_t
+wgtable_diff(struct wgtable *cur, struct wgtable *next,
+    const struct wgpoll *poll, void (*cb)(const struct wgpeer *, int, void *),
+    void *arg)
+{
+	struct wgpeer	*a, *b;
+	size_t		 i = 0, j = 0, k = 0, n = 0;
+	int		 c;
+
+	while (i < cur->n || j < next->n) {
+		a = i < cur->n ? &cur->peers[i] : NULL;
+		b = j < next->n ? &next->peers[j] : NULL;
+		c = a == NULL ? 1 : b == NULL ? -1 : wgpeer_cmp(a, b);
+		if (c < 0) {
+			cb(a, 1, arg);
+			i++;
+			n++;
+			continue;
+		}
+		j++;
+		if (c == 0) {
+			i++;
+			if (!carry(a, b, poll, threshold_of(poll->thresholds,
+			    &k, b->key)))
+				continue;
+		} else
+			b->rx_grew = 0;
+		b->told = wgpeer_activity(b);
+		cb(b, 0, arg);
+		n++;
+	}
+	return n;
+}
+
+void
+wgthresholds_clear(struct wgthresholds *t, uint32_t dflt)
+{
+	t->dflt = dflt;
+	t->n = 0;
+}
+
+void
+wgthresholds_add(struct wgthresholds *t, const uint8_t *key,
+    uint32_t threshold)
+{
+	struct wgthreshold	*v;
+	size_t			 ncap;
+
+	if (t->n == WG_MAX_PEERS)
+		fatalx("more thresholds than an interface has peers");
+	if (t->n == t->cap) {
+		ncap = t->cap ? t->cap * 2 : 16;
+		if ((v = reallocarray(t->v, ncap, sizeof(*v))) == NULL)
+			fatal("reallocarray");
+		t->v = v;
+		t->cap = ncap;
+	}
+	memcpy(t->v[t->n].key, key, WG_KEY_LEN);
+	t->v[t->n++].threshold = threshold;
+}
+
+static int
+threshold_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct wgthreshold *)a)->key,
+	    ((const struct wgthreshold *)b)->key, WG_KEY_LEN);
+}
+
+void
+wgthresholds_finish(struct wgthresholds *t)
+{
+	if (t->n > 0)
+		qsort(t->v, t->n, sizeof(*t->v), threshold_cmp);
+}
+
+void
+wgthresholds_free(struct wgthresholds *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
 }

@@ -52,19 +52,23 @@ parse_key(const char *v, size_t len, uint8_t *key)
 	return 0;
 }
 
-/* A Unix time: digits only, at most 18 of them (no overflow). */
+/* Digits only, a value no larger than 'max' (checked before it grows). */
 static int
-parse_time(const char *v, size_t len, int64_t *t)
+parse_num(const char *v, size_t len, uint64_t max, uint64_t *n)
 {
-	size_t	i;
+	size_t		i;
+	unsigned int	d;
 
-	if (len == 0 || len > 18)
+	if (len == 0)
 		return -1;
-	*t = 0;
+	*n = 0;
 	for (i = 0; i < len; i++) {
 		if (v[i] < '0' || v[i] > '9')
 			return -1;
-		*t = *t * 10 + (v[i] - '0');
+		d = v[i] - '0';
+		if (*n > (max - d) / 10)
+			return -1;
+		*n = *n * 10 + d;
 	}
 	return 0;
 }
@@ -115,7 +119,7 @@ uapi_line(struct wguapi *u, struct wgtable *t, const char *line,
 	const char	*eq, *v;
 	size_t		 klen, vlen;
 	uint8_t		 key[WG_KEY_LEN];
-	int64_t		 n;
+	uint64_t	 n;
 
 	if ((eq = memchr(line, '=', len)) == NULL)
 		return fail(u, "not key=value", line, len);
@@ -129,10 +133,19 @@ uapi_line(struct wguapi *u, struct wgtable *t, const char *line,
 		if ((u->cur = wgtable_add(t, key)) == NULL)
 			return fail(u, "too many peers", line, len);
 	} else if (IS("last_handshake_time_sec")) {
-		if (u->cur == NULL || parse_time(v, vlen, &n) == -1)
+		if (u->cur == NULL || parse_num(v, vlen, INT64_MAX, &n) == -1)
 			return fail(u, "bad last_handshake_time_sec", line,
 			    len);
 		u->cur->handshake = n;
+	} else if (IS("rx_bytes")) {
+		if (u->cur == NULL || parse_num(v, vlen, UINT64_MAX,
+		    &u->cur->rx_bytes) == -1)
+			return fail(u, "bad rx_bytes", line, len);
+	} else if (IS("persistent_keepalive_interval")) {
+		if (u->cur == NULL || parse_num(v, vlen, UINT16_MAX, &n) == -1)
+			return fail(u, "bad persistent_keepalive_interval",
+			    line, len);
+		u->cur->keepalive = n;
 	} else if (IS("allowed_ip")) {
 		if (u->cur == NULL || parse_allowed_ip(v, vlen, u->cur) == -1)
 			return fail(u, "bad allowed_ip", line, len);

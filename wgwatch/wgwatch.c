@@ -32,6 +32,8 @@ struct wgiface {
 	struct event		 timer;
 	int			 polling;
 	struct timespec		 started;
+	int64_t			 asked;		/* the poll's Unix time */
+	struct wgthresholds	 thresholds;
 	int			 present;	/* still configured */
 	enum wg_kind		 kind;		/* NONE: not found */
 	int			 error;		/* of the last poll */
@@ -113,16 +115,32 @@ to_resolver(uint16_t type, const void *data, size_t len)
 		fatal("resolver channel");
 }
 
-static void
-send_peer(const struct wgiface *w, const struct wgpeer *p, int gone)
-{
-	struct wg_peer_msg	m;
+/* A transaction to the resolver, opened by its first peer. */
+struct txn {
+	const struct wgiface	*w;
+	size_t			 n;
+};
 
+/* wgtable_diff()'s callback */
+static void
+send_peer(const struct wgpeer *p, int gone, void *arg)
+{
+	struct txn		*tx = arg;
+	const struct wgiface	*w = tx->w;
+	struct wg_iface_msg	 im;
+	struct wg_peer_msg	 m;
+
+	if (tx->n++ == 0) {
+		iface_msg(w, &im);
+		to_resolver(IMSG_WG_PEERS_START, &im, sizeof(im));
+	}
 	memset(&m, 0, sizeof(m));
 	strlcpy(m.ifname, w->name, sizeof(m.ifname));
 	memcpy(m.key, p->key, sizeof(m.key));
 	if (!gone) {
 		m.handshake = p->handshake;
+		m.activity = p->told;
+		m.keepalive = p->keepalive;
 		m.naddrs = p->naddrs;
 		memcpy(m.addrs, p->addrs, p->naddrs * sizeof(m.addrs[0]));
 	}
@@ -132,42 +150,23 @@ send_peer(const struct wgiface *w, const struct wgpeer *p, int gone)
 }
 
 /*
- * What changed from 'cur' to 'next', both sorted by key, as one
- * transaction; nothing at all when nothing changed.
+ * What the resolver must hear of from 'cur' to 'next' (wgtable_diff), as
+ * one transaction; nothing at all when nothing matters.
  */
 static void
 send_changes(struct wgiface *w)
 {
 	struct wg_iface_msg	 m;
-	const struct wgpeer	*a, *b;
-	size_t			 i = 0, j = 0, changes = 0;
-	int			 c;
+	struct wgpoll		 poll = { w->asked, w->interval,
+				    &w->thresholds };
+	struct txn		 tx = { w, 0 };
 
-	iface_msg(w, &m);
-	while (i < w->cur.n || j < w->next.n) {
-		a = i < w->cur.n ? &w->cur.peers[i] : NULL;
-		b = j < w->next.n ? &w->next.peers[j] : NULL;
-		c = a == NULL ? 1 : b == NULL ? -1 : wgpeer_cmp(a, b);
-		if (c == 0 && wgpeer_equal(a, b)) {
-			i++;
-			j++;
-			continue;
-		}
-		if (changes++ == 0)
-			to_resolver(IMSG_WG_PEERS_START, &m, sizeof(m));
-		if (c < 0) {
-			send_peer(w, a, 1);
-			i++;
-		} else {
-			send_peer(w, b, 0);
-			j++;
-			i += c == 0;
-		}
-	}
-	if (changes > 0) {
+	(void)wgtable_diff(&w->cur, &w->next, &poll, send_peer, &tx);
+	if (tx.n > 0) {
+		iface_msg(w, &m);
 		to_resolver(IMSG_WG_PEERS_DONE, &m, sizeof(m));
-		w->stats.changes += changes;
-		log_debug("%s: %zu peer changes", w->name, changes);
+		w->stats.changes += tx.n;
+		log_debug("%s: %zu peer changes", w->name, tx.n);
 	}
 }
 
@@ -297,6 +296,7 @@ poll_start(struct wgiface *w)
 	iface_msg(w, &m);
 	poll_reset(w);
 	clock_gettime(CLOCK_MONOTONIC, &w->started);
+	w->asked = time(NULL);
 	if (imsgev_compose(&ww.parent, IMSG_WG_POLL, 0, -1, &m, sizeof(m)) ==
 	    -1)
 		fatal("parent channel");
@@ -331,8 +331,26 @@ iface_free(struct wgiface *w)
 	iface_lost(w);
 	wgtable_free(&w->cur);
 	wgtable_free(&w->next);
+	wgthresholds_free(&w->thresholds);
 	TAILQ_REMOVE(&ww.ifaces, w, entry);
 	free(w);
+}
+
+/* A peer's own threshold, after its interface's IMSG_RECONF_WGIF. */
+static void
+wgwatch_reconf_threshold(const struct imsg *imsg)
+{
+	struct wg_threshold_msg	 m;
+	struct wgiface		*w;
+
+	if (imsg->len != sizeof(m))
+		fatalx("bad IMSG_RECONF_WGTHRESHOLD");
+	memcpy(&m, imsg->data, sizeof(m));
+	if (memchr(m.ifname, '\0', sizeof(m.ifname)) == NULL ||
+	    m.threshold == 0 || (w = iface_find(m.ifname)) == NULL ||
+	    !w->present)
+		fatalx("bad IMSG_RECONF_WGTHRESHOLD");
+	wgthresholds_add(&w->thresholds, m.key, m.threshold);
 }
 
 static void
@@ -351,7 +369,7 @@ wgwatch_reconf(const struct imsg *imsg)
 			fatalx("bad IMSG_RECONF_WGIF");
 		memcpy(&m, imsg->data, sizeof(m));
 		if (memchr(m.name, '\0', sizeof(m.name)) == NULL ||
-		    m.interval == 0)
+		    m.interval == 0 || m.threshold == 0)
 			fatalx("bad IMSG_RECONF_WGIF");
 		if ((w = iface_find(m.name)) == NULL) {
 			if ((w = calloc(1, sizeof(*w))) == NULL)
@@ -365,12 +383,19 @@ wgwatch_reconf(const struct imsg *imsg)
 			event_active(&w->timer, EV_TIMEOUT, 1);
 		}
 		w->interval = m.interval;
+		wgthresholds_clear(&w->thresholds, m.threshold);
 		w->present = 1;
 		break;
+	case IMSG_RECONF_WGTHRESHOLD:
+		wgwatch_reconf_threshold(imsg);
+		break;
 	case IMSG_RECONF_END:
-		TAILQ_FOREACH_SAFE(w, &ww.ifaces, entry, next)
+		TAILQ_FOREACH_SAFE(w, &ww.ifaces, entry, next) {
 			if (!w->present && !w->polling)
 				iface_free(w);
+			else
+				wgthresholds_finish(&w->thresholds);
+		}
 		break;
 	}
 }
@@ -451,6 +476,7 @@ wgwatch_dispatch_parent(int fd, short event, void *arg)
 			break;
 		case IMSG_RECONF_CONF:
 		case IMSG_RECONF_WGIF:
+		case IMSG_RECONF_WGTHRESHOLD:
 		case IMSG_RECONF_END:
 			wgwatch_reconf(&imsg);
 			break;

@@ -12,6 +12,10 @@
 struct wgpeer {
 	uint8_t		key[WG_KEY_LEN];
 	int64_t		handshake;
+	uint64_t	rx_bytes;
+	int64_t		rx_grew;	/* the last poll that saw rx_bytes grow */
+	int64_t		told;		/* the activity the resolver knows */
+	uint16_t	keepalive;
 	uint16_t	naddrs;
 	struct wg_addr	addrs[WG_MAX_ADDRS];
 };
@@ -21,6 +25,29 @@ struct wgtable {
 	struct wgpeer	*peers;
 	size_t		 n;
 	size_t		 cap;
+};
+
+/*
+ * The thresholds that apply to an interface's peers: its domain's, and
+ * the exceptions (peers named in other domains), sorted by key.
+ */
+struct wgthreshold {
+	uint8_t		key[WG_KEY_LEN];
+	uint32_t	threshold;
+};
+
+struct wgthresholds {
+	uint32_t		 dflt;
+	struct wgthreshold	*v;
+	size_t			 n;
+	size_t			 cap;
+};
+
+/* A poll, as the rule for what the resolver must hear sees it. */
+struct wgpoll {
+	int64_t		 now;		/* Unix time the poll was asked for */
+	uint32_t	 interval;
+	const struct wgthresholds *thresholds;
 };
 
 struct wguapi {
@@ -46,8 +73,15 @@ struct wgpeer	*wgtable_add(struct wgtable *, const uint8_t *);
 void		 wgpeer_add_addr(struct wgpeer *, int, const void *,
 		    unsigned int);
 int		 wgtable_finish(struct wgtable *);
-int		 wgpeer_equal(const struct wgpeer *, const struct wgpeer *);
 int		 wgpeer_cmp(const void *, const void *);
+size_t		 wgtable_diff(struct wgtable *, struct wgtable *,
+		    const struct wgpoll *,
+		    void (*)(const struct wgpeer *, int, void *), void *);
+void		 wgthresholds_clear(struct wgthresholds *, uint32_t);
+void		 wgthresholds_add(struct wgthresholds *, const uint8_t *,
+		    uint32_t);
+void		 wgthresholds_finish(struct wgthresholds *);
+void		 wgthresholds_free(struct wgthresholds *);
 
 /* wguapi.c */
 void	wguapi_reset(struct wguapi *);

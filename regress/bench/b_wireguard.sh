@@ -37,11 +37,6 @@ if ! peers_known; then
 fi
 ok "wgwatch knows all $((NPEERS + 1)) peers"
 
-# CPU time in ns, from /proc/PID/schedstat
-cpu_of() { awk '{ print $1 }' "/proc/$1/schedstat"; }
-polls() { ctl show status | sed -n 's/.*wg0: .* \([0-9]*\) polls.*/\1/p'; }
-changes() { ctl show status | sed -n 's/.*wg0: .*, \([0-9]*\) changes sent/\1/p'; }
-
 sleep 2
 wpid=$(child_pid wgwatch)
 pa0=$(cpu_of "$D_PID") wa0=$(cpu_of "$wpid") p0=$(polls) ch0=$(changes)

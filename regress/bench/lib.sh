@@ -82,6 +82,12 @@ bench_authority() {
 	    { not_ok "authority"; done_testing; }
 }
 
+# cpu_of PID: its CPU time in ns, from /proc/PID/schedstat
+cpu_of() { awk '{ print $1 }' "/proc/$1/schedstat"; }
+# polls, changes: wg0's polls, and the peer changes wgwatch sent
+polls() { ctl show status | sed -n 's/.*wg0: .* \([0-9]*\) polls.*/\1/p'; }
+changes() { ctl show status | sed -n 's/.*wg0: .*, \([0-9]*\) changes sent/\1/p'; }
+
 # many_peers N: the WireGuard lab's gateway and p1, and N more peers on
 # wg0 that never connect, named p0 ... by $T_DIR/names.conf (after
 # regress/wglab.sh)

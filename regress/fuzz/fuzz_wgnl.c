@@ -2,7 +2,8 @@
  * A netlink dump from the kernel's WireGuard, as the parent and wgwatch
  * see it: each message walked and blanked by the parent, and only a
  * dump whose every message it could walk goes on to wgwatch's parser,
- * then the table is finished.
+ * then the table is finished and compared with the one before
+ * (wgdiff.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "parent.h"
 #include "wgwatch.h"
+#include "wgdiff.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -36,8 +38,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (left == 0) {
 		wgtable_clear(&t);
 		wgnl_reset(&nl);
-		if (wgnl_feed(&nl, &t, buf, len) == 0)
-			(void)wgtable_finish(&t);
+		if (wgnl_feed(&nl, &t, buf, len) == 0 &&
+		    wgtable_finish(&t) == 0)
+			fuzz_diff(&t);
 	}
 	free(buf);
 	return 0;

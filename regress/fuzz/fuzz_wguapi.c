@@ -2,13 +2,15 @@
  * A UAPI reply from a userspace WireGuard, as the parent and wgwatch see
  * it: each line blanked by the parent (which must keep its length and
  * leave no secret byte), then the whole fed to wgwatch's parser in
- * chunks cut where the first byte says, then the table finished.
+ * chunks cut where the first byte says, then the table finished and
+ * compared with the one before (wgdiff.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "parent.h"
 #include "wgwatch.h"
+#include "wgdiff.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -59,8 +61,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (wguapi_feed(&u, &t, (uint8_t *)buf + off, n) == -1)
 			break;
 	}
-	if (off >= len - 1 && u.done)
-		(void)wgtable_finish(&t);
+	if (off >= len - 1 && u.done && wgtable_finish(&t) == 0)
+		fuzz_diff(&t);
 	free(buf);
 	return 0;
 }

@@ -94,7 +94,8 @@ wait_for "the gateway's interface is found" 3 \
     grep -q "wg0: found (userspace" "$D_LOG"
 is "p1, never connected, is not in Knot's zone" "$(kq p1.corp.test)" ""
 
-wg_traffic p1
+# a hello, not a datagram: p1 must fall silent to go stale below
+wg_hello p1
 wait_for "p1 connects: Knot answers p1.corp.test" 3 \
     knot_answers p1.corp.test 10.77.0.2
 is "and p1.wg0.corp.test" "$(kq p1.wg0.corp.test)" 10.77.0.2

@@ -79,7 +79,7 @@ p = [x for x in json.load(sys.stdin) if x["name"] == "p1"][0]
 print(p["state"], p["addresses"][0], " ".join(p["names"]))')" \
     "online 10.77.0.2 p1.vpn.test. p1.wg0.vpn.test."
 like "show peers: p1 online with its names" "$(ctl show peers)" \
-    "wg0 +p1 +[A-Za-z0-9+/]{8}\\.\\.\\. +10\\.77\\.0\\.2 +[0-9]+s +online +p1\\.vpn\\.test\\. p1\\.wg0\\.vpn\\.test\\."
+    "wg0 +p1 +[A-Za-z0-9+/]{8}\\.\\.\\. +10\\.77\\.0\\.2 +[0-9]+s +[0-9]+s +- +online +p1\\.vpn\\.test\\. p1\\.wg0\\.vpn\\.test\\."
 
 wg_traffic p2
 wait_for "p2, named by the wg-quick file, answers" 2 \

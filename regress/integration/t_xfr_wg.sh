@@ -50,7 +50,8 @@ was_notified() { [ "$(notified)" -ge 1 ]; }
 wait_for "NOTIFY from the start reaches NSD once it listens" 3 was_notified
 n0=$(notified)
 
-wg_traffic p1
+# a hello, not a datagram: p1 must fall silent to go stale below
+wg_hello p1
 wait_for "p1 connects: NSD answers p1.vpn.test (NOTIFY, IXFR)" 3 \
     nsd_answers p1.vpn.test 10.77.0.2
 s1=$(serial)

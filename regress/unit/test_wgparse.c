@@ -1,7 +1,9 @@
 /*
  * The WireGuard readers: wgwatch's UAPI and netlink parsers (the netlink
  * dumps built with libmnl in the kernel's layout), the parent's blanking
- * of secrets, and the "names from" file reader.
+ * of secrets, and the "names from" file reader; and what of a poll the
+ * resolver must hear: activity from the transfer counters, and the rule
+ * that forwards it only when it matters.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -72,18 +74,28 @@ find_peer(struct wgtable *t, uint8_t first)
 	return NULL;
 }
 
-/* The same peers, in the same (sorted) order: keys, handshakes, addresses. */
+/*
+ * The same peers, in the same (sorted) order: keys, handshakes, counters,
+ * keepalives, addresses.
+ */
 static int
 same_table(const struct wgtable *a, const struct wgtable *b)
 {
-	size_t	i;
+	const struct wgpeer	*p, *q;
+	size_t			 i;
 
 	if (a->n != b->n)
 		return 0;
-	for (i = 0; i < a->n; i++)
-		if (memcmp(a->peers[i].key, b->peers[i].key, WG_KEY_LEN) != 0 ||
-		    !wgpeer_equal(&a->peers[i], &b->peers[i]))
+	for (i = 0; i < a->n; i++) {
+		p = &a->peers[i];
+		q = &b->peers[i];
+		if (memcmp(p->key, q->key, WG_KEY_LEN) != 0 ||
+		    p->handshake != q->handshake ||
+		    p->rx_bytes != q->rx_bytes || p->keepalive != q->keepalive ||
+		    p->naddrs != q->naddrs || memcmp(p->addrs, q->addrs,
+		    p->naddrs * sizeof(p->addrs[0])) != 0)
 			return 0;
+	}
 	return 1;
 }
 
@@ -135,13 +147,18 @@ test_uapi(void)
 	p = find_peer(&t, 0x1e);
 	ok(p != NULL && p->handshake == 1795323073 && p->naddrs == 1 &&
 	    has_addr(p, "10.77.0.3"), "handshake and address of the first");
+	ok(p != NULL && p->rx_bytes == 180 && p->keepalive == 0,
+	    "its received bytes, no keepalive");
 	p = find_peer(&t, 0x1d);
 	ok(p != NULL && p->handshake == 0 && p->naddrs == 2 &&
 	    has_addr(p, "10.77.0.99") && has_addr(p, "fd00:77::99"),
 	    "host routes kept (/32, /128), wider prefixes not");
+	p = find_peer(&t, 0x84);
+	ok(p != NULL && p->keepalive == 25, "a keepalive interval of 25 s");
 	ok(uapi(&u, &whole, reply, sizeof(reply)) == 0 && u.done &&
 	    wgtable_finish(&whole) == 0 && same_table(&whole, &t),
-	    "parsed again: the same table (keys, handshakes, addresses)");
+	    "parsed again: the same table (keys, handshakes, counters, "
+	    "addresses)");
 	for (step = 1; step < 64; step++) {
 		if (uapi(&u, &t, reply, step) == -1 || !u.done ||
 		    wgtable_finish(&t) == -1 || !same_table(&whole, &t)) {
@@ -150,7 +167,7 @@ test_uapi(void)
 		}
 	}
 	ok(same, "the same peers whatever the chunks (1 to 63 bytes): keys, "
-	    "handshakes, addresses");
+	    "handshakes, counters, addresses");
 	wgtable_free(&whole);
 
 	ok(uapi(&u, &t, "public_key=1eb8\n", 64) == -1,
@@ -169,6 +186,34 @@ test_uapi(void)
 	    "6387718ba3334b2e0804b\nlast_handshake_time_sec="
 	    "9999999999999999999\n", 64) == -1,
 	    "an oversized handshake time is refused");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nlast_handshake_time_sec="
+	    "9223372036854775807\n", 64) == 0 &&
+	    t.peers[0].handshake == INT64_MAX,
+	    "the largest handshake time an int64_t holds is taken");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=18446744073709551615\n"
+	    "persistent_keepalive_interval=65535\n", 64) == 0 &&
+	    t.peers[0].rx_bytes == UINT64_MAX && t.peers[0].keepalive == 65535,
+	    "rx_bytes and the keepalive up to their largest values");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=18446744073709551616\n", 64) ==
+	    -1, "rx_bytes past 2^64 - 1 is refused: %s", u.err);
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=000000000000000000000000000001\n",
+	    64) == 0 && t.peers[0].rx_bytes == 1,
+	    "leading zeros do not count against the bound");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=-1\n", 64) == -1 &&
+	    uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\nrx_bytes=\n", 64) == -1,
+	    "a negative or empty rx_bytes is refused");
+	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
+	    "6387718ba3334b2e0804b\npersistent_keepalive_interval=65536\n",
+	    64) == -1, "a keepalive past 65535 is refused: %s", u.err);
+	ok(uapi(&u, &t, "rx_bytes=5\n", 64) == -1 &&
+	    uapi(&u, &t, "persistent_keepalive_interval=5\n", 64) == -1,
+	    "counters before any public_key are refused");
 	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
 	    "6387718ba3334b2e0804b\nallowed_ip=10.0.0.1/33\n", 64) == -1,
 	    "an IPv4 prefix of 33 is refused");
@@ -219,6 +264,8 @@ struct nlpeer {
 	const char	*addrs[4];	/* "a.b.c.d/n" or "x::y/n" */
 	int		keyonly;	/* a continuation: key and IPs only */
 	int		psk;
+	uint64_t	rx;
+	uint16_t	keepalive;
 };
 
 static size_t
@@ -265,7 +312,10 @@ build(char *buf, size_t buflen, const struct nlpeer *peers, int npeers,
 			ts.tv_nsec = 5;
 			mnl_attr_put(nlh, WGPEER_A_LAST_HANDSHAKE_TIME,
 			    sizeof(ts), &ts);
-			mnl_attr_put_u64(nlh, WGPEER_A_RX_BYTES, 100);
+			mnl_attr_put_u16(nlh,
+			    WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL,
+			    peers[i].keepalive);
+			mnl_attr_put_u64(nlh, WGPEER_A_RX_BYTES, peers[i].rx);
 			mnl_attr_put_u64(nlh, WGPEER_A_TX_BYTES, 200);
 			mnl_attr_put_u32(nlh, WGPEER_A_PROTOCOL_VERSION, 1);
 		}
@@ -331,16 +381,16 @@ test_netlink(void)
 	struct nlattr	*a;
 	const struct nlpeer two[] = {
 		{ 0x11, 1700000000, { "10.0.0.2/32", "fd00::2/128",
-		    "10.1.0.0/16", NULL }, 0, 1 },
-		{ 0x22, 0, { "10.0.0.3/32", NULL }, 0, 0 },
+		    "10.1.0.0/16", NULL }, 0, 1, 0x123456789abcULL, 25 },
+		{ 0x22, 0, { "10.0.0.3/32", NULL }, 0, 0, 0, 0 },
 	};
 	const struct nlpeer first[] = {
 		{ 0x33, 1700000100, { "10.0.0.4/32", "10.0.0.5/32", NULL },
-		    0, 0 },
+		    0, 0, 0, 0 },
 	};
 	const struct nlpeer rest[] = {
-		{ 0x33, 0, { "fd00::4/128", "10.0.0.6/32", NULL }, 1, 0 },
-		{ 0x44, 1700000200, { "10.0.0.7/32", NULL }, 0, 0 },
+		{ 0x33, 0, { "fd00::4/128", "10.0.0.6/32", NULL }, 1, 0, 0, 0 },
+		{ 0x44, 1700000200, { "10.0.0.7/32", NULL }, 0, 0, 0, 0 },
 	};
 
 	len = build(buf, sizeof(buf), two, 2, 1);
@@ -350,8 +400,11 @@ test_netlink(void)
 	ok(p != NULL && p->handshake == 1700000000 && p->naddrs == 2 &&
 	    has_addr(p, "10.0.0.2") && has_addr(p, "fd00::2"),
 	    "handshake, and the host routes of both families");
-	ok(find_peer(&t, 0x22) != NULL && find_peer(&t, 0x22)->handshake == 0,
-	    "a peer that never connected: handshake 0");
+	ok(p != NULL && p->rx_bytes == 0x123456789abcULL && p->keepalive == 25,
+	    "its received bytes (RX_BYTES, 64 bits) and keepalive interval");
+	ok(find_peer(&t, 0x22) != NULL && find_peer(&t, 0x22)->handshake == 0 &&
+	    find_peer(&t, 0x22)->rx_bytes == 0,
+	    "a peer that never connected: handshake 0, nothing received");
 
 	/* a peer split across two messages, as the kernel does */
 	len = build(buf, sizeof(buf), first, 1, 1);
@@ -408,9 +461,9 @@ test_netlink(void)
 	    "and the parent will not relay it");
 	{
 		const struct nlpeer wide[] = { { 0x55, 1, { "10.0.0.1/33",
-		    NULL }, 0, 0 } };
+		    NULL }, 0, 0, 0, 0 } };
 		const struct nlpeer v6wide[] = { { 0x55, 1, {
-		    "fd00::1/129", NULL }, 0, 0 } };
+		    "fd00::1/129", NULL }, 0, 0, 0, 0 } };
 
 		len = build(buf, sizeof(buf), wide, 1, 1);
 		ok(nl(&t, buf, len, err, sizeof(err)) == -1,
@@ -424,6 +477,16 @@ test_netlink(void)
 	*(uint16_t *)((char *)a + 4) = 99;
 	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
 	    "an unknown address family is refused");
+	len = build(buf, sizeof(buf), two, 2, 1);
+	a = find_attr(buf, len, 12, WGPEER_A_RX_BYTES);
+	a->nla_len = 8;		/* 32 bits, then 4 bytes it no longer covers */
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "received bytes of the wrong length are refused: %s", err);
+	len = build(buf, sizeof(buf), two, 2, 1);
+	a = find_attr(buf, len, 6, WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL);
+	a->nla_len = 5;		/* a u8 */
+	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
+	    "a keepalive interval of the wrong length is refused: %s", err);
 	len = build(buf, sizeof(buf), two, 2, 1);
 	a = find_attr(buf, len, 12, WGPEER_A_RX_BYTES);
 	a->nla_type = 99;	/* an attribute from a newer kernel */
@@ -444,6 +507,296 @@ test_netlink(void)
 	ok(nl(&t, buf, len, err, sizeof(err)) == -1,
 	    "a peer without a public key is refused: %s", err);
 	wgtable_free(&t);
+}
+
+/*
+ * Polls as wgwatch makes them: 'next' filled (by the caller or the UAPI
+ * parser), then compared with 'cur' by wgtable_diff(), then swapped.  The
+ * callback records the messages: how many, and the activity the resolver
+ * knows of each peer (by the first byte of its key, 0 to 7).
+ */
+struct sim {
+	struct wgtable		cur, next;
+	struct wgthresholds	thr;
+	size_t			msgs, gone;
+	int64_t			told[8];
+};
+
+static void
+sim_cb(const struct wgpeer *p, int gone, void *arg)
+{
+	struct sim	*s = arg;
+
+	s->msgs++;
+	if (gone)
+		s->gone++;
+	else
+		s->told[p->key[0] & 7] = p->told;
+}
+
+static size_t
+sim_poll(struct sim *s, int64_t now, uint32_t interval)
+{
+	struct wgpoll	poll = { now, interval, &s->thr };
+	struct wgtable	tmp;
+	size_t		n;
+
+	if (wgtable_finish(&s->next) == -1)
+		abort();
+	n = wgtable_diff(&s->cur, &s->next, &poll, sim_cb, s);
+	tmp = s->cur;
+	s->cur = s->next;
+	s->next = tmp;
+	wgtable_clear(&s->next);
+	return n;
+}
+
+static struct wgpeer *
+sim_peer(struct sim *s, uint8_t k, int64_t handshake, uint64_t rx)
+{
+	uint8_t		 key[WG_KEY_LEN];
+	struct wgpeer	*p;
+
+	memset(key, k, sizeof(key));
+	if ((p = wgtable_add(&s->next, key)) == NULL)
+		abort();
+	p->handshake = handshake;
+	p->rx_bytes = rx;
+	return p;
+}
+
+/* One poll of a one-peer wireguard-go, through the UAPI parser. */
+static size_t
+sim_uapi(struct sim *s, int64_t now, int64_t handshake, uint64_t rx)
+{
+	struct wguapi	u;
+	char		text[512];
+
+	snprintf(text, sizeof(text), "listen_port=51820\n"
+	    "public_key=0101010101010101010101010101010101010101010101010101"
+	    "010101010101\nlast_handshake_time_sec=%lld\n"
+	    "last_handshake_time_nsec=0\ntx_bytes=92\nrx_bytes=%llu\n"
+	    "persistent_keepalive_interval=0\nallowed_ip=10.77.0.2/32\n"
+	    "errno=0\n\n", (long long)handshake, (unsigned long long)rx);
+	wguapi_reset(&u);
+	if (wguapi_feed(&u, &s->next, (const uint8_t *)text, strlen(text)) ==
+	    -1 || !u.done)
+		abort();
+	return sim_poll(s, now, 1);
+}
+
+static void
+sim_free(struct sim *s)
+{
+	wgtable_free(&s->cur);
+	wgtable_free(&s->next);
+	wgthresholds_free(&s->thr);
+}
+
+/* Counters growing, standing still and going back; threshold 20. */
+static void
+test_counters(void)
+{
+	struct sim	s;
+
+	memset(&s, 0, sizeof(s));
+	wgthresholds_clear(&s.thr, 20);
+	ok(sim_uapi(&s, 1000, 990, 500) == 1 && s.told[1] == 990 &&
+	    s.cur.peers[0].rx_grew == 0,
+	    "a new peer: its handshake is its activity, its counter only a "
+	    "baseline");
+	ok(sim_uapi(&s, 1001, 990, 600) == 1 && s.told[1] == 1001 &&
+	    s.cur.peers[0].rx_grew == 1001,
+	    "rx_bytes grew: activity now, 11 s newer than the resolver's: "
+	    "sent");
+	ok(sim_uapi(&s, 1002, 990, 600) == 0 &&
+	    s.cur.peers[0].rx_grew == 1001, "standing still: no activity");
+	ok(sim_uapi(&s, 1003, 990, 700) == 0 &&
+	    s.cur.peers[0].rx_grew == 1003 && s.told[1] == 1001,
+	    "grown again, 2 s newer than the resolver's: kept (under 20/4)");
+	ok(sim_uapi(&s, 1004, 990, 50) == 0 &&
+	    s.cur.peers[0].rx_grew == 1003 && s.cur.peers[0].rx_bytes == 50,
+	    "gone back (wireguard-go restarted): no activity, a new "
+	    "baseline");
+	ok(sim_uapi(&s, 1005, 990, 60) == 0 &&
+	    s.cur.peers[0].rx_grew == 1005,
+	    "growth from the new baseline is activity");
+	ok(sim_uapi(&s, 1006, 990, 70) == 1 && s.told[1] == 1006,
+	    "5 s newer than the resolver's (a quarter of 20): sent");
+	ok(sim_uapi(&s, 1024, 990, 70) == 0,
+	    "silent: nothing to say while the resolver decides as we would");
+	ok(sim_uapi(&s, 1030, 990, 10) == 0 && s.told[1] == 1006,
+	    "silent and offline, a counter that goes back revives nothing");
+	ok(sim_uapi(&s, 1031, 1031, 200) == 1 && s.told[1] == 1031,
+	    "a new handshake: back online at once");
+	ok(sim_uapi(&s, 1032, 1031, 200) == 0 && sim_uapi(&s, 1033, 1031, 200) ==
+	    0, "then quiet");
+	/* the peer was removed and added again: its handshake time is 0 */
+	ok(sim_uapi(&s, 1034, 0, 0) == 0,
+	    "a handshake that goes back changes no activity: not sent");
+	sim_free(&s);
+}
+
+/* One peer whose rule threshold is 20, another whose exception is 8. */
+static void
+test_thresholds(void)
+{
+	struct sim	 s;
+	uint8_t		 key[WG_KEY_LEN];
+	struct wgpeer	*p;
+	size_t		 by[8] = { 0 }, t;
+
+	memset(&s, 0, sizeof(s));
+	wgthresholds_clear(&s.thr, 300);
+	memset(key, 2, sizeof(key));
+	wgthresholds_add(&s.thr, key, 8);
+	wgthresholds_finish(&s.thr);
+	for (t = 0; t < 60; t++) {
+		sim_peer(&s, 1, 1000, 100 + t);
+		sim_peer(&s, 2, 1000, 100 + t);
+		sim_peer(&s, 3, 1000, 100);
+		s.msgs = 0;
+		sim_poll(&s, 1000 + t, 1);
+		by[1] += s.told[1] == 1000 + (int64_t)t && s.msgs > 0;
+		by[2] += s.told[2] == 1000 + (int64_t)t && s.msgs > 0;
+	}
+	ok(by[2] == 30 && s.told[1] == 1000,
+	    "keepalives every second for a minute: the peer with threshold 8 "
+	    "is told every 2 s (%zu times), the one with 300 only at its "
+	    "first poll", by[2]);
+	sim_peer(&s, 1, 1000, 200);
+	sim_peer(&s, 2, 1000, 200);
+	p = sim_peer(&s, 3, 1000, 100);
+	wgpeer_add_addr(p, AF_INET, "\12\0\0\3", 32);
+	s.msgs = 0;
+	ok(sim_poll(&s, 1060, 1) == 2 && s.msgs == 2,
+	    "new addresses go at once, with the activity that is due");
+	sim_peer(&s, 1, 1000, 200);
+	p = sim_peer(&s, 3, 1000, 100);
+	wgpeer_add_addr(p, AF_INET, "\12\0\0\3", 32);
+	p->keepalive = 25;
+	s.msgs = s.gone = 0;
+	ok(sim_poll(&s, 1061, 1) == 2 && s.gone == 1,
+	    "a new keepalive goes, and so does a peer that left");
+	sim_free(&s);
+}
+
+/* A tiny deterministic generator: the same run every time. */
+static uint32_t
+lcg(uint32_t *x)
+{
+	*x = *x * 1103515245 + 12345;
+	return *x >> 8;
+}
+
+/* Packets in seconds (from, to] of a simulation, from prefix counts. */
+static uint32_t
+packets(const uint32_t *count, int64_t from, int64_t to)
+{
+	from = from < -1 ? -1 : from;
+	return to <= from ? 0 : count[to + 1] - count[from + 1];
+}
+
+/*
+ * Hours of traffic (keepalives, bursts, silence, a rekey every 120 s),
+ * polled every 'interval'.  At every second the resolver's decision (on
+ * what it was told) must be the one every activity forwarded would give
+ * (each packet known from the first poll after it: computed here on its
+ * own), and off the packets themselves by at most one interval either
+ * way: online only with a packet less than threshold + interval - 1 s
+ * ago, offline only without one in the threshold but the last
+ * interval - 1 s (the next poll has yet to see those).
+ */
+static void
+simulate(uint32_t threshold, uint32_t interval, uint32_t seed)
+{
+	enum { SECS = 4 * 3600 };
+	static uint8_t	 online[SECS];
+	static uint32_t	 count[SECS + 1];
+	struct sim	 s;
+	int64_t		 t, hs = 0, seen = 0, t0 = 1700000000, known = 0;
+	uint64_t	 rx = 0;
+	uint32_t	 x = seed, phase = 0, keepalive = 1;
+	size_t		 ideal_off = 0, late = 0, early = 0, step;
+	int		 ideal, sent = 0, polled = 0;
+
+	memset(&s, 0, sizeof(s));
+	wgthresholds_clear(&s.thr, threshold);
+	for (t = 0; t < SECS; t++) {
+		if (t % 600 == 0) {
+			phase = lcg(&x) % 4;
+			keepalive = (uint32_t[]){ 1, 2, 5, 25 }[lcg(&x) % 4];
+		}
+		/* phase 0: silence; 1: keepalives; 2: bursts; 3: both */
+		count[t + 1] = count[t];
+		if ((phase & 1 && t % keepalive == 0) ||
+		    (phase & 2 && lcg(&x) % 100 < 3)) {
+			if (t0 + t - hs >= 120)
+				hs = t0 + t;
+			rx += 32;
+			count[t + 1]++;
+			sent = 1;
+		}
+		if (t % interval == 0) {
+			/* the first poll's counter is a baseline */
+			if (sent && polled)
+				seen = t0 + t;
+			sent = 0;
+			polled = 1;
+			known = hs > seen ? hs : seen;
+			sim_peer(&s, 1, hs, rx);
+			sim_poll(&s, t0 + t, interval);
+		}
+		online[t] = s.told[1] > 0 && t0 + t - s.told[1] < threshold;
+		ideal = known > 0 && t0 + t - known < threshold;
+		ideal_off += online[t] != ideal;
+	}
+	for (t = 0; t < SECS; t++) {
+		late += online[t] &&
+		    packets(count, t - threshold - interval + 1, t) == 0;
+		early += !online[t] &&
+		    packets(count, t - threshold, t - interval + 1) > 0;
+	}
+	step = (threshold + 3) / 4;
+	ok(ideal_off == 0 && late == 0 && early == 0 && s.msgs <= SECS /
+	    (step > interval ? step : interval) + SECS / 600 * 2,
+	    "threshold %u, interval %u: %zu messages in %d h; decisions "
+	    "other than every activity would give: %zu; off the packets by "
+	    "more than an interval: %zu late, %zu early", threshold, interval,
+	    s.msgs, SECS / 3600, ideal_off, late, early);
+	sim_free(&s);
+}
+
+static void
+test_suppression(void)
+{
+	struct sim	s;
+	int64_t		t;
+	size_t		msgs[2];
+	uint32_t	i, th[] = { 20, 300 };
+
+	/* an hour of keepalives every 5 s */
+	for (i = 0; i < 2; i++) {
+		memset(&s, 0, sizeof(s));
+		wgthresholds_clear(&s.thr, th[i]);
+		for (t = 0; t < 3600; t++) {
+			sim_peer(&s, 1, 1700000000, 32 * (t / 5));
+			sim_poll(&s, 1700000000 + t, 1);
+		}
+		msgs[i] = s.msgs;
+		sim_free(&s);
+	}
+	ok(msgs[0] <= 3600 / 5 + 1 && msgs[1] <= 3600 / 75 + 1,
+	    "an hour of keepalives every 5 s: %zu messages with threshold 20, "
+	    "%zu with 300 (one a quarter threshold)", msgs[0], msgs[1]);
+	simulate(20, 1, 1);
+	simulate(10, 1, 2);
+	simulate(300, 1, 3);
+	simulate(3, 1, 4);
+	simulate(2, 1, 5);
+	simulate(20, 5, 6);
+	simulate(60, 7, 7);
+	simulate(11, 10, 8);
 }
 
 static void
@@ -550,6 +903,9 @@ main(void)
 {
 	test_uapi();
 	test_netlink();
+	test_counters();
+	test_thresholds();
+	test_suppression();
 	test_blank_uapi();
 	test_names();
 	return tap_done();
