@@ -113,10 +113,15 @@ addr_text(const union sockunion *su, int port, char *out, size_t outlen)
 		strlcpy(out, a, outlen);
 }
 
+/*
+ * The client, and how we know it: "C#port via proxy P", "C/len via ECS
+ * from S", or behind a proxy "C/len via ECS from S#port via proxy P".
+ */
 static void
 client_text(const struct dnsq_ctx *ctx, char *out, size_t outlen)
 {
 	char	client[INET6_ADDRSTRLEN + 8], peer[INET6_ADDRSTRLEN + 8];
+	char	sender[INET6_ADDRSTRLEN + 8];
 
 	addr_text(&ctx->peer, 0, peer, sizeof(peer));
 	switch (ctx->via) {
@@ -126,8 +131,10 @@ client_text(const struct dnsq_ctx *ctx, char *out, size_t outlen)
 		break;
 	case VIA_ECS:
 		addr_text(&ctx->client, 0, client, sizeof(client));
-		snprintf(out, outlen, "%s/%u via ECS from %s", client,
-		    ctx->ecs_len, peer);
+		addr_text(&ctx->sender, ctx->proxied, sender, sizeof(sender));
+		snprintf(out, outlen, "%s/%u via ECS from %s%s%s", client,
+		    ctx->ecs_len, sender, ctx->proxied ? " via proxy " : "",
+		    ctx->proxied ? peer : "");
 		break;
 	default:
 		addr_text(&ctx->peer, 1, out, outlen);
@@ -140,7 +147,7 @@ qlog(const struct dnsq_ctx *ctx, const uint8_t *qname, size_t qlen,
     uint16_t qtype, const struct verdict *v, int rcode, unsigned int ancount)
 {
 	const ldns_rr_descriptor	*d = ldns_rr_descript(qtype);
-	char				 client[2 * INET6_ADDRSTRLEN + 48];
+	char				 client[3 * INET6_ADDRSTRLEN + 64];
 	char				 name[DNS_MAX_NAME * 4 + 2];
 	char				 type[16], server[INET6_ADDRSTRLEN + 8];
 	uint64_t			 us = qlog_now() - ctx->arrival_us;

@@ -224,6 +224,8 @@ struct dnsq_ctx {
 	uint8_t		ecs_len;	/* VIA_ECS: the source prefix */
 	uint8_t		more;		/* TCP: more messages of it follow */
 	uint8_t		ecs_mapped;	/* VIA_ECS: given as ::ffff:a.b.c.d */
+	uint8_t		proxied;	/* a PROXY header named a client */
+	union sockunion	sender;		/* VIA_ECS: whose option it was */
 };
 
 struct query_msg {

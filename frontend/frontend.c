@@ -630,6 +630,7 @@ frontend_proxy(const uint8_t *p, size_t len, int stream, struct dnsq_ctx *ctx)
 		ctx->client = pv.src;
 		(void)sockunion_unmap(&ctx->client);
 		ctx->via = VIA_PROXY;
+		ctx->proxied = 1;
 	}
 	return pv.len;
 }
@@ -660,6 +661,7 @@ frontend_verdict(const uint8_t *pkt, size_t len, struct dnsq_ctx *ctx,
 		return DNS_RCODE_BADVERS;
 	}
 	if (q->ecs && prefixlist_match(&fe.lists[PLIST_ECS], &ctx->client)) {
+		ctx->sender = ctx->client;
 		ctx->client = q->ecs_addr;
 		ctx->via = VIA_ECS;
 		ctx->ecs_len = q->ecs_len;

@@ -107,10 +107,12 @@
                                             and whether the change came in
                                             that second (up to 3 tries, CMD
                                             each time)
-  dnsraw.py pp CLIENT PORT NAME udp|tcp     prints a PROXY v2 header for a
+  dnsraw.py pp CLIENT PORT NAME udp|tcp [ECS]
+                                            prints a PROXY v2 header for a
                                             client at CLIENT:PORT and an A
                                             query for NAME after it (with
-                                            its length on tcp), in hex
+                                            its length on tcp; with an ECS
+                                            option ADDR/LEN), in hex
   dnsraw.py from udp|tcp SRC HOST PORT HEX [N]
                                             the bytes HEX as they are, from
                                             address SRC, as one datagram or
@@ -253,7 +255,7 @@ def cmd_tcp(host, port, hexmsg, timeout=2.0):
     print(body.hex() if body else "CLOSED")
 
 
-def cmd_pp(client, port, name, transport):
+def cmd_pp(client, port, name, transport, ecs=None):
     v6 = ":" in client
     fam = (0x20 if v6 else 0x10) | (0x01 if transport == "tcp" else 0x02)
     addrs = socket.inet_pton(family(client), client) * 2
@@ -261,6 +263,13 @@ def cmd_pp(client, port, name, transport):
     hdr = (b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, fam]) +
            struct.pack(">H", len(block)) + block)
     q = make_query(name, qid=0x4242)
+    if ecs:
+        addr, plen = ecs.split("/")
+        a = socket.inet_pton(family(addr), addr)[:(int(plen) + 7) // 8]
+        opt = struct.pack(">HHHBB", 8, 4 + len(a), 2 if ":" in addr else 1,
+                          int(plen), 0) + a
+        q = q[:10] + b"\x00\x01" + q[12:] + b"\x00" + struct.pack(
+            ">HHIH", 41, 1232, 0, len(opt)) + opt
     if transport == "tcp":
         q = struct.pack(">H", len(q)) + q
     print((hdr + q).hex())

@@ -106,6 +106,12 @@ like "the query log shows the proxied client and its proxy" "$(cat "$D_LOG")" \
     "query 10\\.1\\.0\\.1#4000 via proxy 127\\.0\\.0\\.5 x\\.pol\\.test\\. A: local-only, NXDOMAIN"
 like "and the ECS client and its sender" "$(cat "$D_LOG")" \
     "query 10\\.1\\.0\\.0/24 via ECS from 127\\.0\\.0\\.6 x\\.pol\\.test\\. A: local-only, NXDOMAIN"
+is "a proxied ECS sender's option names the client" \
+    "$(from 127.0.0.5 udp "$($RAW pp 127.0.0.6 5300 x.pol.test udp \
+    10.1.0.0/24)" | cut -d' ' -f2)" 3
+like "and the log shows the client, the sender and the proxy" \
+    "$(cat "$D_LOG")" \
+    "query 10\\.1\\.0\\.0/24 via ECS from 127\\.0\\.0\\.6#5300 via proxy 127\\.0\\.0\\.5 x\\.pol\\.test\\. A: local-only, NXDOMAIN"
 like "and the frontend's own refusals" "$(cat "$D_LOG")" \
     "frontend: query 192\\.168\\.1\\.1#4000 via proxy 127\\.0\\.0\\.5 www\\.pp\\.test\\. A: refused by the ACL, REFUSED"
 
