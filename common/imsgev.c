@@ -3,6 +3,7 @@
 
 #include "imsgev.h"
 #include "log.h"
+#include "vpndnsd.h"
 
 void
 imsgev_init(struct imsgev *iev, int fd, int fds, size_t wmax,
@@ -97,6 +98,19 @@ imsgev_io(struct imsgev *iev, short event)
 		}
 	}
 	return 0;
+}
+
+/*
+ * A child's answer to its parent's heartbeat, from the event loop that
+ * would stall if the child were stuck; a full channel skips one (the
+ * parent allows ten).
+ */
+void
+imsgev_heartbeat(struct imsgev *iev)
+{
+	if (imsgev_compose(iev, IMSG_HEARTBEAT, 0, -1, NULL, 0) == -1 &&
+	    errno != ENOBUFS)
+		fatal("parent channel");
 }
 
 void

@@ -25,5 +25,6 @@ int	imsgev_composev(struct imsgev *, uint16_t, uint32_t, int,
 int	imsgev_io(struct imsgev *, short);
 int	imsgev_congested(const struct imsgev *);
 void	imsgev_close(struct imsgev *);
+void	imsgev_heartbeat(struct imsgev *);
 
 #endif

@@ -93,6 +93,14 @@
 #define TCP_SLOTS_MAX		65536	/* connections the frontend can track */
 #define TCP_SNDBUF		(64 * 1024)	/* the kernel's, a connection */
 
+/*
+ * The parent asks each child every HEARTBEAT_INTERVAL seconds; one that
+ * has not answered for HEARTBEAT_TIMEOUT (stopped, or stuck in a loop)
+ * takes the daemon down, as a dead one does.
+ */
+#define HEARTBEAT_INTERVAL	1
+#define HEARTBEAT_TIMEOUT	10
+
 /* Output a channel may queue before composing fails (or a query drops). */
 #define CHANNEL_WMAX		(16 * 1024 * 1024)
 
@@ -171,6 +179,7 @@ enum imsg_type {
 	IMSG_LOCAL_FLUSH,		/* the copies are void */
 	IMSG_LOCAL_COUNTS,		/* struct local_counts */
 	IMSG_TCP_LOST,			/* struct tcp_lost[] */
+	IMSG_HEARTBEAT,			/* parent -> child, and back */
 	IMSG_TYPE_MAX
 };
 

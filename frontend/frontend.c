@@ -378,6 +378,9 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_CTL_END:
 			control_relay(&imsg);
 			break;
+		case IMSG_HEARTBEAT:
+			imsgev_heartbeat(iev);
+			break;
 		default:
 			fatalx("unexpected message %u from the parent",
 			    imsg.hdr.type);

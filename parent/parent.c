@@ -44,6 +44,7 @@ struct child {
 	pid_t		 pid;
 	struct imsgev	 iev;
 	int		 up;
+	struct timespec	 answered;	/* its latest heartbeat */
 };
 
 static struct {
@@ -60,6 +61,7 @@ static struct {
 	int			 ctlfd;
 	struct child		 child[PROC_MAX];
 	struct event		 ev_sighup, ev_sigterm, ev_sigint, ev_sigchld;
+	struct event		 ev_heartbeat;
 } parent = {
 	.child = {
 		[PROC_FRONTEND] = { .name = "frontend", .flag = "-F" },
@@ -386,6 +388,44 @@ parent_start_child(enum proc_id p)
 		fatal("fcntl");
 	imsgev_init(&c->iev, sp[0], IMSGBUF_FDS_SEND, CHANNEL_WMAX, parent_dispatch_child, c);
 	c->up = 1;
+	clock_gettime(CLOCK_MONOTONIC, &c->answered);
+}
+
+/*
+ * A child stopped (SIGSTOP from a process of its user) or stuck stops
+ * answering, unlike one that dies, without a word: after
+ * HEARTBEAT_TIMEOUT seconds the daemon goes down all the same, for the
+ * service manager to start it again.
+ */
+static void
+parent_heartbeat(int fd, short event, void *arg)
+{
+	struct timeval	 tv = { HEARTBEAT_INTERVAL, 0 };
+	struct timespec	 now;
+	struct child	*c;
+	int		 p;
+
+	(void)fd;
+	(void)event;
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (p = PROC_FRONTEND; p < PROC_MAX; p++) {
+		c = &parent.child[p];
+		if (c->pid <= 0 || !c->up)
+			continue;
+		if (now.tv_sec - c->answered.tv_sec > HEARTBEAT_TIMEOUT) {
+			log_warnx("%s (pid %ld) has not answered for %d s: "
+			    "stopped or stuck; shutting down", c->name,
+			    (long)c->pid, HEARTBEAT_TIMEOUT);
+			/* a stopped process would not act on SIGTERM */
+			kill(c->pid, SIGKILL);
+			parent_shutdown(1);
+		}
+		if (imsgev_compose(&c->iev, IMSG_HEARTBEAT, 0, -1, NULL, 0) ==
+		    -1 && errno != ENOBUFS)
+			fatal("%s channel", c->name);
+	}
+	evtimer_add(&parent.ev_heartbeat, &tv);
 }
 
 /*
@@ -756,6 +796,13 @@ parent_dispatch_child(int fd, short event, void *arg)
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
 		if (imsg.fd != -1)
 			fatalx("the %s passed a descriptor", c->name);
+		if (imsg.hdr.type == IMSG_HEARTBEAT) {
+			if (imsg.len != 0)
+				fatalx("bad IMSG_HEARTBEAT from the %s",
+				    c->name);
+			clock_gettime(CLOCK_MONOTONIC, &c->answered);
+			continue;
+		}
 		if (c == &parent.child[PROC_WGWATCH]) {
 			parent_dispatch_wgwatch(&imsg);
 			continue;
@@ -1055,6 +1102,8 @@ parent_main(int debug, int verbose, const char *conffile,
 	parent_start_child(PROC_WGWATCH);
 	wgrelay_reconf(conf);
 	parent_setup_children();
+	evtimer_set(&parent.ev_heartbeat, parent_heartbeat, NULL);
+	parent_heartbeat(-1, 0, NULL);
 	log_info("vpndnsd %s started", VPNDNSD_VERSION);
 	parent_notify("READY=1");
 

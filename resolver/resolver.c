@@ -354,6 +354,9 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_RECONF_UPDATE:
 			update_reconf(&imsg);
 			break;
+		case IMSG_HEARTBEAT:
+			imsgev_heartbeat(iev);
+			break;
 		default:
 			fatalx("unexpected message %u from the parent",
 			    imsg.hdr.type);

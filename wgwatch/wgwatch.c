@@ -491,6 +491,9 @@ wgwatch_dispatch_parent(int fd, short event, void *arg)
 			memcpy(&v, imsg.data, sizeof(v));
 			log_setverbose(v);
 			break;
+		case IMSG_HEARTBEAT:
+			imsgev_heartbeat(iev);
+			break;
 		default:
 			fatalx("unexpected message %u from the parent",
 			    imsg.hdr.type);
