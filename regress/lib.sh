@@ -42,7 +42,7 @@ t_cleanup() {
 	exit "$_rc"
 }
 trap t_cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP PIPE
 
 # printf, not echo: dash's echo would expand backslashes in descriptions
 ok()	{ T_N=$((T_N + 1)); printf 'ok %d - %s\n' "$T_N" "$*"; }
@@ -254,9 +254,9 @@ for g in json.load(sys.stdin):
     print("forwarder %s: coalesced %d" % (g["forwarder"], g["coalesced"]))
     for s in g["servers"]:
         print("%s: %s, timeouts %d, rejected %d, malformed %d, "
-            "mismatched %d, last error %s" % (s["server"],
+            "mismatched %d, stray %d, last error %s" % (s["server"],
             "up" if s["up"] else "down", s["timeouts"], s["rejected"],
-            s["malformed"], s["mismatched"], s["last_error"]))' "$1"
+            s["malformed"], s["mismatched"], s["stray"], s["last_error"]))' "$1"
 }
 
 # bl_field LIST FIELD...: those figures of a blocklist, on one line

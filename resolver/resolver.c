@@ -51,6 +51,8 @@ static struct {
 	int			 in_batch;	/* reading the frontend's */
 	int			 copies;	/* the frontend may hold some */
 	int			 xfr_cut;	/* a transfer lost a message */
+	struct event		 flush;		/* answers out, end of pass */
+	int			 flush_armed;
 } res;
 
 /*
@@ -73,6 +75,7 @@ static void	local_flush(void);
 static int	resolver_ctl_line(const char *, void *);
 static void	resolver_dispatch_frontend(int, short, void *);
 static void	resolver_dispatch_wgwatch(int, short, void *);
+static void	frontend_flush(int, short, void *);
 
 static void
 resolver_sandbox(int trap)
@@ -80,6 +83,8 @@ resolver_sandbox(int trap)
 	scmp_filter_ctx	ctx = sandbox_filter_new(log_procname(), trap);
 
 	sandbox_allow_inet(ctx);
+	sandbox_allow(ctx, SCMP_SYS(sendmmsg));	/* upstream queries */
+	sandbox_allow(ctx, SCMP_SYS(recvmmsg));
 	sandbox_allow_bufferevent(ctx);	/* updates to primaries */
 	sandbox_load(ctx);
 }
@@ -125,6 +130,8 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	event_init();
+	evtimer_set(&res.flush, frontend_flush, NULL);
+	upstream_init();
 	resolver_nofile();
 	/*
 	 * Blocklist tables come and go whole at each reload: with a fixed
@@ -726,11 +733,23 @@ resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	(void)answer_send(&qm->ctx, wire, len);
 	/*
 	 * Inside a batch of queries the answers go out with one write at its
-	 * end; alone (from an upstream), now: either way EV_WRITE is only
-	 * armed when the channel is full, not twice an answer.
+	 * end; outside (from upstreams, 32 replies a read), at the end of
+	 * the pass over the events that made them: either way one write,
+	 * and EV_WRITE armed only when the channel is full.
 	 */
-	if (res.in_batch)
+	if (res.in_batch || res.flush_armed)
 		return;
+	res.flush_armed = 1;
+	event_active(&res.flush, EV_TIMEOUT, 1);
+}
+
+static void
+frontend_flush(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
+	res.flush_armed = 0;
 	if (imsgbuf_write(&res.frontend.ibuf) == -1)
 		fatal("frontend channel");
 	lost_send();

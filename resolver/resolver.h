@@ -192,6 +192,7 @@ int			 blocklists_dump(int, int (*)(const char *, void *),
 void			 blocklists_metrics(struct metrics *);
 
 /* upstream.c */
+void			 upstream_init(void);
 void			 upstream_limit(size_t);
 time_t			 upstream_now(void);
 struct group		*upstream_group(const char *);

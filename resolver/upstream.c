@@ -1,11 +1,13 @@
 /*
  * Forwarding to upstream servers, per forwarder group.
  *
- * A query goes out from a socket of its own (the kernel picks a random
- * source port) with a random id; a reply counts only if it comes from the
- * server's address and port (the socket is connected), carries that id
- * and the question as we asked it, and passes dnsmsg_check.  Anything
- * else is counted and dropped, and the real reply is still waited for.
+ * A UDP query goes out on one of the server's sockets (usock.c: a pool of
+ * connected sockets whose random source port changes every 64 queries or
+ * second) with an id free on that socket; a reply counts only if it comes
+ * from the server's address and port, to that socket and id, carries the
+ * question as we asked it, and passes dnsmsg_check.  Anything else is
+ * counted and dropped, and the real reply is still waited for.  A TCP
+ * query has a connection of its own.
  * TC moves the query to TCP on the same server; a TCP client's query goes
  * over TCP from the start.  Identical queries in flight to a group are
  * one upstream query.
@@ -44,13 +46,13 @@
 #include "proxyv2.h"
 #include "qlog.h"
 #include "resolver.h"
+#include "usock.h"
 
 #define SRV_DOWN_AFTER		3
 #define PROBE_MIN_MS		1000
 #define PROBE_MAX_MS		60000
 #define UQ_MAX_WAITERS		64
 #define UPSTREAM_JSON_MAX	(FWD_MAX_SERVERS * 512 + 1024)
-#define UQ_READ_BATCH		32	/* datagrams per read event */
 #define ATTEMPT_MIN_MS		50
 
 struct server_stats {
@@ -88,6 +90,7 @@ struct server {
 	struct uquery		*probing;	/* the probe in flight */
 	struct timespec		 lastok;	/* its latest answer */
 	struct server_stats	 stats;
+	struct upool		*pool;		/* its UDP sockets */
 };
 
 struct group {
@@ -127,7 +130,9 @@ struct uquery {
 	struct server		*probe;		/* a probe of this server */
 	struct server		*srv;		/* the one asked now */
 	uint32_t		 tried;		/* bit per server */
-	int			 fd;
+	struct usock		*us;		/* UDP: the socket, */
+	uint16_t		 usid;		/* and the id there */
+	int			 fd;		/* TCP */
 	struct event		 ev;
 	struct event		 timer;
 	struct timespec		 start;
@@ -147,14 +152,12 @@ static struct uquery_tree	inflight = RB_INITIALIZER(&inflight);
 static size_t			ninflight;
 static size_t			maxinflight = UQ_MAX_INFLIGHT;
 static size_t			fdinflight = UQ_MAX_INFLIGHT;
-static uint8_t			rbuf[DNS_MAX_MSG + 1];
 static uint8_t			abuf[DNS_MAX_MSG + DNSMSG_OPT_LEN];
 static long long		uq_lastwarn;
 
 static void	uq_attempt(struct uquery *);
 static void	uq_send(struct uquery *);
 static void	probe_done(struct uquery *, int);
-static void	uq_udp_read(int, short, void *);
 static void	uq_tcp_io(int, short, void *);
 static void	uq_timeout(int, short, void *);
 static void	probe_start(int, short, void *);
@@ -347,6 +350,7 @@ upstream_reconf_group(const struct forwarder_conf *fc)
 		s->ecs = fc->servers[i].ecs;
 		s->ecs_v4 = fc->servers[i].ecs_v4;
 		s->ecs_v6 = fc->servers[i].ecs_v6;
+		s->pool = usock_pool(&s->addr);
 		evtimer_set(&s->probe, probe_start, s);
 		for (j = 0; j < nold; j++)
 			if (memcmp(&old[j].addr, &s->addr,
@@ -398,6 +402,10 @@ upstream_reconf_end(void)
 static void
 uq_close(struct uquery *uq)
 {
+	if (uq->us != NULL) {
+		usock_cancel(uq->us, uq->usid);
+		uq->us = NULL;
+	}
 	if (uq->fd != -1) {
 		event_del(&uq->ev);
 		close(uq->fd);
@@ -566,12 +574,13 @@ uq_error(struct uquery *uq, int err)
 	uq_next(uq, strerror(err), !local);
 }
 
+/* A TCP connection of the query's own. */
 static int
-uq_socket(struct uquery *uq, int type)
+uq_connect(struct uquery *uq)
 {
 	const union sockunion	*a = &uq->srv->addr;
 
-	if ((uq->fd = socket(a->sa.sa_family, type | SOCK_NONBLOCK |
+	if ((uq->fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (connect(uq->fd, &a->sa, sockunion_len(a)) == -1 &&
@@ -636,9 +645,9 @@ uq_ecs(struct uquery *uq)
 }
 
 /*
- * To uq->srv, over TCP or UDP: a new socket and a new id each time; a
- * PROXY header first (before the length on TCP) when the server is to
- * know the client.
+ * To uq->srv, over TCP or UDP, with a new id each time; a PROXY header
+ * first (before the length on TCP) when the server is to know the
+ * client.
  */
 static void
 uq_send(struct uquery *uq)
@@ -649,7 +658,8 @@ uq_send(struct uquery *uq)
 
 	uq->srv->stats.queries++;
 	clock_gettime(CLOCK_MONOTONIC, &uq->astart);
-	uq->q.id = arc4random_uniform(65536);
+	/* UDP: the socket's module picks the id, and writes it in */
+	uq->q.id = usock_random16();
 	uq->q.ecs = uq_ecs(uq);
 	if (uq->srv->proxy)
 		hlen = proxyv2_build(pkt, sizeof(pkt), uq->tcp, &uq->client,
@@ -657,27 +667,29 @@ uq_send(struct uquery *uq)
 	off = hlen + (uq->tcp ? 2 : 0);
 	len = dnsmsg_query(pkt + off, sizeof(pkt) - off, &uq->q, uq->dobit,
 	    uq->cd);
-	if (uq_socket(uq, uq->tcp ? SOCK_STREAM : SOCK_DGRAM) == -1) {
+	if (!uq->tcp) {
+		if (usock_query(uq->srv->pool, uq, pkt, hlen + len, hlen,
+		    &uq->us, &uq->usid) == -1) {
+			uq_error(uq, errno);
+			return;
+		}
+		uq->q.id = uq->usid;
+		timer_ms(&uq->timer, uq_attempt_ms(uq));
+		return;
+	}
+	if (uq_connect(uq) == -1) {
 		uq_error(uq, errno);
 		return;
 	}
-	if (uq->tcp) {
-		pkt[hlen] = len >> 8;
-		pkt[hlen + 1] = len & 0xff;
-		/* the reply's room is taken once its length is known */
-		if ((uq->tbuf = malloc(off + len)) == NULL)
-			fatal("malloc");
-		memcpy(uq->tbuf, pkt, off + len);
-		uq->tcap = uq->tlen = off + len;
-		uq->toff = 0;
-		uq_arm(uq, EV_WRITE, uq_tcp_io);
-		return;
-	}
-	if (send(uq->fd, pkt, hlen + len, 0) == -1) {
-		uq_error(uq, errno);
-		return;
-	}
-	uq_arm(uq, EV_READ, uq_udp_read);
+	pkt[hlen] = len >> 8;
+	pkt[hlen + 1] = len & 0xff;
+	/* the reply's room is taken once its length is known */
+	if ((uq->tbuf = malloc(off + len)) == NULL)
+		fatal("malloc");
+	memcpy(uq->tbuf, pkt, off + len);
+	uq->tcap = uq->tlen = off + len;
+	uq->toff = 0;
+	uq_arm(uq, EV_WRITE, uq_tcp_io);
 }
 
 static void
@@ -808,26 +820,24 @@ uq_reply(struct uquery *uq, uint8_t *msg, size_t len)
 	return 1;
 }
 
+/* A datagram on the socket and id of this query (usock.c). */
 static void
-uq_udp_read(int fd, short event, void *arg)
+uq_udp_reply(void *arg, uint8_t *msg, size_t len)
 {
-	struct uquery	*uq = arg;
-	ssize_t		 n;
-	int		 i;
+	(void)uq_reply(arg, msg, len);
+}
 
-	(void)event;
-	/* a flood of replies not ours yields to the rest of the loop */
-	for (i = 0; i < UQ_READ_BATCH; i++) {
-		if ((n = recv(fd, rbuf, sizeof(rbuf), 0)) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			/* ICMP port unreachable and the like: no server */
-			uq_error(uq, errno);
-			return;
-		}
-		if (uq_reply(uq, rbuf, n))
-			return;
-	}
+/* An error on the socket of this query, or its datagram could not go. */
+static void
+uq_udp_error(void *arg, int err)
+{
+	uq_error(arg, err);
+}
+
+void
+upstream_init(void)
+{
+	usock_init(uq_udp_reply, uq_udp_error);
 }
 
 static void
@@ -1044,7 +1054,8 @@ upstream_query(struct group *g, const struct query_msg *qm,
  */
 #define GROUP_HEAD	"%-16s %-11s %10s %9s %9s %9s %9s %9s %9s %9s %11s " \
 			    "%11s %9s"
-#define SERVER_HEAD	"%-16s %-24s %-5s %7s %9s %9s %9s %9s %9s %9s %10s %s"
+#define SERVER_HEAD	"%-16s %-24s %-5s %7s %9s %9s %9s %9s %9s %9s %10s %9s " \
+			    "%s"
 
 /*
  * A group's figures and its cache's, as a table row or as the start of a
@@ -1082,9 +1093,11 @@ static size_t
 server_line(const struct group *g, const struct server *s, int json,
     int first, char *out, size_t len)
 {
-	char	err[sizeof(s->stats.lasterr) * 6 + 3];
-	int	n;
+	struct usock_stats	us;
+	char			err[sizeof(s->stats.lasterr) * 6 + 3];
+	int			n;
 
+	usock_stats(s->pool, &us);
 	if (!json)
 		strlcpy(err, s->stats.lasterr[0] ? s->stats.lasterr : "-",
 		    sizeof(err));
@@ -1094,9 +1107,11 @@ server_line(const struct group *g, const struct server *s, int json,
 	n = snprintf(out, len, json ? "%s%s{\"server\": \"%s\", \"up\": %s, "
 	    "\"rtt_ms\": %.1f, \"queries\": %llu, \"answers\": %llu, "
 	    "\"timeouts\": %llu, \"errors\": %llu, \"rejected\": %llu, "
-	    "\"malformed\": %llu, \"mismatched\": %llu, \"last_error\": %s}" :
+	    "\"malformed\": %llu, \"mismatched\": %llu, \"stray\": %llu, "
+	    "\"last_error\": %s}" :
 	    "%s%-16s %-24s %-5s %7.1f %9llu %9llu %9llu %9llu %9llu %9llu "
-	    "%10llu %s", json && !first ? ", " : "", json ? "" : g->name,
+	    "%10llu %9llu %s", json && !first ? ", " : "",
+	    json ? "" : g->name,
 	    sockunion_ntop(&s->addr), json ? (s->down ? "false" : "true") :
 	    (s->down ? "down" : "up"), s->stats.rtt_us / 1000.0,
 	    (unsigned long long)s->stats.queries,
@@ -1105,7 +1120,8 @@ server_line(const struct group *g, const struct server *s, int json,
 	    (unsigned long long)s->stats.errors,
 	    (unsigned long long)s->stats.rejected,
 	    (unsigned long long)s->stats.malformed,
-	    (unsigned long long)s->stats.mismatched, err);
+	    (unsigned long long)s->stats.mismatched,
+	    (unsigned long long)us.stray, err);
 	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
@@ -1129,7 +1145,7 @@ upstream_tables(int (*cb)(const char *, void *), void *arg)
 	}
 	snprintf(line, sizeof(line), "\n" SERVER_HEAD, "forwarder", "server",
 	    "state", "rtt-ms", "queries", "answers", "timeouts", "errors",
-	    "rejected", "malformed", "mismatched", "last-error");
+	    "rejected", "malformed", "mismatched", "stray", "last-error");
 	if (cb(line, arg) == -1)
 		return -1;
 	TAILQ_FOREACH(g, &groups, entry)
@@ -1334,6 +1350,7 @@ upstream_metrics(struct metrics *m)
 	};
 	const struct server	*s;
 	struct cache_stats	 cs;
+	struct usock_stats	 us;
 	char			 l[METRICS_LINE_MAX];
 	size_t			 i;
 
@@ -1345,6 +1362,21 @@ upstream_metrics(struct metrics *m)
 	    "1 while the server is taken to be up.");
 	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL; i++)
 		metric_u64(m, "vpndnsd_upstream_up", l, !s->down);
+	metric_help(m, "vpndnsd_upstream_stray_total", "counter",
+	    "Replies to the server's UDP sockets that no query waited for "
+	    "(late, or forged): dropped.  Per server address.");
+	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL;
+	    i++) {
+		usock_stats(s->pool, &us);
+		metric_u64(m, "vpndnsd_upstream_stray_total", l, us.stray);
+	}
+	metric_help(m, "vpndnsd_upstream_sockets_open", "gauge",
+	    "UDP sockets open to the server.  Per server address.");
+	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL;
+	    i++) {
+		usock_stats(s->pool, &us);
+		metric_u64(m, "vpndnsd_upstream_sockets_open", l, us.open);
+	}
 	metric_help(m, "vpndnsd_upstream_rtt_seconds", "gauge",
 	    "The server's smoothed round-trip time.");
 	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL; i++)

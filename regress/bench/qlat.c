@@ -4,7 +4,9 @@
  *	qlat ADDR PORT QPS SECONDS NAME...
  *
  * sends A queries for the names in turn, QPS a second, paced by the
- * clock, from one UDP socket; matches replies by id; prints
+ * clock, from one UDP socket; matches replies by id (a name with "%u"
+ * in it is a new name each time: the query's number, counted on from a
+ * random start, goes there); prints
  *
  *	sent N answered N p50 US p99 US p999 US
  *
@@ -78,9 +80,12 @@ main(int argc, char *argv[])
 	struct pollfd		 pfd;
 	uint64_t		*sent_at, *lat, start, next, interval, t;
 	uint8_t			 buf[512];
+	char			 name[256];
+	const char		*fmt;
 	size_t			 total, nsent = 0, nlat = 0, len;
 	int			 s, qps, secs, nnames, n;
 	uint16_t		 id;
+	unsigned int		 base;
 
 	if (argc < 6)
 		errx(1, "usage: qlat addr port qps seconds name ...");
@@ -101,6 +106,7 @@ main(int argc, char *argv[])
 	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0)) == -1 ||
 	    connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
 		err(1, "socket");
+	base = (unsigned int)now_ns() % 1000000000U;
 	interval = 1000000000ULL / qps;
 	start = next = now_ns();
 	pfd.fd = s;
@@ -109,7 +115,13 @@ main(int argc, char *argv[])
 		t = now_ns();
 		while (nsent < total && t >= next) {
 			id = nsent & 0xffff;
-			len = make_query(buf, id, argv[5 + nsent % nnames]);
+			fmt = argv[5 + nsent % nnames];
+			if (strstr(fmt, "%u") != NULL)
+				snprintf(name, sizeof(name), fmt,
+				    base + (unsigned int)nsent);
+			else
+				snprintf(name, sizeof(name), "%s", fmt);
+			len = make_query(buf, id, name);
 			sent_at[id] = now_ns();
 			if (send(s, buf, len, 0) == -1 && errno != EAGAIN)
 				err(1, "send");
