@@ -24,7 +24,7 @@
 #define CACHE_ENTRY_OVERHEAD	32	/* what malloc keeps beside it */
 
 struct cache_entry {
-	struct cache_entry		*hnext;
+	LIST_ENTRY(cache_entry)		 hlink;	/* unlinked without a walk */
 	TAILQ_ENTRY(cache_entry)	 lru;
 	uint64_t			 hash;
 	time_t				 stored;
@@ -36,8 +36,10 @@ struct cache_entry {
 	uint8_t				 data[];	/* ttloff, key, wire */
 };
 
+LIST_HEAD(cache_bucket, cache_entry);
+
 struct cache {
-	struct cache_entry		**buckets;
+	struct cache_bucket		 *buckets;
 	size_t				  nbuckets;
 	size_t				  count;
 	TAILQ_HEAD(cache_entry_head, cache_entry) lru;	/* recent first */
@@ -85,12 +87,7 @@ cache_new(size_t max)
 static void
 entry_unlink(struct cache *c, struct cache_entry *e)
 {
-	struct cache_entry	**pp;
-
-	for (pp = &c->buckets[e->hash & (c->nbuckets - 1)]; *pp != e;
-	    pp = &(*pp)->hnext)
-		;
-	*pp = e->hnext;
+	LIST_REMOVE(e, hlink);
 	TAILQ_REMOVE(&c->lru, e, lru);
 	c->used -= e->cost;
 	c->count--;
@@ -133,17 +130,17 @@ cache_resize(struct cache *c, size_t max)
 static void
 cache_grow(struct cache *c)
 {
-	struct cache_entry	**nb, *e, *next;
+	struct cache_bucket	 *nb;
+	struct cache_entry	 *e;
 	size_t			  n = c->nbuckets * 2, i;
 
 	if (c->used + (n - c->nbuckets) * sizeof(*nb) > c->max ||
 	    (nb = calloc(n, sizeof(*nb))) == NULL)
 		return;		/* longer chains, then */
 	for (i = 0; i < c->nbuckets; i++)
-		for (e = c->buckets[i]; e != NULL; e = next) {
-			next = e->hnext;
-			e->hnext = nb[e->hash & (n - 1)];
-			nb[e->hash & (n - 1)] = e;
+		while ((e = LIST_FIRST(&c->buckets[i])) != NULL) {
+			LIST_REMOVE(e, hlink);
+			LIST_INSERT_HEAD(&nb[e->hash & (n - 1)], e, hlink);
 		}
 	free(c->buckets);
 	c->used += (n - c->nbuckets) * sizeof(*nb);
@@ -156,7 +153,7 @@ cache_find(struct cache *c, const uint8_t *key, size_t keylen, uint64_t h)
 {
 	struct cache_entry	*e;
 
-	for (e = c->buckets[h & (c->nbuckets - 1)]; e != NULL; e = e->hnext)
+	LIST_FOREACH(e, &c->buckets[h & (c->nbuckets - 1)], hlink)
 		if (e->hash == h && e->keylen == keylen &&
 		    memcmp(e_key(e), key, keylen) == 0)
 			return e;
@@ -251,8 +248,7 @@ cache_store(struct cache *c, const uint8_t *key, size_t keylen,
 		memcpy(e->data, ttloff, nttl * sizeof(uint16_t));
 	memcpy(e->data + nttl * sizeof(uint16_t), key, keylen);
 	memcpy(e->data + nttl * sizeof(uint16_t) + keylen, wire, wlen);
-	e->hnext = c->buckets[h & (c->nbuckets - 1)];
-	c->buckets[h & (c->nbuckets - 1)] = e;
+	LIST_INSERT_HEAD(&c->buckets[h & (c->nbuckets - 1)], e, hlink);
 	TAILQ_INSERT_HEAD(&c->lru, e, lru);
 	c->used += cost;
 	c->count++;

@@ -2,8 +2,8 @@
  * Forwarding to upstream servers, per forwarder group.
  *
  * A UDP query goes out on one of the server's sockets (usock.c: a pool of
- * connected sockets whose random source port changes every 64 queries or
- * second) with an id free on that socket; a reply counts only if it comes
+ * connected sockets whose random source port changes every 256 queries
+ * or second) with an id free on that socket; a reply counts only if it comes
  * from the server's address and port, to that socket and id, carries the
  * question as we asked it, and passes dnsmsg_check.  Anything else is
  * counted and dropped, and the real reply is still waited for.  A TCP
@@ -88,7 +88,7 @@ struct server {
 	uint32_t		 backoff_ms;
 	struct event		 probe;
 	struct uquery		*probing;	/* the probe in flight */
-	struct timespec		 lastok;	/* its latest answer */
+	uint64_t		 lastok;	/* its latest answer, us */
 	struct server_stats	 stats;
 	struct upool		*pool;		/* its UDP sockets */
 };
@@ -135,14 +135,16 @@ struct uquery {
 	int			 fd;		/* TCP */
 	struct event		 ev;
 	struct event		 timer;
-	struct timespec		 start;
-	struct timespec		 astart;
+	uint64_t		 start;		/* us, as qlog_now() */
+	uint64_t		 astart;	/* this attempt's */
 	uint8_t			*tbuf;		/* TCP: query out, reply in */
 	size_t			 tcap;
 	size_t			 tlen;
 	size_t			 toff;
-	struct query_msg	*waiters;
+	struct query_msg	*waiters;	/* &one, or more of them */
 	size_t			 nwaiters;
+	size_t			 cwaiters;
+	struct query_msg	 one;		/* most queries have one */
 };
 
 RB_HEAD(uquery_tree, uquery);
@@ -201,24 +203,20 @@ timer_ms(struct event *ev, uint32_t ms)
 	evtimer_add(ev, &tv);
 }
 
+/*
+ * Times from qlog_now(): one clock reading for a run of queries or of
+ * replies (the resolver's batches, usock_read), not five a query.
+ */
 static int64_t
-ms_since(const struct timespec *t0)
+ms_since(uint64_t t0)
 {
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000 +
-	    (now.tv_nsec - t0->tv_nsec) / 1000000;
+	return (int64_t)(qlog_now() - t0) / 1000;
 }
 
 static int64_t
-us_since(const struct timespec *t0)
+us_since(uint64_t t0)
 {
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(now.tv_sec - t0->tv_sec) * 1000000 +
-	    (now.tv_nsec - t0->tv_nsec) / 1000;
+	return (int64_t)(qlog_now() - t0);
 }
 
 /* At most 'n' upstream queries in flight: a descriptor each. */
@@ -427,7 +425,8 @@ uq_free(struct uquery *uq)
 		ninflight--;
 		uq->group->ninflight--;
 	}
-	free(uq->waiters);
+	if (uq->waiters != &uq->one)
+		free(uq->waiters);
 	free(uq);
 }
 
@@ -448,7 +447,7 @@ static void
 server_answered(struct server *s, int64_t rtt_us)
 {
 	s->stats.answers++;
-	clock_gettime(CLOCK_MONOTONIC, &s->lastok);
+	s->lastok = qlog_now();
 	/* smoothed as TCP does: 7/8 old, 1/8 new */
 	s->stats.rtt_us = s->stats.rtt_us == 0 ? rtt_us :
 	    (s->stats.rtt_us * 7 + rtt_us) / 8;
@@ -527,7 +526,7 @@ static int64_t
 uq_attempt_ms(struct uquery *uq)
 {
 	struct group	*g = uq->group;
-	int64_t		 left = g->timeout_ms - ms_since(&uq->start);
+	int64_t		 left = g->timeout_ms - ms_since(uq->start);
 	uint32_t	 i, untried = 0;
 
 	if (uq->probe != NULL)
@@ -547,7 +546,7 @@ uq_next(struct uquery *uq, const char *why, int blame)
 	if (blame)
 		server_failed(uq->srv, why);
 	uq_close(uq);
-	if (ms_since(&uq->start) >= (int64_t)uq->group->timeout_ms) {
+	if (ms_since(uq->start) >= (int64_t)uq->group->timeout_ms) {
 		uq->srv = NULL;
 		if (uq->probe != NULL)
 			probe_done(uq, 0);
@@ -657,7 +656,7 @@ uq_send(struct uquery *uq)
 	size_t		hlen = 0, off, len;
 
 	uq->srv->stats.queries++;
-	clock_gettime(CLOCK_MONOTONIC, &uq->astart);
+	uq->astart = qlog_now();
 	/* UDP: the socket's module picks the id, and writes it in */
 	uq->q.id = usock_random16();
 	uq->q.ecs = uq_ecs(uq);
@@ -706,7 +705,7 @@ uq_timeout(int fd, short event, void *arg)
 	 * server down for everyone.
 	 */
 	uq_next(uq, "timeout", uq->probe != NULL ||
-	    timespeccmp(&uq->srv->lastok, &uq->astart, <));
+	    uq->srv->lastok < uq->astart);
 }
 
 /* The TTL a reply may be cached for, or 0 when it must not be. */
@@ -744,7 +743,7 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 	size_t		 i, alen;
 	uint32_t	 ttl;
 
-	server_answered(uq->srv, us_since(&uq->astart));
+	server_answered(uq->srv, us_since(uq->astart));
 	if (uq->probe != NULL) {
 		probe_done(uq, 1);
 		return;
@@ -810,7 +809,7 @@ uq_reply(struct uquery *uq, uint8_t *msg, size_t len)
 	}
 	if (uq->probe == NULL && uq_rejected(DNS_RCODE(info.flags))) {
 		/* alive, but no use for this query: the next server */
-		server_answered(uq->srv, us_since(&uq->astart));
+		server_answered(uq->srv, us_since(uq->astart));
 		uq->srv->stats.rejected++;
 		uq->refused |= DNS_RCODE(info.flags) == DNS_RCODE_REFUSED;
 		uq_next(uq, "rejected", 0);
@@ -917,7 +916,7 @@ uq_new(struct group *g, const uint8_t *qname, size_t qlen, uint16_t qtype,
 	uq->cd = cd;
 	uq->tcp = tcp;
 	evtimer_set(&uq->timer, uq_timeout, uq);
-	clock_gettime(CLOCK_MONOTONIC, &uq->start);
+	uq->start = qlog_now();
 	return uq;
 }
 
@@ -1039,10 +1038,20 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		return;
 	} else
 		g->stats.coalesced++;
-	w = reallocarray(uq->waiters, uq->nwaiters + 1, sizeof(*w));
-	if (w == NULL)
-		fatal("reallocarray");
-	uq->waiters = w;
+	if (uq->nwaiters == 0) {
+		uq->waiters = &uq->one;
+		uq->cwaiters = 1;
+	} else if (uq->nwaiters == uq->cwaiters) {
+		/* doubled: up to UQ_MAX_WAITERS */
+		if ((w = reallocarray(NULL, 2 * uq->cwaiters,
+		    sizeof(*w))) == NULL)
+			fatal("reallocarray");
+		memcpy(w, uq->waiters, uq->nwaiters * sizeof(*w));
+		if (uq->waiters != &uq->one)
+			free(uq->waiters);
+		uq->waiters = w;
+		uq->cwaiters *= 2;
+	}
 	uq->waiters[uq->nwaiters++] = *qm;
 	if (uq->nwaiters == 1)
 		uq_attempt(uq);

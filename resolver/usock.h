@@ -13,7 +13,7 @@
 
 #include "vpndnsd.h"
 
-#define USOCK_QUERIES	64	/* a socket's queries, then a new port */
+#define USOCK_QUERIES	256	/* a socket's queries, then a new port */
 #define USOCK_LIFE_MS	1000	/* and at most this long */
 
 struct upool;
