@@ -25,9 +25,9 @@
  * only when their scope is 0.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/tree.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -46,6 +46,7 @@
 #include "proxyv2.h"
 #include "qlog.h"
 #include "resolver.h"
+#include "siphash.h"
 #include "usock.h"
 
 #define SRV_DOWN_AFTER		3
@@ -113,7 +114,9 @@ struct group {
 };
 
 struct uquery {
-	RB_ENTRY(uquery)	 entry;
+	LIST_ENTRY(uquery)	 hlink;		/* its bucket of 'inflight' */
+	TAILQ_ENTRY(uquery)	 all;
+	uint64_t		 hash;
 	struct group		*group;
 	uint8_t			 key[CACHE_KEY_MAX + 1];	/* + transport */
 	size_t			 keylen;
@@ -147,10 +150,21 @@ struct uquery {
 	struct query_msg	 one;		/* most queries have one */
 };
 
-RB_HEAD(uquery_tree, uquery);
+LIST_HEAD(uquery_bucket, uquery);
+
+/*
+ * Queries in flight to the servers, by what merges them: a hash table of
+ * twice the buckets max-inflight allows, under SipHash with a secret key
+ * (clients choose the names), and a list to walk them all.
+ */
+static struct {
+	struct uquery_bucket	*b;
+	size_t			 n;
+	struct siphash_key	 key;
+	TAILQ_HEAD(, uquery)	 all;
+} inflight = { .all = TAILQ_HEAD_INITIALIZER(inflight.all) };
 
 static TAILQ_HEAD(, group)	groups = TAILQ_HEAD_INITIALIZER(groups);
-static struct uquery_tree	inflight = RB_INITIALIZER(&inflight);
 static size_t			ninflight;
 static size_t			maxinflight = UQ_MAX_INFLIGHT;
 static size_t			fdinflight = UQ_MAX_INFLIGHT;
@@ -169,31 +183,82 @@ static void	uq_finish(struct uquery *);
 
 /* Two clients' addresses, ports aside. */
 static int
-client_cmp(const union sockunion *a, const union sockunion *b)
+client_same(const union sockunion *a, const union sockunion *b)
 {
 	if (a->sa.sa_family != b->sa.sa_family)
-		return a->sa.sa_family < b->sa.sa_family ? -1 : 1;
+		return 0;
 	if (a->sa.sa_family == AF_INET)
-		return memcmp(&a->sin.sin_addr, &b->sin.sin_addr, 4);
-	return memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, 16);
+		return memcmp(&a->sin.sin_addr, &b->sin.sin_addr, 4) == 0;
+	return memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, 16) == 0;
+}
+
+/* What merges two queries: group, key, and the client when per client. */
+static uint64_t
+uquery_hash(const struct uquery *uq)
+{
+	uint8_t		buf[sizeof(void *) + 17 + CACHE_KEY_MAX + 1];
+	size_t		len = 0;
+	uintptr_t	g = (uintptr_t)uq->group;
+
+	memcpy(buf, &g, sizeof(g));
+	len += sizeof(g);
+	buf[len++] = uq->perclient;
+	if (uq->perclient) {
+		memset(buf + len, 0, 16);
+		memcpy(buf + len, uq->client.sa.sa_family == AF_INET ?
+		    (const void *)&uq->client.sin.sin_addr :
+		    (const void *)&uq->client.sin6.sin6_addr,
+		    uq->client.sa.sa_family == AF_INET ? 4 : 16);
+		len += 16;
+	}
+	memcpy(buf + len, uq->key, uq->keylen);
+	return siphash(&inflight.key, buf, len + uq->keylen);
 }
 
 static int
-uquery_cmp(struct uquery *a, struct uquery *b)
+uquery_same(const struct uquery *a, const struct uquery *b)
 {
-	if (a->group != b->group)
-		return a->group < b->group ? -1 : 1;
-	if (a->keylen != b->keylen)
-		return a->keylen < b->keylen ? -1 : 1;
-	/* fixed at creation: a reload may change the group's */
-	if (a->perclient != b->perclient)
-		return a->perclient < b->perclient ? -1 : 1;
-	if (a->perclient && client_cmp(&a->client, &b->client) != 0)
-		return client_cmp(&a->client, &b->client);
-	return memcmp(a->key, b->key, a->keylen);
+	/* perclient is fixed at creation: a reload may change the group's */
+	return a->group == b->group && a->keylen == b->keylen &&
+	    a->perclient == b->perclient && (!a->perclient ||
+	    client_same(&a->client, &b->client)) &&
+	    memcmp(a->key, b->key, a->keylen) == 0;
 }
 
-RB_GENERATE_STATIC_UNUSED(uquery_tree, uquery, entry, uquery_cmp)
+static struct uquery *
+inflight_find(struct uquery *key)
+{
+	struct uquery	*uq;
+
+	key->hash = uquery_hash(key);
+	LIST_FOREACH(uq, &inflight.b[key->hash & (inflight.n - 1)], hlink)
+		if (uq->hash == key->hash && uquery_same(uq, key))
+			return uq;
+	return NULL;
+}
+
+/* Sized for 'max' in flight: twice the buckets, a power of two. */
+static void
+inflight_size(size_t max)
+{
+	struct uquery_bucket	*b;
+	struct uquery		*uq;
+	size_t			 n = 1024;
+
+	while (n < 2 * max)
+		n *= 2;
+	if (n == inflight.n)
+		return;
+	if (inflight.n == 0)
+		arc4random_buf(&inflight.key, sizeof(inflight.key));
+	if ((b = calloc(n, sizeof(*b))) == NULL)
+		fatal("calloc");
+	TAILQ_FOREACH(uq, &inflight.all, all)
+		LIST_INSERT_HEAD(&b[uq->hash & (n - 1)], uq, hlink);
+	free(inflight.b);
+	inflight.b = b;
+	inflight.n = n;
+}
 
 static void
 timer_ms(struct event *ev, uint32_t ms)
@@ -224,6 +289,7 @@ void
 upstream_limit(size_t n)
 {
 	fdinflight = maxinflight = n < UQ_MAX_INFLIGHT ? n : UQ_MAX_INFLIGHT;
+	inflight_size(maxinflight);
 }
 
 /* upstream max-inflight, within what the descriptors allow. */
@@ -231,6 +297,7 @@ void
 upstream_set_inflight(size_t n)
 {
 	maxinflight = n < fdinflight ? n : fdinflight;
+	inflight_size(maxinflight);
 }
 
 time_t
@@ -299,7 +366,7 @@ group_repoint(struct group *g, const union sockunion *old)
 	uint32_t	 i;
 	const union sockunion *a;
 
-	RB_FOREACH_SAFE(uq, uquery_tree, &inflight, next) {
+	TAILQ_FOREACH_SAFE(uq, &inflight.all, all, next) {
 		if (uq->group != g || uq->srv == NULL)
 			continue;
 		a = &old[uq->srv - g->servers];
@@ -387,7 +454,7 @@ upstream_reconf_end(void)
 	TAILQ_FOREACH_SAFE(g, &groups, entry, next) {
 		if (g->present)
 			continue;
-		RB_FOREACH_SAFE(uq, uquery_tree, &inflight, nuq)
+		TAILQ_FOREACH_SAFE(uq, &inflight.all, all, nuq)
 			if (uq->group == g)
 				uq_finish(uq);	/* its clients get SERVFAIL */
 		group_stop_probes(g);
@@ -421,7 +488,8 @@ uq_free(struct uquery *uq)
 	if (uq->probe != NULL)
 		uq->probe->probing = NULL;
 	else {
-		RB_REMOVE(uquery_tree, &inflight, uq);
+		LIST_REMOVE(uq, hlink);
+		TAILQ_REMOVE(&inflight.all, uq, all);
 		ninflight--;
 		uq->group->ninflight--;
 	}
@@ -1007,7 +1075,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		return;
 	}
 	key.key[key.keylen++] = qm->ctx.tcp;
-	if ((uq = RB_FIND(uquery_tree, &inflight, &key)) == NULL) {
+	if ((uq = inflight_find(&key)) == NULL) {
 		/* one slow group cannot take every slot */
 		if (ninflight >= maxinflight ||
 		    g->ninflight >= maxinflight / 2) {
@@ -1027,7 +1095,10 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		uq->client = key.client;
 		uq->client_len = qm->ctx.via == VIA_ECS ? qm->ctx.ecs_len :
 		    key.client.sa.sa_family == AF_INET ? 32 : 128;
-		RB_INSERT(uquery_tree, &inflight, uq);
+		uq->hash = key.hash;
+		LIST_INSERT_HEAD(&inflight.b[uq->hash & (inflight.n - 1)], uq,
+		    hlink);
+		TAILQ_INSERT_TAIL(&inflight.all, uq, all);
 		ninflight++;
 		g->ninflight++;
 	} else if (uq->nwaiters == UQ_MAX_WAITERS) {
