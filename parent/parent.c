@@ -145,7 +145,9 @@ main(int argc, char *argv[])
 		log_init(1, LOG_DAEMON);
 		if ((conf = parse_config(conffile)) == NULL)
 			exit(1);
-		print_config(stdout, conf);
+		/* -nv: the configuration too, its secrets masked */
+		if (verbose)
+			print_config(stdout, conf);
 		fprintf(stderr, "configuration OK\n");
 		config_free(conf);
 		exit(0);

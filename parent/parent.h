@@ -29,7 +29,8 @@ int			 wg_blank_nlmsg(struct nlmsghdr *, size_t);
 void			 wgrelay_reconf(const struct vpndnsd_conf *);
 void			 wgrelay_poll(const char *);
 
-/* printconf.c */
+/* printconf.c: TSIG secrets print as SECRET_MASK */
+#define SECRET_MASK		"********"
 void			 print_config(FILE *, const struct vpndnsd_conf *);
 
 /* parent.c */

@@ -79,10 +79,9 @@ print_tsig(FILE *f, const struct tsig_conf *k)
 {
 	fprintf(f, "tsig-key ");
 	print_quoted(f, k->name);
-	fprintf(f, " algorithm %.*s secret ", (int)strcspn(k->algorithm, "."),
-	    k->algorithm);
-	print_quoted(f, k->secret);
-	fprintf(f, "\n");
+	/* never the secret: the print goes to terminals and journals */
+	fprintf(f, " algorithm %.*s secret \"%s\"\n",
+	    (int)strcspn(k->algorithm, "."), k->algorithm, SECRET_MASK);
 }
 
 /* Was key 'k' of update 'n' printed for an earlier update line? */
