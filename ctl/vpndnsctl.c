@@ -147,8 +147,20 @@ ctl_connect(const char *path)
 		errx(1, "socket path %s is too long", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		err(1, "socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		err(1, "connect %s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		switch (errno) {
+		case ENOENT:
+		case ECONNREFUSED:
+			errx(1, "vpndnsd is not running: %s: %s", path,
+			    strerror(errno));
+		case EACCES:
+			errx(1, "%s: %s (the socket is root's)", path,
+			    strerror(errno));
+		default:
+			errx(1, "cannot reach vpndnsd at %s: %s", path,
+			    strerror(errno));
+		}
+	}
 	return fd;
 }
 
