@@ -21,18 +21,37 @@ check "nothing outside DESTDIR: no chroot made there" test ! -e "$R/var"
 make -s -C "$TOP" uninstall DESTDIR="$R" PREFIX=/usr >/dev/null 2>&1
 is "make uninstall leaves no file" "$(find "$R" -type f | wc -l)" 0
 
+# systemd-analyze verify as it comes, manual pages checked: the unit as
+# installed, with the installed binaries and manuals (verify runs "man"
+# for Documentation=); and its hardening as systemd-analyze scores it
 if command -v systemd-analyze >/dev/null; then
-	# verify wants the commands to exist: the ones built here
-	sed -e "s|/usr/local/sbin/|$TOP/|g" "$TOP/etc/vpndnsd.service" \
+	make -s -C "$TOP" install DESTDIR="$R" PREFIX=/usr \
+	    >"$T_DIR/install.log" 2>&1
+	sed -e "s|/usr/sbin/|$R/usr/sbin/|g" \
+	    "$R/usr/lib/systemd/system/vpndnsd.service" \
 	    >"$T_DIR/vpndnsd.service"
-	out=$(systemd-analyze verify --man=no "$T_DIR/vpndnsd.service" 2>&1)
+	out=$(MANPATH=$R/usr/share/man systemd-analyze verify \
+	    "$T_DIR/vpndnsd.service" 2>&1)
 	rc=$?
 	is "systemd-analyze verify passes, and says nothing" "$rc:$out" "0:"
+	out=$(MANPATH=$R/usr/share/empty systemd-analyze verify \
+	    "$T_DIR/vpndnsd.service" 2>&1)
+	like "(verify would have seen a missing manual)" "$out" \
+	    "man vpndnsd\\(8\\)' failed"
 	like "the unit is Type=notify" "$(cat "$T_DIR/vpndnsd.service")" \
 	    "^Type=notify$"
+	level=$(systemd-analyze security --offline=true \
+	    "$T_DIR/vpndnsd.service" 2>/dev/null |
+	    sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+	check "its hardening holds: exposure $level, at most 4.3" \
+	    awk -v l="${level:-99}" 'BEGIN { exit !(l <= 4.3) }'
+	for h in NoNewPrivileges=yes ProtectSystem=strict PrivateDevices=yes \
+	    MemoryDenyWriteExecute=yes RestrictNamespaces=yes; do
+		like "it keeps $h" "$(cat "$T_DIR/vpndnsd.service")" "^$h$"
+	done
+	make -s -C "$TOP" uninstall DESTDIR="$R" PREFIX=/usr >/dev/null 2>&1
 else
-	skip "no systemd-analyze"
-	skip "no systemd-analyze"
+	for i in 1 2 3 4 5 6 7 8 9; do skip "no systemd-analyze"; done
 fi
 
 # the readiness message: a datagram socket as systemd's, the daemon
