@@ -99,7 +99,7 @@ regress/unit/test_dnswire: regress/unit/test_dnswire.o frontend/dnswire.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/unit/test_localzone: regress/unit/test_localzone.o \
-	    resolver/localzone.o common/dnsmsg.o common/log.o
+	    resolver/localzone.o common/dnsmsg.o common/json.o common/log.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/unit/test_wgparse: regress/unit/test_wgparse.o \

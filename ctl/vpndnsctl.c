@@ -41,7 +41,7 @@ static const struct command {
 	{ { "log", "verbose" },		LOG_VERBOSE, IMSG_CTL_LOG_VERBOSE, NULL },
 	{ { "log", "brief" },		LOG_BRIEF, IMSG_CTL_LOG_VERBOSE, NULL },
 	{ { "show", "status" },		PLAIN, IMSG_CTL_SHOW_STATUS, NULL },
-	{ { "show", "records" },	PLAIN, IMSG_CTL_SHOW_RECORDS, NULL },
+	{ { "show", "records" },	LISTING, IMSG_CTL_SHOW_RECORDS, NULL },
 	{ { "show", "peers" },		LISTING, IMSG_CTL_SHOW_PEERS, NULL },
 	{ { "show", "forwarders" },	LISTING, IMSG_CTL_SHOW_FORWARDERS, NULL },
 	{ { "show", "blocklists" },	LISTING, IMSG_CTL_SHOW_BLOCKLISTS, NULL },
@@ -265,17 +265,6 @@ print_status(const struct replies *r)
 		print_wgif(&r->wg[i]);
 }
 
-/* A string as JSON, quoted by the daemon's own json_quote(). */
-static void
-json_string(const char *s)
-{
-	char	q[6 * PATH_MAX + 3];
-
-	if (json_quote(q, sizeof(q), s) == -1)
-		errx(1, "a string too long to quote");
-	fputs(q, stdout);
-}
-
 #define STAT(s, f)	{ #f, offsetof(struct s, f) }
 static const struct stat_field {
 	const char	*name;
@@ -309,57 +298,62 @@ static const struct stat_field {
 #undef STAT
 
 static void
-json_fields(const char *name, const void *st, const struct stat_field *f)
+json_fields(struct json *j, const char *name, const void *st,
+    const struct stat_field *f)
 {
-	const char	*sep = "";
-
-	printf(",\n  \"%s\": {", name);
-	for (; f->name != NULL; f++, sep = ", ")
-		printf("%s\"%s\": %llu", sep, f->name, (unsigned long long)
+	json_object(j, name);
+	for (; f->name != NULL; f++)
+		json_uint(j, f->name,
 		    *(const uint64_t *)((const char *)st + f->off));
-	printf("}");
+	json_close(j);
 }
 
 /* show status for scripts: one JSON object. */
 static void
 print_status_json(const struct replies *r)
 {
-	int	i;
+	static char	buf[65536];
+	struct json	j;
+	int		i;
 
-	printf("{\n  \"version\": ");
-	json_string(r->have_info ? r->info.version : "");
-	printf(",\n  \"config\": ");
-	json_string(r->have_info ? r->info.conffile : "");
-	printf(",\n  \"started\": %lld", r->have_info ?
-	    (long long)r->info.started : 0LL);
-	if (r->have_info)
-		printf(",\n  \"pid\": {\"parent\": %ld, \"frontend\": %ld, "
-		    "\"resolver\": %ld, \"wgwatch\": %ld}",
-		    (long)r->info.pid[PROC_PARENT],
-		    (long)r->info.pid[PROC_FRONTEND],
-		    (long)r->info.pid[PROC_RESOLVER],
-		    (long)r->info.pid[PROC_WGWATCH]);
-	if (r->have_fe)
-		json_fields("frontend", &r->fe, fe_fields);
-	if (r->have_res)
-		json_fields("resolver", &r->res, res_fields);
-	printf(",\n  \"wireguard\": [");
-	for (i = 0; i < r->nwg; i++) {
-		printf("%s\n    {\"interface\": ", i ? "," : "");
-		json_string(r->wg[i].ifname);
-		printf(", \"kind\": \"%s\", \"error\": %d, \"peers\": %u, "
-		    "\"polls\": %llu, \"failures\": %llu, \"changes\": %llu, "
-		    "\"last_usec\": %llu, \"max_usec\": %llu}",
-		    r->wg[i].kind == WG_KIND_UAPI ? "userspace" :
-		    r->wg[i].kind == WG_KIND_NETLINK ? "kernel" : "none",
-		    r->wg[i].error, r->wg[i].peers,
-		    (unsigned long long)r->wg[i].polls,
-		    (unsigned long long)r->wg[i].failures,
-		    (unsigned long long)r->wg[i].changes,
-		    (unsigned long long)r->wg[i].last_usec,
-		    (unsigned long long)r->wg[i].max_usec);
+	json_init(&j, buf, sizeof(buf));
+	json_object(&j, NULL);
+	json_str(&j, "version", r->have_info ? r->info.version : "");
+	json_str(&j, "config", r->have_info ? r->info.conffile : "");
+	json_int(&j, "started", r->have_info ? (long long)r->info.started : 0);
+	if (r->have_info) {
+		json_object(&j, "pid");
+		json_int(&j, "parent", r->info.pid[PROC_PARENT]);
+		json_int(&j, "frontend", r->info.pid[PROC_FRONTEND]);
+		json_int(&j, "resolver", r->info.pid[PROC_RESOLVER]);
+		json_int(&j, "wgwatch", r->info.pid[PROC_WGWATCH]);
+		json_close(&j);
 	}
-	printf("%s]\n}\n", r->nwg ? "\n  " : "");
+	if (r->have_fe)
+		json_fields(&j, "frontend", &r->fe, fe_fields);
+	if (r->have_res)
+		json_fields(&j, "resolver", &r->res, res_fields);
+	json_array(&j, "wireguard");
+	for (i = 0; i < r->nwg; i++) {
+		json_object(&j, NULL);
+		json_str(&j, "interface", r->wg[i].ifname);
+		json_str(&j, "kind", r->wg[i].kind == WG_KIND_UAPI ?
+		    "userspace" : r->wg[i].kind == WG_KIND_NETLINK ? "kernel" :
+		    "none");
+		json_int(&j, "error", r->wg[i].error);
+		json_uint(&j, "peers", r->wg[i].peers);
+		json_uint(&j, "polls", r->wg[i].polls);
+		json_uint(&j, "failures", r->wg[i].failures);
+		json_uint(&j, "changes", r->wg[i].changes);
+		json_uint(&j, "last_usec", r->wg[i].last_usec);
+		json_uint(&j, "max_usec", r->wg[i].max_usec);
+		json_close(&j);
+	}
+	json_close(&j);
+	json_close(&j);
+	if (json_end(&j) == -1)
+		errx(1, "the status is too long to print as JSON");
+	printf("%s\n", buf);
 }
 
 #define COPY_REPLY(dst, flag) do {					\
@@ -513,8 +507,8 @@ main(int argc, char *argv[])
 	if (argc == 0 || (cmd = parse_command(argc, argv, &nargs)) == NULL)
 		usage();
 	if (json && cmd->type != IMSG_CTL_SHOW_STATUS && cmd->action != LISTING)
-		errx(1, "-j: only show status, peers, forwarders and "
-		    "blocklists have a JSON form (show metrics is Prometheus "
-		    "text, show records zone-file lines)");
+		errx(1, "-j: only show status, peers, forwarders, blocklists "
+		    "and records have a JSON form (show metrics is Prometheus "
+		    "text)");
 	return run(ctl_connect(sockpath), cmd, nargs, argv + argc - nargs);
 }

@@ -20,6 +20,7 @@
 
 #include "blocklist.h"
 #include "imsg.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "resolver.h"
@@ -350,6 +351,29 @@ blocklist_answer(const struct blocklist *b, struct bl_addr *addr)
 	return b->answer;
 }
 
+/* A list's figures as a JSON object; its name is short, so it fits. */
+static void
+blocklist_json(const struct blocklist *b, char *out, size_t len)
+{
+	struct json	j;
+
+	json_init(&j, out, len);
+	json_object(&j, NULL);
+	json_str(&j, "blocklist", b->name);
+	json_uint(&j, "names", b->stats.names);
+	json_uint(&j, "lines", b->stats.lines);
+	json_uint(&j, "bad", b->stats.bad);
+	json_uint(&j, "bytes", b->stats.bytes);
+	json_uint(&j, "load_ms", b->stats.load_ms);
+	json_uint(&j, "hits", b->stats.hits);
+	json_uint(&j, "loads", b->stats.loads);
+	json_uint(&j, "failures", b->stats.failures);
+	json_bool(&j, "loading", b->build != NULL);
+	json_close(&j);
+	if (json_end(&j) == -1)
+		fatalx("blocklist \"%s\": its JSON does not fit", b->name);
+}
+
 /* vpndnsctl show blocklists: a table, or a JSON object per list. */
 int
 blocklists_dump(int json, int (*cb)(const char *, void *), void *arg)
@@ -363,23 +387,20 @@ blocklists_dump(int json, int (*cb)(const char *, void *), void *arg)
 	if (!json && cb(line, arg) == -1)
 		return -1;
 	TAILQ_FOREACH(b, &lists, entry) {
-		/* one argument list, two forms */
-		snprintf(line, sizeof(line), json ? "{\"blocklist\": \"%s\", "
-		    "\"names\": %llu, \"lines\": %llu, \"bad\": %llu, "
-		    "\"bytes\": %llu, \"load_ms\": %llu, \"hits\": %llu, "
-		    "\"loads\": %llu, \"failures\": %llu, \"loading\": %s}" :
-		    "%-16s %10llu %10llu %8llu %12llu %8llu %10llu %6llu %6llu "
-		    "%s", b->name,
-		    (unsigned long long)b->stats.names,
-		    (unsigned long long)b->stats.lines,
-		    (unsigned long long)b->stats.bad,
-		    (unsigned long long)b->stats.bytes,
-		    (unsigned long long)b->stats.load_ms,
-		    (unsigned long long)b->stats.hits,
-		    (unsigned long long)b->stats.loads,
-		    (unsigned long long)b->stats.failures,
-		    json ? (b->build != NULL ? "true" : "false") :
-		    b->build != NULL ? "loading" : "ready");
+		if (json)
+			blocklist_json(b, line, sizeof(line));
+		else
+			snprintf(line, sizeof(line), "%-16s %10llu %10llu "
+			    "%8llu %12llu %8llu %10llu %6llu %6llu %s",
+			    b->name, (unsigned long long)b->stats.names,
+			    (unsigned long long)b->stats.lines,
+			    (unsigned long long)b->stats.bad,
+			    (unsigned long long)b->stats.bytes,
+			    (unsigned long long)b->stats.load_ms,
+			    (unsigned long long)b->stats.hits,
+			    (unsigned long long)b->stats.loads,
+			    (unsigned long long)b->stats.failures,
+			    b->build != NULL ? "loading" : "ready");
 		if (cb(line, arg) == -1)
 			return -1;
 	}

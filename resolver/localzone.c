@@ -20,6 +20,7 @@
 #include <ldns/ldns.h>
 
 #include "dnsmsg.h"
+#include "json.h"
 #include "log.h"
 #include "resolver.h"
 
@@ -458,19 +459,75 @@ localdata_answer(const struct localdata *ld, const uint8_t *qname,
 }
 
 /* Every record, one presentation line each, in tree order. */
+/*
+ * A record as a JSON object: its owner, TTL, class, type and data in
+ * presentation form, as the zone-file line has them.  Returns it
+ * allocated.
+ */
+static char *
+record_json(const ldns_rr *rr)
+{
+	struct json	 j;
+	char		*owner, *class, *type, *data, *out;
+	size_t		 i, len = 0, size;
+
+	owner = ldns_rdf2str(ldns_rr_owner(rr));
+	class = ldns_rr_class2str(ldns_rr_get_class(rr));
+	type = ldns_rr_type2str(ldns_rr_get_type(rr));
+	if (owner == NULL || class == NULL || type == NULL)
+		fatal("ldns");
+	for (i = 0; i < ldns_rr_rd_count(rr); i++)
+		len += ldns_rdf_size(ldns_rr_rdf(rr, i)) * 4 + 8;
+	if ((data = calloc(1, len + 1)) == NULL)
+		fatal("calloc");
+	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
+		char *d = ldns_rdf2str(ldns_rr_rdf(rr, i));
+
+		if (d == NULL)
+			fatal("ldns_rdf2str");
+		if (i > 0)
+			strlcat(data, " ", len + 1);
+		strlcat(data, d, len + 1);
+		free(d);
+	}
+	/* every byte escaped as \u00XX at worst */
+	size = 6 * (strlen(owner) + strlen(data)) + 256;
+	if ((out = malloc(size)) == NULL)
+		fatal("malloc");
+	json_init(&j, out, size);
+	json_object(&j, NULL);
+	json_str(&j, "name", owner);
+	json_uint(&j, "ttl", ldns_rr_ttl(rr));
+	json_str(&j, "class", class);
+	json_str(&j, "type", type);
+	json_str(&j, "data", data);
+	json_close(&j);
+	if (json_end(&j) == -1)
+		fatalx("%s: a record's JSON does not fit", __func__);
+	free(owner);
+	free(class);
+	free(type);
+	free(data);
+	return out;
+}
+
+/* Every record, as a zone-file line or with 'json' a JSON object. */
 int
-localdata_dump(const struct localdata *ld, int (*cb)(const char *, void *),
-    void *arg)
+localdata_dump(const struct localdata *ld, int json,
+    int (*cb)(const char *, void *), void *arg)
 {
 	struct lnode	*n;
+	const ldns_rr	*rr;
 	char		*s;
 	size_t		 i, len;
 	int		 rc;
 
 	RB_FOREACH(n, lnode_tree, (struct lnode_tree *)&ld->nodes)
 		for (i = 0; i < ldns_rr_list_rr_count(n->rrs); i++) {
-			if ((s = ldns_rr2str(ldns_rr_list_rr(n->rrs, i))) ==
-			    NULL)
+			rr = ldns_rr_list_rr(n->rrs, i);
+			if (json)
+				s = record_json(rr);
+			else if ((s = ldns_rr2str(rr)) == NULL)
 				fatal("ldns_rr2str");
 			len = strlen(s);
 			if (len > 0 && s[len - 1] == '\n')

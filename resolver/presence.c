@@ -844,21 +844,6 @@ format_addrs(const struct ppeer *peer, char *out, size_t outlen)
 		strlcpy(out, "-", outlen);
 }
 
-/* A JSON array of the peer's addresses. */
-static void
-json_addrs(const struct ppeer *peer, char *out, size_t outlen)
-{
-	char	 a[INET6_ADDRSTRLEN];
-	size_t	 i, o = 1;
-
-	strlcpy(out, "[", outlen);
-	for (i = 0; i < peer->naddrs && o < outlen; i++) {
-		inet_ntop(peer->addrs[i].af, &peer->addrs[i].a, a, sizeof(a));
-		o += snprintf(out + o, outlen - o, "%s\"%s\"", i ? "," : "", a);
-	}
-	strlcat(out, "]", outlen);
-}
-
 /* Seconds since 't', -1 for never (0). */
 static long long
 age(int64_t t, time_t now)
@@ -872,24 +857,34 @@ peer_json(const struct ppeer *peer, const char *label, const char *key,
     const char *state, const char *n1, const char *n2, time_t now,
     char *line, size_t len)
 {
-	char	addrs[WG_MAX_ADDRS * 48], qlabel[256];
-	char	q1[2 * DNAME_TEXT_MAX + 160], q2[sizeof(q1)];
+	struct json	j;
+	char		a[INET6_ADDRSTRLEN];
+	size_t		i;
 
-	json_addrs(peer, addrs, sizeof(addrs));
-	/* names with a backslash in them (ldns's escapes) must be quoted */
-	if (json_quote(qlabel, sizeof(qlabel), label) == -1 ||
-	    json_quote(q1, sizeof(q1), n1) == -1 ||
-	    json_quote(q2, sizeof(q2), n2) == -1) {
-		strlcpy(line, "{\"error\": \"a name too long to quote\"}", len);
-		return;
+	json_init(&j, line, len);
+	json_object(&j, NULL);
+	json_str(&j, "interface", peer->ifname);
+	json_str(&j, "name", label);
+	json_str(&j, "key", key);
+	json_array(&j, "addresses");
+	for (i = 0; i < peer->naddrs; i++) {
+		inet_ntop(peer->addrs[i].af, &peer->addrs[i].a, a, sizeof(a));
+		json_str(&j, NULL, a);
 	}
-	snprintf(line, len, "{\"interface\": \"%s\", \"name\": %s, "
-	    "\"key\": \"%s\", \"addresses\": %s, \"handshake_age\": %lld, "
-	    "\"activity_age\": %lld, \"keepalive\": %u, \"state\": \"%s\", "
-	    "\"names\": [%s%s%s]}", peer->ifname, qlabel, key, addrs,
-	    age(peer->handshake, now), age(peer->activity, now),
-	    peer->keepalive, state, n1[0] ? q1 : "", n2[0] ? ", " : "",
-	    n2[0] ? q2 : "");
+	json_close(&j);
+	json_int(&j, "handshake_age", age(peer->handshake, now));
+	json_int(&j, "activity_age", age(peer->activity, now));
+	json_uint(&j, "keepalive", peer->keepalive);
+	json_str(&j, "state", state);
+	json_array(&j, "names");
+	if (n1[0] != '\0')
+		json_str(&j, NULL, n1);
+	if (n2[0] != '\0')
+		json_str(&j, NULL, n2);
+	json_close(&j);
+	json_close(&j);
+	if (json_end(&j) == -1)
+		strlcpy(line, "{\"error\": \"a peer too long to show\"}", len);
 }
 
 /* An age for the table: "12s", or "never". */

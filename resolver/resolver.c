@@ -1236,7 +1236,8 @@ resolver_ctl(const struct imsg *imsg)
 		    resolver_ctl_line, &peerid);
 		break;
 	case IMSG_CTL_SHOW_RECORDS:
-		(void)localdata_dump(res.local, resolver_ctl_line, &peerid);
+		(void)localdata_dump(res.local, ctl_json(imsg),
+		    resolver_ctl_line, &peerid);
 		break;
 	case IMSG_CTL_SHOW_BLOCKLISTS:
 		(void)blocklists_dump(ctl_json(imsg), resolver_ctl_line,

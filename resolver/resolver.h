@@ -94,7 +94,7 @@ size_t			 localdata_nrecords(const struct localdata *);
 size_t			 localdata_ndomains(const struct localdata *);
 int			 localdata_answer(const struct localdata *,
 			    const uint8_t *, size_t, uint16_t, ldns_pkt *);
-int			 localdata_dump(const struct localdata *,
+int			 localdata_dump(const struct localdata *, int,
 			    int (*)(const char *, void *), void *);
 int			 localdata_covers(const struct localdata *,
 			    const uint8_t *, size_t);

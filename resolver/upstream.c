@@ -53,7 +53,7 @@
 #define PROBE_MIN_MS		1000
 #define PROBE_MAX_MS		60000
 #define UQ_MAX_WAITERS		64
-#define UPSTREAM_JSON_MAX	(FWD_MAX_SERVERS * 512 + 1024)
+#define UPSTREAM_JSON_MAX	(FWD_MAX_SERVERS * 1024 + 1024)
 #define ATTEMPT_MIN_MS		50
 
 struct server_stats {
@@ -1137,25 +1137,15 @@ upstream_query(struct group *g, const struct query_msg *qm,
 #define SERVER_HEAD	"%-16s %-24s %-5s %7s %9s %9s %9s %9s %9s %9s %10s %9s " \
 			    "%s"
 
-/*
- * A group's figures and its cache's, as a table row or as the start of a
- * JSON object (one argument list, two forms).  Returns its length.
- */
-static size_t
-group_line(const struct group *g, int json, char *out, size_t len)
+/* A group's figures and its cache's, as a table row. */
+static void
+group_line(const struct group *g, char *out, size_t len)
 {
 	struct cache_stats	cs;
-	int			n;
 
 	cache_stats(g->cache, &cs);
-	n = snprintf(out, len, json ? "{\"forwarder\": \"%s\", "
-	    "\"policy\": \"%s\", \"timeout_ms\": %u, \"queries\": %llu, "
-	    "\"cache_hits\": %llu, \"forwarded\": %llu, \"coalesced\": %llu, "
-	    "\"servfail\": %llu, \"stale\": %llu, \"cache_entries\": %llu, "
-	    "\"cache_bytes\": %llu, \"cache_max\": %llu, "
-	    "\"cache_evictions\": %llu, \"servers\": [" :
-	    "%-16s %-11s %10u %9llu %9llu %9llu %9llu %9llu %9llu %9llu "
-	    "%11llu %11llu %9llu", g->name,
+	snprintf(out, len, "%-16s %-11s %10u %9llu %9llu %9llu %9llu %9llu "
+	    "%9llu %9llu %11llu %11llu %9llu", g->name,
 	    g->policy == FWD_ROUNDROBIN ? "round-robin" : "failover",
 	    g->timeout_ms, (unsigned long long)g->stats.queries,
 	    (unsigned long long)g->stats.hits,
@@ -1165,35 +1155,19 @@ group_line(const struct group *g, int json, char *out, size_t len)
 	    (unsigned long long)g->stats.stale,
 	    (unsigned long long)cs.entries, (unsigned long long)cs.bytes,
 	    (unsigned long long)cs.max, (unsigned long long)cs.evictions);
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
 }
 
-/* A server's row in the servers' table, or its object in its group's. */
-static size_t
-server_line(const struct group *g, const struct server *s, int json,
-    int first, char *out, size_t len)
+/* A server's row in the servers' table. */
+static void
+server_line(const struct group *g, const struct server *s, char *out,
+    size_t len)
 {
 	struct usock_stats	us;
-	char			err[sizeof(s->stats.lasterr) * 6 + 3];
-	int			n;
 
 	usock_stats(s->pool, &us);
-	if (!json)
-		strlcpy(err, s->stats.lasterr[0] ? s->stats.lasterr : "-",
-		    sizeof(err));
-	else if (s->stats.lasterr[0] == '\0' ||
-	    json_quote(err, sizeof(err), s->stats.lasterr) == -1)
-		strlcpy(err, "null", sizeof(err));
-	n = snprintf(out, len, json ? "%s%s{\"server\": \"%s\", \"up\": %s, "
-	    "\"rtt_ms\": %.1f, \"queries\": %llu, \"answers\": %llu, "
-	    "\"timeouts\": %llu, \"errors\": %llu, \"rejected\": %llu, "
-	    "\"malformed\": %llu, \"mismatched\": %llu, \"stray\": %llu, "
-	    "\"last_error\": %s}" :
-	    "%s%-16s %-24s %-5s %7.1f %9llu %9llu %9llu %9llu %9llu %9llu "
-	    "%10llu %9llu %s", json && !first ? ", " : "",
-	    json ? "" : g->name,
-	    sockunion_ntop(&s->addr), json ? (s->down ? "false" : "true") :
-	    (s->down ? "down" : "up"), s->stats.rtt_us / 1000.0,
+	snprintf(out, len, "%-16s %-24s %-5s %7.1f %9llu %9llu %9llu %9llu "
+	    "%9llu %9llu %10llu %9llu %s", g->name, sockunion_ntop(&s->addr),
+	    s->down ? "down" : "up", s->stats.rtt_us / 1000.0,
 	    (unsigned long long)s->stats.queries,
 	    (unsigned long long)s->stats.answers,
 	    (unsigned long long)s->stats.timeouts,
@@ -1201,8 +1175,60 @@ server_line(const struct group *g, const struct server *s, int json,
 	    (unsigned long long)s->stats.rejected,
 	    (unsigned long long)s->stats.malformed,
 	    (unsigned long long)s->stats.mismatched,
-	    (unsigned long long)us.stray, err);
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+	    (unsigned long long)us.stray,
+	    s->stats.lasterr[0] ? s->stats.lasterr : "-");
+}
+
+/* A group as one JSON object, its servers an array in it. */
+static int
+group_json(const struct group *g, char *out, size_t len)
+{
+	struct json		 j;
+	struct cache_stats	 cs;
+	const struct server	*s;
+	struct usock_stats	 us;
+	uint32_t		 i;
+
+	cache_stats(g->cache, &cs);
+	json_init(&j, out, len);
+	json_object(&j, NULL);
+	json_str(&j, "forwarder", g->name);
+	json_str(&j, "policy", g->policy == FWD_ROUNDROBIN ? "round-robin" :
+	    "failover");
+	json_uint(&j, "timeout_ms", g->timeout_ms);
+	json_uint(&j, "queries", g->stats.queries);
+	json_uint(&j, "cache_hits", g->stats.hits);
+	json_uint(&j, "forwarded", g->stats.forwarded);
+	json_uint(&j, "coalesced", g->stats.coalesced);
+	json_uint(&j, "servfail", g->stats.servfail);
+	json_uint(&j, "stale", g->stats.stale);
+	json_uint(&j, "cache_entries", cs.entries);
+	json_uint(&j, "cache_bytes", cs.bytes);
+	json_uint(&j, "cache_max", cs.max);
+	json_uint(&j, "cache_evictions", cs.evictions);
+	json_array(&j, "servers");
+	for (i = 0; i < g->nservers; i++) {
+		s = &g->servers[i];
+		usock_stats(s->pool, &us);
+		json_object(&j, NULL);
+		json_str(&j, "server", sockunion_ntop(&s->addr));
+		json_bool(&j, "up", !s->down);
+		json_real(&j, "rtt_ms", s->stats.rtt_us / 1000.0);
+		json_uint(&j, "queries", s->stats.queries);
+		json_uint(&j, "answers", s->stats.answers);
+		json_uint(&j, "timeouts", s->stats.timeouts);
+		json_uint(&j, "errors", s->stats.errors);
+		json_uint(&j, "rejected", s->stats.rejected);
+		json_uint(&j, "malformed", s->stats.malformed);
+		json_uint(&j, "mismatched", s->stats.mismatched);
+		json_uint(&j, "stray", us.stray);
+		json_str(&j, "last_error", s->stats.lasterr[0] ?
+		    s->stats.lasterr : NULL);
+		json_close(&j);
+	}
+	json_close(&j);
+	json_close(&j);
+	return json_end(&j);
 }
 
 /* The tables for people: a row per group, then a row per server. */
@@ -1219,7 +1245,7 @@ upstream_tables(int (*cb)(const char *, void *), void *arg)
 	if (cb(line, arg) == -1)
 		return -1;
 	TAILQ_FOREACH(g, &groups, entry) {
-		group_line(g, 0, line, sizeof(line));
+		group_line(g, line, sizeof(line));
 		if (cb(line, arg) == -1)
 			return -1;
 	}
@@ -1230,8 +1256,7 @@ upstream_tables(int (*cb)(const char *, void *), void *arg)
 		return -1;
 	TAILQ_FOREACH(g, &groups, entry)
 		for (i = 0; i < g->nservers; i++) {
-			server_line(g, &g->servers[i], 0, 0, line,
-			    sizeof(line));
+			server_line(g, &g->servers[i], line, sizeof(line));
 			if (cb(line, arg) == -1)
 				return -1;
 		}
@@ -1247,17 +1272,13 @@ upstream_dump(int json, int (*cb)(const char *, void *), void *arg)
 {
 	struct group	*g;
 	char		 line[UPSTREAM_JSON_MAX];
-	size_t		 o;
-	uint32_t	 i;
 
 	if (!json)
 		return upstream_tables(cb, arg);
 	TAILQ_FOREACH(g, &groups, entry) {
-		o = group_line(g, 1, line, sizeof(line));
-		for (i = 0; i < g->nservers; i++)
-			o += server_line(g, &g->servers[i], 1, i == 0,
-			    line + o, sizeof(line) - o);
-		strlcat(line, "]}", sizeof(line));
+		if (group_json(g, line, sizeof(line)) == -1)
+			fatalx("forwarder \"%s\": JSON longer than %d bytes",
+			    g->name, UPSTREAM_JSON_MAX);
 		if (cb(line, arg) == -1)
 			return -1;
 	}

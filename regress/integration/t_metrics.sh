@@ -135,7 +135,7 @@ print(b["blocklist"], b["names"], b["hits"], b["loading"])')" "ads 1 1 False"
 is "vpndnsctl -j show peers: an empty array" \
     "$(ctl -j show peers | python3 -c 'import json, sys
 print(json.load(sys.stdin))')" "[]"
-ctl -j show records >/dev/null 2>"$T_DIR/err"
+ctl -j show metrics >/dev/null 2>"$T_DIR/err"
 like "-j with a command that has no JSON form: refused, and why" \
     "$?:$(cat "$T_DIR/err")" "^1:.*have a JSON form"
 stop_daemon
