@@ -41,7 +41,8 @@ endif
 
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 	   common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
-	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o
+	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o \
+	   common/slug.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   frontend/ratelimit.o frontend/http.o frontend/copies.o \
@@ -104,7 +105,8 @@ regress/unit/test_localzone: regress/unit/test_localzone.o \
 
 regress/unit/test_wgparse: regress/unit/test_wgparse.o \
 	    wgwatch/wgtable.o wgwatch/wguapi.o wgwatch/wgnetlink.o \
-	    parent/wgblank.o parent/wgnames.o common/config.o common/log.o
+	    parent/wgblank.o parent/wgnames.o common/config.o common/log.o \
+	    common/slug.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/unit/test_blocklist: regress/unit/test_blocklist.o \
@@ -138,7 +140,7 @@ regress/fuzz/fuzz_wgnl: regress/fuzz/fuzz_wgnl.c wgwatch/wgnetlink.c \
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 regress/fuzz/fuzz_config: regress/fuzz/fuzz_config.c parent/parse.c \
-	    parent/wgnames.c common/config.c common/log.c
+	    parent/wgnames.c common/config.c common/log.c common/slug.c
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/bench/qlat: regress/bench/qlat.c

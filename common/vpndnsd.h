@@ -74,6 +74,7 @@
 
 #define WG_KEY_LEN		32
 #define WG_NAME_MAX		64	/* a label and its NUL */
+#define WG_DISPLAY_MAX		128	/* a display name and its NUL */
 #define WG_INTERVAL		1
 #define WG_SOCKET_DIR		"/var/run/wireguard"
 #define WG_MAX_PEERS		65536	/* per interface */
@@ -311,7 +312,8 @@ struct domain_conf {
 struct wgpeer_conf {
 	TAILQ_ENTRY(wgpeer_conf) entry;
 	uint8_t		key[WG_KEY_LEN];
-	char		name[WG_NAME_MAX];	/* one lower-case LDH label */
+	char		name[WG_NAME_MAX];	/* its label: slug_label(display) */
+	char		display[WG_DISPLAY_MAX];	/* as given, UTF-8 */
 	char		domain[DNAME_TEXT_MAX];	/* "": the interface's */
 	int		from_file;
 };
@@ -606,6 +608,7 @@ struct wgpeer_msg {
 	char		ifname[IFNAMSIZ];
 	uint8_t		key[WG_KEY_LEN];
 	char		name[WG_NAME_MAX];
+	char		display[WG_DISPLAY_MAX];
 	char		domain[DNAME_TEXT_MAX];	/* resolved: never "" */
 };
 

@@ -547,6 +547,7 @@ parent_send_wgpeer(const struct wgif_conf *w, const struct wgpeer_conf *p)
 	strlcpy(pm.ifname, w->name, sizeof(pm.ifname));
 	memcpy(pm.key, p->key, sizeof(pm.key));
 	strlcpy(pm.name, p->name, sizeof(pm.name));
+	strlcpy(pm.display, p->display, sizeof(pm.display));
 	strlcpy(pm.domain, p->domain[0] ? p->domain : w->domain,
 	    sizeof(pm.domain));
 	parent_send(PROC_RESOLVER, IMSG_RECONF_WGPEER, 0, -1, &pm,

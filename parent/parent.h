@@ -14,11 +14,11 @@ const char		*parse_lasterror(void);
 
 /* wgnames.c */
 typedef void	(*wgnames_err_fn)(const char *, int, const char *);
+/* add(arg, key, display name, its label, file, line) */
 typedef int	(*wgnames_add_fn)(void *, const uint8_t *, const char *,
-		    const char *, int);
+		    const char *, const char *, int);
 int		 wgnames_read(const char *, wgnames_add_fn, wgnames_err_fn,
 		    void *);
-int		 wg_name_valid(const char *, char *, size_t);
 
 /* wgblank.c */
 void			 wg_blank_uapi_line(char *, size_t);

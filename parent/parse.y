@@ -25,6 +25,7 @@
 #include "log.h"
 #include "vpndnsd.h"
 #include "parent.h"
+#include "slug.h"
 
 #define MAX_INCLUDE_DEPTH	16
 #define MAX_RDATA_ITEMS		64
@@ -2571,12 +2572,19 @@ static int
 add_wgpeer(const char *name, const char *key, const char *domain)
 {
 	struct wgpeer_conf	*p;
+	const char		*why;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("calloc");
-	if (!wg_name_valid(name, p->name, sizeof(p->name))) {
-		yyerror("peer \"%s\": a name is one DNS label of letters, "
-		    "digits and '-', at most 63", name);
+	if (strlcpy(p->display, name, sizeof(p->display)) >=
+	    sizeof(p->display)) {
+		yyerror("peer \"%.40s...\": a name longer than %d bytes",
+		    name, WG_DISPLAY_MAX - 1);
+		free(p);
+		return -1;
+	}
+	if (slug_label(name, p->name, sizeof(p->name), &why) == -1) {
+		yyerror("peer \"%s\": %s", name, why);
 		free(p);
 		return -1;
 	}
@@ -2645,22 +2653,38 @@ claim_name(const char *name, const char *owner, int shared,
 	return 0;
 }
 
-/* NAME.SUFFIX, NAME.IF.SUFFIX and, with offline names, NAME.offline.SUFFIX */
+/*
+ * NAME.SUFFIX, NAME.IF.SUFFIX and, with offline names, NAME.offline.SUFFIX.
+ * Returns 0, 1 when the label is taken on the interface (a warning: two
+ * display names that fold to one label), or -1 for an error.
+ */
 static int
 claim_peer(const struct wgif_conf *w, const struct wgpeer_conf *p,
     const char *where, int line)
 {
 	const struct domain_conf	*d;
-	char				 owner[128], name[DNAME_TEXT_MAX + 96];
+	struct rrname			 key, *n;
+	char				 owner[WG_DISPLAY_MAX + 64];
+	char				 name[DNAME_TEXT_MAX + 96];
 	const char			*suffix = p->domain[0] ? p->domain :
 					    w->domain;
 
-	snprintf(owner, sizeof(owner), "peer \"%s\" on %s", p->name,
+	snprintf(owner, sizeof(owner), "peer \"%s\" on %s", p->display,
 	    w->name);
 	if ((d = domain_exact(suffix)) == NULL) {
 		errorf_at(where, line, "%s: domain \"%s\" is not declared "
 		    "before it", owner, suffix);
 		return -1;
+	}
+	/* a label the interface already gave: the first keeps it */
+	snprintf(name, sizeof(name), "%s.%s.%s", p->name, w->name, suffix);
+	key.name = name;
+	if ((n = RB_FIND(rrname_tree, &rrnames, &key)) != NULL &&
+	    n->nrecs == 0) {
+		log_warnx("%s:%d: %s: its label \"%s\" is already %s's; the "
+		    "first keeps it, this one stays unnamed", where, line,
+		    owner, p->name, n->peer);
+		return 1;
 	}
 	snprintf(name, sizeof(name), "%s.%s", p->name, suffix);
 	if (claim_name(name, owner, 1, where, line) == -1)
@@ -2682,13 +2706,14 @@ add_peer_checked(struct wgif_conf *w, struct wgpeer_conf *p,
 {
 	struct wgpeer_conf	*o;
 	size_t			 n = 0;
+	int			 rc;
 
 	TAILQ_FOREACH(o, &w->peers, entry) {
 		if (memcmp(o->key, p->key, WG_KEY_LEN) == 0) {
 			if (p->from_file && !o->from_file)
 				return 1;	/* a "peer" line wins */
 			errorf_at(where, line, "peer \"%s\": its key is "
-			    "already peer \"%s\"'s", p->name, o->name);
+			    "already peer \"%s\"'s", p->display, o->display);
 			return -1;
 		}
 		n++;
@@ -2698,8 +2723,8 @@ add_peer_checked(struct wgif_conf *w, struct wgpeer_conf *p,
 		    "peers", w->name, WG_MAX_PEERS);
 		return -1;
 	}
-	if (claim_peer(w, p, where, line) == -1)
-		return -1;
+	if ((rc = claim_peer(w, p, where, line)) != 0)
+		return rc;
 	TAILQ_INSERT_TAIL(&w->peers, p, entry);
 	return 0;
 }
@@ -2711,8 +2736,8 @@ names_error(const char *where, int line, const char *msg)
 }
 
 static int
-names_add(void *arg, const uint8_t *key, const char *name, const char *where,
-    int line)
+names_add(void *arg, const uint8_t *key, const char *display,
+    const char *label, const char *where, int line)
 {
 	struct wgif_conf	*w = arg;
 	struct wgpeer_conf	*p;
@@ -2721,7 +2746,8 @@ names_add(void *arg, const uint8_t *key, const char *name, const char *where,
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("calloc");
 	memcpy(p->key, key, WG_KEY_LEN);
-	strlcpy(p->name, name, sizeof(p->name));
+	strlcpy(p->name, label, sizeof(p->name));
+	strlcpy(p->display, display, sizeof(p->display));
 	p->from_file = 1;
 	if ((rc = add_peer_checked(w, p, where, line)) != 0)
 		free(p);

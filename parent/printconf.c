@@ -260,7 +260,7 @@ print_wgif(FILE *f, const struct wgif_conf *w)
 		if (p->from_file)
 			continue;
 		fprintf(f, "\tpeer ");
-		print_quoted(f, p->name);
+		print_quoted(f, p->display);
 		fprintf(f, " key ");
 		print_key(f, p->key);
 		if (p->domain[0] != '\0') {

@@ -13,7 +13,8 @@
  *
  * Only the name and the PublicKey matter; everything else is left alone.
  * A section without a name is skipped: such peers are still tracked,
- * just not named.
+ * just not named.  A name is a display name ("Bob's Phone"): its label
+ * is slug_label()'s, the rule every name source follows.
  */
 #include <sys/types.h>
 
@@ -29,11 +30,12 @@
 
 #include "vpndnsd.h"
 #include "parent.h"
+#include "slug.h"
 
 #define LINE_MAX_LEN	4096
 
 struct section {
-	char	name[WG_NAME_MAX * 2];
+	char	name[LINE_MAX_LEN + 1];
 	int	nameline;
 	uint8_t	key[WG_KEY_LEN];
 	int	haskey;
@@ -50,7 +52,7 @@ struct reader {
 	void			*arg;
 	int			 inpeer;
 	struct section		 peer;
-	char			 pending[WG_NAME_MAX * 2];
+	char			 pending[LINE_MAX_LEN + 1];
 	int			 pendingline;
 };
 
@@ -69,27 +71,6 @@ reader_error(struct reader *r, int line, const char *fmt, ...)
 	va_end(ap);
 	r->err(r->path, line, msg);
 	r->errors++;
-}
-
-/*
- * A peer name is one DNS label of letters, digits and hyphens, not
- * starting or ending with a hyphen; it is kept in lower case.
- */
-int
-wg_name_valid(const char *in, char *out, size_t outlen)
-{
-	size_t	len = strlen(in), i;
-
-	if (len == 0 || len > 63 || len >= outlen || in[0] == '-' ||
-	    in[len - 1] == '-')
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (!isalnum((unsigned char)in[i]) && in[i] != '-')
-			return 0;
-		out[i] = tolower((unsigned char)in[i]);
-	}
-	out[len] = '\0';
-	return 1;
 }
 
 static char *
@@ -116,7 +97,8 @@ set_pending(struct reader *r, const char *name)
 static void
 finish_peer(struct reader *r)
 {
-	char	name[WG_NAME_MAX];
+	char		 label[SLUG_LABEL_MAX + 1];
+	const char	*why;
 
 	if (!r->inpeer)
 		return;
@@ -127,14 +109,18 @@ finish_peer(struct reader *r)
 	}
 	if (r->peer.name[0] == '\0' || r->peer.badkey)
 		return;
-	if (!wg_name_valid(r->peer.name, name, sizeof(name))) {
-		reader_error(r, r->peer.nameline, "peer name \"%s\" is not a "
-		    "DNS label (letters, digits and '-', at most 63)",
-		    r->peer.name);
+	if (strlen(r->peer.name) >= WG_DISPLAY_MAX) {
+		reader_error(r, r->peer.nameline, "peer name \"%.40s...\" is "
+		    "longer than %d bytes", r->peer.name, WG_DISPLAY_MAX - 1);
 		return;
 	}
-	if (r->add(r->arg, r->peer.key, name, r->path, r->peer.nameline) ==
-	    -1)
+	if (slug_label(r->peer.name, label, sizeof(label), &why) == -1) {
+		reader_error(r, r->peer.nameline, "peer name \"%s\": %s",
+		    r->peer.name, why);
+		return;
+	}
+	if (r->add(r->arg, r->peer.key, r->peer.name, label, r->path,
+	    r->peer.nameline) == -1)
 		r->errors++;
 }
 

@@ -67,6 +67,7 @@ struct pname {
 	uint8_t		 key[WG_KEY_LEN];
 	uint8_t		 label[64];
 	size_t		 labellen;
+	char		 display[WG_DISPLAY_MAX];	/* as configured */
 	struct pzone	*zone;
 	struct ppeer	*peer;
 };
@@ -276,6 +277,7 @@ presence_add_peer(struct presence *pr, const struct wgpeer_msg *pm)
 	memcpy(p->key, pm->key, WG_KEY_LEN);
 	memcpy(p->label, pm->name, len);
 	p->labellen = len;
+	strlcpy(p->display, pm->display, sizeof(p->display));
 	if (RB_INSERT(pname_key, &n->bykey, p) != NULL ||
 	    RB_INSERT(pname_label, &n->bylabel, p) != NULL)
 		fatalx("peer \"%s\" on %s given twice", pm->name, pm->ifname);
@@ -857,6 +859,7 @@ peer_json(const struct ppeer *peer, const char *label, const char *key,
     const char *state, const char *n1, const char *n2, time_t now,
     char *line, size_t len)
 {
+	const struct pname	*p = peer->name;
 	struct json	j;
 	char		a[INET6_ADDRSTRLEN];
 	size_t		i;
@@ -865,6 +868,7 @@ peer_json(const struct ppeer *peer, const char *label, const char *key,
 	json_object(&j, NULL);
 	json_str(&j, "interface", peer->ifname);
 	json_str(&j, "name", label);
+	json_str(&j, "display_name", p != NULL ? p->display : NULL);
 	json_str(&j, "key", key);
 	json_array(&j, "addresses");
 	for (i = 0; i < peer->naddrs; i++) {
@@ -898,7 +902,7 @@ format_age(int64_t t, time_t now, char *out, size_t len)
 }
 
 /* show peers' table: its header and its rows */
-#define PEER_COLS	"%-8s %-16s %-11s %-24s %-7s %-7s %-4s %-8s %s %s"
+#define PEER_COLS	"%-8s %-16s %-11s %-24s %-7s %-7s %-4s %-8s %s%s%s %s"
 
 /*
  * A table for vpndnsctl show peers, a row per peer: interface, name, key,
@@ -922,7 +926,8 @@ presence_dump(const struct presence *pr, time_t now, int json,
 	int			 online;
 
 	snprintf(line, sizeof(line), PEER_COLS, "iface", "name", "key",
-	    "addresses", "hs-age", "act-age", "ka", "state", "names", "");
+	    "addresses", "hs-age", "act-age", "ka", "state", "names", "", "",
+	    "display-name");
 	if (!json && cb(line, arg) == -1)
 		return -1;
 	RB_FOREACH(peer, ppeer_tree, (struct ppeer_tree *)&pr->peers) {
@@ -954,7 +959,8 @@ presence_dump(const struct presence *pr, time_t now, int json,
 		else
 			snprintf(ka, sizeof(ka), "%us", peer->keepalive);
 		snprintf(line, sizeof(line), PEER_COLS, peer->ifname, label,
-		    key, addrs, hs, act, ka, state, n1[0] ? n1 : "-", n2);
+		    key, addrs, hs, act, ka, state, n1[0] ? n1 : "-",
+		    n2[0] ? " " : "", n2, p != NULL ? p->display : "-");
 		if (cb(line, arg) == -1)
 			return -1;
 	}

@@ -195,6 +195,7 @@ resolver_reconf_wgpeer(const struct imsg *imsg)
 	memcpy(&pm, imsg->data, sizeof(pm));
 	if (memchr(pm.ifname, '\0', sizeof(pm.ifname)) == NULL ||
 	    memchr(pm.name, '\0', sizeof(pm.name)) == NULL ||
+	    memchr(pm.display, '\0', sizeof(pm.display)) == NULL ||
 	    memchr(pm.domain, '\0', sizeof(pm.domain)) == NULL)
 		fatalx("IMSG_RECONF_WGPEER strings not terminated");
 	presence_add_peer(res.presence, &pm);

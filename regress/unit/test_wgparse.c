@@ -816,19 +816,21 @@ test_blank_uapi(void)
 }
 
 /* "names from": every convention, and the errors with file and line. */
-static char	names[16][64];
+static char	names[16][256];
 static int	nnames;
 static char	errs[16][256];
 static int	nerrs;
 
 static int
-names_add(void *arg, const uint8_t *key, const char *name, const char *f,
-    int line)
+names_add(void *arg, const uint8_t *key, const char *display,
+    const char *label, const char *f, int line)
 {
 	(void)arg;
 	(void)f;
 	if (nnames < 16)
-		snprintf(names[nnames++], 64, "%s:%02x:%d", name, key[0], line);
+		snprintf(names[nnames++], 256, "%s:%02x:%d%s%s", label,
+		    key[0], line, strcmp(display, label) ? ":" : "",
+		    strcmp(display, label) ? display : "");
 	return 0;
 }
 
@@ -873,18 +875,30 @@ test_names(void)
 	    "[Peer]\n# Name = desk\nPublicKey = " K4 "\n") == 0 &&
 	    nnames == 4, "wg-easy, wireguard-ui, PiVPN and '# Name =' (%d)",
 	    nnames);
-	ok(nnames == 4 && strcmp(names[0], "laptop:11:6") == 0 &&
+	ok(nnames == 4 && strcmp(names[0], "laptop:11:6:Laptop") == 0 &&
 	    strcmp(names[1], "phone:22:11") == 0 &&
 	    strcmp(names[2], "pi:33:17") == 0 &&
 	    strcmp(names[3], "desk:44:23") == 0,
-	    "each name with its key and line, lower-cased (%s %s %s %s)",
+	    "each name with its key, line and label (%s %s %s %s)",
 	    names[0], names[1], names[2], names[3]);
+	ok(names_file("# Client: Bob's Phone (x)\n[Peer]\nPublicKey = " K1
+	    "\n\n# Client: Zo\303\253 iPad (y)\n[Peer]\nPublicKey = " K2
+	    "\n\n[Peer]\n# Name = work  laptop!\nPublicKey = " K3 "\n") ==
+	    0 && nnames == 3 && strcmp(names[0], "bobs-phone:11:1:Bob's "
+	    "Phone") == 0 && strcmp(names[1], "zoe-ipad:22:5:Zo\303\253 "
+	    "iPad") == 0 && strcmp(names[2], "work-laptop:33:10:work  "
+	    "laptop!") == 0, "display names of wg-easy and wireguard-ui as "
+	    "labels (%s, %s, %s)", names[0], names[1], names[2]);
 	ok(names_file("[Peer]\nPublicKey = " K1 "\n[Peer]\nPublicKey = " K2
 	    "\n") == 0 && nnames == 0, "unnamed peers are not named");
-	ok(names_file("# Client: John Phone (x)\n[Peer]\nPublicKey = " K1
-	    "\n") == 1 && nerrs == 1 && strstr(errs[0], ":1: peer name "
-	    "\"John Phone\" is not a DNS label") != NULL,
-	    "a name that is not a label: %s", nerrs ? errs[0] : "-");
+	ok(names_file("# Client: \xf0\x9f\x93\xb1 (x)\n[Peer]\nPublicKey = "
+	    K1 "\n") == 1 && nerrs == 1 && strstr(errs[0], ":1: peer name "
+	    "\"\xf0\x9f\x93\xb1\": no letter or digit") != NULL,
+	    "a name with nothing to make a label of: %s",
+	    nerrs ? errs[0] : "-");
+	ok(names_file("# Client: a\377b (x)\n[Peer]\nPublicKey = " K1
+	    "\n") == 1 && nerrs == 1 && strstr(errs[0], ": not UTF-8") !=
+	    NULL, "a name that is not UTF-8: %s", nerrs ? errs[0] : "-");
 	ok(names_file("# Name = a\n[Peer]\nAllowedIPs = 10.0.0.1/32\n") == 1 &&
 	    strstr(errs[0], ":2: [Peer] has no PublicKey") != NULL,
 	    "a [Peer] without a key: %s", nerrs ? errs[0] : "-");
