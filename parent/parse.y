@@ -93,12 +93,20 @@ static struct rdata_item	 rdata[MAX_RDATA_ITEMS];
 static int			 nrdata;
 static int			 rdata_overflow;
 static char			 lasterror[512];
+/* for errors a human can act on: the tokens before, the open braces */
+#define BRACES_MAX		8
+static int			 brace_line[BRACES_MAX];
+static int			 nbraces;
+static char			 tok_text[2][64];	/* the last two read */
+static char			 kw_text[64];	/* the keyword just read */
+static int			 tok_inline;	/* tokens read on this line */
 #define TSIG_KEYS_MAX		8
 static struct tsig_conf		 tsigkeys[TSIG_KEYS_MAX];
 static size_t			 ntsigkeys;
 
 int		 yyparse(void);
 static int	 yylex(void);
+static int	 yylex_token(void);
 static int	 yyerror(const char *, ...)
 		    __attribute__((__format__(printf, 1, 2)));
 static int	 kw_cmp(const void *, const void *);
@@ -170,7 +178,8 @@ typedef struct {
 
 %}
 
-%define parse.error verbose
+%define parse.error custom
+%define parse.lac full
 %token	INCLUDE USER CHROOT PIDFILE LISTEN ON PORT ALLOW FROM TCP
 %token	IDLETIMEOUT MESSAGETIMEOUT MAXCONNECTIONS MAXINFLIGHT MAXPERCLIENT
 %token	RATELIMIT SLIP PREFIX METRICS UPSTREAM
@@ -879,6 +888,80 @@ struct keywords {
 	int		 k_val;
 };
 
+/* sorted, for bsearch */
+static const struct keywords keywords[] = {
+	{ "algorithm",		ALGORITHM },
+	{ "allow",		ALLOW },
+	{ "answer",		ANSWER },
+	{ "block",		BLOCK },
+	{ "blocklist",		BLOCKLIST },
+	{ "cache-max-ttl",	CACHEMAXTTL },
+	{ "cache-min-ttl",	CACHEMINTTL },
+	{ "cache-size",		CACHESIZE },
+	{ "chroot",		CHROOT },
+	{ "client-subnet",	CLIENTSUBNET },
+	{ "domain",		DOMAIN },
+	{ "failover",		FAILOVER },
+	{ "file",		FILENAME },
+	{ "forward",		FORWARD },
+	{ "forwarder",		FORWARDER },
+	{ "from",		FROM },
+	{ "hostmaster",		HOSTMASTER },
+	{ "idle-timeout",	IDLETIMEOUT },
+	{ "include",		INCLUDE },
+	{ "interval",		INTERVAL },
+	{ "key",		KEY },
+	{ "listen",		LISTEN },
+	{ "local-only",		LOCALONLY },
+	{ "log",		LOG },
+	{ "match",		MATCH },
+	{ "max-connections",	MAXCONNECTIONS },
+	{ "max-inflight",	MAXINFLIGHT },
+	{ "max-per-client",	MAXPERCLIENT },
+	{ "message-timeout",	MESSAGETIMEOUT },
+	{ "metrics",		METRICS },
+	{ "names",		NAMES },
+	{ "nameserver",		NAMESERVER },
+	{ "negative-ttl",	NEGATIVETTL },
+	{ "no",			NO },
+	{ "notify",		NOTIFY },
+	{ "null",		NULLANSWER },
+	{ "nxdomain",		NXDOMAIN },
+	{ "offline-names",	OFFLINENAMES },
+	{ "on",			ON },
+	{ "peer",		PEER },
+	{ "pidfile",		PIDFILE },
+	{ "policy",		POLICY },
+	{ "port",		PORT },
+	{ "prefix",		PREFIX },
+	{ "proxy-protocol",	PROXYPROTOCOL },
+	{ "queries",		QUERIES },
+	{ "query",		QUERY },
+	{ "rate-limit",		RATELIMIT },
+	{ "record",		RECORD },
+	{ "refuse",		REFUSE },
+	{ "refused",		REFUSED },
+	{ "round-robin",	ROUNDROBIN },
+	{ "secret",		SECRET },
+	{ "serve-stale",	SERVESTALE },
+	{ "server",		SERVER },
+	{ "slip",		SLIP },
+	{ "socket",		SOCKET },
+	{ "tcp",		TCP },
+	{ "threshold",		THRESHOLD },
+	{ "timeout",		TIMEOUT },
+	{ "to",			TO },
+	{ "transfer",		TRANSFER },
+	{ "tsig-key",		TSIGKEY },
+	{ "ttl",		TTL },
+	{ "update",		UPDATE },
+	{ "upstream",		UPSTREAM },
+	{ "user",		USER },
+	{ "wireguard",		WIREGUARD },
+	{ "yes",		YES },
+	{ "zone",		ZONE },
+};
+
 /* An error at a place of its own: a names file, or an earlier line. */
 static void
 error_at(const char *where, int line, const char *msg)
@@ -915,6 +998,141 @@ yyerror(const char *fmt, ...)
 	return 0;
 }
 
+/* A token as a person reads it in a message: 'on', a quoted string ... */
+static void
+token_words(yysymbol_kind_t k, char *out, size_t len)
+{
+	size_t	i;
+
+	if (k == YYSYMBOL_YYEOF)
+		strlcpy(out, "the end of the file", len);
+	else if (k == YYSYMBOL_STRING)
+		strlcpy(out, "a quoted string", len);
+	else if (k == YYSYMBOL_NUMBER)
+		strlcpy(out, "a number", len);
+	else if (k == YYTRANSLATE('\n'))
+		strlcpy(out, "the end of the line", len);
+	else {
+		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+			if (YYTRANSLATE(keywords[i].k_val) == k) {
+				snprintf(out, len, "'%s'", keywords[i].k_name);
+				return;
+			}
+		strlcpy(out, yysymbol_name(k), len);
+	}
+}
+
+/* What kind of string the keyword before it takes. */
+static const char *
+string_kind(const char *kw)
+{
+	static const struct {
+		const char	*kw;
+		const char	*what;
+	} kinds[] = {
+		{ "record", "name" }, { "domain", "name" },
+		{ "nameserver", "name" }, { "hostmaster", "name" },
+		{ "peer", "name" }, { "wireguard", "interface name" },
+		{ "forwarder", "name" }, { "blocklist", "name" },
+		{ "block", "blocklist name" }, { "forward", "forwarder name" },
+		{ "zone", "name" }, { "tsig-key", "key name" },
+		{ "key", "key" }, { "secret", "secret" },
+		{ "include", "path" }, { "chroot", "path" },
+		{ "pidfile", "path" }, { "file", "path" }, { "socket", "path" },
+		{ "on", "address" }, { "server", "address" },
+		{ "notify", "address" }, { "to", "address" },
+		{ "user", "user name" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].kw, kw) == 0)
+			return kinds[i].what;
+	return "string";
+}
+
+/*
+ * Bison's "syntax error, unexpected STRING, expecting ON" as a person
+ * can act on it: an unknown keyword by name, what a keyword wants after
+ * it, a '{' never closed at the line it opened on.
+ */
+static int
+yyreport_syntax_error(const yypcontext_t *ctx)
+{
+	yysymbol_kind_t	 exp[YYNTOKENS], tok = yypcontext_token(ctx);
+	char		 words[256], one[64], hint[64] = "";
+	const char	*after = tok_text[0];
+	int		 n, i, str = 0, num = 0, kw = 0, after_keyword;
+
+	after_keyword = after[0] != '\0' && after[0] != '"' &&
+	    after[0] != '-' && !isdigit((unsigned char)after[0]) &&
+	    strchr("{},=", after[0]) == NULL;
+
+	n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
+	for (i = 0; i < n; i++) {
+		if (exp[i] == YYSYMBOL_STRING)
+			str = 1;
+		else if (exp[i] == YYSYMBOL_NUMBER)
+			num = 1;
+		else if (exp[i] > YYSYMBOL_YYUNDEF && exp[i] < YYSYMBOL_STRING)
+			kw = 1;
+	}
+	if (tok == YYSYMBOL_YYEOF && nbraces > 0) {
+		errorf_at(file->name, brace_line[nbraces - 1], "this '{' is "
+		    "not closed by the end of the file");
+		return 0;
+	}
+	/* a word where a keyword must start a statement or an option */
+	if (tok == YYSYMBOL_STRING && !str && kw && !after_keyword) {
+		yyerror("unknown keyword '%s'", yylval.v.string);
+		return 0;
+	}
+	/* a word that starts a line is a keyword or a macro: "foo = ..." */
+	if (tok_inline == 2 && n == 1 && exp[0] == YYTRANSLATE('=')) {
+		snprintf(one, sizeof(one), "%.*s", (int)strlen(after) - 2,
+		    after + 1);
+		yyerror("unknown keyword '%s'", one);
+		return 0;
+	}
+	if ((str || num) && after_keyword) {
+		if (str)
+			yyerror("expected a quoted %s after '%s'%s",
+			    string_kind(after), after, tok > YYSYMBOL_YYUNDEF &&
+			    tok < YYSYMBOL_STRING ? " (quote a keyword to use it "
+			    "as one)" : "");
+		else
+			yyerror("expected a number after '%s'", after);
+		return 0;
+	}
+	words[0] = '\0';
+	for (i = 0; i < n && i < 6; i++) {
+		token_words(exp[i], one, sizeof(one));
+		strlcat(words, i == 0 ? "" : i + 1 == n ? " or " : ", ",
+		    sizeof(words));
+		strlcat(words, one, sizeof(words));
+	}
+	if (n > 6)
+		strlcat(words, ", ...", sizeof(words));
+	token_words(tok, one, sizeof(one));
+	if (tok == YYSYMBOL_STRING)
+		snprintf(one, sizeof(one), "'%s'", yylval.v.string);
+	if (nbraces > 0 && tok > YYSYMBOL_YYUNDEF && tok < YYSYMBOL_STRING)
+		snprintf(hint, sizeof(hint), " (inside the '{' of line %d: is "
+		    "it closed?)", brace_line[nbraces - 1]);
+	if (tok == YYTRANSLATE('\n') && n > 0)
+		yyerror("the line ends too soon%s%s%s; expected %s%s",
+		    after[0] ? " after '" : "", after, after[0] ? "'" : "",
+		    words, hint);
+	else if (n == 0)
+		yyerror("unexpected %s%s", one, hint);
+	else if (after[0] != '\0')
+		yyerror("unexpected %s after '%s'; expected %s%s", one, after,
+		    words, hint);
+	else
+		yyerror("unexpected %s; expected %s%s", one, words, hint);
+	return 0;
+}
+
 const char *
 parse_lasterror(void)
 {
@@ -935,6 +1153,7 @@ tcp_number(const char *opt, long long v, long long max, const char *unit,
 	return 0;
 }
 
+
 static int
 kw_cmp(const void *k, const void *e)
 {
@@ -944,79 +1163,6 @@ kw_cmp(const void *k, const void *e)
 static int
 lookup(char *s)
 {
-	/* sorted, for bsearch */
-	static const struct keywords keywords[] = {
-		{ "algorithm",		ALGORITHM },
-		{ "allow",		ALLOW },
-		{ "answer",		ANSWER },
-		{ "block",		BLOCK },
-		{ "blocklist",		BLOCKLIST },
-		{ "cache-max-ttl",	CACHEMAXTTL },
-		{ "cache-min-ttl",	CACHEMINTTL },
-		{ "cache-size",		CACHESIZE },
-		{ "chroot",		CHROOT },
-		{ "client-subnet",	CLIENTSUBNET },
-		{ "domain",		DOMAIN },
-		{ "failover",		FAILOVER },
-		{ "file",		FILENAME },
-		{ "forward",		FORWARD },
-		{ "forwarder",		FORWARDER },
-		{ "from",		FROM },
-		{ "hostmaster",		HOSTMASTER },
-		{ "idle-timeout",	IDLETIMEOUT },
-		{ "include",		INCLUDE },
-		{ "interval",		INTERVAL },
-		{ "key",		KEY },
-		{ "listen",		LISTEN },
-		{ "local-only",		LOCALONLY },
-		{ "log",		LOG },
-		{ "match",		MATCH },
-		{ "max-connections",	MAXCONNECTIONS },
-		{ "max-inflight",	MAXINFLIGHT },
-		{ "max-per-client",	MAXPERCLIENT },
-		{ "message-timeout",	MESSAGETIMEOUT },
-		{ "metrics",		METRICS },
-		{ "names",		NAMES },
-		{ "nameserver",		NAMESERVER },
-		{ "negative-ttl",	NEGATIVETTL },
-		{ "no",			NO },
-		{ "notify",		NOTIFY },
-		{ "null",		NULLANSWER },
-		{ "nxdomain",		NXDOMAIN },
-		{ "offline-names",	OFFLINENAMES },
-		{ "on",			ON },
-		{ "peer",		PEER },
-		{ "pidfile",		PIDFILE },
-		{ "policy",		POLICY },
-		{ "port",		PORT },
-		{ "prefix",		PREFIX },
-		{ "proxy-protocol",	PROXYPROTOCOL },
-		{ "queries",		QUERIES },
-		{ "query",		QUERY },
-		{ "rate-limit",		RATELIMIT },
-		{ "record",		RECORD },
-		{ "refuse",		REFUSE },
-		{ "refused",		REFUSED },
-		{ "round-robin",	ROUNDROBIN },
-		{ "secret",		SECRET },
-		{ "serve-stale",	SERVESTALE },
-		{ "server",		SERVER },
-		{ "slip",		SLIP },
-		{ "socket",		SOCKET },
-		{ "tcp",		TCP },
-		{ "threshold",		THRESHOLD },
-		{ "timeout",		TIMEOUT },
-		{ "to",			TO },
-		{ "transfer",		TRANSFER },
-		{ "tsig-key",		TSIGKEY },
-		{ "ttl",		TTL },
-		{ "update",		UPDATE },
-		{ "upstream",		UPSTREAM },
-		{ "user",		USER },
-		{ "wireguard",		WIREGUARD },
-		{ "yes",		YES },
-		{ "zone",		ZONE },
-	};
 	const struct keywords	*p;
 
 	p = bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
@@ -1123,8 +1269,38 @@ findeol(void)
 	return ERROR;
 }
 
+/*
+ * The lexer, noting what each token was (for "after 'record'") and where
+ * each brace opened (for one that is never closed).
+ */
 static int
 yylex(void)
+{
+	int	token = yylex_token();
+
+	memcpy(tok_text[0], tok_text[1], sizeof(tok_text[0]));
+	tok_inline = token == '\n' || token == '{' ? 0 : tok_inline + 1;
+	if (token == STRING)
+		snprintf(tok_text[1], sizeof(tok_text[1]), "\"%s\"",
+		    yylval.v.string);
+	else if (token == NUMBER)
+		snprintf(tok_text[1], sizeof(tok_text[1]), "%lld",
+		    (long long)yylval.v.number);
+	else if (token == '\n' || token == 0)
+		tok_text[1][0] = '\0';
+	else if (token < 256)
+		snprintf(tok_text[1], sizeof(tok_text[1]), "%c", token);
+	else
+		strlcpy(tok_text[1], kw_text, sizeof(tok_text[1]));
+	if (token == '{' && nbraces < BRACES_MAX)
+		brace_line[nbraces++] = file->lineno;
+	else if (token == '}' && nbraces > 0)
+		nbraces--;
+	return token;
+}
+
+static int
+yylex_token(void)
 {
 	unsigned char	 buf[RDATA_TEXT_MAX];
 	unsigned char	*p;
@@ -1287,9 +1463,11 @@ yylex(void)
 		} while ((c = lgetc(0)) != EOF && allowed_in_string(c));
 		lungetc(c);
 		*p = '\0';
-		if ((token = lookup((char *)buf)) == STRING)
+		if ((token = lookup((char *)buf)) == STRING) {
 			if ((yylval.v.string = strdup((char *)buf)) == NULL)
 				fatal("%s", __func__);
+		} else
+			strlcpy(kw_text, (char *)buf, sizeof(kw_text));
 		return token;
 	}
 	if (c == '\n')
@@ -1481,6 +1659,54 @@ rdata_add(char *text, int isnum, int64_t num)
 	return 0;
 }
 
+/*
+ * What ldns would take silently or say tersely, said at the name's line:
+ * white space in a label (ldns makes "a b" the label a\032b), a label
+ * over 63 octets, a name over 255.  Escapes (\. \032) count one octet.
+ */
+static int
+dname_check(const char *in)
+{
+	const char	*p, *start = in;
+	size_t		 label = 0, wire = 1;
+
+	for (p = in; ; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label > 63) {
+				yyerror("\"%s\": the label \"%.*s\" is %zu "
+				    "octets, more than 63", in,
+				    (int)(p - start), start, label);
+				return -1;
+			}
+			if (label > 0)
+				wire += 1 + label;
+			if (*p == '\0')
+				break;
+			label = 0;
+			start = p + 1;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t') {
+			yyerror("\"%s\": white space in a label (a name is "
+			    "labels joined by dots)", in);
+			return -1;
+		}
+		if (*p == '\\' && isdigit((unsigned char)p[1]) &&
+		    isdigit((unsigned char)p[2]) &&
+		    isdigit((unsigned char)p[3]))
+			p += 3;
+		else if (*p == '\\' && p[1] != '\0')
+			p++;
+		label++;
+	}
+	if (wire > DNS_MAX_NAME) {
+		yyerror("\"%s\" is %zu octets as a name, more than %d", in,
+		    wire, DNS_MAX_NAME);
+		return -1;
+	}
+	return 0;
+}
+
 /* A domain name in canonical form: lower case, trailing dot, escaped. */
 static int
 dname_canon(const char *in, char *out, size_t outlen)
@@ -1494,6 +1720,8 @@ dname_canon(const char *in, char *out, size_t outlen)
 		yyerror("\"%s\" is not a domain name", in);
 		return -1;
 	}
+	if (dname_check(in) == -1)
+		return -1;
 	if (asprintf(&abs, "%s%s", in, in[len - 1] == '.' &&
 	    (len < 2 || in[len - 2] != '\\') ? "" : ".") == -1)
 		fatal("asprintf");
@@ -2813,6 +3041,8 @@ parse_config(const char *filename)
 	curdomain = NULL;
 	expanding = 0;
 	pushback_index = 0;
+	nbraces = 0;
+	memset(tok_text, 0, sizeof(tok_text));
 
 	file = NULL;
 	if ((file = pushfile(filename, 1)) == NULL) {
