@@ -676,10 +676,28 @@ struct wgif_stats {
 	uint32_t	pad2;
 };
 
+/*
+ * vpndnsctl lookup: the query, and what the frontend, which holds the
+ * ACL and the rate limiter, would do with it (filled in there, whatever
+ * vpndnsctl sent), for the resolver to tell the rest.
+ */
+enum lookup_acl {
+	LOOKUP_ALLOWED,
+	LOOKUP_REFUSED_ACL,		/* outside allow from */
+	LOOKUP_REFUSED_XFR		/* a transfer outside transfer to */
+};
+
 struct ctl_lookup {
 	char		name[DNAME_TEXT_MAX];
 	uint16_t	qtype;
 	union sockunion	from;		/* family 0: 127.0.0.1 */
+	uint8_t		acl;		/* enum lookup_acl */
+	uint8_t		rl_over;	/* a UDP query now is over the rate */
+	uint8_t		pad[2];
+	uint32_t	rl_rate;	/* rate-limit; 0: off */
+	uint32_t	rl_count;	/* answers to its prefix this second */
+	uint32_t	rl_slip;
+	char		rl_prefix[INET6_ADDRSTRLEN + 5];
 };
 
 struct ctl_result {

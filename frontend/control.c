@@ -159,6 +159,22 @@ control_verbose(struct ctl_conn *c, const struct imsg *imsg)
 	return control_result(c, 1, v ? "log verbose" : "log brief");
 }
 
+/* The ACL and the rate limit are ours: the resolver is told our verdict. */
+static int
+control_lookup(struct ctl_conn *c, const struct imsg *imsg)
+{
+	struct ctl_lookup	lk;
+
+	if (imsg->len != sizeof(lk))
+		return -1;
+	memcpy(&lk, imsg->data, sizeof(lk));
+	frontend_ctl_lookup(&lk);
+	if (frontend_compose_resolver(IMSG_CTL_LOOKUP, c->id, &lk,
+	    sizeof(lk)) == -1)
+		return control_result(c, 0, "the resolver is not reachable");
+	return 0;
+}
+
 static int
 control_request(struct ctl_conn *c, const struct imsg *imsg)
 {
@@ -174,6 +190,8 @@ control_request(struct ctl_conn *c, const struct imsg *imsg)
 		return control_status(c);
 	case IMSG_CTL_SHOW_METRICS:
 		return control_metrics(c);
+	case IMSG_CTL_LOOKUP:
+		return control_lookup(c, imsg);
 	case IMSG_CTL_SHOW_RECORDS:
 	case IMSG_CTL_SHOW_PEERS:
 	case IMSG_CTL_SHOW_FORWARDERS:
@@ -183,7 +201,6 @@ control_request(struct ctl_conn *c, const struct imsg *imsg)
 			return -1;
 		/* FALLTHROUGH */
 	case IMSG_CTL_FLUSH:
-	case IMSG_CTL_LOOKUP:
 		if (imsg->len > IMSG_MAX_SIZE - IMSG_HEADER_SIZE ||
 		    frontend_compose_resolver(imsg->hdr.type, c->id,
 		    imsg->data, imsg->len) == -1)

@@ -1210,6 +1210,36 @@ frontend_allowed(const union sockunion *su)
 	return prefixlist_match(&fe.lists[PLIST_ALLOW], su);
 }
 
+/*
+ * vpndnsctl lookup: what this process would do with a query from the
+ * address given (127.0.0.1 by default) before the resolver sees it, as
+ * frontend_verdict() and udp_ratelimited() decide, counting nothing.
+ */
+void
+frontend_ctl_lookup(struct ctl_lookup *lk)
+{
+	union sockunion	*c = &lk->from;
+	uint32_t	 now = qlog_now() / 1000000;
+
+	if (c->sa.sa_family != AF_INET && c->sa.sa_family != AF_INET6) {
+		memset(c, 0, sizeof(*c));
+		c->sin.sin_family = AF_INET;
+		c->sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	(void)sockunion_unmap(c);
+	lk->acl = !prefixlist_match(&fe.lists[PLIST_ALLOW], c) ?
+	    LOOKUP_REFUSED_ACL : (lk->qtype == DNS_TYPE_AXFR ||
+	    lk->qtype == DNS_TYPE_IXFR) &&
+	    !prefixlist_match(&fe.lists[PLIST_TRANSFER], c) ?
+	    LOOKUP_REFUSED_XFR : LOOKUP_ALLOWED;
+	lk->rl_rate = fe.rl.rate;
+	lk->rl_slip = fe.rl.slip;
+	lk->rl_count = ratelimit_count(&fe.rl, c, now);
+	lk->rl_over = lk->rl_rate > 0 && lk->rl_count >= lk->rl_rate;
+	strlcpy(lk->rl_prefix, lk->rl_rate > 0 ?
+	    ratelimit_prefix(&fe.rl, c) : "", sizeof(lk->rl_prefix));
+}
+
 /* The frontend's figures for Prometheus: its counters, family by family. */
 void
 frontend_metrics(struct metrics *m)

@@ -15,6 +15,7 @@ void	frontend_ctl_stats(struct frontend_stats *);
 struct metrics;
 void	frontend_metrics(struct metrics *);
 int	frontend_allowed(const union sockunion *);
+void	frontend_ctl_lookup(struct ctl_lookup *);
 
 /* copies.c: local answers from the resolver */
 void		 copies_init(void);

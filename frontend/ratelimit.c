@@ -86,6 +86,26 @@ ratelimit_check(struct ratelimit *rl, const union sockunion *client,
 	return rl->slip > 0 && over % rl->slip == 0 ? RL_SLIP : RL_DROP;
 }
 
+/*
+ * The answers to 'client''s prefix counted in second 'now', without
+ * counting one: what vpndnsctl lookup shows.
+ */
+uint32_t
+ratelimit_count(const struct ratelimit *rl, const union sockunion *client,
+    uint32_t now)
+{
+	const struct rl_slot	*s;
+	uint8_t			 key[sizeof(s->key)];
+
+	if (rl->rate == 0)
+		return 0;
+	rl_key(rl, client, key);
+	s = &rl->slots[siphash(&rl->hkey, key, sizeof(key)) & (RL_SLOTS - 1)];
+	if (memcmp(s->key, key, sizeof(key)) != 0 || s->second != now)
+		return 0;
+	return s->count;
+}
+
 /* The prefix 'client' is counted in, for a log line. */
 const char *
 ratelimit_prefix(const struct ratelimit *rl, const union sockunion *client)

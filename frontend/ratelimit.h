@@ -37,5 +37,7 @@ enum rl_verdict	ratelimit_check(struct ratelimit *, const union sockunion *,
 		    uint32_t);
 const char	*ratelimit_prefix(const struct ratelimit *,
 		    const union sockunion *);
+uint32_t	ratelimit_count(const struct ratelimit *,
+		    const union sockunion *, uint32_t);
 
 #endif

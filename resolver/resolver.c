@@ -1095,6 +1095,41 @@ resolver_ctl_linef(uint32_t peerid, const char *fmt, ...)
 }
 
 /*
+ * The frontend's part of a lookup, as it decided it: the ACL, then the
+ * rate limit on UDP.  Returns 1 when the query ends there.
+ */
+static int
+lookup_frontend(const struct ctl_lookup *lk, uint32_t p)
+{
+	if (lk->acl == LOOKUP_REFUSED_ACL) {
+		resolver_ctl_linef(p, "refused (allow from): REFUSED");
+		return 1;
+	}
+	if (lk->acl == LOOKUP_REFUSED_XFR) {
+		resolver_ctl_linef(p, "refused (transfer to): REFUSED");
+		return 1;
+	}
+	if (lk->rl_rate == 0)
+		return 0;
+	if (lk->rl_over && lk->rl_slip > 0) {
+		resolver_ctl_linef(p, "rate-limited (rate-limit %u a second "
+		    "for %s, %u this second): no UDP answer, or one in %u "
+		    "truncated", lk->rl_rate, lk->rl_prefix, lk->rl_count,
+		    lk->rl_slip);
+		return 1;
+	}
+	if (lk->rl_over) {
+		resolver_ctl_linef(p, "rate-limited (rate-limit %u a second "
+		    "for %s, %u this second): no UDP answer", lk->rl_rate,
+		    lk->rl_prefix, lk->rl_count);
+		return 1;
+	}
+	resolver_ctl_linef(p, "rate-limit %u a second for %s: %u this second",
+	    lk->rl_rate, lk->rl_prefix, lk->rl_count);
+	return 0;
+}
+
+/*
  * lookup: what would happen to this query from this client, step by
  * step, as resolver_query decides it, without asking anyone.
  */
@@ -1119,20 +1154,21 @@ resolver_ctl_lookup(const struct imsg *imsg)
 		resolver_ctl_linef(p, "\"%s\" is not a domain name", lk.name);
 		return;
 	}
+	lk.rl_prefix[sizeof(lk.rl_prefix) - 1] = '\0';
+	/* the frontend set the client, and what it decides */
+	if ((lk.from.sa.sa_family != AF_INET &&
+	    lk.from.sa.sa_family != AF_INET6) || lk.acl > LOOKUP_REFUSED_XFR)
+		fatalx("bad IMSG_CTL_LOOKUP");
 	memset(&qm, 0, sizeof(qm));
-	if (lk.from.sa.sa_family == AF_INET ||
-	    lk.from.sa.sa_family == AF_INET6)
-		qm.ctx.client = lk.from;
-	else {
-		qm.ctx.client.sin.sin_family = AF_INET;
-		qm.ctx.client.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	}
+	qm.ctx.client = lk.from;
 	qm.qtype = lk.qtype;
 	qm.qclass = LDNS_RR_CLASS_IN;
 	qm.qname_len = len;
 	memcpy(qm.qname, lname, len);
 	resolver_ctl_linef(p, "query %s type %u from %s", lk.name, lk.qtype,
 	    sockunion_ntop(&qm.ctx.client));
+	if (lookup_frontend(&lk, p))
+		return;
 	pkt = reply_new(&qm);
 	how = presence_answer(res.presence, res.local, lname, len, qm.qtype,
 	    time(NULL), pkt) ? "presence name" : localdata_answer(res.local,
