@@ -258,6 +258,27 @@ parent_udp_options(int fd, const union sockunion *su)
 		fatal("IPV6_RECVPKTINFO");
 }
 
+/*
+ * A tunnel's address appears after we start (wg-quick, OpenVPN): bound
+ * with IP_FREEBIND, the socket answers once it is added.  Said once, as
+ * it may also be a typing error.
+ */
+static int
+parent_freebind(int fd, const union sockunion *su, int say)
+{
+	int	on = 1;
+
+	if (setsockopt(fd, su->sa.sa_family == AF_INET ? IPPROTO_IP :
+	    IPPROTO_IPV6, su->sa.sa_family == AF_INET ? IP_FREEBIND :
+	    IPV6_FREEBIND, &on, sizeof(on)) == -1 ||
+	    bind(fd, &su->sa, sockunion_len(su)) == -1)
+		return -1;
+	if (say)
+		log_warnx("listen on %s: no interface has this address yet; "
+		    "it is answered once one has", sockunion_ntop(su));
+	return 0;
+}
+
 static int
 parent_open_listener(const union sockunion *su, int type)
 {
@@ -288,7 +309,9 @@ parent_open_listener(const union sockunion *su, int type)
 			log_warn("SO_RCVBUFFORCE on %s", sockunion_ntop(su));
 		parent_udp_options(fd, su);
 	}
-	if (bind(fd, &su->sa, sockunion_len(su)) == -1)
+	if (bind(fd, &su->sa, sockunion_len(su)) == -1 &&
+	    (errno != EADDRNOTAVAIL ||
+	    parent_freebind(fd, su, type == SOCK_DGRAM) == -1))
 		fatal("cannot listen on %s (%s)", sockunion_ntop(su),
 		    type == SOCK_STREAM ? "tcp" : "udp");
 	/* room for a burst of connections while the frontend is busy */
