@@ -42,7 +42,7 @@ endif
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 	   common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
 	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o \
-	   common/slug.o
+	   common/slug.o common/logrelay.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   frontend/ratelimit.o frontend/http.o frontend/copies.o \

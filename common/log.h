@@ -1,7 +1,9 @@
 /*
- * Logging: syslog normally, stderr when running in the foreground (-d).
- * Every process calls log_init() before it chroots, so the syslog socket is
- * already open when the child can no longer see /dev/log.
+ * Logging.  In the foreground (-d), every process writes its lines to
+ * stderr.  Otherwise the parent writes to syslog (its own client: it
+ * reconnects when syslogd restarts, and falls back to stderr when no
+ * syslog socket answers), and the children, chrooted where /dev/log
+ * cannot be reached, send theirs to the parent (logrelay.c).
  */
 #ifndef VPNDNSD_LOG_H
 #define VPNDNSD_LOG_H
@@ -11,6 +13,8 @@
 
 void	log_init(int, int);
 void	log_procinit(const char *);
+void	log_relay(void (*)(int, const char *), void (*)(void));
+void	log_relayed(int, const char *, const char *);
 const char *log_procname(void);
 void	log_setverbose(int);
 int	log_getverbose(void);

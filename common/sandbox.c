@@ -106,9 +106,10 @@ sandbox_filter_new(const char *proc, int trap)
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) < 0)
 		fatalx("seccomp_rule_add mmap");
 	/*
-	 * syslog(3) reconnects after a failed send.  That cannot work in the
-	 * chroot, and an AF_UNIX socket could reach abstract sockets outside
-	 * it: the call fails instead of killing, and syslog(3) copes.
+	 * Nothing of ours opens an AF_UNIX socket in a child (its log lines
+	 * go through the parent, logrelay.c); one could reach abstract
+	 * sockets outside the chroot, so a library that tries fails rather
+	 * than kill the child.
 	 */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0)

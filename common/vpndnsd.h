@@ -181,6 +181,7 @@ enum imsg_type {
 	IMSG_LOCAL_COUNTS,		/* struct local_counts */
 	IMSG_TCP_LOST,			/* struct tcp_lost[] */
 	IMSG_HEARTBEAT,			/* parent -> child, and back */
+	IMSG_LOG,			/* child -> parent: struct log_msg + line */
 	IMSG_TYPE_MAX
 };
 
@@ -699,6 +700,12 @@ struct ctl_lookup {
 	uint32_t	rl_slip;
 	char		rl_prefix[INET6_ADDRSTRLEN + 5];
 };
+
+/* IMSG_LOG: this, then the line with its NUL (log.c, logrelay.c). */
+struct log_msg {
+	int32_t		pri;		/* syslog's LOG_ERR ... LOG_DEBUG */
+};
+#define LOG_LINE_MAX		1024
 
 struct ctl_result {
 	int		ok;

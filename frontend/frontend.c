@@ -36,6 +36,7 @@
 #include "dnswire.h"
 #include "frontend.h"
 #include "log.h"
+#include "logrelay.h"
 #include "metrics.h"
 #include "proxyv2.h"
 #include "qlog.h"
@@ -173,6 +174,7 @@ frontend_main(int debug, int verbose, const char *user, const char *root)
 {
 	log_init(debug, LOG_DAEMON);
 	log_procinit("frontend");
+	logrelay_init(PARENT_CHANNEL_FD);
 	log_setverbose(verbose);
 	setproctitle("frontend");
 
@@ -197,6 +199,7 @@ frontend_main(int debug, int verbose, const char *user, const char *root)
 		fatal("fcntl");
 	imsgev_init(&fe.parent, PARENT_CHANNEL_FD, IMSGBUF_FDS_RECV, CHANNEL_WMAX,
 	    frontend_dispatch_parent, NULL);
+	logrelay_start(&fe.parent);
 
 	event_dispatch();
 	fatalx("event loop ended");

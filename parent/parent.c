@@ -32,6 +32,7 @@
 #include "frontend.h"
 #include "imsgev.h"
 #include "log.h"
+#include "logrelay.h"
 #include "parent.h"
 #include "resolver.h"
 #include "wgwatch.h"
@@ -822,6 +823,10 @@ parent_dispatch_child(int fd, short event, void *arg)
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
 		if (imsg.fd != -1)
 			fatalx("the %s passed a descriptor", c->name);
+		if (imsg.hdr.type == IMSG_LOG) {
+			logrelay_recv(&imsg, c->name);
+			continue;
+		}
 		if (imsg.hdr.type == IMSG_HEARTBEAT) {
 			if (imsg.len != 0)
 				fatalx("bad IMSG_HEARTBEAT from the %s",
@@ -881,6 +886,9 @@ parent_sigchld(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 		for (p = PROC_FRONTEND; p < PROC_MAX; p++)
 			if (parent.child[p].pid == pid) {
+				/* its last words first */
+				logrelay_drain(&parent.child[p].iev.ibuf,
+				    parent.child[p].name);
 				log_child_exit(parent.child[p].name, pid,
 				    status);
 				parent.child[p].pid = 0;
@@ -964,6 +972,8 @@ parent_shutdown(int rc)
 			break;
 		nanosleep(&ts, NULL);
 	}
+	for (p = PROC_FRONTEND; p < PROC_MAX; p++)
+		logrelay_drain(&parent.child[p].iev.ibuf, parent.child[p].name);
 	unlink(parent.sockpath);
 	unlink(parent.conf->pidfile);
 	log_info("terminated");
@@ -1082,6 +1092,20 @@ parent_notify(const char *state)
 		close(fd);
 }
 
+/* A daemon's standard input and output go nowhere. */
+static int
+parent_devnull(void)
+{
+	int	fd;
+
+	if ((fd = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1)
+		return -1;
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
 void
 parent_main(int debug, int verbose, const char *conffile,
     const char *sockpath)
@@ -1114,7 +1138,8 @@ parent_main(int debug, int verbose, const char *conffile,
 	/* last: nothing after it fails, so it is not left behind */
 	parent.ctlfd = parent_open_control(sockpath);
 
-	if (!debug && daemon(0, 0) == -1)
+	/* stderr stays: where lines go when no syslog socket answers */
+	if (!debug && (daemon(0, 1) == -1 || parent_devnull() == -1))
 		fatal("daemon");
 	log_init(debug, LOG_DAEMON);
 	parent_write_pidfile();

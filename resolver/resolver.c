@@ -27,6 +27,7 @@
 #include "dnsmsg.h"
 #include "imsgev.h"
 #include "log.h"
+#include "logrelay.h"
 #include "metrics.h"
 #include "qlog.h"
 #include "resolver.h"
@@ -123,6 +124,7 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 {
 	log_init(debug, LOG_DAEMON);
 	log_procinit("resolver");
+	logrelay_init(PARENT_CHANNEL_FD);
 	log_setverbose(verbose);
 	setproctitle("resolver");
 
@@ -161,6 +163,7 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 		fatal("fcntl");
 	imsgev_init(&res.parent, PARENT_CHANNEL_FD, IMSGBUF_FDS_RECV, CHANNEL_WMAX,
 	    resolver_dispatch_parent, NULL);
+	logrelay_start(&res.parent);
 
 	event_dispatch();
 	fatalx("event loop ended");

@@ -21,6 +21,7 @@
 
 #include "imsgev.h"
 #include "log.h"
+#include "logrelay.h"
 #include "metrics.h"
 #include "sandbox.h"
 #include "wgwatch.h"
@@ -71,6 +72,7 @@ wgwatch_main(int debug, int verbose, const char *user, const char *root)
 {
 	log_init(debug, LOG_DAEMON);
 	log_procinit("wgwatch");
+	logrelay_init(PARENT_CHANNEL_FD);
 	log_setverbose(verbose);
 	setproctitle("wgwatch");
 
@@ -85,6 +87,7 @@ wgwatch_main(int debug, int verbose, const char *user, const char *root)
 		fatal("fcntl");
 	imsgev_init(&ww.parent, PARENT_CHANNEL_FD, IMSGBUF_FDS_RECV, CHANNEL_WMAX,
 	    wgwatch_dispatch_parent, NULL);
+	logrelay_start(&ww.parent);
 	event_dispatch();
 	fatalx("event loop ended");
 }
