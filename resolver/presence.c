@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,9 @@ struct pname;
 
 struct ppeer {
 	RB_ENTRY(ppeer)	 entry;
+	RB_ENTRY(ppeer)	 byexpiry;	/* while shown online */
+	int64_t		 expires;	/* activity + threshold */
+	int		 shown;		/* the state its last line told */
 	char		 ifname[IFNAMSIZ];
 	uint8_t		 key[WG_KEY_LEN];
 	int64_t		 handshake;
@@ -79,6 +83,7 @@ struct paddr {
 };
 
 RB_HEAD(ppeer_tree, ppeer);
+RB_HEAD(ppeer_expiry, ppeer);
 RB_HEAD(pname_label, pname);
 RB_HEAD(pname_key, pname);
 RB_HEAD(paddr_tree, paddr);
@@ -104,6 +109,9 @@ struct presence {
 	size_t			 cappending;
 	char			 txif[IFNAMSIZ];
 	int			 intx;
+	/* the peers shown online, by when they go offline unless heard */
+	struct ppeer_expiry	 expiry;
+	struct event		 expiry_ev;
 };
 
 static int
@@ -114,6 +122,14 @@ ppeer_cmp(struct ppeer *a, struct ppeer *b)
 	if ((c = strcmp(a->ifname, b->ifname)) != 0)
 		return c;
 	return memcmp(a->key, b->key, WG_KEY_LEN);
+}
+
+static int
+ppeer_expiry_cmp(struct ppeer *a, struct ppeer *b)
+{
+	if (a->expires != b->expires)
+		return a->expires < b->expires ? -1 : 1;
+	return a < b ? -1 : a > b;
 }
 
 static int
@@ -153,6 +169,7 @@ paddr_cmp(struct paddr *a, struct paddr *b)
 }
 
 RB_GENERATE_STATIC_UNUSED(ppeer_tree, ppeer, entry, ppeer_cmp)
+RB_GENERATE_STATIC_UNUSED(ppeer_expiry, ppeer, byexpiry, ppeer_expiry_cmp)
 RB_GENERATE_STATIC_UNUSED(pname_label, pname, bylabel, pname_label_cmp)
 RB_GENERATE_STATIC_UNUSED(pname_key, pname, bykey, pname_key_cmp)
 RB_GENERATE_STATIC_UNUSED(paddr_tree, paddr, entry, paddr_cmp)
@@ -189,6 +206,11 @@ pnames_free(struct pnames *n)
 	free(n);
 }
 
+static void	expiry_fire(int, short, void *);
+static void	format_addrs(const struct ppeer *, char *, size_t);
+static void	peer_transition(struct presence *, struct ppeer *, time_t,
+		    const char *);
+
 struct presence *
 presence_new(void)
 {
@@ -199,6 +221,8 @@ presence_new(void)
 	pr->names = pnames_new();
 	RB_INIT(&pr->peers);
 	RB_INIT(&pr->addrs);
+	RB_INIT(&pr->expiry);
+	evtimer_set(&pr->expiry_ev, expiry_fire, pr);
 	return pr;
 }
 
@@ -302,6 +326,9 @@ presence_end(struct presence *pr)
 		if (p != NULL)
 			p->peer = peer;
 	}
+	/* names and thresholds may be new: each peer's state, told */
+	RB_FOREACH(peer, ppeer_tree, &pr->peers)
+		peer_transition(pr, peer, time(NULL), "the configuration");
 	log_debug("presence: %zu named peers", pr->names->count);
 }
 
@@ -351,9 +378,114 @@ addrs_link(struct presence *pr, struct ppeer *peer)
 	}
 }
 
-static void
-peer_remove(struct presence *pr, struct ppeer *peer)
+/* The wall clock, to the microsecond: when a threshold is crossed. */
+static double
+wall_now(void)
 {
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The timer for the first peer shown online to go offline, if any. */
+static void
+expiry_arm(struct presence *pr)
+{
+	struct ppeer	*first = RB_MIN(ppeer_expiry, &pr->expiry);
+	struct timeval	 tv;
+	double		 in;
+
+	evtimer_del(&pr->expiry_ev);
+	if (first == NULL)
+		return;
+	/* just past the second it goes offline in (time(NULL) decides) */
+	in = first->expires - wall_now() + 0.01;
+	if (in < 0)
+		in = 0;
+	tv.tv_sec = in;
+	tv.tv_usec = (in - tv.tv_sec) * 1e6;
+	evtimer_add(&pr->expiry_ev, &tv);
+}
+
+static void
+peer_line(const struct ppeer *peer, const char *state, const char *why)
+{
+	char	addrs[WG_MAX_ADDRS * 48];
+
+	format_addrs(peer, addrs, sizeof(addrs));
+	if (why != NULL)
+		log_info("peer \"%s\" (%.*s) on %s, %s: %s: %s",
+		    peer->name->display, (int)peer->name->labellen,
+		    peer->name->label, peer->ifname, addrs, state, why);
+	else
+		log_info("peer \"%s\" (%.*s) on %s, %s: %s",
+		    peer->name->display, (int)peer->name->labellen,
+		    peer->name->label, peer->ifname, addrs, state);
+}
+
+/*
+ * One line when a named peer comes online and one when it goes offline,
+ * never one per poll: the state its last line told is kept, and a peer
+ * shown online waits in the expiry tree for the moment its activity
+ * ages past the threshold, when the timer tells it (presence is decided
+ * at query time, so nothing else would notice).  'why' says what
+ * changed when it is not the passing of time.
+ */
+static void
+peer_transition(struct presence *pr, struct ppeer *peer, time_t now,
+    const char *why)
+{
+	char	age[48];
+	int	online = peer_answers(peer, now);
+
+	if (peer->shown)
+		RB_REMOVE(ppeer_expiry, &pr->expiry, peer);
+	if (online && !peer->shown)
+		peer_line(peer, "online", NULL);
+	else if (!online && peer->shown) {
+		if (peer->name != NULL && peer->activity > 0) {
+			snprintf(age, sizeof(age), "no activity for %lld s",
+			    (long long)(now - peer->activity));
+			why = age;
+		}
+		/* a name a reload took away: said with the old one */
+		if (peer->name != NULL)
+			peer_line(peer, "offline", why);
+		else
+			log_info("a peer on %s: offline: %s", peer->ifname,
+			    why != NULL ? why : "no longer named");
+	}
+	peer->shown = online;
+	if (online) {
+		peer->expires = peer->activity + peer->name->zone->threshold;
+		RB_INSERT(ppeer_expiry, &pr->expiry, peer);
+	}
+	expiry_arm(pr);
+}
+
+/* A peer shown online reached its threshold: the ones due, told. */
+static void
+expiry_fire(int fd, short event, void *arg)
+{
+	struct presence	*pr = arg;
+	struct ppeer	*peer;
+	time_t		 now = time(NULL);
+
+	(void)fd;
+	(void)event;
+	while ((peer = RB_MIN(ppeer_expiry, &pr->expiry)) != NULL &&
+	    peer->expires <= now)
+		peer_transition(pr, peer, now, NULL);
+	expiry_arm(pr);
+}
+
+static void
+peer_remove(struct presence *pr, struct ppeer *peer, const char *why)
+{
+	/* gone from WireGuard: no longer answering */
+	peer->activity = 0;
+	peer_transition(pr, peer, 0, why);
 	addrs_unlink(pr, peer);
 	if (peer->name != NULL)
 		peer->name->peer = NULL;
@@ -406,6 +538,7 @@ peer_update(struct presence *pr, const struct wg_peer_msg *m, time_t now)
 		memcpy(peer->addrs, m->addrs, m->naddrs * sizeof(m->addrs[0]));
 		addrs_link(pr, peer);
 	}
+	peer_transition(pr, peer, now, NULL);
 	return changed || was != peer_answers(peer, now);
 }
 
@@ -418,7 +551,7 @@ peer_gone(struct presence *pr, const struct wg_peer_msg *m)
 	memcpy(key.key, m->key, WG_KEY_LEN);
 	if ((peer = RB_FIND(ppeer_tree, &pr->peers, &key)) == NULL)
 		return 0;
-	peer_remove(pr, peer);
+	peer_remove(pr, peer, "gone from the interface");
 	return 1;
 }
 
@@ -430,7 +563,7 @@ iface_gone(struct presence *pr, const char *ifname)
 
 	RB_FOREACH_SAFE(peer, ppeer_tree, &pr->peers, next)
 		if (strcmp(peer->ifname, ifname) == 0) {
-			peer_remove(pr, peer);
+			peer_remove(pr, peer, "the interface is gone");
 			gone = 1;
 		}
 	return gone;
