@@ -55,6 +55,8 @@ DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   wgwatch/wgnetlink.o $(COMMON)
 CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o common/json.o
 MANS	 = man/vpndnsd.8 man/vpndnsd.conf.5 man/vpndnsctl.8
+# the example deployments and the lists and wg-quick files they name
+EXAMPLES = $(wildcard etc/examples/*)
 
 UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \
 	   regress/unit/test_localzone regress/unit/test_wgparse \
@@ -241,7 +243,8 @@ install: all
 	install -m 755 vpndnsd vpndnsctl $(DESTDIR)$(SBINDIR)/
 	install -m 644 man/vpndnsd.8 man/vpndnsctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/vpndnsd.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 etc/vpndnsd.conf.example $(DESTDIR)$(EXAMPLEDIR)/
+	install -m 644 etc/vpndnsd.conf.example $(EXAMPLES) \
+	    $(DESTDIR)$(EXAMPLEDIR)/
 	sed 's|/usr/local/sbin|$(SBINDIR)|g' etc/vpndnsd.service \
 	    >$(DESTDIR)$(UNITDIR)/vpndnsd.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/vpndnsd.service
@@ -256,6 +259,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/vpndnsctl.8 \
 	    $(DESTDIR)$(MANDIR)/man5/vpndnsd.conf.5 \
 	    $(DESTDIR)$(EXAMPLEDIR)/vpndnsd.conf.example \
+	    $(EXAMPLES:etc/examples/%=$(DESTDIR)$(EXAMPLEDIR)/%) \
 	    $(DESTDIR)$(UNITDIR)/vpndnsd.service
 	-rmdir $(DESTDIR)$(EXAMPLEDIR) 2>/dev/null
 

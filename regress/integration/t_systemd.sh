@@ -14,6 +14,25 @@ for f in sbin/vpndnsd sbin/vpndnsctl share/man/man8/vpndnsd.8 \
     lib/systemd/system/vpndnsd.service; do
 	check "installs /usr/$f" test -s "$R/usr/$f"
 done
+# the examples, as vpndnsd.8's FILES has them, and every file they name
+EXD=$R/usr/share/examples/vpndnsd
+for f in "$TOP"/etc/examples/*; do
+	check "installs the example ${f##*/}" cmp -s "$f" "$EXD/${f##*/}"
+	check "vpndnsd.8's FILES names ${f##*/}" \
+	    grep -q "Pa.* ${f##*/}\\( \\|$\\)" "$TOP/man/vpndnsd.8"
+done
+for p in $(sed -n 's/.*\(file\|names from\) "\([^"]*\)".*/\2/p' \
+    "$EXD"/*.conf | sort -u); do
+	check "the file an example names is installed: ${p##*/}" \
+	    test -s "$EXD/${p##*/}"
+done
+for f in wireguard-gateway vpn-proxy edge-authoritative edge-vpndnsd \
+    gateway-a gateway-b; do
+	sed -e "s|/etc/vpndnsd/|$EXD/|g" -e "s|/etc/wireguard/|$EXD/|g" \
+	    "$EXD/$f.conf" >"$T_DIR/ex.conf"
+	is "the installed $f.conf is a valid configuration with them" \
+	    "$("$VPNDNSD" -n -f "$T_DIR/ex.conf" 2>&1)" "configuration OK"
+done
 like "the unit names the installed binaries" \
     "$(grep '^ExecStart=' "$R/usr/lib/systemd/system/vpndnsd.service")" \
     "^ExecStart=/usr/sbin/vpndnsd -d -f /etc/vpndnsd.conf$"
