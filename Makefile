@@ -60,7 +60,8 @@ EXAMPLES = $(wildcard etc/examples/*)
 
 UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \
 	   regress/unit/test_localzone regress/unit/test_wgparse \
-	   regress/unit/test_blocklist regress/unit/test_proxyv2
+	   regress/unit/test_blocklist regress/unit/test_proxyv2 \
+	   regress/unit/test_dnsmsg
 TESTLIBS = regress/malloc_count.so
 
 # libFuzzer targets (clang): a few seconds each in make check
@@ -113,6 +114,9 @@ regress/unit/test_wgparse: regress/unit/test_wgparse.o \
 
 regress/unit/test_blocklist: regress/unit/test_blocklist.o \
 	    resolver/blocklist.o common/siphash.o common/log.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/unit/test_dnsmsg: regress/unit/test_dnsmsg.o common/dnsmsg.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/unit/test_proxyv2: regress/unit/test_proxyv2.o common/proxyv2.o

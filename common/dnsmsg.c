@@ -374,6 +374,41 @@ client_limit(const struct query_msg *qm)
 	return qm->edns_size < EDNS_MAX_UDP ? qm->edns_size : EDNS_MAX_UDP;
 }
 
+/*
+ * An Extended DNS Error (RFC 8914) added to the OPT at 'optoff' of the
+ * message 'm' of 'len' bytes (ours, built for 'qm': the OPT is the last
+ * record, its options, if any, already at the end).  With its extra
+ * text when that fits what the client takes (512, its buffer up to
+ * 1232, or 65535 over TCP) and 'size'; the code alone when only that
+ * fits; nothing when not even that does, or the client has no EDNS.
+ * Returns the new length.
+ */
+size_t
+dnsmsg_ede(uint8_t *m, size_t size, size_t len, size_t optoff,
+    const struct query_msg *qm, uint16_t code, const char *text)
+{
+	size_t	limit = client_limit(qm), tlen, room;
+
+	if (qm->edns_size == 0 || optoff + DNSMSG_OPT_LEN > len ||
+	    m[optoff] != 0 || get16(m + optoff + 1) != DNS_TYPE_OPT)
+		return len;
+	if (limit > size)
+		limit = size;
+	if (len + 6 > limit)
+		return len;
+	room = limit - len - 6;
+	tlen = text != NULL ? strnlen(text, DNSMSG_EDE_TEXT) : 0;
+	if (tlen > room)
+		tlen = 0;
+	put16(m + len, DNS_OPT_EDE);
+	put16(m + len + 2, 2 + tlen);
+	put16(m + len + 4, code);
+	if (tlen > 0)
+		memcpy(m + len + 6, text, tlen);
+	put16(m + optoff + 9, get16(m + optoff + 9) + 6 + tlen);
+	return len + 6 + tlen;
+}
+
 static uint16_t
 client_flags(const struct query_msg *qm, uint16_t upstream)
 {

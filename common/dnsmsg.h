@@ -16,6 +16,8 @@
 #define DNSMSG_MAX_TTLS		128	/* records whose TTL a copy can age */
 #define DNSMSG_OPT_LEN		11	/* a bare OPT record */
 #define DNSMSG_ECS_LEN		24	/* the longest ECS option we add */
+#define DNSMSG_EDE_TEXT		96	/* an EDE's extra text, at most */
+#define DNSMSG_EDE_LEN		(6 + DNSMSG_EDE_TEXT)	/* the option */
 #define DNSMSG_STALE_TTL	30	/* RFC 8767 */
 #define DNSMSG_BLOCKED_TTL	60	/* blocked answers, and their SOA */
 
@@ -85,6 +87,8 @@ size_t			dnsmsg_error(uint8_t *, size_t,
 size_t			dnsmsg_blocked(uint8_t *, size_t,
 			    const struct query_msg *, uint32_t,
 			    const struct bl_addr *, const uint8_t *, size_t);
+size_t			dnsmsg_ede(uint8_t *, size_t, size_t, size_t,
+			    const struct query_msg *, uint16_t, const char *);
 void			dnsmsg_lower(uint8_t *, const uint8_t *, size_t);
 int			dnsmsg_name_below(const uint8_t *, size_t,
 			    const uint8_t *, size_t);

@@ -65,6 +65,13 @@
 #define DNS_TYPE_IXFR		251
 #define DNS_TYPE_AXFR		252
 #define DNS_OPT_ECS		8	/* EDNS Client Subnet, RFC 7871 */
+#define DNS_OPT_EDE		15	/* Extended DNS Errors, RFC 8914 */
+/* the EDE codes our own decisions give (vpndnsd.8, QUERY HANDLING) */
+#define EDE_STALE		3	/* Stale Answer */
+#define EDE_BLOCKED		15	/* Blocked */
+#define EDE_PROHIBITED		18	/* Prohibited */
+#define EDE_NOT_AUTHORITATIVE	20	/* Not Authoritative */
+#define EDE_NO_REACHABLE	22	/* No Reachable Authority */
 #define DNS_CLASS_IN		1
 #define DNAME_TEXT_MAX		1025	/* every byte escaped as \DDD */
 #define RDATA_TEXT_MAX		8192

@@ -219,7 +219,9 @@ dnswire_parse_query(const uint8_t *p, size_t len, struct dns_query *q)
 /*
  * A reply of our own: the header with 'rcode', the question when one was
  * parsed, and an OPT when the query had one (carrying the upper bits of
- * an extended rcode such as BADVERS).  Returns its length.
+ * an extended rcode such as BADVERS).  The frontend refuses only by its
+ * ACL (allow from, transfer to): a REFUSED carries the Extended DNS
+ * Error Prohibited (RFC 8914) in that OPT.  Returns its length.
  */
 size_t
 dnswire_reply(const struct dns_query *q, int rcode, uint8_t *out,
@@ -251,6 +253,13 @@ dnswire_reply(const struct dns_query *q, int rcode, uint8_t *out,
 		put16(out + len + 7, q->edns_do ? 0x8000 : 0);
 		put16(out + len + 9, 0);		/* no options */
 		len += 11;
+		if (rcode == DNS_RCODE_REFUSED) {
+			put16(out + len - 2, 6);
+			put16(out + len, DNS_OPT_EDE);
+			put16(out + len + 2, 2);
+			put16(out + len + 4, EDE_PROHIBITED);
+			len += 6;
+		}
 	}
 	return len;
 }

@@ -37,7 +37,7 @@ struct dns_query {
 
 /* Room for any reply dnswire_reply() writes. */
 
-#define DNSWIRE_REPLY_MAX	(DNS_HEADER_SIZE + DNS_MAX_NAME + 4 + 11)
+#define DNSWIRE_REPLY_MAX	(DNS_HEADER_SIZE + DNS_MAX_NAME + 4 + 11 + 6)
 
 enum dnswire_verdict	dnswire_parse_query(const uint8_t *, size_t,
 			    struct dns_query *);

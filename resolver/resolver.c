@@ -724,14 +724,34 @@ void
 resolver_answer(const struct query_msg *qm, const uint8_t *wire, size_t len,
     const struct verdict *v)
 {
-	static uint8_t	echo[DNS_MAX_MSG + DNSMSG_ECS_LEN];
-	size_t		n;
+	resolver_answer_ede(qm, wire, len, v, 0, NULL);
+}
+
+/*
+ * The same, with an Extended DNS Error ('ede', 0 for none) and its
+ * extra text: our own decision, told to an EDNS client in our OPT
+ * (dnsmsg_ede() keeps the answer within the client's size).
+ */
+void
+resolver_answer_ede(const struct query_msg *qm, const uint8_t *wire,
+    size_t len, const struct verdict *v, uint16_t ede, const char *text)
+{
+	static uint8_t	echo[DNS_MAX_MSG + DNSMSG_ECS_LEN + DNSMSG_EDE_LEN];
+	size_t		n, optoff = len - DNSMSG_OPT_LEN;
 
 	if (res.xfr_cut)
 		return;
 	if ((n = ecs_echo(qm, wire, len, echo)) > 0) {
 		wire = echo;
 		len = n;
+	}
+	if (ede != 0 && qm->edns_size > 0 && len >= DNS_HEADER_SIZE +
+	    DNSMSG_OPT_LEN && len <= DNS_MAX_MSG + DNSMSG_ECS_LEN) {
+		if (wire != echo)
+			memcpy(echo, wire, len);
+		wire = echo;
+		len = dnsmsg_ede(echo, sizeof(echo), len, optoff, qm, ede,
+		    text);
 	}
 	if (res.main.log_queries)
 		qlog(&qm->ctx, qm->qname, qm->qname_len, qm->qtype, v,
@@ -858,6 +878,7 @@ resolver_blocked(const struct rule *r, const struct query_msg *qm,
 	const uint8_t	*listed;
 	struct bl_addr	 addr;
 	struct verdict	 v = { "blocked by", NULL, NULL };
+	char		 text[DNSMSG_EDE_TEXT];
 	size_t		 i, llen;
 	uint32_t	 kind;
 
@@ -868,8 +889,9 @@ resolver_blocked(const struct rule *r, const struct query_msg *qm,
 		kind = blocklist_answer(r->block[i], &addr);
 		res.stats.blocked++;
 		v.name = blocklist_name(r->block[i]);
-		resolver_answer(qm, buf, dnsmsg_blocked(buf, sizeof(buf), qm,
-		    kind, &addr, listed, llen), &v);
+		snprintf(text, sizeof(text), "blocklist \"%s\"", v.name);
+		resolver_answer_ede(qm, buf, dnsmsg_blocked(buf, sizeof(buf),
+		    qm, kind, &addr, listed, llen), &v, EDE_BLOCKED, text);
 		return 1;
 	}
 	return 0;
@@ -892,6 +914,8 @@ resolver_policy(const struct query_msg *qm, const uint8_t *lname)
 	const struct rule	*r;
 	const struct verdict	*v = &norule;
 	int			 rcode = DNS_RCODE_REFUSED;
+	uint16_t		 ede = EDE_NOT_AUTHORITATIVE;
+	char			 text[DNSMSG_EDE_TEXT] = "no match rule";
 
 	r = policy_match(res.policy, &qm->ctx.client, lname, qm->qname_len);
 	if (r != NULL && resolver_blocked(r, qm, lname))
@@ -903,9 +927,15 @@ resolver_policy(const struct query_msg *qm, const uint8_t *lname)
 	if (r != NULL && r->action == MATCH_LOCALONLY) {
 		rcode = DNS_RCODE_NXDOMAIN;
 		v = &localonly;
-	} else if (r != NULL)
+		ede = 0;
+	} else if (r != NULL) {
 		v = &refuse;
-	resolver_answer(qm, buf, dnsmsg_error(buf, sizeof(buf), qm, rcode), v);
+		ede = EDE_PROHIBITED;
+		snprintf(text, sizeof(text), "match rule %u refuses it",
+		    r->index);
+	}
+	resolver_answer_ede(qm, buf, dnsmsg_error(buf, sizeof(buf), qm,
+	    rcode), v, ede, text);
 }
 
 /* Local data answers for its zones, presence also for reverse names. */

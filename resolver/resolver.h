@@ -76,6 +76,8 @@ void	resolver_main(int, int, const char *, const char *)
 struct verdict;
 void	resolver_answer(const struct query_msg *, const uint8_t *, size_t,
 	    const struct verdict *);
+void	resolver_answer_ede(const struct query_msg *, const uint8_t *,
+	    size_t, const struct verdict *, uint16_t, const char *);
 void	resolver_answer_part(const struct query_msg *, const uint8_t *,
 	    size_t);
 ldns_pkt *reply_new(const struct query_msg *);

@@ -535,9 +535,14 @@ uq_finish(struct uquery *uq)
 	struct group		*g = uq->group;
 	struct cache_hit	 hit;
 	struct verdict		 v = { NULL, g->name, NULL };
+	char			 text[DNSMSG_EDE_TEXT];
 	size_t			 i, len;
+	uint16_t		 ede;
 
+	snprintf(text, sizeof(text), "forwarder \"%s\": no server answered",
+	    g->name);
 	for (i = 0; i < uq->nwaiters; i++) {
+		ede = 0;
 		/* a query of the other transport may have cached one since */
 		if (cache_lookup(g->cache, uq->key, uq->keylen - 1,
 		    upstream_now(), g->serve_stale, &hit)) {
@@ -549,6 +554,7 @@ uq_finish(struct uquery *uq)
 			else
 				g->stats.hits++;
 			v.what = hit.stale ? "stale" : "cached";
+			ede = hit.stale ? EDE_STALE : 0;
 		} else if (uq->refused) {
 			/* a server's policy, not a failure: passed on */
 			len = dnsmsg_error(abuf, sizeof(abuf),
@@ -559,8 +565,9 @@ uq_finish(struct uquery *uq)
 			    &uq->waiters[i], DNS_RCODE_SERVFAIL);
 			g->stats.servfail++;
 			v.what = "no server answered";
+			ede = EDE_NO_REACHABLE;
 		}
-		resolver_answer(&uq->waiters[i], abuf, len, &v);
+		resolver_answer_ede(&uq->waiters[i], abuf, len, &v, ede, text);
 	}
 	uq_free(uq);
 }

@@ -196,9 +196,16 @@ test_replies(void)
 	dnswire_parse_query(pkt, len, &q);
 	olen = dnswire_reply(&q, DNS_RCODE_REFUSED, out, sizeof(out));
 	wlen = unhex("123481050001000000000001" Q "000029" "04d0" "00000000"
-	    "0000", want, sizeof(want));
+	    "0006" "000f0002" "0012", want, sizeof(want));
 	ok(olen == wlen && memcmp(out, want, wlen) == 0,
-	    "REFUSED: the question and our OPT (1232)");
+	    "REFUSED: the question and our OPT (1232) with EDE 18 Prohibited");
+
+	len = unhex("123401000001000000000000" Q, pkt, sizeof(pkt));
+	dnswire_parse_query(pkt, len, &q);
+	olen = dnswire_reply(&q, DNS_RCODE_REFUSED, out, sizeof(out));
+	wlen = unhex("123481050001000000000000" Q, want, sizeof(want));
+	ok(olen == wlen && memcmp(out, want, wlen) == 0,
+	    "REFUSED without EDNS: no OPT, so no EDE");
 
 	len = unhex("123401000001000000000001" Q "0000290200000100000000", pkt,
 	    sizeof(pkt));
