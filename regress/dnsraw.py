@@ -26,8 +26,8 @@
                                             go, from SOURCES addresses
                                             (127.0.1.1, ...), for the names
                                             q0.storm.test ... in turn (NAMES
-                                            of them); early on, CONNS
-                                            TCP connections send 32 queries
+                                            of them); then CONNS TCP
+                                            connections send 32 queries
                                             each (q0.tstorm.test ...); then
                                             answers for WAIT
                                             seconds; prints "sent answered",
@@ -446,8 +446,7 @@ def cmd_storm(host, port, count, names, sources, wait, conns=0):
             pass
         if i % 1000 == 999:
             drain(0)
-        if i == int(count) // 10:
-            tcp = storm_tcp(host, int(port), int(conns))
+    tcp = storm_tcp(host, int(port), int(conns))
     if os.environ.get("STORM_SENT"):
         open(os.environ["STORM_SENT"], "w").close()
     deadline = time.monotonic() + float(wait)
