@@ -49,7 +49,7 @@
 #define LISTENERS_MAX		64
 #define TCP_OUTPUT_MAX		(256 * 1024)	/* then reading is held */
 #define TCP_UNREAD_MAX		(4 * 1024 * 1024)	/* then closed */
-#define TCP_UNREAD_TOTAL	(16 * 1024 * 1024)	/* all connections */
+#define TCP_UNREAD_TOTAL	(12 * 1024 * 1024)	/* all connections */
 #define TCP_ACCEPT_ROUNDS	16
 /* room for a reply of our own or a copied answer cut for UDP */
 #define UDP_REPLY_MAX		EDNS_MAX_UDP
