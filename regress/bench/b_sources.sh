@@ -1,0 +1,143 @@
+#!/bin/sh
+# Presence from IPsec and OpenVPN at scale and end to end:
+#   - wgwatch's CPU for one reading (regress/bench/srcparse): strongSwan's
+#     answer to list-sas with 1,000 IKE SAs, an OpenVPN status file of
+#     1,000 clients (targets < 10 ms each)
+#   - the daemon's CPU per reading of that file, parent and wgwatch
+#   - up to answer and down to NXDOMAIN with real servers: a strongSwan
+#     client's initiate and terminate, an OpenVPN client's start and
+#     SIGTERM (the server drops it 5 s after its exit notification)
+. "$(dirname "$0")/../lib.sh"
+require_root
+. "$TOP/regress/bench/lib.sh"
+N=${N:-1000}
+ROUNDS=${ROUNDS:-50}
+TRIALS=${TRIALS:-10}
+WINDOW=${WINDOW:-20}
+WGTOOL="python3 $TOP/regress/bench/wgtool.py"
+SRCPARSE=$TOP/regress/bench/srcparse
+[ -x "$SRCPARSE" ] || skip_all "make regress/bench/srcparse first"
+
+python3 "$TOP/regress/bench/srcgen.py" vici "$N" "$T_DIR/list-sas"
+python3 "$TOP/regress/bench/srcgen.py" status "$N" "$T_DIR/status"
+set -- $("$SRCPARSE" vici "$T_DIR/list-sas" "$ROUNDS")
+is "list-sas: $N clients taken" "$3" "$N"
+figure "list-sas of $N IKE SAs ($(($4 / 1024)) KB), first" "$1" ms "< 10"
+figure "list-sas of $N IKE SAs, again (mean of $((ROUNDS - 1)))" "$2" ms \
+    "< 10"
+check "a list of $N SAs parsed in under 10 ms of CPU" \
+    test "$(echo "$1 < 10 && $2 < 10" | bc)" -eq 1
+set -- $("$SRCPARSE" status "$T_DIR/status" "$ROUNDS")
+is "status file: $N clients taken" "$3" "$N"
+figure "status file of $N clients ($(($4 / 1024)) KB), first" "$1" ms \
+    "< 10"
+figure "status file of $N clients, again (mean of $((ROUNDS - 1)))" "$2" \
+    ms "< 10"
+check "a status file of $N clients parsed in under 10 ms of CPU" \
+    test "$(echo "$1 < 10 && $2 < 10" | bc)" -eq 1
+
+# the daemon reading that file every second: parent and wgwatch
+PORT=$(pick_port)
+write_conf "$T_DIR/b.conf" <<EOF
+listen on 127.0.0.1 port $PORT
+domain "vpn.test"
+openvpn "office" { status "$T_DIR/status" }
+EOF
+start_daemon "$T_DIR/b.conf" || { not_ok "daemon starts"; done_testing; }
+peers_known() { ctl show status | grep -q "office: read, $N peers"; }
+wait_for "the daemon knows the $N clients" 10 peers_known
+readings() {
+	ctl -j show status | python3 -c 'import json, sys
+print(json.load(sys.stdin)["openvpn"][0]["polls"])'
+}
+wpid=$(child_pid wgwatch)
+pa0=$(cpu_of "$D_PID") wa0=$(cpu_of "$wpid") p0=$(readings)
+sleep "$WINDOW"
+pa1=$(cpu_of "$D_PID") wa1=$(cpu_of "$wpid") p1=$(readings)
+np=$((p1 - p0))
+check "readings went on ($np in $WINDOW s)" test "$np" -ge $((WINDOW - 2))
+figure "daemon CPU per reading, $N clients, parent" \
+    "$(echo "scale=2; ($pa1 - $pa0) / $np / 1000000" | bc)" ms "-"
+figure "daemon CPU per reading, $N clients, wgwatch" \
+    "$(echo "scale=2; ($wa1 - $wa0) / $np / 1000000" | bc)" ms "< 10"
+stop_daemon
+
+# strongSwan: initiate to answer, terminate to NXDOMAIN, from inside the
+# gateway, asking every 2 ms (up) and 20 ms (down)
+. "$TOP/regress/ipseclab.sh"
+il_up laptop=laptop@vpn.test || { not_ok "the IPsec lab"; done_testing; }
+PORT=$(pick_port)
+write_conf "$T_DIR/i.conf" <<EOF
+listen on 127.0.0.1 port $PORT
+domain "vpn.test"
+ipsec "ike" { vici "$(il_vici gw)" }
+EOF
+D_NETNS=$(il_ns gw)
+start_daemon "$T_DIR/i.conf" || { not_ok "daemon starts"; done_testing; }
+up=0 down=0 upw=0 downw=0
+for t in $(seq "$TRIALS"); do
+	nsenter --net="$D_NETNS" $WGTOOL waitname "$PORT" laptop.vpn.test \
+	    >"$T_DIR/at" &
+	w=$!
+	t0=$(date +%s.%N)
+	il_connect laptop
+	wait "$w"
+	ms=$(echo "($(cat "$T_DIR/at") - $t0) * 1000 / 1" | bc)
+	up=$((up + ms))
+	[ "$ms" -gt "$upw" ] && upw=$ms
+	t0=$(date +%s.%N)
+	il_disconnect laptop
+	at=$(nsenter --net="$D_NETNS" $WGTOOL waitgone "$PORT" \
+	    laptop.vpn.test 10)
+	ms=$(echo "($at - $t0) * 1000 / 1" | bc)
+	down=$((down + ms))
+	[ "$ms" -gt "$downw" ] && downw=$ms
+done
+figure "IPsec initiate to answer, mean of $TRIALS" "$((up / TRIALS))" ms \
+    "< 1000"
+figure "IPsec initiate to answer, worst of $TRIALS" "$upw" ms "< 1000"
+figure "IPsec terminate to NXDOMAIN, mean of $TRIALS" "$((down / TRIALS))" \
+    ms "< 1000"
+figure "IPsec terminate to NXDOMAIN, worst of $TRIALS" "$downw" ms "< 1000"
+check "every IPsec name up and gone within a second" \
+    test "$upw" -lt 1000 -a "$downw" -lt 1000
+stop_daemon
+
+# OpenVPN (status FILE 1, interval 1): start to answer, SIGTERM to
+# NXDOMAIN
+. "$TOP/regress/ovpnlab.sh"
+ol_up laptop=laptop || { not_ok "the OpenVPN lab"; done_testing; }
+PORT=$(pick_port)
+write_conf "$T_DIR/o.conf" <<EOF
+listen on 127.0.0.1 port $PORT
+domain "vpn.test"
+openvpn "office" { status "$OL_STATUS" }
+EOF
+D_NETNS=$(ol_ns srv)
+start_daemon "$T_DIR/o.conf" || { not_ok "daemon starts"; done_testing; }
+OT=$(( (TRIALS + 1) / 2 ))
+up=0 down=0 upw=0 downw=0
+for t in $(seq "$OT"); do
+	nsenter --net="$D_NETNS" $WGTOOL waitname "$PORT" laptop.vpn.test \
+	    >"$T_DIR/at" &
+	w=$!
+	t0=$(date +%s.%N)
+	ol_start laptop
+	wait "$w"
+	ms=$(echo "($(cat "$T_DIR/at") - $t0) * 1000 / 1" | bc)
+	up=$((up + ms))
+	[ "$ms" -gt "$upw" ] && upw=$ms
+	t0=$(date +%s.%N)
+	ol_stop laptop TERM
+	at=$(nsenter --net="$D_NETNS" $WGTOOL waitgone "$PORT" \
+	    laptop.vpn.test 30)
+	ms=$(echo "($at - $t0) * 1000 / 1" | bc)
+	down=$((down + ms))
+	[ "$ms" -gt "$downw" ] && downw=$ms
+done
+figure "OpenVPN start to answer, mean of $OT" "$((up / OT))" ms "-"
+figure "OpenVPN start to answer, worst of $OT" "$upw" ms "-"
+figure "OpenVPN SIGTERM to NXDOMAIN, mean of $OT" "$((down / OT))" ms "-"
+figure "OpenVPN SIGTERM to NXDOMAIN, worst of $OT" "$downw" ms "-"
+stop_daemon
+done_testing
