@@ -48,6 +48,7 @@ DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/ratelimit.o frontend/http.o frontend/copies.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o resolver/usock.o \
+	   resolver/reply.o resolver/tsig.o \
 	   resolver/blocklist.o resolver/blocklists.o \
 	   resolver/xfr.o resolver/update.o \
 	   parent/wgblank.o parent/wgrelay.o \

@@ -53,7 +53,11 @@ policy_free(struct policy *p)
 }
 
 /* IMSG_RECONF_MATCH: the fixed part, the prefixes, then the suffixes. */
-void
+/*
+ * A rule from IMSG_RECONF_MATCH, added at the end.  A forwarding rule's
+ * group is named, for the caller to find (groups are upstream.c's).
+ */
+struct rule *
 policy_add(struct policy *p, const struct imsg *imsg)
 {
 	struct match_msg	 mm;
@@ -78,9 +82,7 @@ policy_add(struct policy *p, const struct imsg *imsg)
 	r->action = mm.action;
 	r->line = mm.line;
 	r->index = p->nrules;
-	if (mm.action == MATCH_FORWARD &&
-	    (r->group = upstream_group(mm.group)) == NULL)
-		fatalx("match: no forwarder \"%s\"", mm.group);
+	strlcpy(r->groupname, mm.group, sizeof(r->groupname));
 	if ((r->from = calloc(mm.nfrom, sizeof(*r->from))) == NULL ||
 	    (r->query = calloc(mm.nquery, sizeof(*r->query))) == NULL)
 		fatal("calloc");
@@ -112,6 +114,7 @@ policy_add(struct policy *p, const struct imsg *imsg)
 			fatalx("IMSG_RECONF_MATCH: an unknown blocklist");
 	}
 	r->nblock = mm.nblock;
+	return r;
 }
 
 static int

@@ -40,7 +40,6 @@
 #define UPDATE_TIMEOUT		5	/* seconds for an answer */
 #define UPDATE_BACKOFF_MAX	60
 #define UPDATE_OPS_MIN		4096	/* queued, or the zone's size */
-#define TSIG_FUDGE		300
 #define UPDATE_PROBE		5	/* seconds between SOA queries */
 #define PROBE_MISSES		2	/* unanswered in a row: it was away */
 
@@ -171,15 +170,16 @@ static void
 ops_resync(struct utarget *t)
 {
 	struct precs		 names = { NULL, 0, 0 }, recs = { NULL, 0, 0 };
-	const struct precs	*snap;
 	size_t			 i, k = 0;
 
 	t->nops = t->sent = 0;
 	t->stats.resyncs++;
 	presence_owners(upd.pr, t->apex, t->apexlen, &names);
-	if ((snap = xfr_snapshot(t->apex, t->apexlen)) != NULL)
-		for (i = 0; i < snap->n; i++)
-			precs_push(&recs, &snap->v[i]);
+	/*
+	 * What answers now: a change not yet in a serial comes again as an
+	 * update, which the primary takes as the no-op it then is.
+	 */
+	presence_records(upd.pr, t->apex, t->apexlen, time(NULL), &recs);
 	if (names.n > 0)
 		qsort(names.v, names.n, sizeof(names.v[0]), owner_cmp);
 	if (recs.n > 0)

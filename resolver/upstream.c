@@ -567,7 +567,7 @@ uq_finish(struct uquery *uq)
 			v.what = "no server answered";
 			ede = EDE_NO_REACHABLE;
 		}
-		resolver_answer_ede(&uq->waiters[i], abuf, len, &v, ede, text);
+		reply_answer_ede(&uq->waiters[i], abuf, len, &v, ede, text);
 	}
 	uq_free(uq);
 }
@@ -841,7 +841,7 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 		    &uq->waiters[i], 0, DNSMSG_FORWARDED);
 		alen = dnsmsg_ext_rcode(abuf, sizeof(abuf), alen,
 		    &uq->waiters[i], info->ext_rcode);
-		resolver_answer(&uq->waiters[i], abuf, alen, &v);
+		reply_answer(&uq->waiters[i], abuf, alen, &v);
 	}
 	g->stats.forwarded += uq->nwaiters;
 	uq_free(uq);
@@ -1078,7 +1078,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		len = dnsmsg_answer(abuf, sizeof(abuf), hit.wire, hit.wlen,
 		    hit.ttloff, hit.nttl, qm, hit.age, DNSMSG_FORWARDED);
 		v.what = "cached";
-		resolver_answer(qm, abuf, len, &v);
+		reply_answer(qm, abuf, len, &v);
 		return;
 	}
 	key.key[key.keylen++] = qm->ctx.tcp;
@@ -1090,7 +1090,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 			len = dnsmsg_error(abuf, sizeof(abuf), qm,
 			    DNS_RCODE_SERVFAIL);
 			v.what = "too many in flight";
-			resolver_answer(qm, abuf, len, &v);
+			reply_answer(qm, abuf, len, &v);
 			return;
 		}
 		uq = uq_new(g, qm->qname, qm->qname_len, qm->qtype,
@@ -1112,7 +1112,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		g->stats.servfail++;
 		len = dnsmsg_error(abuf, sizeof(abuf), qm, DNS_RCODE_SERVFAIL);
 		v.what = "too many waiting";
-		resolver_answer(qm, abuf, len, &v);
+		reply_answer(qm, abuf, len, &v);
 		return;
 	} else
 		g->stats.coalesced++;
