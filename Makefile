@@ -46,6 +46,7 @@ COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   frontend/ratelimit.o frontend/http.o frontend/copies.o \
+	   frontend/chan.o frontend/acl.o frontend/stats.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o resolver/usock.o \
 	   resolver/reply.o resolver/tsig.o \
