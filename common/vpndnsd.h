@@ -132,12 +132,12 @@ enum imsg_type {
 	/* configuration transaction, parent -> children */
 	IMSG_RECONF_CONF,		/* struct reconf_main */
 	IMSG_RECONF_PREFIX,		/* struct prefix_msg */
-	IMSG_RECONF_DOMAIN,		/* struct domain_conf */
+	IMSG_RECONF_DOMAIN,		/* struct domain_msg */
 	IMSG_RECONF_RECORD,		/* struct record_msg + texts */
 	IMSG_RECONF_WGIF,		/* struct wgif_msg */
 	IMSG_RECONF_WGPEER,		/* struct wgpeer_msg */
 	IMSG_RECONF_WGTHRESHOLD,	/* struct wg_threshold_msg, to wgwatch */
-	IMSG_RECONF_FORWARDER,		/* struct forwarder_conf */
+	IMSG_RECONF_FORWARDER,		/* struct forwarder_msg */
 	IMSG_RECONF_BLOCKLIST,		/* struct blocklist_msg */
 	IMSG_RECONF_BLOCKALLOW,		/* struct blockitem_msg */
 	IMSG_RECONF_BLOCKFILE,		/* fd + struct blockitem_msg */
@@ -316,6 +316,21 @@ struct domain_conf {
 	uint8_t		pad[3];
 };
 
+/*
+ * What crosses a channel is flat: no pointer, strings NUL-terminated in
+ * their arrays (checked by the receiver).  IMSG_RECONF_DOMAIN.
+ */
+struct domain_msg {
+	char		name[DNAME_TEXT_MAX];
+	char		nameserver[DNAME_TEXT_MAX];
+	char		hostmaster[DNAME_TEXT_MAX];
+	uint32_t	ttl;
+	uint32_t	negttl;
+	uint32_t	threshold;
+	uint8_t		offline_names;
+	uint8_t		pad[3];
+};
+
 /* A named WireGuard peer: from a "peer" line or a "names from" file. */
 struct wgpeer_conf {
 	TAILQ_ENTRY(wgpeer_conf) entry;
@@ -381,6 +396,20 @@ struct forwarder_conf {
 	uint32_t	policy;
 	uint32_t	timeout_ms;	/* the whole budget of a query */
 	uint64_t	cache_size;	/* bytes */
+	uint32_t	cache_min_ttl;
+	uint32_t	cache_max_ttl;
+	uint8_t		serve_stale;
+	uint8_t		pad[7];
+};
+
+/* IMSG_RECONF_FORWARDER: a forwarder_conf, flat. */
+struct forwarder_msg {
+	char		name[FWD_NAME_MAX];
+	struct server_conf servers[FWD_MAX_SERVERS];
+	uint32_t	nservers;
+	uint32_t	policy;
+	uint32_t	timeout_ms;
+	uint64_t	cache_size;
 	uint32_t	cache_min_ttl;
 	uint32_t	cache_max_ttl;
 	uint8_t		serve_stale;

@@ -657,6 +657,41 @@ parent_to_wgwatch(uint16_t type, const struct iovec *iov, int iovcnt)
 	parent_compose(PROC_WGWATCH, type, 0, -1, iov, iovcnt);
 }
 
+static void
+parent_send_domain(const struct domain_conf *d)
+{
+	struct domain_msg	dm;
+
+	memset(&dm, 0, sizeof(dm));
+	strlcpy(dm.name, d->name, sizeof(dm.name));
+	strlcpy(dm.nameserver, d->nameserver, sizeof(dm.nameserver));
+	strlcpy(dm.hostmaster, d->hostmaster, sizeof(dm.hostmaster));
+	dm.ttl = d->ttl;
+	dm.negttl = d->negttl;
+	dm.threshold = d->threshold;
+	dm.offline_names = d->offline_names;
+	parent_send(PROC_RESOLVER, IMSG_RECONF_DOMAIN, 0, -1, &dm, sizeof(dm));
+}
+
+static void
+parent_send_forwarder(const struct forwarder_conf *f)
+{
+	struct forwarder_msg	fm;
+
+	memset(&fm, 0, sizeof(fm));
+	strlcpy(fm.name, f->name, sizeof(fm.name));
+	memcpy(fm.servers, f->servers, sizeof(fm.servers));
+	fm.nservers = f->nservers;
+	fm.policy = f->policy;
+	fm.timeout_ms = f->timeout_ms;
+	fm.cache_size = f->cache_size;
+	fm.cache_min_ttl = f->cache_min_ttl;
+	fm.cache_max_ttl = f->cache_max_ttl;
+	fm.serve_stale = f->serve_stale;
+	parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, -1, &fm,
+	    sizeof(fm));
+}
+
 /* The configuration, as one transaction each child swaps in at its end. */
 static void
 parent_send_config(struct vpndnsd_conf *conf)
@@ -687,8 +722,7 @@ parent_send_config(struct vpndnsd_conf *conf)
 	parent_send(PROC_RESOLVER, IMSG_RECONF_CONF, 0, -1, &conf->main,
 	    sizeof(conf->main));
 	TAILQ_FOREACH(d, &conf->domains, entry)
-		parent_send(PROC_RESOLVER, IMSG_RECONF_DOMAIN, 0, -1, d,
-		    sizeof(*d));
+		parent_send_domain(d);
 	TAILQ_FOREACH(r, &conf->records, entry)
 		parent_send_record(r);
 	TAILQ_FOREACH(w, &conf->wgifs, entry) {
@@ -699,8 +733,7 @@ parent_send_config(struct vpndnsd_conf *conf)
 			parent_send_wgpeer(w, p);
 	}
 	TAILQ_FOREACH(f, &conf->forwarders, entry)
-		parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, -1, f,
-		    sizeof(*f));
+		parent_send_forwarder(f);
 	TAILQ_FOREACH(b, &conf->blocklists, entry)
 		parent_send_blocklist(b);
 	TAILQ_FOREACH(m, &conf->matches, entry)

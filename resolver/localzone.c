@@ -192,7 +192,7 @@ rr_from_str(const char *fmt, ...)
 }
 
 void
-localdata_add_domain(struct localdata *ld, const struct domain_conf *dc)
+localdata_add_domain(struct localdata *ld, const struct domain_msg *dc)
 {
 	struct lzone	*z;
 	ldns_rdf	*apex;

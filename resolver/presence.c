@@ -253,7 +253,7 @@ wire_name(const char *text, uint8_t *out, size_t *len)
 }
 
 void
-presence_add_domain(struct presence *pr, const struct domain_conf *dc)
+presence_add_domain(struct presence *pr, const struct domain_msg *dc)
 {
 	struct pnames	*n = pr->nnames;
 	struct pzone	*z;

@@ -188,7 +188,7 @@ resolver_reconf_wgpeer(const struct imsg *imsg)
 static void
 resolver_reconf_forwarder(const struct imsg *imsg)
 {
-	struct forwarder_conf	fc;
+	struct forwarder_msg	fc;
 	uint32_t		i;
 	sa_family_t		af;
 
@@ -210,7 +210,7 @@ resolver_reconf_forwarder(const struct imsg *imsg)
 static void
 resolver_reconf(const struct imsg *imsg)
 {
-	struct domain_conf	dc;
+	struct domain_msg	dc;
 	struct rule		*r;
 
 	if (imsg->hdr.type != IMSG_RECONF_CONF && res.nlocal == NULL)

@@ -118,7 +118,7 @@ void			 reply_metrics(struct metrics *);
 struct localdata	*localdata_new(void);
 void			 localdata_free(struct localdata *);
 void			 localdata_add_domain(struct localdata *,
-			    const struct domain_conf *);
+			    const struct domain_msg *);
 void			 localdata_add_record(struct localdata *,
 			    const struct record_msg *, const char *,
 			    const char *);
@@ -149,7 +149,7 @@ const ldns_rr		*localdata_zone_soa(const struct localdata *, size_t);
 struct presence		*presence_new(void);
 void			 presence_begin(struct presence *);
 void			 presence_add_domain(struct presence *,
-			    const struct domain_conf *);
+			    const struct domain_msg *);
 void			 presence_add_peer(struct presence *,
 			    const struct wgpeer_msg *);
 void			 presence_end(struct presence *);
@@ -232,7 +232,7 @@ time_t			 upstream_now(void);
 struct group		*upstream_group(const char *);
 const char		*upstream_group_name(const struct group *);
 void			 upstream_reconf_begin(void);
-void			 upstream_reconf_group(const struct forwarder_conf *);
+void			 upstream_reconf_group(const struct forwarder_msg *);
 void			 upstream_reconf_end(void);
 void			 upstream_query(struct group *, const struct query_msg *,
 			    const uint8_t *);

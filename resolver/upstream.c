@@ -385,7 +385,7 @@ group_repoint(struct group *g, const union sockunion *old)
 }
 
 void
-upstream_reconf_group(const struct forwarder_conf *fc)
+upstream_reconf_group(const struct forwarder_msg *fc)
 {
 	struct group	*g;
 	struct server	 old[FWD_MAX_SERVERS], *s;
