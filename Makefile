@@ -40,7 +40,7 @@ LDFLAGS	+= -fsanitize=$(SANITIZE)
 endif
 
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
-	   common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
+	   common/dname.o common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
 	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o \
 	   common/slug.o common/logrelay.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
@@ -105,7 +105,8 @@ regress/unit/test_dnswire: regress/unit/test_dnswire.o frontend/dnswire.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/unit/test_localzone: regress/unit/test_localzone.o \
-	    resolver/localzone.o common/dnsmsg.o common/json.o common/log.o
+	    resolver/localzone.o common/dnsmsg.o common/json.o common/log.o \
+	    common/dname.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/unit/test_wgparse: regress/unit/test_wgparse.o \
@@ -148,7 +149,8 @@ regress/fuzz/fuzz_wgnl: regress/fuzz/fuzz_wgnl.c wgwatch/wgnetlink.c \
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 regress/fuzz/fuzz_config: regress/fuzz/fuzz_config.c parent/parse.c \
-	    parent/wgnames.c common/config.c common/log.c common/slug.c
+	    parent/wgnames.c common/config.c common/log.c common/slug.c \
+	    common/dname.c
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/bench/qlat: regress/bench/qlat.c

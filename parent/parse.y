@@ -22,6 +22,7 @@
 #include <ldns/ldns.h>
 
 #include "imsg.h"
+#include "dname.h"
 #include "log.h"
 #include "vpndnsd.h"
 #include "parent.h"
@@ -1659,90 +1660,21 @@ rdata_add(char *text, int isnum, int64_t num)
 	return 0;
 }
 
-/*
- * What ldns would take silently or say tersely, said at the name's line:
- * white space in a label (ldns makes "a b" the label a\032b), a label
- * over 63 octets, a name over 255.  Escapes (\. \032) count one octet.
- */
-static int
-dname_check(const char *in)
-{
-	const char	*p, *start = in;
-	size_t		 label = 0, wire = 1;
-
-	for (p = in; ; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (label > 63) {
-				yyerror("\"%s\": the label \"%.*s\" is %zu "
-				    "octets, more than 63", in,
-				    (int)(p - start), start, label);
-				return -1;
-			}
-			if (label > 0)
-				wire += 1 + label;
-			if (*p == '\0')
-				break;
-			label = 0;
-			start = p + 1;
-			continue;
-		}
-		if (*p == ' ' || *p == '\t') {
-			yyerror("\"%s\": white space in a label (a name is "
-			    "labels joined by dots)", in);
-			return -1;
-		}
-		if (*p == '\\' && isdigit((unsigned char)p[1]) &&
-		    isdigit((unsigned char)p[2]) &&
-		    isdigit((unsigned char)p[3]))
-			p += 3;
-		else if (*p == '\\' && p[1] != '\0')
-			p++;
-		label++;
-	}
-	if (wire > DNS_MAX_NAME) {
-		yyerror("\"%s\" is %zu octets as a name, more than %d", in,
-		    wire, DNS_MAX_NAME);
-		return -1;
-	}
-	return 0;
-}
-
 /* A domain name in canonical form: lower case, trailing dot, escaped. */
 static int
 dname_canon(const char *in, char *out, size_t outlen)
 {
-	ldns_rdf	*rdf = NULL;
-	ldns_status	 st;
-	char		*abs, *s;
-	size_t		 len = strlen(in);
+	struct dname	d;
+	char		err[DNAME_TEXT_MAX + 128];
 
-	if (len == 0 || (in[0] == '.' && len > 1)) {
-		yyerror("\"%s\" is not a domain name", in);
+	if (dname_parse(in, &d, err, sizeof(err)) == -1) {
+		yyerror("%s", err);
 		return -1;
 	}
-	if (dname_check(in) == -1)
-		return -1;
-	if (asprintf(&abs, "%s%s", in, in[len - 1] == '.' &&
-	    (len < 2 || in[len - 2] != '\\') ? "" : ".") == -1)
-		fatal("asprintf");
-	st = ldns_str2rdf_dname(&rdf, abs);
-	free(abs);
-	if (st != LDNS_STATUS_OK) {
-		yyerror("\"%s\" is not a domain name: %s", in,
-		    ldns_get_errorstr_by_id(st));
-		return -1;
-	}
-	ldns_dname2canonical(rdf);
-	s = ldns_rdf2str(rdf);
-	ldns_rdf_deep_free(rdf);
-	if (s == NULL)
-		fatal("ldns_rdf2str");
-	if (strlcpy(out, s, outlen) >= outlen) {
+	if (dname_text(&d, out, outlen) == -1) {
 		yyerror("domain name \"%s\" is too long", in);
-		free(s);
 		return -1;
 	}
-	free(s);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <ldns/ldns.h>
 
 #include "cache.h"
+#include "dname.h"
 #include "dnsmsg.h"
 #include "imsgev.h"
 #include "log.h"
@@ -650,19 +651,14 @@ resolver_ctl_result(uint32_t peerid, int ok, const char *fmt, ...)
 static int
 name_to_wire(const char *text, uint8_t *out, size_t *len)
 {
-	ldns_rdf	*rdf;
-	int		 rc = -1;
+	struct dname	d;
+	char		err[256];
 
-	if (ldns_str2rdf_dname(&rdf, text) != LDNS_STATUS_OK)
+	if (dname_parse(text, &d, err, sizeof(err)) == -1)
 		return -1;
-	ldns_dname2canonical(rdf);
-	if (ldns_rdf_size(rdf) <= DNS_MAX_NAME) {
-		*len = ldns_rdf_size(rdf);
-		memcpy(out, ldns_rdf_data(rdf), *len);
-		rc = 0;
-	}
-	ldns_rdf_deep_free(rdf);
-	return rc;
+	*len = d.len;
+	memcpy(out, d.wire, d.len);
+	return 0;
 }
 
 /* flush: every cache; a group's ("GROUP"); a name in all ("NAME"). */

@@ -31,6 +31,7 @@
 #include <ldns/ldns.h>
 
 #include "imsg.h"
+#include "dname.h"
 #include "log.h"
 #include "metrics.h"
 #include "qlog.h"
@@ -547,7 +548,8 @@ void
 update_reconf(const struct imsg *imsg)
 {
 	struct utarget	*t;
-	ldns_rdf	*apex;
+	struct dname	 apex;
+	char		 err[256];
 
 	if (imsg->len != sizeof(t->conf) || upd.nn == UPDATE_MAX)
 		fatalx("bad IMSG_RECONF_UPDATE");
@@ -558,13 +560,11 @@ update_reconf(const struct imsg *imsg)
 	t->conf.key.name[sizeof(t->conf.key.name) - 1] = '\0';
 	t->conf.key.algorithm[sizeof(t->conf.key.algorithm) - 1] = '\0';
 	t->conf.key.secret[sizeof(t->conf.key.secret) - 1] = '\0';
-	if (ldns_str2rdf_dname(&apex, t->conf.zone) != LDNS_STATUS_OK ||
-	    ldns_rdf_size(apex) > sizeof(t->apex))
+	if (dname_parse(t->conf.zone, &apex, err, sizeof(err)) == -1 ||
+	    apex.len > sizeof(t->apex))
 		fatalx("IMSG_RECONF_UPDATE: zone %s", t->conf.zone);
-	ldns_dname2canonical(apex);
-	memcpy(t->apex, ldns_rdf_data(apex), ldns_rdf_size(apex));
-	t->apexlen = ldns_rdf_size(apex);
-	ldns_rdf_deep_free(apex);
+	memcpy(t->apex, apex.wire, apex.len);
+	t->apexlen = apex.len;
 	t->dirty = 1;
 	t->probefd = -1;
 	upd.nn++;
