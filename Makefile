@@ -42,7 +42,7 @@ endif
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 	   common/dname.o common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
 	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o \
-	   common/slug.o common/logrelay.o
+	   common/slug.o common/logrelay.o common/statfields.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   frontend/ratelimit.o frontend/http.o frontend/copies.o \
@@ -55,7 +55,7 @@ DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   parent/wgblank.o parent/wgrelay.o \
 	   wgwatch/wgwatch.o wgwatch/wgtable.o wgwatch/wguapi.o \
 	   wgwatch/wgnetlink.o $(COMMON)
-CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o common/json.o
+CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o common/json.o common/statfields.o
 MANS	 = man/vpndnsd.8 man/vpndnsd.conf.5 man/vpndnsctl.8
 # the example deployments and the lists and wg-quick files they name
 EXAMPLES = $(wildcard etc/examples/*)

@@ -579,48 +579,106 @@ struct ctl_info {
 	pid_t		pid[PROC_MAX];
 };
 
+/*
+ * The frontend's counters, each once: its field; its line and word in
+ * vpndnsctl show status; its metric family, type, labels and help (a
+ * NULL type: more of the family above).  The struct, show status (text
+ * and JSON, the field as its name) and the Prometheus text are all made
+ * from this list.
+ */
+#define FRONTEND_STATS(X)						\
+	X(udp_queries, "queries", "udp", "vpndnsd_queries_total",	\
+	    "counter", "transport=\"udp\"", "Queries read, by transport.") \
+	X(tcp_queries, "queries", "tcp", "vpndnsd_queries_total",	\
+	    NULL, "transport=\"tcp\"", NULL)				\
+	X(answers, "queries", "answered",				\
+	    "vpndnsd_frontend_answers_total", "counter", "",		\
+	    "Answers the resolver returned to the frontend.")		\
+	X(copied, "queries", "copied", "vpndnsd_frontend_copied_total", \
+	    "counter", "",						\
+	    "Local answers the frontend made from the resolver's copies.") \
+	X(formerr, "frontend", "formerr",				\
+	    "vpndnsd_frontend_replies_total", "counter",		\
+	    "rcode=\"FORMERR\"",					\
+	    "Replies the frontend wrote itself, by rcode.")		\
+	X(notimp, "frontend", "notimp", "vpndnsd_frontend_replies_total", \
+	    NULL, "rcode=\"NOTIMP\"", NULL)				\
+	X(badvers, "frontend", "badvers",				\
+	    "vpndnsd_frontend_replies_total", NULL, "rcode=\"BADVERS\"", \
+	    NULL)							\
+	X(refused_acl, "frontend", "refused-acl",			\
+	    "vpndnsd_frontend_replies_total", NULL, "rcode=\"REFUSED\"", \
+	    NULL)							\
+	X(dropped, "frontend", "dropped", "vpndnsd_dropped_total",	\
+	    "counter", "",						\
+	    "Queries dropped unanswered: not queries, cut, or no room.") \
+	X(proxied, "clients", "proxied", "vpndnsd_proxy_headers_total", \
+	    "counter", "result=\"taken\"",				\
+	    "PROXY v2 headers from trusted proxies, by outcome.")	\
+	X(proxy_refused, "clients", "proxy-refused",			\
+	    "vpndnsd_proxy_headers_total", NULL, "result=\"refused\"",	\
+	    NULL)							\
+	X(ecs_clients, "clients", "ecs", "vpndnsd_ecs_clients_total",	\
+	    "counter", "",						\
+	    "Queries whose client a trusted sender's ECS named.")	\
+	X(rrl_dropped, "rate", "limited", "vpndnsd_ratelimited_total",	\
+	    "counter", "action=\"dropped\"",				\
+	    "UDP queries over rate-limit, by what they got.")		\
+	X(rrl_slipped, "rate", "truncated", "vpndnsd_ratelimited_total", \
+	    NULL, "action=\"truncated\"", NULL)				\
+	X(tcp_connections, "tcp", "connections",			\
+	    "vpndnsd_tcp_connections_total", "counter", "",		\
+	    "TCP connections accepted.")				\
+	X(tcp_open, "tcp", "open", "vpndnsd_tcp_connections_open",	\
+	    "gauge", "", "TCP connections open now.")			\
+	X(tcp_refused, "tcp", "refused", "vpndnsd_tcp_refused_total",	\
+	    "counter", "",						\
+	    "TCP connections refused by max-connections or max-per-client.") \
+	X(tcp_slow, "tcp", "too slow", "vpndnsd_tcp_too_slow_total",	\
+	    "counter", "", "TCP connections closed by message-timeout.") \
+	X(tcp_lost, "tcp", "lost", "vpndnsd_tcp_closed_total", "counter", \
+	    "reason=\"lost-answer\"",					\
+	    "TCP connections the frontend closed, by why: an answer lost " \
+	    "to overload, answers not read, idle when the table was full.") \
+	X(tcp_unread, "tcp", "unread", "vpndnsd_tcp_closed_total", NULL, \
+	    "reason=\"unread\"", NULL)					\
+	X(tcp_evicted, "tcp", "evicted", "vpndnsd_tcp_closed_total",	\
+	    NULL, "reason=\"evicted\"", NULL)
+
 struct frontend_stats {
-	uint64_t	udp_queries;
-	uint64_t	tcp_queries;
-	uint64_t	tcp_connections;
-	uint64_t	tcp_open;
-	uint64_t	tcp_refused;	/* over max-connections or per-client */
-	uint64_t	tcp_slow;	/* cut off by message-timeout */
-	uint64_t	rrl_dropped;	/* over rate-limit: no answer */
-	uint64_t	rrl_slipped;	/* over rate-limit: TC instead */
-	uint64_t	formerr;
-	uint64_t	notimp;
-	uint64_t	badvers;
-	uint64_t	refused_acl;
-	uint64_t	dropped;	/* silently: QR set, short, no room */
-	uint64_t	proxied;	/* PROXY v2 headers taken */
-	uint64_t	proxy_refused;	/* missing or bad: dropped */
-	uint64_t	ecs_clients;	/* client named by a trusted ECS */
-	uint64_t	answers;	/* from the resolver */
-	uint64_t	copied;		/* local, from the resolver's copies */
-	uint64_t	tcp_lost;	/* closed: the resolver lost an answer */
-	uint64_t	tcp_unread;	/* closed: answers not read (bound) */
-	uint64_t	tcp_evicted;	/* closed idle to make room */
+#define FS_FIELD(f, line, word, name, type, labels, help)	uint64_t f;
+	FRONTEND_STATS(FS_FIELD)
+#undef FS_FIELD
 };
 
-struct resolver_stats {
-	uint64_t	queries;
-	uint64_t	noerror;
-	uint64_t	nxdomain;
-	uint64_t	refused;
-	uint64_t	servfail;
-	uint64_t	truncated;
-	uint64_t	records;
-	uint64_t	domains;
-	uint64_t	peers;		/* WireGuard peers known */
-	uint64_t	forwarded;	/* answered by an upstream */
-	uint64_t	blocked;
-	uint64_t	cache_hits;
-	uint64_t	cache_misses;
-	uint64_t	cache_entries;
-	uint64_t	cache_bytes;
-	uint64_t	dropped;	/* answers: the frontend channel full */
+/* One counter of FRONTEND_STATS, for code that walks them. */
+struct stat_field {
+	const char	*field;
+	const char	*line;
+	const char	*word;
+	const char	*name;
+	const char	*type;
+	const char	*labels;
+	const char	*help;
+	size_t		 off;
 };
+extern const struct stat_field frontend_stat_fields[];
+
+
+/* The resolver's figures in show status: the struct and the JSON fields. */
+#define RESOLVER_STATS(X)						\
+	X(queries) X(noerror) X(nxdomain) X(refused) X(servfail)	\
+	X(truncated) X(records) X(domains) X(peers) X(forwarded)	\
+	X(blocked) X(cache_hits) X(cache_misses) X(cache_entries)	\
+	X(cache_bytes) X(dropped)
+
+struct resolver_stats {
+#define RS_FIELD(f)	uint64_t f;
+	RESOLVER_STATS(RS_FIELD)
+#undef RS_FIELD
+};
+extern const struct stat_field resolver_stat_fields[];
+
 
 /* WireGuard */
 struct wgif_msg {
