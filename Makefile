@@ -11,15 +11,15 @@ CHROOT_DIR = /var/empty
 CC	?= cc
 BISON	?= bison
 PKG_CONFIG ?= pkg-config
-PKGS	 = libevent libmnl ldns libcrypto libbsd-overlay libseccomp
+PKGS	 = libevent libmnl ldns libcrypto libtls libbsd-overlay libseccomp
 
 # Debian packages: to build, and to run the test suite.
 BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
-	     libbsd-dev libseccomp-dev libssl-dev
+	     libbsd-dev libseccomp-dev libssl-dev libtls-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
 	     libclang-rt-14-dev gdb valgrind curl python3-prometheus-client \
-	     systemd nsd knot
+	     systemd nsd knot tcpdump
 BENCH_DEPS = dnsperf dnsmasq-base
 
 CFLAGS	?= -O2 -g
@@ -49,7 +49,7 @@ DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/chan.o frontend/acl.o frontend/stats.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o resolver/usock.o \
-	   resolver/reply.o resolver/tsig.o \
+	   resolver/reply.o resolver/tsig.o resolver/dot.o resolver/dotframe.o \
 	   resolver/blocklist.o resolver/blocklists.o \
 	   resolver/xfr.o resolver/update.o \
 	   parent/wgblank.o parent/wgrelay.o \

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tls.h>
+
 #include "frontend.h"
 #include "imsgev.h"
 #include "log.h"
@@ -673,10 +675,17 @@ parent_send_domain(const struct domain_conf *d)
 	parent_send(PROC_RESOLVER, IMSG_RECONF_DOMAIN, 0, -1, &dm, sizeof(dm));
 }
 
+/*
+ * A forwarder; with its CA file open when a server speaks TLS (the
+ * resolver reads it: its chroot has none), libtls's default store unless
+ * tls-ca names one.
+ */
 static void
 parent_send_forwarder(const struct forwarder_conf *f)
 {
 	struct forwarder_msg	fm;
+	const char		*ca;
+	int			 fd = -1;
 
 	memset(&fm, 0, sizeof(fm));
 	strlcpy(fm.name, f->name, sizeof(fm.name));
@@ -688,7 +697,13 @@ parent_send_forwarder(const struct forwarder_conf *f)
 	fm.cache_min_ttl = f->cache_min_ttl;
 	fm.cache_max_ttl = f->cache_max_ttl;
 	fm.serve_stale = f->serve_stale;
-	parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, -1, &fm,
+	if (forwarder_has_tls(f)) {
+		ca = f->tls_ca[0] != '\0' ? f->tls_ca :
+		    tls_default_ca_cert_file();
+		if ((fd = open(ca, O_RDONLY | O_CLOEXEC)) == -1)
+			log_warn("forwarder \"%s\": tls-ca %s", f->name, ca);
+	}
+	parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, fd, &fm,
 	    sizeof(fm));
 }
 

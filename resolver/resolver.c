@@ -202,10 +202,14 @@ resolver_reconf_forwarder(const struct imsg *imsg)
 		fatalx("bad IMSG_RECONF_FORWARDER");
 	for (i = 0; i < fc.nservers; i++) {
 		af = fc.servers[i].addr.sa.sa_family;
-		if (af != AF_INET && af != AF_INET6)
+		if ((af != AF_INET && af != AF_INET6) ||
+		    memchr(fc.servers[i].tls_name, '\0',
+		    sizeof(fc.servers[i].tls_name)) == NULL ||
+		    (fc.servers[i].tls && fc.servers[i].tls_name[0] == '\0'))
 			fatalx("bad IMSG_RECONF_FORWARDER server");
 	}
-	upstream_reconf_group(&fc);
+	/* the CA file, when a server speaks TLS */
+	upstream_reconf_group(&fc, imsg->fd);
 }
 
 static void
@@ -334,7 +338,8 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 	}
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
 		if (imsg.fd != -1 && imsg.hdr.type != IMSG_SOCKET_PEER &&
-		    imsg.hdr.type != IMSG_RECONF_BLOCKFILE)
+		    imsg.hdr.type != IMSG_RECONF_BLOCKFILE &&
+		    imsg.hdr.type != IMSG_RECONF_FORWARDER)
 			fatalx("descriptor with message %u", imsg.hdr.type);
 		switch (imsg.hdr.type) {
 		case IMSG_SOCKET_PEER:
