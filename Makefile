@@ -42,7 +42,8 @@ endif
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 	   common/dname.o common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
 	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o \
-	   common/slug.o common/logrelay.o common/statfields.o
+	   common/slug.o common/logrelay.o common/statfields.o \
+	   common/dnstap.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   frontend/ratelimit.o frontend/http.o frontend/copies.o \
@@ -75,7 +76,8 @@ FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ	 = regress/fuzz/fuzz_proxyv2 regress/fuzz/fuzz_dnswire \
 	   regress/fuzz/fuzz_dnsmsg regress/fuzz/fuzz_blocklist \
 	   regress/fuzz/fuzz_wguapi regress/fuzz/fuzz_wgnl \
-	   regress/fuzz/fuzz_config
+	   regress/fuzz/fuzz_config regress/fuzz/fuzz_dotframe \
+	   regress/fuzz/fuzz_fstrm
 FUZZ_SECONDS ?= 300
 
 .PHONY: all clean deps test-deps check regress bench run install uninstall \
@@ -151,6 +153,15 @@ regress/fuzz/fuzz_wgnl: regress/fuzz/fuzz_wgnl.c wgwatch/wgnetlink.c \
 regress/fuzz/fuzz_config: regress/fuzz/fuzz_config.c parent/parse.c \
 	    parent/wgnames.c common/config.c common/log.c common/slug.c \
 	    common/dname.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/fuzz/fuzz_dotframe: regress/fuzz/fuzz_dotframe.c \
+	    resolver/dotframe.c common/dnsmsg.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^
+
+regress/fuzz/fuzz_fstrm: regress/fuzz/fuzz_fstrm.c common/dnstap.c \
+	    common/log.c common/imsgev.c common/imsg.c common/metrics.c \
+	    common/qlog.c common/config.c
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/bench/qlat: regress/bench/qlat.c

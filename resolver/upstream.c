@@ -40,6 +40,7 @@
 
 #include "cache.h"
 #include "dnsmsg.h"
+#include "dnstap.h"
 #include "dot.h"
 #include "json.h"
 #include "log.h"
@@ -49,6 +50,7 @@
 #include "resolver.h"
 #include "siphash.h"
 #include "usock.h"
+#include "wire.h"
 
 #define SRV_DOWN_AFTER		3
 #define PROBE_MIN_MS		1000
@@ -764,6 +766,26 @@ uq_ecs(struct uquery *uq)
 	return e;
 }
 
+/* dnstap: a query to a forwarder, or its answer. */
+static void
+uq_dnstap(const struct uquery *uq, int type, const uint8_t *msg, size_t len)
+{
+	struct dnstap_msg	m;
+
+	if (!dnstap_wanted())
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.proto = uq->srv->dpool != NULL ? DNSTAP_DOT : uq->tcp ? DNSTAP_TCP :
+	    DNSTAP_UDP;
+	m.response_addr = &uq->srv->addr;
+	m.query_us = uq->astart;
+	m.response_us = type == DNSTAP_FORWARDER_RESPONSE ? qlog_now() : 0;
+	m.msg = msg;
+	m.len = len;
+	dnstap_log(&m);
+}
+
 /*
  * To a TLS server: over one of its connections, whatever the client
  * came by (never in plain text), with the id the connection gives it.
@@ -787,6 +809,8 @@ uq_send_tls(struct uquery *uq)
 		return;
 	}
 	uq->q.id = uq->dcid;
+	put16(pkt, uq->dcid);
+	uq_dnstap(uq, DNSTAP_FORWARDER_QUERY, pkt, len);
 	timer_ms(&uq->timer, uq_attempt_ms(uq));
 }
 
@@ -824,6 +848,7 @@ uq_send(struct uquery *uq)
 			return;
 		}
 		uq->q.id = uq->usid;
+		uq_dnstap(uq, DNSTAP_FORWARDER_QUERY, pkt + hlen, len);
 		timer_ms(&uq->timer, uq_attempt_ms(uq));
 		return;
 	}
@@ -837,6 +862,7 @@ uq_send(struct uquery *uq)
 	if ((uq->tbuf = malloc(off + len)) == NULL)
 		fatal("malloc");
 	memcpy(uq->tbuf, pkt, off + len);
+	uq_dnstap(uq, DNSTAP_FORWARDER_QUERY, pkt + off, len);
 	uq->tcap = uq->tlen = off + len;
 	uq->toff = 0;
 	uq_arm(uq, EV_WRITE, uq_tcp_io);
@@ -951,6 +977,7 @@ uq_reply(struct uquery *uq, uint8_t *msg, size_t len)
 	case DNSMSG_OK:
 		break;
 	}
+	uq_dnstap(uq, DNSTAP_FORWARDER_RESPONSE, msg, len);
 	if ((info.flags & DNS_FLAG_TC) && !uq->tcp && uq->srv->dpool == NULL) {
 		/* truncated: the same server over TCP, the budget running */
 		uq_close(uq);
