@@ -11,15 +11,15 @@ CHROOT_DIR = /var/empty
 CC	?= cc
 BISON	?= bison
 PKG_CONFIG ?= pkg-config
-PKGS	 = libevent libmnl ldns libcrypto libbsd-overlay libseccomp
+PKGS	 = libevent libmnl ldns libcrypto libtls libbsd-overlay libseccomp
 
 # Debian packages: to build, and to run the test suite.
 BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
-	     libbsd-dev libseccomp-dev libssl-dev
+	     libbsd-dev libseccomp-dev libssl-dev libtls-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
 	     libclang-rt-14-dev gdb valgrind curl python3-prometheus-client \
-	     systemd nsd knot
+	     systemd nsd knot tcpdump
 BENCH_DEPS = dnsperf dnsmasq-base
 
 CFLAGS	?= -O2 -g
@@ -42,14 +42,15 @@ endif
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
 	   common/dname.o common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
 	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o \
-	   common/slug.o common/logrelay.o common/statfields.o
+	   common/slug.o common/logrelay.o common/statfields.o \
+	   common/dnstap.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   frontend/ratelimit.o frontend/http.o frontend/copies.o \
 	   frontend/chan.o frontend/acl.o frontend/stats.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o resolver/usock.o \
-	   resolver/reply.o resolver/tsig.o \
+	   resolver/reply.o resolver/tsig.o resolver/dot.o resolver/dotframe.o \
 	   resolver/blocklist.o resolver/blocklists.o \
 	   resolver/xfr.o resolver/update.o \
 	   parent/wgblank.o parent/wgrelay.o \
@@ -75,7 +76,8 @@ FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ	 = regress/fuzz/fuzz_proxyv2 regress/fuzz/fuzz_dnswire \
 	   regress/fuzz/fuzz_dnsmsg regress/fuzz/fuzz_blocklist \
 	   regress/fuzz/fuzz_wguapi regress/fuzz/fuzz_wgnl \
-	   regress/fuzz/fuzz_config
+	   regress/fuzz/fuzz_config regress/fuzz/fuzz_dotframe \
+	   regress/fuzz/fuzz_fstrm
 FUZZ_SECONDS ?= 300
 
 .PHONY: all clean deps test-deps check regress bench run install uninstall \
@@ -151,6 +153,15 @@ regress/fuzz/fuzz_wgnl: regress/fuzz/fuzz_wgnl.c wgwatch/wgnetlink.c \
 regress/fuzz/fuzz_config: regress/fuzz/fuzz_config.c parent/parse.c \
 	    parent/wgnames.c common/config.c common/log.c common/slug.c \
 	    common/dname.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/fuzz/fuzz_dotframe: regress/fuzz/fuzz_dotframe.c \
+	    resolver/dotframe.c common/dnsmsg.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^
+
+regress/fuzz/fuzz_fstrm: regress/fuzz/fuzz_fstrm.c common/dnstap.c \
+	    common/log.c common/imsgev.c common/imsg.c common/metrics.c \
+	    common/qlog.c common/config.c
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/bench/qlat: regress/bench/qlat.c

@@ -189,6 +189,8 @@ enum imsg_type {
 	IMSG_TCP_LOST,			/* struct tcp_lost[] */
 	IMSG_HEARTBEAT,			/* parent -> child, and back */
 	IMSG_LOG,			/* child -> parent: struct log_msg + line */
+	IMSG_DNSTAP_OPEN,		/* child -> parent: a dnstap connection */
+	IMSG_DNSTAP_FD,			/* parent -> child: fd, or none + int errno */
 	IMSG_TYPE_MAX
 };
 
@@ -289,6 +291,9 @@ struct local_counts {
 	struct metric_latency	latency;
 };
 
+/* dnstap: the collector's unix socket (struct sockaddr_un's sun_path) */
+#define DNSTAP_PATH_MAX		108
+
 struct reconf_main {
 	uint32_t	tcp_idle;
 	uint32_t	tcp_msgtimeout;
@@ -301,7 +306,9 @@ struct reconf_main {
 	uint32_t	rrl_slip;
 	uint8_t		rrl_v4len;
 	uint8_t		rrl_v6len;
-	uint8_t		pad[2];
+	uint8_t		dnstap_client;	/* the frontend writes client messages */
+	uint8_t		dnstap_forwarder; /* the resolver, forwarder ones */
+	char		dnstap[DNSTAP_PATH_MAX];	/* "": no dnstap */
 };
 
 struct domain_conf {
@@ -380,12 +387,18 @@ enum fwd_policy {
 	FWD_ROUNDROBIN
 };
 
+#define DOT_PORT		853	/* DNS over TLS, RFC 7858 */
+#define DOT_NAME_MAX		256	/* the name its certificate carries */
+
 struct server_conf {
 	union sockunion	addr;
 	uint8_t		proxy;		/* send a PROXY v2 header */
 	uint8_t		ecs;		/* send ECS ... */
 	uint8_t		ecs_v4;		/* ... this long for IPv4 clients */
 	uint8_t		ecs_v6;		/* ... and IPv6 ones */
+	uint8_t		tls;		/* DNS over TLS ... */
+	uint8_t		pad[3];
+	char		tls_name[DOT_NAME_MAX];	/* ... to this name */
 };
 
 struct forwarder_conf {
@@ -400,9 +413,13 @@ struct forwarder_conf {
 	uint32_t	cache_max_ttl;
 	uint8_t		serve_stale;
 	uint8_t		pad[7];
+	char		tls_ca[PATH_MAX];	/* "": libtls's default */
 };
 
-/* IMSG_RECONF_FORWARDER: a forwarder_conf, flat. */
+/*
+ * IMSG_RECONF_FORWARDER: a forwarder_conf, flat; with the CA file open
+ * when a server speaks TLS.
+ */
 struct forwarder_msg {
 	char		name[FWD_NAME_MAX];
 	struct server_conf servers[FWD_MAX_SERVERS];

@@ -33,6 +33,7 @@
 
 #include "cache.h"
 #include "dnsmsg.h"
+#include "dnstap.h"
 #include "dnswire.h"
 #include "frontend.h"
 #include "log.h"
@@ -72,6 +73,7 @@ struct tcpconn {
 	struct event		 msgtimer;	/* tcp message-timeout */
 	struct dnsq_ctx		 ctx;	/* each query's, ECS aside */
 	union sockunion		 from;	/* the peer, unmapped */
+	union sockunion		 local;	/* its listener's; 0: a wildcard */
 	int			 proxy;	/* a PROXY header is owed */
 	uint32_t		 slot;
 	uint32_t		 gen;
@@ -176,6 +178,7 @@ frontend_main(int debug, int verbose, const char *user, const char *root)
 	signal(SIGINT, SIG_IGN);
 	event_init();
 	copies_init();
+	dnstap_init(chan_parent(), 0);
 	sandbox_drop(user, root);
 	frontend_sandbox(verbose > 1);
 
@@ -236,6 +239,7 @@ frontend_reconf(const struct imsg *imsg)
 	case IMSG_RECONF_END:
 		fe.main = fe.nmain;
 		acl_reconf_end(&fe.main);
+		dnstap_reconf(&fe.main);
 		break;
 	}
 }
@@ -294,11 +298,15 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_HEARTBEAT:
 			imsgev_heartbeat(iev);
 			break;
+		case IMSG_DNSTAP_FD:
+			dnstap_socket(&imsg);
+			break;
 		default:
 			fatalx("unexpected message %u from the parent",
 			    imsg.hdr.type);
 		}
 		if (imsg.fd != -1 && imsg.hdr.type != IMSG_SOCKET_PEER &&
+		    imsg.hdr.type != IMSG_DNSTAP_FD &&
 		    imsg.hdr.type != IMSG_LISTEN_UDP &&
 		    imsg.hdr.type != IMSG_LISTEN_TCP &&
 		    imsg.hdr.type != IMSG_CONTROL_FD &&
@@ -308,6 +316,48 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 	if (n == -1)
 		fatal("parent channel");
 	imsgev_update(iev);
+}
+
+/*
+ * dnstap: a client's query or our answer.  The client is the one a
+ * PROXY header named, or the peer; a trusted sender's ECS option names
+ * a subnet, not an address, and stays in the message itself.  'local'
+ * is our address, NULL when unknown (a wildcard's TCP connection).
+ */
+static void
+frontend_dnstap(int type, const struct dnsq_ctx *ctx,
+    const union sockunion *local, const uint8_t *msg, size_t len)
+{
+	struct dnstap_msg	m;
+
+	if (!dnstap_wanted())
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.proto = ctx->tcp ? DNSTAP_TCP : DNSTAP_UDP;
+	m.query_addr = ctx->via == VIA_ECS ? &ctx->sender : &ctx->client;
+	m.response_addr = local;
+	m.query_us = ctx->arrival_us;
+	m.response_us = type == DNSTAP_CLIENT_RESPONSE ? qlog_now() : 0;
+	m.msg = msg;
+	m.len = len;
+	dnstap_log(&m);
+}
+
+/* Our address for a UDP query: the listener's, or where it went to. */
+static const union sockunion *
+udp_local(const struct dnsq_ctx *ctx, union sockunion *su)
+{
+	const struct listener	*l = &fe.listeners[ctx->conn];
+
+	if (!ctx->has_local)
+		return l->wildcard ? NULL : &l->addr;
+	*su = l->addr;
+	if (su->sa.sa_family == AF_INET)
+		su->sin.sin_addr = ctx->local.v4;
+	else
+		su->sin6.sin6_addr = ctx->local.v6;
+	return su;
 }
 
 static void
@@ -377,8 +427,12 @@ static void
 udp_out_add(int fd, const struct dnsq_ctx *ctx, const void *data, size_t len)
 {
 	struct msghdr	*mh;
+	union sockunion	 su;
 	int		 i;
 
+	if (dnstap_wanted())
+		frontend_dnstap(DNSTAP_CLIENT_RESPONSE, ctx, udp_local(ctx, &su),
+		    data, len);
 	if (udp_out.n == UDP_BATCH || (udp_out.n > 0 && udp_out.fd != fd))
 		udp_out_flush();
 	i = udp_out.n++;
@@ -662,6 +716,7 @@ frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 	struct dnsq_ctx		 ctx;
 	struct dns_query	 q;
 	const uint8_t		*pkt = udp_in.buf[i];
+	union sockunion		 su;
 	ssize_t			 hlen;
 	int			 rcode;
 
@@ -685,7 +740,12 @@ frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 		len -= hlen;
 	}
 	rcode = frontend_verdict(pkt, len, &ctx, &q);
-	if (rcode == -1 || udp_ratelimited(l, &ctx, &q, now))
+	if (rcode == -1)
+		return;
+	if (dnstap_wanted())
+		frontend_dnstap(DNSTAP_CLIENT_QUERY, &ctx, l->wildcard ?
+		    udp_local(&ctx, &su) : &l->addr, pkt, len);
+	if (udp_ratelimited(l, &ctx, &q, now))
 		return;
 	if (rcode > 0) {
 		udp_reply(l->fd, &ctx, &q, rcode, 0);
@@ -792,6 +852,8 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 		tcp_free(c);
 		return -1;
 	}
+	frontend_dnstap(DNSTAP_CLIENT_QUERY, &ctx, c->local.sa.sa_family ?
+	    &c->local : NULL, pkt, len);
 	if (rcode == 0) {
 		if (frontend_send_query(&q, &ctx, pkt, len) == 0) {
 			c->inflight++;
@@ -801,7 +863,10 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 		rcode = DNS_RCODE_SERVFAIL;
 	}
 	frontend_qlog(&ctx, &q, rcode);
-	tcp_send(c, reply, dnswire_reply(&q, rcode, reply, sizeof(reply)));
+	len = dnswire_reply(&q, rcode, reply, sizeof(reply));
+	frontend_dnstap(DNSTAP_CLIENT_RESPONSE, &ctx, c->local.sa.sa_family ?
+	    &c->local : NULL, reply, len);
+	tcp_send(c, reply, len);
 	return 0;
 }
 
@@ -1067,7 +1132,8 @@ tcp_bound(struct tcpconn *c)
 
 /* 'client' is the peer, unmapped */
 static void
-tcp_new(int s, const union sockunion *peer, const union sockunion *client)
+tcp_new(const struct listener *l, int s, const union sockunion *peer,
+    const union sockunion *client)
 {
 	struct tcpconn	*c;
 	struct timeval	 tv;
@@ -1083,6 +1149,8 @@ tcp_new(int s, const union sockunion *peer, const union sockunion *client)
 	c->gen = fe.gens[slot];
 	c->ctx.peer = *peer;
 	c->ctx.client = c->from = *client;
+	if (!l->wildcard)
+		c->local = l->addr;
 	c->ctx.tcp = 1;
 	c->ctx.conn = slot;
 	c->ctx.gen = c->gen;
@@ -1203,7 +1271,7 @@ frontend_tcp_accept(int fd, short event, void *arg)
 				    sockunion_ntop(&client), why);
 			continue;
 		}
-		tcp_new(s, &su, &client);
+		tcp_new(l, s, &su, &client);
 	}
 }
 
@@ -1217,6 +1285,8 @@ tcp_answer(const struct dnsq_ctx *ctx, const uint8_t *wire, size_t len)
 		return;		/* the client left meanwhile */
 	tcp_touch(c);
 	c->xfr |= ctx->more;
+	frontend_dnstap(DNSTAP_CLIENT_RESPONSE, ctx, c->local.sa.sa_family ?
+	    &c->local : NULL, wire, len);
 	tcp_send(c, wire, len);
 	if (tcp_bound(c) == -1 || ctx->more)
 		return;		/* a transfer's messages: one query */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "dnstap.h"
 #include "frontend.h"
 #include "log.h"
 #include "metrics.h"
@@ -49,4 +50,5 @@ stats_metrics(struct metrics *m)
 	    "When the daemon started, in Unix time: a child that dies "
 	    "ends it, so a restart shows here.");
 	metric_u64(m, "vpndnsd_start_time_seconds", "", startup.started);
+	dnstap_metrics(m);
 }

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tls.h>
+
 #include "frontend.h"
 #include "imsgev.h"
 #include "log.h"
@@ -673,10 +675,17 @@ parent_send_domain(const struct domain_conf *d)
 	parent_send(PROC_RESOLVER, IMSG_RECONF_DOMAIN, 0, -1, &dm, sizeof(dm));
 }
 
+/*
+ * A forwarder; with its CA file open when a server speaks TLS (the
+ * resolver reads it: its chroot has none), libtls's default store unless
+ * tls-ca names one.
+ */
 static void
 parent_send_forwarder(const struct forwarder_conf *f)
 {
 	struct forwarder_msg	fm;
+	const char		*ca;
+	int			 fd = -1;
 
 	memset(&fm, 0, sizeof(fm));
 	strlcpy(fm.name, f->name, sizeof(fm.name));
@@ -688,7 +697,13 @@ parent_send_forwarder(const struct forwarder_conf *f)
 	fm.cache_min_ttl = f->cache_min_ttl;
 	fm.cache_max_ttl = f->cache_max_ttl;
 	fm.serve_stale = f->serve_stale;
-	parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, -1, &fm,
+	if (forwarder_has_tls(f)) {
+		ca = f->tls_ca[0] != '\0' ? f->tls_ca :
+		    tls_default_ca_cert_file();
+		if ((fd = open(ca, O_RDONLY | O_CLOEXEC)) == -1)
+			log_warn("forwarder \"%s\": tls-ca %s", f->name, ca);
+	}
+	parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, fd, &fm,
 	    sizeof(fm));
 }
 
@@ -835,6 +850,33 @@ parent_dispatch_wgwatch(const struct imsg *imsg)
 	wgrelay_poll(m.ifname);
 }
 
+/*
+ * A child's dnstap stream: the children's socket(2) is AF_UNIX-less and
+ * their chroot holds no path, so the parent connects to the collector
+ * and passes the socket on, or the reason it could not; it reads
+ * nothing from it (the child speaks Frame Streams).
+ */
+static void
+parent_dnstap_open(enum proc_id p)
+{
+	struct sockaddr_un	sun;
+	int			fd, err = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, parent.conf->main.dnstap, sizeof(sun.sun_path));
+	if (sun.sun_path[0] == '\0')
+		err = ENOENT;
+	else if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		err = errno;
+	else if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		err = errno;
+		close(fd);
+	}
+	parent_send(p, IMSG_DNSTAP_FD, 0, err ? -1 : fd, &err, sizeof(err));
+}
+
 static void
 parent_dispatch_child(int fd, short event, void *arg)
 {
@@ -865,6 +907,13 @@ parent_dispatch_child(int fd, short event, void *arg)
 				fatalx("bad IMSG_HEARTBEAT from the %s",
 				    c->name);
 			clock_gettime(CLOCK_MONOTONIC, &c->answered);
+			continue;
+		}
+		if (imsg.hdr.type == IMSG_DNSTAP_OPEN &&
+		    c != &parent.child[PROC_WGWATCH]) {
+			if (imsg.len != 0)
+				fatalx("bad IMSG_DNSTAP_OPEN");
+			parent_dnstap_open(c - parent.child);
 			continue;
 		}
 		if (c == &parent.child[PROC_WGWATCH]) {

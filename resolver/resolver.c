@@ -26,6 +26,7 @@
 #include "cache.h"
 #include "dname.h"
 #include "dnsmsg.h"
+#include "dnstap.h"
 #include "imsgev.h"
 #include "log.h"
 #include "logrelay.h"
@@ -128,6 +129,7 @@ resolver_main(int debug, int verbose, const char *user, const char *root)
 	 */
 	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 	xfr_init();
+	dnstap_init(&res.parent, 1);
 	sandbox_drop(user, root);
 	resolver_sandbox(verbose > 1);
 
@@ -202,10 +204,14 @@ resolver_reconf_forwarder(const struct imsg *imsg)
 		fatalx("bad IMSG_RECONF_FORWARDER");
 	for (i = 0; i < fc.nservers; i++) {
 		af = fc.servers[i].addr.sa.sa_family;
-		if (af != AF_INET && af != AF_INET6)
+		if ((af != AF_INET && af != AF_INET6) ||
+		    memchr(fc.servers[i].tls_name, '\0',
+		    sizeof(fc.servers[i].tls_name)) == NULL ||
+		    (fc.servers[i].tls && fc.servers[i].tls_name[0] == '\0'))
 			fatalx("bad IMSG_RECONF_FORWARDER server");
 	}
-	upstream_reconf_group(&fc);
+	/* the CA file, when a server speaks TLS */
+	upstream_reconf_group(&fc, imsg->fd);
 }
 
 static void
@@ -285,6 +291,7 @@ resolver_reconf(const struct imsg *imsg)
 		blocklists_reconf_end();
 		res.main = res.nmain;
 		reply_set_log(res.main.log_queries);
+		dnstap_reconf(&res.main);
 		upstream_set_inflight(res.main.upstream_inflight);
 		(void)xfr_serials(res.local, res.presence, 1);
 		update_reconf_end(res.presence);
@@ -334,7 +341,9 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 	}
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
 		if (imsg.fd != -1 && imsg.hdr.type != IMSG_SOCKET_PEER &&
-		    imsg.hdr.type != IMSG_RECONF_BLOCKFILE)
+		    imsg.hdr.type != IMSG_RECONF_BLOCKFILE &&
+		    imsg.hdr.type != IMSG_RECONF_FORWARDER &&
+		    imsg.hdr.type != IMSG_DNSTAP_FD)
 			fatalx("descriptor with message %u", imsg.hdr.type);
 		switch (imsg.hdr.type) {
 		case IMSG_SOCKET_PEER:
@@ -361,6 +370,9 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 			break;
 		case IMSG_HEARTBEAT:
 			imsgev_heartbeat(iev);
+			break;
+		case IMSG_DNSTAP_FD:
+			dnstap_socket(&imsg);
 			break;
 		default:
 			fatalx("unexpected message %u from the parent",
@@ -403,6 +415,7 @@ resolver_metrics(uint32_t peerid)
 	presence_metrics(res.presence, time(NULL), &m);
 	xfr_metrics(&m);
 	update_metrics(&m);
+	dnstap_metrics(&m);
 }
 
 /*

@@ -232,7 +232,8 @@ time_t			 upstream_now(void);
 struct group		*upstream_group(const char *);
 const char		*upstream_group_name(const struct group *);
 void			 upstream_reconf_begin(void);
-void			 upstream_reconf_group(const struct forwarder_msg *);
+void			 upstream_reconf_group(const struct forwarder_msg *,
+			    int);
 void			 upstream_reconf_end(void);
 void			 upstream_query(struct group *, const struct query_msg *,
 			    const uint8_t *);

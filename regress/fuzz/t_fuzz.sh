@@ -3,7 +3,7 @@
 # sanitizer report fails it.  make fuzz runs them for minutes.
 . "$(dirname "$0")/../lib.sh"
 SECS=${FUZZ_CHECK_SECONDS:-4}
-for f in proxyv2 dnswire dnsmsg blocklist wguapi wgnl config; do
+for f in proxyv2 dnswire dnsmsg blocklist wguapi wgnl config dotframe fstrm; do
 	bin="$TOP/regress/fuzz/fuzz_$f"
 	mkdir -p "$T_DIR/$f"
 	"$bin" -max_total_time="$SECS" -artifact_prefix="$T_DIR/" \
