@@ -11,15 +11,15 @@ CHROOT_DIR = /var/empty
 CC	?= cc
 BISON	?= bison
 PKG_CONFIG ?= pkg-config
-PKGS	 = libevent libmnl ldns libcrypto libbsd-overlay libseccomp
+PKGS	 = libevent libmnl ldns libcrypto libtls libbsd-overlay libseccomp
 
 # Debian packages: to build, and to run the test suite.
 BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
-	     libbsd-dev libseccomp-dev libssl-dev
+	     libbsd-dev libseccomp-dev libssl-dev libtls-dev
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
 	     libclang-rt-14-dev gdb valgrind curl python3-prometheus-client \
-	     systemd nsd knot charon-systemd strongswan-swanctl \
+	     systemd nsd knot tcpdump charon-systemd strongswan-swanctl \
 	     strongswan-pki libstrongswan-extra-plugins \
 	     libcharon-extra-plugins openvpn openssl
 BENCH_DEPS = dnsperf dnsmasq-base
@@ -42,14 +42,17 @@ LDFLAGS	+= -fsanitize=$(SANITIZE)
 endif
 
 COMMON	 = common/log.o common/imsg.o common/imsgev.o common/sandbox.o \
-	   common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
+	   common/dname.o common/config.o common/proxyv2.o common/qlog.o common/metrics.o \
 	   common/json.o common/cache.o common/dnsmsg.o common/siphash.o \
-	   common/slug.o common/logrelay.o
+	   common/slug.o common/logrelay.o common/statfields.o \
+	   common/dnstap.o
 DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   frontend/frontend.o frontend/dnswire.o frontend/control.o \
 	   frontend/ratelimit.o frontend/http.o frontend/copies.o \
+	   frontend/chan.o frontend/acl.o frontend/stats.o \
 	   resolver/resolver.o resolver/localzone.o resolver/presence.o \
 	   resolver/policy.o resolver/upstream.o resolver/usock.o \
+	   resolver/reply.o resolver/tsig.o resolver/dot.o resolver/dotframe.o \
 	   resolver/blocklist.o resolver/blocklists.o \
 	   resolver/xfr.o resolver/update.o \
 	   parent/wgblank.o parent/relay.o parent/wgrelay.o parent/vicirelay.o \
@@ -57,7 +60,7 @@ DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   wgwatch/wgwatch.o wgwatch/wgtable.o wgwatch/wguapi.o \
 	   wgwatch/wgnetlink.o wgwatch/vici.o wgwatch/ovpnstatus.o $(COMMON)
 CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o common/json.o \
-	   common/config.o
+	   common/statfields.o common/config.o
 MANS	 = man/vpndnsd.8 man/vpndnsd.conf.5 man/vpndnsctl.8
 # the example deployments and the lists and wg-quick files they name
 EXAMPLES = $(wildcard etc/examples/*)
@@ -79,7 +82,8 @@ FUZZ	 = regress/fuzz/fuzz_proxyv2 regress/fuzz/fuzz_dnswire \
 	   regress/fuzz/fuzz_dnsmsg regress/fuzz/fuzz_blocklist \
 	   regress/fuzz/fuzz_wguapi regress/fuzz/fuzz_wgnl \
 	   regress/fuzz/fuzz_vici regress/fuzz/fuzz_ovpnstatus \
-	   regress/fuzz/fuzz_config
+	   regress/fuzz/fuzz_config regress/fuzz/fuzz_dotframe \
+	   regress/fuzz/fuzz_fstrm
 FUZZ_SECONDS ?= 300
 
 .PHONY: all clean deps test-deps check regress bench run install uninstall \
@@ -109,7 +113,8 @@ regress/unit/test_dnswire: regress/unit/test_dnswire.o frontend/dnswire.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/unit/test_localzone: regress/unit/test_localzone.o \
-	    resolver/localzone.o common/dnsmsg.o common/json.o common/log.o
+	    resolver/localzone.o common/dnsmsg.o common/json.o common/log.o \
+	    common/dname.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/unit/test_wgparse: regress/unit/test_wgparse.o \
@@ -170,7 +175,17 @@ regress/fuzz/fuzz_ovpnstatus: regress/fuzz/fuzz_ovpnstatus.c \
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 regress/fuzz/fuzz_config: regress/fuzz/fuzz_config.c parent/parse.c \
-	    parent/wgnames.c common/config.c common/log.c common/slug.c
+	    parent/wgnames.c common/config.c common/log.c common/slug.c \
+	    common/dname.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/fuzz/fuzz_dotframe: regress/fuzz/fuzz_dotframe.c \
+	    resolver/dotframe.c common/dnsmsg.c
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $^
+
+regress/fuzz/fuzz_fstrm: regress/fuzz/fuzz_fstrm.c common/dnstap.c \
+	    common/log.c common/imsgev.c common/imsg.c common/metrics.c \
+	    common/qlog.c common/config.c
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/bench/qlat: regress/bench/qlat.c

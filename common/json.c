@@ -9,36 +9,7 @@
 #include <string.h>
 
 #include "json.h"
-
-/* The length of the UTF-8 sequence at 's', 0 when it is not one. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t		n, i;
-	unsigned int	c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	c = s[0] & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, past U+10FFFF */
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	return n;
-}
+#include "utf8.h"
 
 /* 's' as a JSON string into 'out'; returns its length, -1 if too long. */
 int
@@ -46,13 +17,14 @@ json_quote(char *out, size_t len, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 o = 0, n;
+	unsigned int		 cp;
 	char			 esc[8];
 
 	if (len < 3)
 		return -1;
 	out[o++] = '"';
 	while (*p != '\0') {
-		n = utf8_len(p);
+		n = utf8_next(p, &cp);
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = *p;

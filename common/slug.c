@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "slug.h"
+#include "utf8.h"
 
 /*
  * U+00C0 to U+017F: the ASCII letter each folds to; '-' for none (the
@@ -33,36 +34,6 @@ static const struct {
 	{ 0xfe, "th" }, { 0x132, "ij" }, { 0x133, "ij" }, { 0x152, "oe" },
 	{ 0x153, "oe" },
 };
-
-/* The code point at 's' and its length in bytes; 0 when not UTF-8. */
-static size_t
-utf8_next(const unsigned char *s, unsigned int *cp)
-{
-	size_t	n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	*cp = s[0] & (0x7f >> n);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		*cp = *cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && *cp < 0x800) || (n == 4 && *cp < 0x10000) ||
-	    (*cp >= 0xd800 && *cp <= 0xdfff) || *cp > 0x10ffff)
-		return 0;
-	return n;
-}
 
 /* What code point 'cp' adds to a label: letters, "" to drop, "-". */
 static const char *

@@ -143,12 +143,12 @@ enum imsg_type {
 	/* configuration transaction, parent -> children */
 	IMSG_RECONF_CONF,		/* struct reconf_main */
 	IMSG_RECONF_PREFIX,		/* struct prefix_msg */
-	IMSG_RECONF_DOMAIN,		/* struct domain_conf */
+	IMSG_RECONF_DOMAIN,		/* struct domain_msg */
 	IMSG_RECONF_RECORD,		/* struct record_msg + texts */
 	IMSG_RECONF_SOURCE,		/* struct source_msg */
 	IMSG_RECONF_PEERNAME,		/* struct peername_msg, to the resolver */
 	IMSG_RECONF_THRESHOLD,		/* struct threshold_msg, to wgwatch */
-	IMSG_RECONF_FORWARDER,		/* struct forwarder_conf */
+	IMSG_RECONF_FORWARDER,		/* struct forwarder_msg */
 	IMSG_RECONF_BLOCKLIST,		/* struct blocklist_msg */
 	IMSG_RECONF_BLOCKALLOW,		/* struct blockitem_msg */
 	IMSG_RECONF_BLOCKFILE,		/* fd + struct blockitem_msg */
@@ -200,6 +200,8 @@ enum imsg_type {
 	IMSG_TCP_LOST,			/* struct tcp_lost[] */
 	IMSG_HEARTBEAT,			/* parent -> child, and back */
 	IMSG_LOG,			/* child -> parent: struct log_msg + line */
+	IMSG_DNSTAP_OPEN,		/* child -> parent: a dnstap connection */
+	IMSG_DNSTAP_FD,			/* parent -> child: fd, or none + int errno */
 	IMSG_TYPE_MAX
 };
 
@@ -300,6 +302,9 @@ struct local_counts {
 	struct metric_latency	latency;
 };
 
+/* dnstap: the collector's unix socket (struct sockaddr_un's sun_path) */
+#define DNSTAP_PATH_MAX		108
+
 struct reconf_main {
 	uint32_t	tcp_idle;
 	uint32_t	tcp_msgtimeout;
@@ -312,7 +317,9 @@ struct reconf_main {
 	uint32_t	rrl_slip;
 	uint8_t		rrl_v4len;
 	uint8_t		rrl_v6len;
-	uint8_t		pad[2];
+	uint8_t		dnstap_client;	/* the frontend writes client messages */
+	uint8_t		dnstap_forwarder; /* the resolver, forwarder ones */
+	char		dnstap[DNSTAP_PATH_MAX];	/* "": no dnstap */
 };
 
 struct domain_conf {
@@ -323,6 +330,21 @@ struct domain_conf {
 	uint32_t	ttl;
 	uint32_t	negttl;
 	uint32_t	threshold;	/* presence: activity younger than */
+	uint8_t		offline_names;
+	uint8_t		pad[3];
+};
+
+/*
+ * What crosses a channel is flat: no pointer, strings NUL-terminated in
+ * their arrays (checked by the receiver).  IMSG_RECONF_DOMAIN.
+ */
+struct domain_msg {
+	char		name[DNAME_TEXT_MAX];
+	char		nameserver[DNAME_TEXT_MAX];
+	char		hostmaster[DNAME_TEXT_MAX];
+	uint32_t	ttl;
+	uint32_t	negttl;
+	uint32_t	threshold;
 	uint8_t		offline_names;
 	uint8_t		pad[3];
 };
@@ -388,12 +410,18 @@ enum fwd_policy {
 	FWD_ROUNDROBIN
 };
 
+#define DOT_PORT		853	/* DNS over TLS, RFC 7858 */
+#define DOT_NAME_MAX		256	/* the name its certificate carries */
+
 struct server_conf {
 	union sockunion	addr;
 	uint8_t		proxy;		/* send a PROXY v2 header */
 	uint8_t		ecs;		/* send ECS ... */
 	uint8_t		ecs_v4;		/* ... this long for IPv4 clients */
 	uint8_t		ecs_v6;		/* ... and IPv6 ones */
+	uint8_t		tls;		/* DNS over TLS ... */
+	uint8_t		pad[3];
+	char		tls_name[DOT_NAME_MAX];	/* ... to this name */
 };
 
 struct forwarder_conf {
@@ -404,6 +432,24 @@ struct forwarder_conf {
 	uint32_t	policy;
 	uint32_t	timeout_ms;	/* the whole budget of a query */
 	uint64_t	cache_size;	/* bytes */
+	uint32_t	cache_min_ttl;
+	uint32_t	cache_max_ttl;
+	uint8_t		serve_stale;
+	uint8_t		pad[7];
+	char		tls_ca[PATH_MAX];	/* "": libtls's default */
+};
+
+/*
+ * IMSG_RECONF_FORWARDER: a forwarder_conf, flat; with the CA file open
+ * when a server speaks TLS.
+ */
+struct forwarder_msg {
+	char		name[FWD_NAME_MAX];
+	struct server_conf servers[FWD_MAX_SERVERS];
+	uint32_t	nservers;
+	uint32_t	policy;
+	uint32_t	timeout_ms;
+	uint64_t	cache_size;
 	uint32_t	cache_min_ttl;
 	uint32_t	cache_max_ttl;
 	uint8_t		serve_stale;
@@ -573,48 +619,106 @@ struct ctl_info {
 	pid_t		pid[PROC_MAX];
 };
 
+/*
+ * The frontend's counters, each once: its field; its line and word in
+ * vpndnsctl show status; its metric family, type, labels and help (a
+ * NULL type: more of the family above).  The struct, show status (text
+ * and JSON, the field as its name) and the Prometheus text are all made
+ * from this list.
+ */
+#define FRONTEND_STATS(X)						\
+	X(udp_queries, "queries", "udp", "vpndnsd_queries_total",	\
+	    "counter", "transport=\"udp\"", "Queries read, by transport.") \
+	X(tcp_queries, "queries", "tcp", "vpndnsd_queries_total",	\
+	    NULL, "transport=\"tcp\"", NULL)				\
+	X(answers, "queries", "answered",				\
+	    "vpndnsd_frontend_answers_total", "counter", "",		\
+	    "Answers the resolver returned to the frontend.")		\
+	X(copied, "queries", "copied", "vpndnsd_frontend_copied_total", \
+	    "counter", "",						\
+	    "Local answers the frontend made from the resolver's copies.") \
+	X(formerr, "frontend", "formerr",				\
+	    "vpndnsd_frontend_replies_total", "counter",		\
+	    "rcode=\"FORMERR\"",					\
+	    "Replies the frontend wrote itself, by rcode.")		\
+	X(notimp, "frontend", "notimp", "vpndnsd_frontend_replies_total", \
+	    NULL, "rcode=\"NOTIMP\"", NULL)				\
+	X(badvers, "frontend", "badvers",				\
+	    "vpndnsd_frontend_replies_total", NULL, "rcode=\"BADVERS\"", \
+	    NULL)							\
+	X(refused_acl, "frontend", "refused-acl",			\
+	    "vpndnsd_frontend_replies_total", NULL, "rcode=\"REFUSED\"", \
+	    NULL)							\
+	X(dropped, "frontend", "dropped", "vpndnsd_dropped_total",	\
+	    "counter", "",						\
+	    "Queries dropped unanswered: not queries, cut, or no room.") \
+	X(proxied, "clients", "proxied", "vpndnsd_proxy_headers_total", \
+	    "counter", "result=\"taken\"",				\
+	    "PROXY v2 headers from trusted proxies, by outcome.")	\
+	X(proxy_refused, "clients", "proxy-refused",			\
+	    "vpndnsd_proxy_headers_total", NULL, "result=\"refused\"",	\
+	    NULL)							\
+	X(ecs_clients, "clients", "ecs", "vpndnsd_ecs_clients_total",	\
+	    "counter", "",						\
+	    "Queries whose client a trusted sender's ECS named.")	\
+	X(rrl_dropped, "rate", "limited", "vpndnsd_ratelimited_total",	\
+	    "counter", "action=\"dropped\"",				\
+	    "UDP queries over rate-limit, by what they got.")		\
+	X(rrl_slipped, "rate", "truncated", "vpndnsd_ratelimited_total", \
+	    NULL, "action=\"truncated\"", NULL)				\
+	X(tcp_connections, "tcp", "connections",			\
+	    "vpndnsd_tcp_connections_total", "counter", "",		\
+	    "TCP connections accepted.")				\
+	X(tcp_open, "tcp", "open", "vpndnsd_tcp_connections_open",	\
+	    "gauge", "", "TCP connections open now.")			\
+	X(tcp_refused, "tcp", "refused", "vpndnsd_tcp_refused_total",	\
+	    "counter", "",						\
+	    "TCP connections refused by max-connections or max-per-client.") \
+	X(tcp_slow, "tcp", "too slow", "vpndnsd_tcp_too_slow_total",	\
+	    "counter", "", "TCP connections closed by message-timeout.") \
+	X(tcp_lost, "tcp", "lost", "vpndnsd_tcp_closed_total", "counter", \
+	    "reason=\"lost-answer\"",					\
+	    "TCP connections the frontend closed, by why: an answer lost " \
+	    "to overload, answers not read, idle when the table was full.") \
+	X(tcp_unread, "tcp", "unread", "vpndnsd_tcp_closed_total", NULL, \
+	    "reason=\"unread\"", NULL)					\
+	X(tcp_evicted, "tcp", "evicted", "vpndnsd_tcp_closed_total",	\
+	    NULL, "reason=\"evicted\"", NULL)
+
 struct frontend_stats {
-	uint64_t	udp_queries;
-	uint64_t	tcp_queries;
-	uint64_t	tcp_connections;
-	uint64_t	tcp_open;
-	uint64_t	tcp_refused;	/* over max-connections or per-client */
-	uint64_t	tcp_slow;	/* cut off by message-timeout */
-	uint64_t	rrl_dropped;	/* over rate-limit: no answer */
-	uint64_t	rrl_slipped;	/* over rate-limit: TC instead */
-	uint64_t	formerr;
-	uint64_t	notimp;
-	uint64_t	badvers;
-	uint64_t	refused_acl;
-	uint64_t	dropped;	/* silently: QR set, short, no room */
-	uint64_t	proxied;	/* PROXY v2 headers taken */
-	uint64_t	proxy_refused;	/* missing or bad: dropped */
-	uint64_t	ecs_clients;	/* client named by a trusted ECS */
-	uint64_t	answers;	/* from the resolver */
-	uint64_t	copied;		/* local, from the resolver's copies */
-	uint64_t	tcp_lost;	/* closed: the resolver lost an answer */
-	uint64_t	tcp_unread;	/* closed: answers not read (bound) */
-	uint64_t	tcp_evicted;	/* closed idle to make room */
+#define FS_FIELD(f, line, word, name, type, labels, help)	uint64_t f;
+	FRONTEND_STATS(FS_FIELD)
+#undef FS_FIELD
 };
 
-struct resolver_stats {
-	uint64_t	queries;
-	uint64_t	noerror;
-	uint64_t	nxdomain;
-	uint64_t	refused;
-	uint64_t	servfail;
-	uint64_t	truncated;
-	uint64_t	records;
-	uint64_t	domains;
-	uint64_t	peers;		/* peers known, of every source */
-	uint64_t	forwarded;	/* answered by an upstream */
-	uint64_t	blocked;
-	uint64_t	cache_hits;
-	uint64_t	cache_misses;
-	uint64_t	cache_entries;
-	uint64_t	cache_bytes;
-	uint64_t	dropped;	/* answers: the frontend channel full */
+/* One counter of FRONTEND_STATS, for code that walks them. */
+struct stat_field {
+	const char	*field;
+	const char	*line;
+	const char	*word;
+	const char	*name;
+	const char	*type;
+	const char	*labels;
+	const char	*help;
+	size_t		 off;
 };
+extern const struct stat_field frontend_stat_fields[];
+
+
+/* The resolver's figures in show status: the struct and the JSON fields. */
+#define RESOLVER_STATS(X)						\
+	X(queries) X(noerror) X(nxdomain) X(refused) X(servfail)	\
+	X(truncated) X(records) X(domains) X(peers) X(forwarded)	\
+	X(blocked) X(cache_hits) X(cache_misses) X(cache_entries)	\
+	X(cache_bytes) X(dropped)
+
+struct resolver_stats {
+#define RS_FIELD(f)	uint64_t f;
+	RESOLVER_STATS(RS_FIELD)
+#undef RS_FIELD
+};
+extern const struct stat_field resolver_stat_fields[];
+
 
 /*
  * IMSG_RECONF_SOURCE, to the resolver and wgwatch: a source, its domain

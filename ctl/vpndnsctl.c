@@ -213,6 +213,25 @@ print_source(const struct source_stats *w)
 	printf(", %llu changes sent\n", (unsigned long long)w->changes);
 }
 
+/* Counters of one table as lines of "word N, word N", a line each. */
+static void
+print_fields(const struct stat_field *f, const void *st)
+{
+	const struct stat_field	*line = NULL;
+
+	for (; f->field != NULL; f++) {
+		if (line == NULL || strcmp(line->line, f->line) != 0) {
+			printf("%s%-9s ", line == NULL ? "" : "\n", f->line);
+			line = f;
+		} else
+			printf(", ");
+		printf("%s %llu", f->word, (unsigned long long)
+		    *(const uint64_t *)((const char *)st + f->off));
+	}
+	if (line != NULL)
+		printf("\n");
+}
+
 static void
 print_status(const struct replies *r)
 {
@@ -228,37 +247,8 @@ print_status(const struct replies *r)
 		    (long)r->info.pid[PROC_RESOLVER],
 		    (long)r->info.pid[PROC_WGWATCH]);
 	}
-	if (r->have_fe) {
-		printf("queries   udp %llu, tcp %llu, answered %llu, "
-		    "copied %llu\n",
-		    (unsigned long long)r->fe.udp_queries,
-		    (unsigned long long)r->fe.tcp_queries,
-		    (unsigned long long)r->fe.answers,
-		    (unsigned long long)r->fe.copied);
-		printf("frontend  formerr %llu, notimp %llu, badvers %llu, "
-		    "refused-acl %llu, dropped %llu\n",
-		    (unsigned long long)r->fe.formerr,
-		    (unsigned long long)r->fe.notimp,
-		    (unsigned long long)r->fe.badvers,
-		    (unsigned long long)r->fe.refused_acl,
-		    (unsigned long long)r->fe.dropped);
-		printf("clients   proxied %llu, proxy-refused %llu, ecs %llu\n",
-		    (unsigned long long)r->fe.proxied,
-		    (unsigned long long)r->fe.proxy_refused,
-		    (unsigned long long)r->fe.ecs_clients);
-		printf("rate      limited %llu, truncated %llu\n",
-		    (unsigned long long)r->fe.rrl_dropped,
-		    (unsigned long long)r->fe.rrl_slipped);
-		printf("tcp       connections %llu, open %llu, refused %llu, "
-		    "too slow %llu, lost %llu, unread %llu, evicted %llu\n",
-		    (unsigned long long)r->fe.tcp_connections,
-		    (unsigned long long)r->fe.tcp_open,
-		    (unsigned long long)r->fe.tcp_refused,
-		    (unsigned long long)r->fe.tcp_slow,
-		    (unsigned long long)r->fe.tcp_lost,
-		    (unsigned long long)r->fe.tcp_unread,
-		    (unsigned long long)r->fe.tcp_evicted);
-	}
+	if (r->have_fe)
+		print_fields(frontend_stat_fields, &r->fe);
 	if (r->have_res) {
 		printf("resolver  queries %llu, noerror %llu, nxdomain %llu, "
 		    "refused %llu, servfail %llu, truncated %llu, "
@@ -287,45 +277,14 @@ print_status(const struct replies *r)
 		print_source(&r->src[i]);
 }
 
-#define STAT(s, f)	{ #f, offsetof(struct s, f) }
-static const struct stat_field {
-	const char	*name;
-	size_t		 off;
-} fe_fields[] = {
-	STAT(frontend_stats, udp_queries), STAT(frontend_stats, tcp_queries),
-	STAT(frontend_stats, answers), STAT(frontend_stats, copied),
-	STAT(frontend_stats, formerr),
-	STAT(frontend_stats, notimp), STAT(frontend_stats, badvers),
-	STAT(frontend_stats, refused_acl), STAT(frontend_stats, dropped),
-	STAT(frontend_stats, proxied), STAT(frontend_stats, proxy_refused),
-	STAT(frontend_stats, ecs_clients), STAT(frontend_stats, rrl_dropped),
-	STAT(frontend_stats, rrl_slipped),
-	STAT(frontend_stats, tcp_connections), STAT(frontend_stats, tcp_open),
-	STAT(frontend_stats, tcp_refused), STAT(frontend_stats, tcp_slow),
-	STAT(frontend_stats, tcp_lost), STAT(frontend_stats, tcp_unread),
-	STAT(frontend_stats, tcp_evicted),
-	{ NULL, 0 }
-}, res_fields[] = {
-	STAT(resolver_stats, queries), STAT(resolver_stats, noerror),
-	STAT(resolver_stats, nxdomain), STAT(resolver_stats, refused),
-	STAT(resolver_stats, servfail), STAT(resolver_stats, truncated),
-	STAT(resolver_stats, domains), STAT(resolver_stats, records),
-	STAT(resolver_stats, peers), STAT(resolver_stats, forwarded),
-	STAT(resolver_stats, blocked), STAT(resolver_stats, cache_hits),
-	STAT(resolver_stats, cache_misses),
-	STAT(resolver_stats, cache_entries),
-	STAT(resolver_stats, cache_bytes), STAT(resolver_stats, dropped),
-	{ NULL, 0 }
-};
-#undef STAT
 
 static void
 json_fields(struct json *j, const char *name, const void *st,
     const struct stat_field *f)
 {
 	json_object(j, name);
-	for (; f->name != NULL; f++)
-		json_uint(j, f->name,
+	for (; f->field != NULL; f++)
+		json_uint(j, f->field,
 		    *(const uint64_t *)((const char *)st + f->off));
 	json_close(j);
 }
@@ -354,9 +313,9 @@ print_status_json(const struct replies *r)
 		json_close(&j);
 	}
 	if (r->have_fe)
-		json_fields(&j, "frontend", &r->fe, fe_fields);
+		json_fields(&j, "frontend", &r->fe, frontend_stat_fields);
 	if (r->have_res)
-		json_fields(&j, "resolver", &r->res, res_fields);
+		json_fields(&j, "resolver", &r->res, resolver_stat_fields);
 	/* an array per kind; a WireGuard source is its "interface" */
 	for (k = 0; k < SRC_KINDS; k++) {
 		json_array(&j, src_kind_name(k));

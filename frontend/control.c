@@ -107,12 +107,12 @@ control_status(struct ctl_conn *c)
 	struct ctl_info		ci;
 	struct frontend_stats	st;
 
-	frontend_ctl_info(&ci);
-	frontend_ctl_stats(&st);
+	stats_ctl_info(&ci);
+	st = fe_stats;
 	if (control_send(c, IMSG_CTL_INFO, &ci, sizeof(ci)) == -1 ||
 	    control_send(c, IMSG_CTL_FRONTEND_STATS, &st, sizeof(st)) == -1)
 		return -1;
-	if (frontend_compose_resolver(IMSG_CTL_SHOW_STATUS, c->id, NULL, 0)
+	if (chan_to_resolver(IMSG_CTL_SHOW_STATUS, c->id, NULL, 0)
 	    == -1)
 		return control_result(c, 0, "the resolver is not reachable");
 	return 0;
@@ -130,10 +130,10 @@ control_metrics(struct ctl_conn *c)
 {
 	struct metrics	m = { control_line, c, 0 };
 
-	frontend_metrics(&m);
+	stats_metrics(&m);
 	if (m.error)
 		return -1;
-	if (frontend_compose_resolver(IMSG_CTL_SHOW_METRICS, c->id, NULL, 0)
+	if (chan_to_resolver(IMSG_CTL_SHOW_METRICS, c->id, NULL, 0)
 	    == -1)
 		return control_result(c, 0, "the resolver is not reachable");
 	return 0;
@@ -149,10 +149,10 @@ control_verbose(struct ctl_conn *c, const struct imsg *imsg)
 	memcpy(&v, imsg->data, sizeof(v));
 	if (v < 0 || v > 2)
 		return -1;
-	frontend_set_verbose(v);
-	if (frontend_compose_parent(IMSG_CTL_LOG_VERBOSE, 0, &v,
+	log_setverbose(v);
+	if (chan_to_parent(IMSG_CTL_LOG_VERBOSE, 0, &v,
 	    sizeof(v)) == -1 ||
-	    frontend_compose_resolver(IMSG_CTL_LOG_VERBOSE, 0, &v,
+	    chan_to_resolver(IMSG_CTL_LOG_VERBOSE, 0, &v,
 	    sizeof(v)) == -1)
 		return control_result(c, 0, "cannot reach every process");
 	log_info("log level now %s", v ? "verbose" : "brief");
@@ -168,8 +168,8 @@ control_lookup(struct ctl_conn *c, const struct imsg *imsg)
 	if (imsg->len != sizeof(lk))
 		return -1;
 	memcpy(&lk, imsg->data, sizeof(lk));
-	frontend_ctl_lookup(&lk);
-	if (frontend_compose_resolver(IMSG_CTL_LOOKUP, c->id, &lk,
+	acl_lookup(&lk);
+	if (chan_to_resolver(IMSG_CTL_LOOKUP, c->id, &lk,
 	    sizeof(lk)) == -1)
 		return control_result(c, 0, "the resolver is not reachable");
 	return 0;
@@ -180,7 +180,7 @@ control_request(struct ctl_conn *c, const struct imsg *imsg)
 {
 	switch (imsg->hdr.type) {
 	case IMSG_CTL_RELOAD:
-		if (frontend_compose_parent(IMSG_CTL_RELOAD, c->id, NULL, 0)
+		if (chan_to_parent(IMSG_CTL_RELOAD, c->id, NULL, 0)
 		    == -1)
 			return -1;
 		return 0;
@@ -202,7 +202,7 @@ control_request(struct ctl_conn *c, const struct imsg *imsg)
 		/* FALLTHROUGH */
 	case IMSG_CTL_FLUSH:
 		if (imsg->len > IMSG_MAX_SIZE - IMSG_HEADER_SIZE ||
-		    frontend_compose_resolver(imsg->hdr.type, c->id,
+		    chan_to_resolver(imsg->hdr.type, c->id,
 		    imsg->data, imsg->len) == -1)
 			return control_result(c, 0,
 			    "the resolver is not reachable");
@@ -244,10 +244,6 @@ control_relay(const struct imsg *imsg)
 {
 	struct ctl_conn	*c;
 
-	if (imsg->hdr.peerid & HTTP_PEERID) {
-		http_relay(imsg);
-		return;
-	}
 	TAILQ_FOREACH(c, &ctl_conns, entry)
 		if (c->id == imsg->hdr.peerid)
 			break;

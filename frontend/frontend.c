@@ -33,6 +33,7 @@
 
 #include "cache.h"
 #include "dnsmsg.h"
+#include "dnstap.h"
 #include "dnswire.h"
 #include "frontend.h"
 #include "log.h"
@@ -49,7 +50,9 @@
 #define LISTENERS_MAX		64
 #define TCP_OUTPUT_MAX		(256 * 1024)	/* then reading is held */
 #define TCP_UNREAD_MAX		(4 * 1024 * 1024)	/* then closed */
-#define TCP_UNREAD_TOTAL	(12 * 1024 * 1024)	/* all connections */
+#define TCP_UNREAD_TOTAL	(12 * 1024 * 1024)	/* all: stalled ones */
+#define TCP_UNREAD_HARD		(16 * 1024 * 1024)	/* all: any */
+#define TCP_STALL_US		200000	/* no drain that long: not reading */
 #define TCP_ACCEPT_ROUNDS	16
 /* room for a reply of our own or a copied answer cut for UDP */
 #define UDP_REPLY_MAX		EDNS_MAX_UDP
@@ -66,10 +69,11 @@ struct tcpconn {
 	TAILQ_ENTRY(tcpconn)	 lru;	/* least recently active first */
 	struct bufferevent	*bev;
 	struct evbuffer_cb_entry *outcb;
-	uint64_t		 drained_us;	/* output last went out */
+	uint64_t		 drained_us;	/* output last went out, or came */
 	struct event		 msgtimer;	/* tcp message-timeout */
 	struct dnsq_ctx		 ctx;	/* each query's, ECS aside */
 	union sockunion		 from;	/* the peer, unmapped */
+	union sockunion		 local;	/* its listener's; 0: a wildcard */
 	int			 proxy;	/* a PROXY header is owed */
 	uint32_t		 slot;
 	uint32_t		 gen;
@@ -98,15 +102,10 @@ struct udp_in {
 };
 
 static struct {
-	struct imsgev		 parent;
-	struct imsgev		 resolver;
-	int			 resolver_up;
 	struct listener		 listeners[LISTENERS_MAX];
 	size_t			 nlisteners;
 	struct reconf_main	 main;
-	struct prefixlist	 lists[PLIST_MAX];
 	struct reconf_main	 nmain;		/* being received */
-	struct prefixlist	 nlists[PLIST_MAX];
 	struct tcpconn		**conns;
 	TAILQ_HEAD(, tcpconn)	 lru;
 	size_t			 tcp_out;	/* queued to all connections */
@@ -115,11 +114,6 @@ static struct {
 	uint32_t		 nfree;
 	uint32_t		 nextslot;
 	uint32_t		 nconns;
-	struct frontend_stats	 stats;
-	struct startup_msg	 startup;
-	struct ratelimit	 rl;
-	struct local_counts	 counts;	/* answered from copies */
-	int			 counted;	/* counts holds some */
 	uint64_t		 round_copies;	/* in this recvmmsg's batch */
 } fe;
 
@@ -184,6 +178,7 @@ frontend_main(int debug, int verbose, const char *user, const char *root)
 	signal(SIGINT, SIG_IGN);
 	event_init();
 	copies_init();
+	dnstap_init(chan_parent(), 0);
 	sandbox_drop(user, root);
 	frontend_sandbox(verbose > 1);
 
@@ -197,68 +192,11 @@ frontend_main(int debug, int verbose, const char *user, const char *root)
 
 	if (fcntl(PARENT_CHANNEL_FD, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
-	imsgev_init(&fe.parent, PARENT_CHANNEL_FD, IMSGBUF_FDS_RECV, CHANNEL_WMAX,
-	    frontend_dispatch_parent, NULL);
-	logrelay_start(&fe.parent);
+	chan_open_parent(PARENT_CHANNEL_FD, frontend_dispatch_parent);
+	logrelay_start(chan_parent());
 
 	event_dispatch();
 	fatalx("event loop ended");
-}
-
-int
-frontend_compose_parent(uint16_t type, uint32_t peerid, const void *data,
-    size_t len)
-{
-	return imsgev_compose(&fe.parent, type, peerid, -1, data, len);
-}
-
-/*
- * What was answered from copies goes to the resolver's figures ahead of
- * anything else it is sent, so a status or metrics request finds them.
- */
-static void
-local_counts_send(void)
-{
-	if (!fe.counted || !fe.resolver_up)
-		return;
-	if (imsg_compose(&fe.resolver.ibuf, IMSG_LOCAL_COUNTS, 0, -1,
-	    &fe.counts, sizeof(fe.counts)) == -1)
-		return;		/* the channel is full: later */
-	memset(&fe.counts, 0, sizeof(fe.counts));
-	fe.counted = 0;
-}
-
-int
-frontend_compose_resolver(uint16_t type, uint32_t peerid, const void *data,
-    size_t len)
-{
-	if (!fe.resolver_up)
-		return -1;
-	local_counts_send();
-	return imsgev_compose(&fe.resolver, type, peerid, -1, data, len);
-}
-
-void
-frontend_set_verbose(int v)
-{
-	log_setverbose(v);
-}
-
-void
-frontend_ctl_info(struct ctl_info *ci)
-{
-	memset(ci, 0, sizeof(*ci));
-	strlcpy(ci->version, VPNDNSD_VERSION, sizeof(ci->version));
-	strlcpy(ci->conffile, fe.startup.conffile, sizeof(ci->conffile));
-	ci->started = fe.startup.started;
-	memcpy(ci->pid, fe.startup.pid, sizeof(ci->pid));
-}
-
-void
-frontend_ctl_stats(struct frontend_stats *st)
-{
-	*st = fe.stats;
-	st->tcp_open = fe.nconns;
 }
 
 static void
@@ -288,38 +226,20 @@ frontend_add_listener(const struct imsg *imsg, int tcp)
 static void
 frontend_reconf(const struct imsg *imsg)
 {
-	struct prefix_msg	pm;
-	int			i;
-
 	switch (imsg->hdr.type) {
 	case IMSG_RECONF_CONF:
 		if (imsg->len != sizeof(fe.nmain))
 			fatalx("bad IMSG_RECONF_CONF");
 		memcpy(&fe.nmain, imsg->data, sizeof(fe.nmain));
-		for (i = 0; i < PLIST_MAX; i++) {
-			free(fe.nlists[i].p);
-			memset(&fe.nlists[i], 0, sizeof(fe.nlists[i]));
-		}
+		acl_reconf_begin();
 		break;
 	case IMSG_RECONF_PREFIX:
-		if (imsg->len != sizeof(pm))
-			fatalx("bad IMSG_RECONF_PREFIX");
-		memcpy(&pm, imsg->data, sizeof(pm));
-		if (pm.list >= PLIST_MAX ||
-		    prefixlist_add(&fe.nlists[pm.list], &pm.p) == -1)
-			fatal("IMSG_RECONF_PREFIX");
+		acl_reconf_prefix(imsg);
 		break;
 	case IMSG_RECONF_END:
-		for (i = 0; i < PLIST_MAX; i++) {
-			free(fe.lists[i].p);
-			fe.lists[i] = fe.nlists[i];
-			memset(&fe.nlists[i], 0, sizeof(fe.nlists[i]));
-		}
 		fe.main = fe.nmain;
-		ratelimit_set(&fe.rl, &fe.main);
-		log_debug("configuration: %zu acl prefixes, %zu proxies, "
-		    "%zu ECS senders", fe.lists[PLIST_ALLOW].n,
-		    fe.lists[PLIST_PROXY].n, fe.lists[PLIST_ECS].n);
+		acl_reconf_end(&fe.main);
+		dnstap_reconf(&fe.main);
 		break;
 	}
 }
@@ -340,15 +260,13 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
 		switch (imsg.hdr.type) {
 		case IMSG_SOCKET_PEER:
-			if (imsg.fd == -1 || fe.resolver_up ||
-			    imsg.len != sizeof(int) ||
+			if (imsg.fd == -1 || imsg.len != sizeof(int) ||
 			    *(const int *)imsg.data != PROC_RESOLVER)
 				fatalx("bad IMSG_SOCKET_PEER");
 			if (fcntl(imsg.fd, F_SETFL, O_NONBLOCK) == -1)
 				fatal("fcntl");
-			imsgev_init(&fe.resolver, imsg.fd, 0, CHANNEL_WMAX,
-			    frontend_dispatch_resolver, NULL);
-			fe.resolver_up = 1;
+			chan_open_resolver(imsg.fd,
+			    frontend_dispatch_resolver);
 			break;
 		case IMSG_LISTEN_UDP:
 		case IMSG_LISTEN_TCP:
@@ -366,11 +284,7 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 			http_init(imsg.fd);
 			break;
 		case IMSG_STARTUP:
-			if (imsg.len != sizeof(fe.startup))
-				fatalx("bad IMSG_STARTUP");
-			memcpy(&fe.startup, imsg.data, sizeof(fe.startup));
-			fe.startup.conffile[sizeof(fe.startup.conffile) - 1] =
-			    '\0';
+			stats_startup(&imsg);
 			break;
 		case IMSG_RECONF_CONF:
 		case IMSG_RECONF_PREFIX:
@@ -384,11 +298,15 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_HEARTBEAT:
 			imsgev_heartbeat(iev);
 			break;
+		case IMSG_DNSTAP_FD:
+			dnstap_socket(&imsg);
+			break;
 		default:
 			fatalx("unexpected message %u from the parent",
 			    imsg.hdr.type);
 		}
 		if (imsg.fd != -1 && imsg.hdr.type != IMSG_SOCKET_PEER &&
+		    imsg.hdr.type != IMSG_DNSTAP_FD &&
 		    imsg.hdr.type != IMSG_LISTEN_UDP &&
 		    imsg.hdr.type != IMSG_LISTEN_TCP &&
 		    imsg.hdr.type != IMSG_CONTROL_FD &&
@@ -400,16 +318,46 @@ frontend_dispatch_parent(int fd, short event, void *arg)
 	imsgev_update(iev);
 }
 
-/* Push queued queries to the resolver now rather than on the next loop. */
+/*
+ * dnstap: a client's query or our answer.  The client is the one a
+ * PROXY header named, or the peer; a trusted sender's ECS option names
+ * a subnet, not an address, and stays in the message itself.  'local'
+ * is our address, NULL when unknown (a wildcard's TCP connection).
+ */
 static void
-frontend_flush_resolver(void)
+frontend_dnstap(int type, const struct dnsq_ctx *ctx,
+    const union sockunion *local, const uint8_t *msg, size_t len)
 {
-	if (imsgbuf_queued(&fe.resolver.ibuf) == 0)
+	struct dnstap_msg	m;
+
+	if (!dnstap_wanted())
 		return;
-	local_counts_send();
-	if (imsgbuf_write(&fe.resolver.ibuf) == -1)
-		fatal("resolver channel");
-	imsgev_update(&fe.resolver);
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.proto = ctx->tcp ? DNSTAP_TCP : DNSTAP_UDP;
+	m.query_addr = ctx->via == VIA_ECS ? &ctx->sender : &ctx->client;
+	m.response_addr = local;
+	m.query_us = ctx->arrival_us;
+	m.response_us = type == DNSTAP_CLIENT_RESPONSE ? qlog_now() : 0;
+	m.msg = msg;
+	m.len = len;
+	dnstap_log(&m);
+}
+
+/* Our address for a UDP query: the listener's, or where it went to. */
+static const union sockunion *
+udp_local(const struct dnsq_ctx *ctx, union sockunion *su)
+{
+	const struct listener	*l = &fe.listeners[ctx->conn];
+
+	if (!ctx->has_local)
+		return l->wildcard ? NULL : &l->addr;
+	*su = l->addr;
+	if (su->sa.sa_family == AF_INET)
+		su->sin.sin_addr = ctx->local.v4;
+	else
+		su->sin6.sin6_addr = ctx->local.v6;
+	return su;
 }
 
 static void
@@ -424,13 +372,13 @@ udp_out_flush(void)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				fe.stats.dropped += udp_out.n - sent;
+				fe_stats.dropped += udp_out.n - sent;
 				break;
 			}
 			/* that one datagram cannot go; the others may */
 			log_debug("sendmmsg to %s: %s",
 			    sockunion_ntop(&udp_out.to[sent]), strerror(errno));
-			fe.stats.dropped++;
+			fe_stats.dropped++;
 			sent++;
 			continue;
 		}
@@ -479,8 +427,12 @@ static void
 udp_out_add(int fd, const struct dnsq_ctx *ctx, const void *data, size_t len)
 {
 	struct msghdr	*mh;
+	union sockunion	 su;
 	int		 i;
 
+	if (dnstap_wanted())
+		frontend_dnstap(DNSTAP_CLIENT_RESPONSE, ctx, udp_local(ctx, &su),
+		    data, len);
 	if (udp_out.n == UDP_BATCH || (udp_out.n > 0 && udp_out.fd != fd))
 		udp_out_flush();
 	i = udp_out.n++;
@@ -582,9 +534,8 @@ frontend_send_query(const struct dns_query *q, const struct dnsq_ctx *ctx,
 	iov[0].iov_len = offsetof(struct query_msg, qname) + q->qname_len;
 	iov[1].iov_base = (void *)(uintptr_t)pkt;
 	iov[1].iov_len = len;
-	if (!fe.resolver_up || imsg_composev(&fe.resolver.ibuf, xfr ?
-	    IMSG_XFR : IMSG_QUERY, 0, -1, iov, xfr ? 2 : 1) == -1) {
-		fe.stats.dropped++;
+	if (chan_query(xfr ? IMSG_XFR : IMSG_QUERY, iov, xfr ? 2 : 1) == -1) {
+		fe_stats.dropped++;
 		return -1;
 	}
 	return 0;
@@ -621,7 +572,7 @@ frontend_proxy(const uint8_t *p, size_t len, int stream, struct dnsq_ctx *ctx)
 	case PROXYV2_SHORT:
 		return 0;
 	case PROXYV2_BAD:
-		fe.stats.proxy_refused++;
+		fe_stats.proxy_refused++;
 		if (log_ratelimit(&last))
 			log_warnx("%s from proxy %s refused: %s",
 			    stream ? "connection" : "datagram",
@@ -630,7 +581,7 @@ frontend_proxy(const uint8_t *p, size_t len, int stream, struct dnsq_ctx *ctx)
 	case PROXYV2_OK:
 		break;
 	}
-	fe.stats.proxied++;
+	fe_stats.proxied++;
 	if (!pv.local) {
 		/* LOCAL is the proxy's own health check: the peer asks */
 		ctx->client = pv.src;
@@ -654,19 +605,19 @@ frontend_verdict(const uint8_t *pkt, size_t len, struct dnsq_ctx *ctx,
 	case DNSWIRE_OK:
 		break;
 	case DNSWIRE_DROP:
-		fe.stats.dropped++;
+		fe_stats.dropped++;
 		return -1;
 	case DNSWIRE_FORMERR:
-		fe.stats.formerr++;
+		fe_stats.formerr++;
 		return DNS_RCODE_FORMERR;
 	case DNSWIRE_NOTIMP:
-		fe.stats.notimp++;
+		fe_stats.notimp++;
 		return DNS_RCODE_NOTIMP;
 	case DNSWIRE_BADVERS:
-		fe.stats.badvers++;
+		fe_stats.badvers++;
 		return DNS_RCODE_BADVERS;
 	}
-	if (q->ecs && prefixlist_match(&fe.lists[PLIST_ECS], &ctx->client)) {
+	if (q->ecs && acl_match(PLIST_ECS, &ctx->client)) {
 		ctx->sender = ctx->client;
 		ctx->client = q->ecs_addr;
 		ctx->via = VIA_ECS;
@@ -676,12 +627,12 @@ frontend_verdict(const uint8_t *pkt, size_t len, struct dnsq_ctx *ctx,
 			ctx->ecs_len -= 96;
 			ctx->ecs_mapped = 1;
 		}
-		fe.stats.ecs_clients++;
+		fe_stats.ecs_clients++;
 	}
-	if (!prefixlist_match(&fe.lists[PLIST_ALLOW], &ctx->client) ||
+	if (!acl_match(PLIST_ALLOW, &ctx->client) ||
 	    ((q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR) &&
-	    !prefixlist_match(&fe.lists[PLIST_TRANSFER], &ctx->client))) {
-		fe.stats.refused_acl++;
+	    !acl_match(PLIST_TRANSFER, &ctx->client))) {
+		fe_stats.refused_acl++;
 		return DNS_RCODE_REFUSED;
 	}
 	return 0;
@@ -696,24 +647,25 @@ static int
 udp_ratelimited(struct listener *l, const struct dnsq_ctx *ctx,
     const struct dns_query *q, uint64_t now)
 {
-	static long long	last;
+	static long long	 last;
 
-	switch (ratelimit_check(&fe.rl, &ctx->client, now / 1000000)) {
+	const struct ratelimit	*rl = acl_ratelimiter();
+
+	switch (acl_ratelimit(&ctx->client, now / 1000000)) {
 	case RL_PASS:
 		return 0;
 	case RL_SLIP:
-		fe.stats.rrl_slipped++;
+		fe_stats.rrl_slipped++;
 		udp_reply(l->fd, ctx, q, 0, 1);
 		break;
 	case RL_DROP:
-		fe.stats.rrl_dropped++;
+		fe_stats.rrl_dropped++;
 		break;
 	}
 	if (log_ratelimit(&last))
 		log_warnx("answers to %s over %u a second (rate-limit): "
 		    "dropped, or truncated one in %u",
-		    ratelimit_prefix(&fe.rl, &ctx->client), fe.rl.rate,
-		    fe.rl.slip);
+		    ratelimit_prefix(rl, &ctx->client), rl->rate, rl->slip);
 	return 1;
 }
 
@@ -747,12 +699,9 @@ udp_copy(struct listener *l, const struct dnsq_ctx *ctx,
 	len = dnsmsg_answer(buf, UDP_REPLY_MAX, wire, wlen, NULL, 0, &qm, 0,
 	    DNSMSG_LOCAL);
 	rcode = DNS_RCODE(buf[3]);
-	fe.counts.rcode[rcode]++;
-	if (buf[2] & (DNS_FLAG_TC >> 8))
-		fe.counts.truncated++;
-	fe.counted = 1;
+	chan_count_copy(rcode, (buf[2] & (DNS_FLAG_TC >> 8)) != 0);
 	fe.round_copies++;
-	fe.stats.copied++;
+	fe_stats.copied++;
 	if (fe.main.log_queries)
 		qlog(ctx, q->qname, q->qname_len, q->qtype, &qlog_local, rcode,
 		    buf[6] << 8 | buf[7]);
@@ -767,12 +716,13 @@ frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 	struct dnsq_ctx		 ctx;
 	struct dns_query	 q;
 	const uint8_t		*pkt = udp_in.buf[i];
+	union sockunion		 su;
 	ssize_t			 hlen;
 	int			 rcode;
 
-	fe.stats.udp_queries++;
+	fe_stats.udp_queries++;
 	if (mh->msg_flags & MSG_TRUNC) {
-		fe.stats.dropped++;
+		fe_stats.dropped++;
 		return;
 	}
 	memset(&ctx, 0, sizeof(ctx));
@@ -782,7 +732,7 @@ frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 	ctx.arrival_us = now;
 	if (l->wildcard)
 		udp_get_local(mh, &ctx);
-	if (prefixlist_match(&fe.lists[PLIST_PROXY], &ctx.client)) {
+	if (acl_match(PLIST_PROXY, &ctx.client)) {
 		/* required from a trusted proxy, in every datagram */
 		if ((hlen = frontend_proxy(pkt, len, 0, &ctx)) == -1)
 			return;
@@ -790,7 +740,12 @@ frontend_udp_packet(struct listener *l, int i, size_t len, uint64_t now)
 		len -= hlen;
 	}
 	rcode = frontend_verdict(pkt, len, &ctx, &q);
-	if (rcode == -1 || udp_ratelimited(l, &ctx, &q, now))
+	if (rcode == -1)
+		return;
+	if (dnstap_wanted())
+		frontend_dnstap(DNSTAP_CLIENT_QUERY, &ctx, l->wildcard ?
+		    udp_local(&ctx, &su) : &l->addr, pkt, len);
+	if (udp_ratelimited(l, &ctx, &q, now))
 		return;
 	if (rcode > 0) {
 		udp_reply(l->fd, &ctx, &q, rcode, 0);
@@ -835,12 +790,12 @@ frontend_udp_read(int fd, short event, void *arg)
 			frontend_udp_packet(l, i, udp_in.msgs[i].msg_len, now);
 		/* made, as the resolver's answers are timed, not yet sent */
 		if (fe.round_copies > 0) {
-			metric_latency_add(&fe.counts.latency,
-			    (qlog_now() - now) / 1e6, fe.round_copies);
+			chan_count_latency((qlog_now() - now) / 1e6,
+			    fe.round_copies);
 			fe.round_copies = 0;
 		}
 		udp_out_flush();
-		frontend_flush_resolver();
+		chan_flush_resolver();
 		if (n < UDP_BATCH)
 			break;
 	}
@@ -889,7 +844,7 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 	uint8_t			reply[DNSWIRE_REPLY_MAX];
 	int			rcode;
 
-	fe.stats.tcp_queries++;
+	fe_stats.tcp_queries++;
 	ctx.arrival_us = qlog_now();
 	rcode = frontend_verdict(pkt, len, &ctx, &q);
 	if (rcode == -1) {
@@ -897,6 +852,8 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 		tcp_free(c);
 		return -1;
 	}
+	frontend_dnstap(DNSTAP_CLIENT_QUERY, &ctx, c->local.sa.sa_family ?
+	    &c->local : NULL, pkt, len);
 	if (rcode == 0) {
 		if (frontend_send_query(&q, &ctx, pkt, len) == 0) {
 			c->inflight++;
@@ -906,7 +863,10 @@ tcp_query(struct tcpconn *c, const uint8_t *pkt, size_t len)
 		rcode = DNS_RCODE_SERVFAIL;
 	}
 	frontend_qlog(&ctx, &q, rcode);
-	tcp_send(c, reply, dnswire_reply(&q, rcode, reply, sizeof(reply)));
+	len = dnswire_reply(&q, rcode, reply, sizeof(reply));
+	frontend_dnstap(DNSTAP_CLIENT_RESPONSE, &ctx, c->local.sa.sa_family ?
+	    &c->local : NULL, reply, len);
+	tcp_send(c, reply, len);
 	return 0;
 }
 
@@ -969,7 +929,7 @@ tcp_msg_timeout(int fd, short event, void *arg)
 
 	(void)fd;
 	(void)event;
-	fe.stats.tcp_slow++;
+	fe_stats.tcp_slow++;
 	if (log_ratelimit(&last))
 		log_warnx("tcp connection from %s closed: a message not whole "
 		    "after %u s (tcp message-timeout)",
@@ -1019,7 +979,7 @@ tcp_read_queries(struct tcpconn *c)
 		taken = 1;
 	}
 	tcp_msg_timer(c, taken);
-	frontend_flush_resolver();
+	chan_flush_resolver();
 	return 0;
 }
 
@@ -1087,6 +1047,7 @@ tcp_free(struct tcpconn *c)
 	fe.gens[c->slot]++;
 	fe.freeslots[fe.nfree++] = c->slot;
 	fe.nconns--;
+	fe_stats.tcp_open = fe.nconns;
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -1101,7 +1062,8 @@ tcp_outcb(struct evbuffer *out, const struct evbuffer_cb_info *info,
 	(void)out;
 	fe.tcp_out += info->n_added;
 	fe.tcp_out -= info->n_deleted;
-	if (info->n_deleted > 0)
+	/* how long its oldest answer has waited with nothing going out */
+	if (info->n_deleted > 0 || info->orig_size == 0)
 		c->drained_us = qlog_now();
 }
 
@@ -1118,7 +1080,7 @@ tcp_close_unread(struct tcpconn *c, const char *why)
 {
 	static long long	last;
 
-	fe.stats.tcp_unread++;
+	fe_stats.tcp_unread++;
 	if (log_ratelimit(&last))
 		log_warnx("tcp connection from %s closed: %s",
 		    sockunion_ntop(&c->from), why);
@@ -1128,10 +1090,11 @@ tcp_close_unread(struct tcpconn *c, const char *why)
 /*
  * Answers a client does not read stay with us: a connection past
  * TCP_UNREAD_MAX is closed (but one taking a transfer, which the
- * transfer ACL and its key allowed), and while all of them together hold more
- * than TCP_UNREAD_TOTAL, the one whose output has gone longest without
- * draining (a reader drains all the time) is closed first.  Returns -1
- * when that closed 'c'.
+ * transfer ACL and its key allowed), and while all of them together
+ * hold more than TCP_UNREAD_TOTAL, the one whose output has gone longest
+ * without draining is closed, if that is TCP_STALL_US (a reader drains
+ * all the time); past TCP_UNREAD_HARD, whatever it is.  Returns -1 when
+ * that closed 'c'.
  */
 static int
 tcp_bound(struct tcpconn *c)
@@ -1156,6 +1119,10 @@ tcp_bound(struct tcpconn *c)
 		}
 		if (victim == NULL)
 			fatalx("%zu bytes queued to no connection", fe.tcp_out);
+		/* readers all: let them have the room up to the hard bound */
+		if (qlog_now() - victim->drained_us < TCP_STALL_US &&
+		    fe.tcp_out <= TCP_UNREAD_HARD)
+			break;
 		closed |= victim == c;
 		tcp_close_unread(victim,
 		    "answers not read (all connections' queues full)");
@@ -1165,7 +1132,8 @@ tcp_bound(struct tcpconn *c)
 
 /* 'client' is the peer, unmapped */
 static void
-tcp_new(int s, const union sockunion *peer, const union sockunion *client)
+tcp_new(const struct listener *l, int s, const union sockunion *peer,
+    const union sockunion *client)
 {
 	struct tcpconn	*c;
 	struct timeval	 tv;
@@ -1181,10 +1149,12 @@ tcp_new(int s, const union sockunion *peer, const union sockunion *client)
 	c->gen = fe.gens[slot];
 	c->ctx.peer = *peer;
 	c->ctx.client = c->from = *client;
+	if (!l->wildcard)
+		c->local = l->addr;
 	c->ctx.tcp = 1;
 	c->ctx.conn = slot;
 	c->ctx.gen = c->gen;
-	c->proxy = prefixlist_match(&fe.lists[PLIST_PROXY], client);
+	c->proxy = acl_match(PLIST_PROXY, client);
 	c->bev = bufferevent_socket_new(NULL, s, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		fatalx("bufferevent_socket_new");
@@ -1203,124 +1173,8 @@ tcp_new(int s, const union sockunion *peer, const union sockunion *client)
 	bufferevent_enable(c->bev, EV_READ);
 	fe.conns[slot] = c;
 	fe.nconns++;
-	fe.stats.tcp_connections++;
-}
-
-/* The DNS ACL, which the metrics listener shares. */
-int
-frontend_allowed(const union sockunion *su)
-{
-	return prefixlist_match(&fe.lists[PLIST_ALLOW], su);
-}
-
-/*
- * vpndnsctl lookup: what this process would do with a query from the
- * address given (127.0.0.1 by default) before the resolver sees it, as
- * frontend_verdict() and udp_ratelimited() decide, counting nothing.
- */
-void
-frontend_ctl_lookup(struct ctl_lookup *lk)
-{
-	union sockunion	*c = &lk->from;
-	uint32_t	 now = qlog_now() / 1000000;
-
-	if (c->sa.sa_family != AF_INET && c->sa.sa_family != AF_INET6) {
-		memset(c, 0, sizeof(*c));
-		c->sin.sin_family = AF_INET;
-		c->sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	}
-	(void)sockunion_unmap(c);
-	lk->acl = !prefixlist_match(&fe.lists[PLIST_ALLOW], c) ?
-	    LOOKUP_REFUSED_ACL : (lk->qtype == DNS_TYPE_AXFR ||
-	    lk->qtype == DNS_TYPE_IXFR) &&
-	    !prefixlist_match(&fe.lists[PLIST_TRANSFER], c) ?
-	    LOOKUP_REFUSED_XFR : LOOKUP_ALLOWED;
-	lk->rl_rate = fe.rl.rate;
-	lk->rl_slip = fe.rl.slip;
-	lk->rl_count = ratelimit_count(&fe.rl, c, now);
-	lk->rl_over = lk->rl_rate > 0 && lk->rl_count >= lk->rl_rate;
-	strlcpy(lk->rl_prefix, lk->rl_rate > 0 ?
-	    ratelimit_prefix(&fe.rl, c) : "", sizeof(lk->rl_prefix));
-}
-
-/* The frontend's figures for Prometheus: its counters, family by family. */
-void
-frontend_metrics(struct metrics *m)
-{
-	static const struct {
-		const char	*name, *type, *help, *labels;
-		size_t		 off;
-	} fm[] = {
-#define FS(f)	offsetof(struct frontend_stats, f)
-		{ "vpndnsd_queries_total", "counter",
-		    "Queries read, by transport.", "transport=\"udp\"",
-		    FS(udp_queries) },
-		{ "vpndnsd_queries_total", NULL, NULL, "transport=\"tcp\"",
-		    FS(tcp_queries) },
-		{ "vpndnsd_frontend_replies_total", "counter",
-		    "Replies the frontend wrote itself, by rcode.",
-		    "rcode=\"FORMERR\"", FS(formerr) },
-		{ "vpndnsd_frontend_replies_total", NULL, NULL,
-		    "rcode=\"NOTIMP\"", FS(notimp) },
-		{ "vpndnsd_frontend_replies_total", NULL, NULL,
-		    "rcode=\"BADVERS\"", FS(badvers) },
-		{ "vpndnsd_frontend_replies_total", NULL, NULL,
-		    "rcode=\"REFUSED\"", FS(refused_acl) },
-		{ "vpndnsd_dropped_total", "counter",
-		    "Queries dropped unanswered: not queries, cut, or no room.",
-		    "", FS(dropped) },
-		{ "vpndnsd_proxy_headers_total", "counter",
-		    "PROXY v2 headers from trusted proxies, by outcome.",
-		    "result=\"taken\"", FS(proxied) },
-		{ "vpndnsd_proxy_headers_total", NULL, NULL,
-		    "result=\"refused\"", FS(proxy_refused) },
-		{ "vpndnsd_ecs_clients_total", "counter",
-		    "Queries whose client a trusted sender's ECS named.", "",
-		    FS(ecs_clients) },
-		{ "vpndnsd_ratelimited_total", "counter",
-		    "UDP queries over rate-limit, by what they got.",
-		    "action=\"dropped\"", FS(rrl_dropped) },
-		{ "vpndnsd_ratelimited_total", NULL, NULL,
-		    "action=\"truncated\"", FS(rrl_slipped) },
-		{ "vpndnsd_tcp_connections_total", "counter",
-		    "TCP connections accepted.", "", FS(tcp_connections) },
-		{ "vpndnsd_tcp_refused_total", "counter",
-		    "TCP connections refused by max-connections or "
-		    "max-per-client.", "", FS(tcp_refused) },
-		{ "vpndnsd_tcp_too_slow_total", "counter",
-		    "TCP connections closed by message-timeout.", "",
-		    FS(tcp_slow) },
-		{ "vpndnsd_tcp_closed_total", "counter",
-		    "TCP connections the frontend closed, by why: an answer "
-		    "lost to overload, answers not read, idle when the table "
-		    "was full.", "reason=\"lost-answer\"", FS(tcp_lost) },
-		{ "vpndnsd_tcp_closed_total", NULL, NULL,
-		    "reason=\"unread\"", FS(tcp_unread) },
-		{ "vpndnsd_tcp_closed_total", NULL, NULL,
-		    "reason=\"evicted\"", FS(tcp_evicted) },
-		{ "vpndnsd_frontend_answers_total", "counter",
-		    "Answers the resolver returned to the frontend.", "",
-		    FS(answers) },
-		{ "vpndnsd_frontend_copied_total", "counter",
-		    "Local answers the frontend made from the resolver's "
-		    "copies.", "", FS(copied) },
-#undef FS
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(fm) / sizeof(fm[0]); i++) {
-		if (fm[i].type != NULL)
-			metric_help(m, fm[i].name, fm[i].type, fm[i].help);
-		metric_u64(m, fm[i].name, fm[i].labels, *(const uint64_t *)
-		    ((const char *)&fe.stats + fm[i].off));
-	}
-	metric_help(m, "vpndnsd_tcp_connections_open", "gauge",
-	    "TCP connections open now.");
-	metric_u64(m, "vpndnsd_tcp_connections_open", "", fe.nconns);
-	metric_help(m, "vpndnsd_start_time_seconds", "gauge",
-	    "When the daemon started, in Unix time: a child that dies "
-	    "ends it, so a restart shows here.");
-	metric_u64(m, "vpndnsd_start_time_seconds", "", fe.startup.started);
+	fe_stats.tcp_open = fe.nconns;
+	fe_stats.tcp_connections++;
 }
 
 static int
@@ -1352,7 +1206,7 @@ tcp_evict(void)
 			break;
 	if (c == NULL)
 		return 0;
-	fe.stats.tcp_evicted++;
+	fe_stats.tcp_evicted++;
 	if (log_ratelimit(&last))
 		log_warnx("tcp connection from %s closed: the longest idle "
 		    "when the table was full (tcp max-connections)",
@@ -1373,7 +1227,7 @@ tcp_refuse(const union sockunion *client)
 	const struct tcpconn	*c;
 	uint32_t		 i, n = 0;
 
-	if (!prefixlist_match(&fe.lists[PLIST_PROXY], client))
+	if (!acl_match(PLIST_PROXY, client))
 		for (i = 0; i < fe.nextslot; i++)
 			if ((c = fe.conns[i]) != NULL &&
 			    sockunion_same_addr(&c->from, client) &&
@@ -1411,13 +1265,13 @@ frontend_tcp_accept(int fd, short event, void *arg)
 		(void)sockunion_unmap(&client);
 		if ((why = tcp_refuse(&client)) != NULL) {
 			close(s);
-			fe.stats.tcp_refused++;
+			fe_stats.tcp_refused++;
 			if (log_ratelimit(&last))
 				log_warnx("tcp connection from %s refused: %s",
 				    sockunion_ntop(&client), why);
 			continue;
 		}
-		tcp_new(s, &su, &client);
+		tcp_new(l, s, &su, &client);
 	}
 }
 
@@ -1431,6 +1285,8 @@ tcp_answer(const struct dnsq_ctx *ctx, const uint8_t *wire, size_t len)
 		return;		/* the client left meanwhile */
 	tcp_touch(c);
 	c->xfr |= ctx->more;
+	frontend_dnstap(DNSTAP_CLIENT_RESPONSE, ctx, c->local.sa.sa_family ?
+	    &c->local : NULL, wire, len);
 	tcp_send(c, wire, len);
 	if (tcp_bound(c) == -1 || ctx->more)
 		return;		/* a transfer's messages: one query */
@@ -1452,7 +1308,7 @@ frontend_answer(const struct imsg *imsg)
 		fatalx("bad IMSG_ANSWER of %zu bytes", imsg->len);
 	memcpy(&ctx, imsg->data, sizeof(ctx));
 	len = imsg->len - sizeof(ctx);
-	fe.stats.answers++;
+	fe_stats.answers++;
 	if (ctx.tcp) {
 		tcp_answer(&ctx, wire, len);
 		return;
@@ -1480,7 +1336,7 @@ frontend_tcp_lost(const struct imsg *imsg)
 			fatalx("IMSG_TCP_LOST for connection %u", tl.conn);
 		if ((c = fe.conns[tl.conn]) == NULL || c->gen != tl.gen)
 			continue;
-		fe.stats.tcp_lost++;
+		fe_stats.tcp_lost++;
 		if (log_ratelimit(&last))
 			log_warnx("tcp connection from %s closed: the resolver "
 			    "was too busy to answer it", sockunion_ntop(
@@ -1543,7 +1399,11 @@ frontend_dispatch_resolver(int fd, short event, void *arg)
 		case IMSG_CTL_TEXT:
 		case IMSG_CTL_RESULT:
 		case IMSG_CTL_END:
-			control_relay(&imsg);
+			/* a reply to a metrics request over HTTP, or control */
+			if (imsg.hdr.peerid & HTTP_PEERID)
+				http_relay(&imsg);
+			else
+				control_relay(&imsg);
 			break;
 		default:
 			fatalx("unexpected message %u from the resolver",

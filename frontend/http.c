@@ -130,8 +130,8 @@ http_request(struct http_conn *c, const char *line)
 		    "400 Bad Request");
 		return;
 	}
-	frontend_metrics(&m);
-	if (m.error || frontend_compose_resolver(IMSG_CTL_SHOW_METRICS,
+	stats_metrics(&m);
+	if (m.error || chan_to_resolver(IMSG_CTL_SHOW_METRICS,
 	    HTTP_PEERID | c->id, NULL, 0) == -1) {
 		http_reply(c, "503 Service Unavailable");
 		return;
@@ -221,7 +221,7 @@ http_accept(int fd, short event, void *arg)
 		return;
 	}
 	(void)sockunion_unmap(&su);
-	if ((why = !frontend_allowed(&su) ? "not in the ACL" :
+	if ((why = !acl_match(PLIST_ALLOW, &su) ? "not in the ACL" :
 	    http_nconns >= HTTP_MAX_CONNS ? "too many open" : NULL) != NULL ||
 	    (c = http_new(s)) == NULL) {
 		if (log_ratelimit(&last))

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tls.h>
+
 #include "frontend.h"
 #include "imsgev.h"
 #include "log.h"
@@ -675,6 +677,54 @@ parent_relays_reconf(const struct vpndnsd_conf *conf)
 		relays[k]->reconf(conf, parent_to_wgwatch);
 }
 
+static void
+parent_send_domain(const struct domain_conf *d)
+{
+	struct domain_msg	dm;
+
+	memset(&dm, 0, sizeof(dm));
+	strlcpy(dm.name, d->name, sizeof(dm.name));
+	strlcpy(dm.nameserver, d->nameserver, sizeof(dm.nameserver));
+	strlcpy(dm.hostmaster, d->hostmaster, sizeof(dm.hostmaster));
+	dm.ttl = d->ttl;
+	dm.negttl = d->negttl;
+	dm.threshold = d->threshold;
+	dm.offline_names = d->offline_names;
+	parent_send(PROC_RESOLVER, IMSG_RECONF_DOMAIN, 0, -1, &dm, sizeof(dm));
+}
+
+/*
+ * A forwarder; with its CA file open when a server speaks TLS (the
+ * resolver reads it: its chroot has none), libtls's default store unless
+ * tls-ca names one.
+ */
+static void
+parent_send_forwarder(const struct forwarder_conf *f)
+{
+	struct forwarder_msg	fm;
+	const char		*ca;
+	int			 fd = -1;
+
+	memset(&fm, 0, sizeof(fm));
+	strlcpy(fm.name, f->name, sizeof(fm.name));
+	memcpy(fm.servers, f->servers, sizeof(fm.servers));
+	fm.nservers = f->nservers;
+	fm.policy = f->policy;
+	fm.timeout_ms = f->timeout_ms;
+	fm.cache_size = f->cache_size;
+	fm.cache_min_ttl = f->cache_min_ttl;
+	fm.cache_max_ttl = f->cache_max_ttl;
+	fm.serve_stale = f->serve_stale;
+	if (forwarder_has_tls(f)) {
+		ca = f->tls_ca[0] != '\0' ? f->tls_ca :
+		    tls_default_ca_cert_file();
+		if ((fd = open(ca, O_RDONLY | O_CLOEXEC)) == -1)
+			log_warn("forwarder \"%s\": tls-ca %s", f->name, ca);
+	}
+	parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, fd, &fm,
+	    sizeof(fm));
+}
+
 /* The configuration, as one transaction each child swaps in at its end. */
 static void
 parent_send_config(struct vpndnsd_conf *conf)
@@ -705,8 +755,7 @@ parent_send_config(struct vpndnsd_conf *conf)
 	parent_send(PROC_RESOLVER, IMSG_RECONF_CONF, 0, -1, &conf->main,
 	    sizeof(conf->main));
 	TAILQ_FOREACH(d, &conf->domains, entry)
-		parent_send(PROC_RESOLVER, IMSG_RECONF_DOMAIN, 0, -1, d,
-		    sizeof(*d));
+		parent_send_domain(d);
 	TAILQ_FOREACH(r, &conf->records, entry)
 		parent_send_record(r);
 	TAILQ_FOREACH(w, &conf->sources, entry) {
@@ -717,8 +766,7 @@ parent_send_config(struct vpndnsd_conf *conf)
 			parent_send_peername(w, p);
 	}
 	TAILQ_FOREACH(f, &conf->forwarders, entry)
-		parent_send(PROC_RESOLVER, IMSG_RECONF_FORWARDER, 0, -1, f,
-		    sizeof(*f));
+		parent_send_forwarder(f);
 	TAILQ_FOREACH(b, &conf->blocklists, entry)
 		parent_send_blocklist(b);
 	TAILQ_FOREACH(m, &conf->matches, entry)
@@ -838,6 +886,33 @@ parent_dispatch_wgwatch(const struct imsg *imsg)
 	relays[w->kind]->poll(w);
 }
 
+/*
+ * A child's dnstap stream: the children's socket(2) is AF_UNIX-less and
+ * their chroot holds no path, so the parent connects to the collector
+ * and passes the socket on, or the reason it could not; it reads
+ * nothing from it (the child speaks Frame Streams).
+ */
+static void
+parent_dnstap_open(enum proc_id p)
+{
+	struct sockaddr_un	sun;
+	int			fd, err = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, parent.conf->main.dnstap, sizeof(sun.sun_path));
+	if (sun.sun_path[0] == '\0')
+		err = ENOENT;
+	else if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		err = errno;
+	else if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		err = errno;
+		close(fd);
+	}
+	parent_send(p, IMSG_DNSTAP_FD, 0, err ? -1 : fd, &err, sizeof(err));
+}
+
 static void
 parent_dispatch_child(int fd, short event, void *arg)
 {
@@ -868,6 +943,13 @@ parent_dispatch_child(int fd, short event, void *arg)
 				fatalx("bad IMSG_HEARTBEAT from the %s",
 				    c->name);
 			clock_gettime(CLOCK_MONOTONIC, &c->answered);
+			continue;
+		}
+		if (imsg.hdr.type == IMSG_DNSTAP_OPEN &&
+		    c != &parent.child[PROC_WGWATCH]) {
+			if (imsg.len != 0)
+				fatalx("bad IMSG_DNSTAP_OPEN");
+			parent_dnstap_open(c - parent.child);
 			continue;
 		}
 		if (c == &parent.child[PROC_WGWATCH]) {

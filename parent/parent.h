@@ -11,6 +11,7 @@
 /* parse.y */
 struct vpndnsd_conf	*parse_config(const char *);
 const char		*parse_lasterror(void);
+int			 forwarder_has_tls(const struct forwarder_conf *);
 
 /* wgnames.c */
 typedef void	(*wgnames_err_fn)(const char *, int, const char *);

@@ -22,6 +22,7 @@
 #include <ldns/ldns.h>
 
 #include "imsg.h"
+#include "dname.h"
 #include "log.h"
 #include "vpndnsd.h"
 #include "parent.h"
@@ -144,7 +145,11 @@ static int	 nlist_add(const char *);
 static void	 nlist_clear(void);
 static int	 add_forwarder(const char *);
 static int	 add_server(const char *, int64_t);
+static int	 finish_server(void);
+static int	 server_tls(const char *);
+static int	 forwarder_tls_ca(const char *);
 static void	 finish_forwarder(void);
+static int	 set_dnstap(const char *);
 static int	 parse_size(const char *, int64_t *);
 static int	 add_blocklist(const char *);
 static int	 blocklist_file(const char *);
@@ -193,13 +198,14 @@ typedef struct {
 %token	ANSWER NXDOMAIN REFUSED NULLANSWER BLOCK PROXYPROTOCOL CLIENTSUBNET
 %token	LOG QUERIES ERROR IPSEC VICI OPENVPN STATUS ID
 %token	TSIGKEY ALGORITHM SECRET TRANSFER TO NOTIFY UPDATE ZONE
+%token	TLS TLSCA DNSTAP CLIENT
 /* "peer X key K domain D": a domain right after a key is the peer's */
 %nonassoc	PEERDOMAIN_NONE
 %nonassoc	DOMAIN
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.string>	string peerdomain optkey
-%type	<v.number>	port portnum metricsport optttl yesno size
+%type	<v.number>	port portnum metricsport optttl yesno size srvport
 %destructor { free($$); } <v.string>
 
 %%
@@ -327,6 +333,14 @@ main		: USER STRING			{
 				YYERROR;
 			conf->acl_set = 1;
 		}
+		| DNSTAP STRING			{
+			int rc = set_dnstap($2);
+
+			free($2);
+			$2 = NULL;	/* error recovery may still pop it */
+			if (rc == -1)
+				YYERROR;
+		} dnstapblock
 		| PROXYPROTOCOL FROM prefixes	{
 			if (add_prefixes(PLIST_PROXY, "proxy-protocol from") ==
 			    -1)
@@ -429,6 +443,11 @@ metricsport	: /* empty */			{ $$ = METRICS_PORT; }
 		| portnum
 		;
 
+/* 0: the transport's (53, or 853 with tls) */
+srvport		: /* empty */			{ $$ = 0; }
+		| portnum
+		;
+
 port		: /* empty */			{ $$ = DNS_PORT; }
 		| portnum
 		;
@@ -510,14 +529,24 @@ fwdopts		: /* empty */
 		| fwdopts fwdopt optnl
 		;
 
-fwdopt		: SERVER STRING port		{
+fwdopt		: SERVER STRING srvport		{
 			int rc = add_server($2, $3);
 
 			free($2);
 			$2 = NULL;	/* error recovery may still pop it */
 			if (rc == -1)
 				YYERROR;
-		} srvopts
+		} srvopts			{
+			if (finish_server() == -1)
+				YYERROR;
+		}
+		| TLSCA STRING			{
+			int rc = forwarder_tls_ca($2);
+
+			free($2);
+			if (rc == -1)
+				YYERROR;
+		}
 		| POLICY FAILOVER		{ curfwd->policy = FWD_FAILOVER; }
 		| POLICY ROUNDROBIN		{ curfwd->policy = FWD_ROUNDROBIN; }
 		| TIMEOUT NUMBER		{
@@ -552,6 +581,20 @@ srvopts		: /* empty */
 		| srvopts srvopt
 		;
 
+dnstapblock	: /* empty */
+		| '{' optnl dnstapopts '}'
+		;
+
+dnstapopts	: /* empty */
+		| dnstapopts dnstapopt optnl
+		;
+
+dnstapopt	: CLIENT yesno			{ conf->main.dnstap_client = $2; }
+		| FORWARDER yesno		{
+			conf->main.dnstap_forwarder = $2;
+		}
+		;
+
 rlopts		: /* empty */
 		| rlopts SLIP NUMBER		{
 			if ($3 < 0 || $3 > 100) {
@@ -575,6 +618,13 @@ rlopts		: /* empty */
 
 srvopt		: PROXYPROTOCOL			{
 			curfwd->servers[curfwd->nservers - 1].proxy = 1;
+		}
+		| TLS STRING			{
+			int rc = server_tls($2);
+
+			free($2);
+			if (rc == -1)
+				YYERROR;
 		}
 		| CLIENTSUBNET NUMBER NUMBER	{
 			struct server_conf *sc =
@@ -970,7 +1020,9 @@ static const struct keywords keywords[] = {
 	{ "cache-min-ttl",	CACHEMINTTL },
 	{ "cache-size",		CACHESIZE },
 	{ "chroot",		CHROOT },
+	{ "client",		CLIENT },
 	{ "client-subnet",	CLIENTSUBNET },
+	{ "dnstap",		DNSTAP },
 	{ "domain",		DOMAIN },
 	{ "failover",		FAILOVER },
 	{ "file",		FILENAME },
@@ -1025,6 +1077,8 @@ static const struct keywords keywords[] = {
 	{ "tcp",		TCP },
 	{ "threshold",		THRESHOLD },
 	{ "timeout",		TIMEOUT },
+	{ "tls",		TLS },
+	{ "tls-ca",		TLSCA },
 	{ "to",			TO },
 	{ "transfer",		TRANSFER },
 	{ "tsig-key",		TSIGKEY },
@@ -1118,6 +1172,7 @@ string_kind(const char *kw)
 		{ "include", "path" }, { "chroot", "path" },
 		{ "pidfile", "path" }, { "file", "path" }, { "socket", "path" },
 		{ "on", "address" }, { "server", "address" },
+		{ "tls", "name" }, { "tls-ca", "path" }, { "dnstap", "path" },
 		{ "notify", "address" }, { "to", "address" },
 		{ "user", "user name" },
 	};
@@ -1737,90 +1792,21 @@ rdata_add(char *text, int isnum, int64_t num)
 	return 0;
 }
 
-/*
- * What ldns would take silently or say tersely, said at the name's line:
- * white space in a label (ldns makes "a b" the label a\032b), a label
- * over 63 octets, a name over 255.  Escapes (\. \032) count one octet.
- */
-static int
-dname_check(const char *in)
-{
-	const char	*p, *start = in;
-	size_t		 label = 0, wire = 1;
-
-	for (p = in; ; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (label > 63) {
-				yyerror("\"%s\": the label \"%.*s\" is %zu "
-				    "octets, more than 63", in,
-				    (int)(p - start), start, label);
-				return -1;
-			}
-			if (label > 0)
-				wire += 1 + label;
-			if (*p == '\0')
-				break;
-			label = 0;
-			start = p + 1;
-			continue;
-		}
-		if (*p == ' ' || *p == '\t') {
-			yyerror("\"%s\": white space in a label (a name is "
-			    "labels joined by dots)", in);
-			return -1;
-		}
-		if (*p == '\\' && isdigit((unsigned char)p[1]) &&
-		    isdigit((unsigned char)p[2]) &&
-		    isdigit((unsigned char)p[3]))
-			p += 3;
-		else if (*p == '\\' && p[1] != '\0')
-			p++;
-		label++;
-	}
-	if (wire > DNS_MAX_NAME) {
-		yyerror("\"%s\" is %zu octets as a name, more than %d", in,
-		    wire, DNS_MAX_NAME);
-		return -1;
-	}
-	return 0;
-}
-
 /* A domain name in canonical form: lower case, trailing dot, escaped. */
 static int
 dname_canon(const char *in, char *out, size_t outlen)
 {
-	ldns_rdf	*rdf = NULL;
-	ldns_status	 st;
-	char		*abs, *s;
-	size_t		 len = strlen(in);
+	struct dname	d;
+	char		err[DNAME_TEXT_MAX + 128];
 
-	if (len == 0 || (in[0] == '.' && len > 1)) {
-		yyerror("\"%s\" is not a domain name", in);
+	if (dname_parse(in, &d, err, sizeof(err)) == -1) {
+		yyerror("%s", err);
 		return -1;
 	}
-	if (dname_check(in) == -1)
-		return -1;
-	if (asprintf(&abs, "%s%s", in, in[len - 1] == '.' &&
-	    (len < 2 || in[len - 2] != '\\') ? "" : ".") == -1)
-		fatal("asprintf");
-	st = ldns_str2rdf_dname(&rdf, abs);
-	free(abs);
-	if (st != LDNS_STATUS_OK) {
-		yyerror("\"%s\" is not a domain name: %s", in,
-		    ldns_get_errorstr_by_id(st));
-		return -1;
-	}
-	ldns_dname2canonical(rdf);
-	s = ldns_rdf2str(rdf);
-	ldns_rdf_deep_free(rdf);
-	if (s == NULL)
-		fatal("ldns_rdf2str");
-	if (strlcpy(out, s, outlen) >= outlen) {
+	if (dname_text(&d, out, outlen) == -1) {
 		yyerror("domain name \"%s\" is too long", in);
-		free(s);
 		return -1;
 	}
-	free(s);
 	return 0;
 }
 
@@ -2173,7 +2159,6 @@ static int
 add_server(const char *addr, int64_t port)
 {
 	struct server_conf	sc;
-	uint32_t		i;
 
 	memset(&sc, 0, sizeof(sc));
 	if (inet_pton(AF_INET, addr, &sc.addr.sin.sin_addr) == 1) {
@@ -2191,14 +2176,120 @@ add_server(const char *addr, int64_t port)
 		    curfwd->name, FWD_MAX_SERVERS);
 		return -1;
 	}
-	for (i = 0; i < curfwd->nservers; i++)
-		if (memcmp(&curfwd->servers[i].addr, &sc.addr,
-		    sizeof(sc.addr)) == 0) {
+	curfwd->servers[curfwd->nservers++] = sc;
+	return 0;
+}
+
+/*
+ * A server's options are in: the port the transport implies when none
+ * was given, then the check for one given twice.
+ */
+static int
+finish_server(void)
+{
+	struct server_conf	*sc = &curfwd->servers[curfwd->nservers - 1];
+	in_port_t		*port = sc->addr.sa.sa_family == AF_INET ?
+				    &sc->addr.sin.sin_port :
+				    &sc->addr.sin6.sin6_port;
+	uint32_t		 i;
+
+	if (*port == 0)
+		*port = htons(sc->tls ? DOT_PORT : DNS_PORT);
+	if (sc->tls && sc->proxy) {
+		yyerror("server %s: proxy-protocol and tls: a TLS connection "
+		    "carries many clients' queries", sockunion_ntop(&sc->addr));
+		return -1;
+	}
+	for (i = 0; i + 1 < curfwd->nservers; i++)
+		if (memcmp(&curfwd->servers[i].addr, &sc->addr,
+		    sizeof(sc->addr)) == 0) {
 			yyerror("forwarder \"%s\": server %s is given twice",
-			    curfwd->name, sockunion_ntop(&sc.addr));
+			    curfwd->name, sockunion_ntop(&sc->addr));
+			curfwd->nservers--;
 			return -1;
 		}
-	curfwd->servers[curfwd->nservers++] = sc;
+	return 0;
+}
+
+/* tls "NAME": DNS over TLS, the certificate verified for NAME. */
+static int
+server_tls(const char *name)
+{
+	struct server_conf	*sc = &curfwd->servers[curfwd->nservers - 1];
+	size_t			 i, len = strlen(name);
+
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
+		    name[i] != '.' && name[i] != ':' && name[i] != '_')
+			break;
+	if (len == 0 || len >= sizeof(sc->tls_name) || i != len) {
+		yyerror("tls \"%s\": a host name (or address) the server's "
+		    "certificate carries", name);
+		return -1;
+	}
+	if (sc->tls) {
+		yyerror("server %s: tls is given twice",
+		    sockunion_ntop(&sc->addr));
+		return -1;
+	}
+	sc->tls = 1;
+	strlcpy(sc->tls_name, name, sizeof(sc->tls_name));
+	return 0;
+}
+
+/* tls-ca PATH: the certificates a tls server's chain must end in. */
+static int
+forwarder_tls_ca(const char *name)
+{
+	char	path[PATH_MAX];
+	int	fd;
+
+	if (include_path(name, path, sizeof(path)) == -1) {
+		yyerror("tls-ca \"%s\": path too long", name);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		yyerror("forwarder \"%s\": tls-ca \"%s\": %s", curfwd->name,
+		    path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	/* absolute, so a reload from another directory finds it again */
+	if (realpath(path, curfwd->tls_ca) == NULL) {
+		yyerror("forwarder \"%s\": tls-ca \"%s\": %s", curfwd->name,
+		    path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* dnstap "PATH": the collector's socket; both kinds of message by default. */
+static int
+set_dnstap(const char *path)
+{
+	if (conf->main.dnstap[0] != '\0') {
+		yyerror("dnstap is given twice");
+		return -1;
+	}
+	if (path[0] != '/' || strlcpy(conf->main.dnstap, path,
+	    sizeof(conf->main.dnstap)) >= sizeof(conf->main.dnstap)) {
+		yyerror("dnstap \"%s\": an absolute path shorter than %d",
+		    path, DNSTAP_PATH_MAX);
+		conf->main.dnstap[0] = '\0';
+		return -1;
+	}
+	conf->main.dnstap_client = conf->main.dnstap_forwarder = 1;
+	return 0;
+}
+
+int
+forwarder_has_tls(const struct forwarder_conf *f)
+{
+	uint32_t	i;
+
+	for (i = 0; i < f->nservers; i++)
+		if (f->servers[i].tls)
+			return 1;
 	return 0;
 }
 
@@ -2214,6 +2305,9 @@ finish_forwarder(void)
 		yyerror("forwarder \"%s\": cache-min-ttl %u is above "
 		    "cache-max-ttl %u", f->name, f->cache_min_ttl,
 		    f->cache_max_ttl);
+	if (f->tls_ca[0] != '\0' && !forwarder_has_tls(f))
+		yyerror("forwarder \"%s\": tls-ca, but no server speaks tls",
+		    f->name);
 }
 
 /* 16777216, or with a K, M or G (powers of 1024): 16M */

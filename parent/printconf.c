@@ -175,6 +175,13 @@ print_main(FILE *f, const struct vpndnsd_conf *conf)
 		    conf->main.rrl_v4len, conf->main.rrl_v6len);
 	if (conf->main.log_queries)
 		fprintf(f, "log queries\n");
+	if (conf->main.dnstap[0] != '\0') {
+		fprintf(f, "dnstap ");
+		print_quoted(f, conf->main.dnstap);
+		fprintf(f, " { client %s forwarder %s }\n",
+		    conf->main.dnstap_client ? "yes" : "no",
+		    conf->main.dnstap_forwarder ? "yes" : "no");
+	}
 }
 
 static void
@@ -306,6 +313,15 @@ print_forwarder(FILE *f, const struct forwarder_conf *fw)
 		if (sc->ecs)
 			fprintf(f, " client-subnet %u %u", sc->ecs_v4,
 			    sc->ecs_v6);
+		if (sc->tls) {
+			fprintf(f, " tls ");
+			print_quoted(f, sc->tls_name);
+		}
+		fprintf(f, "\n");
+	}
+	if (fw->tls_ca[0] != '\0') {
+		fprintf(f, "\ttls-ca ");
+		print_quoted(f, fw->tls_ca);
 		fprintf(f, "\n");
 	}
 	fprintf(f, "\tpolicy %s\n\ttimeout %u\n\tcache-size ",

@@ -15,7 +15,11 @@
                                             prints how many were answered
                                             (and, with "rcodes", how many
                                             of them were SERVFAIL); {} in
-                                            NAME is the query's number
+                                            NAME is the query's number;
+                                            with the file $FLOOD_STOP it
+                                            stops when that appears and
+                                            prints "sent answered
+                                            servfail"
   dnsraw.py spray HOST PORT COUNT NAME WAIT
                                             COUNT UDP queries without waiting
                                             (200 every 5 ms), then answers
@@ -333,7 +337,12 @@ def cmd_flood(host, port, count, name, rcodes=None):
     s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.setblocking(False)
     sent = answered = 0
+    stop = os.environ.get("FLOOD_STOP")
     while answered < count:
+        if stop and os.path.exists(stop):
+            count = sent
+            if answered >= count:
+                break
         while sent < count and sent - answered < 64:
             s.sendto(make_query(name.replace("{}", str(sent)),
                                 qid=sent & 0xffff), (host, int(port)))
@@ -349,7 +358,10 @@ def cmd_flood(host, port, count, name, rcodes=None):
             answered += 1
             if len(r) >= 4 and r[3] & 0xf == 2:
                 servfail += 1
-    print(answered, servfail) if rcodes else print(answered)
+    if stop:
+        print(sent, answered, servfail)
+    else:
+        print(answered, servfail) if rcodes else print(answered)
 
 
 def cmd_spray(host, port, count, name, wait):

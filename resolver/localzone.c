@@ -19,6 +19,7 @@
 
 #include <ldns/ldns.h>
 
+#include "dname.h"
 #include "dnsmsg.h"
 #include "json.h"
 #include "log.h"
@@ -192,22 +193,21 @@ rr_from_str(const char *fmt, ...)
 }
 
 void
-localdata_add_domain(struct localdata *ld, const struct domain_conf *dc)
+localdata_add_domain(struct localdata *ld, const struct domain_msg *dc)
 {
 	struct lzone	*z;
-	ldns_rdf	*apex;
+	struct dname	 apex;
+	char		 err[256];
 	uint32_t	 serial = time(NULL);
 	const char	*fmt = "%s %u IN SOA %s %s %u %u %u %u %u";
 
 	if ((z = calloc(1, sizeof(*z))) == NULL)
 		fatal("calloc");
-	if (ldns_str2rdf_dname(&apex, dc->name) != LDNS_STATUS_OK ||
-	    ldns_rdf_size(apex) > sizeof(z->apex))
+	if (dname_parse(dc->name, &apex, err, sizeof(err)) == -1 ||
+	    apex.len > sizeof(z->apex))
 		fatalx("bad domain \"%s\"", dc->name);
-	ldns_dname2canonical(apex);
-	memcpy(z->apex, ldns_rdf_data(apex), ldns_rdf_size(apex));
-	z->apexlen = ldns_rdf_size(apex);
-	ldns_rdf_deep_free(apex);
+	memcpy(z->apex, apex.wire, apex.len);
+	z->apexlen = apex.len;
 	z->ttl = dc->ttl;
 	z->negttl = dc->negttl;
 	/* RFC 2308: a negative answer lives min(SOA TTL, SOA MINIMUM) */

@@ -11,6 +11,7 @@
 
 #include <ldns/ldns.h>
 
+#include "dname.h"
 #include "imsg.h"
 #include "dnsmsg.h"
 #include "log.h"
@@ -53,13 +54,18 @@ policy_free(struct policy *p)
 }
 
 /* IMSG_RECONF_MATCH: the fixed part, the prefixes, then the suffixes. */
-void
+/*
+ * A rule from IMSG_RECONF_MATCH, added at the end.  A forwarding rule's
+ * group is named, for the caller to find (groups are upstream.c's).
+ */
+struct rule *
 policy_add(struct policy *p, const struct imsg *imsg)
 {
 	struct match_msg	 mm;
 	struct rule		*r;
 	const uint8_t		*d = imsg->data, *end = d + imsg->len;
-	ldns_rdf		*rdf;
+	struct dname		 dn;
+	char			 err[256];
 	size_t			 i, n;
 
 	if (imsg->len < sizeof(mm))
@@ -78,9 +84,7 @@ policy_add(struct policy *p, const struct imsg *imsg)
 	r->action = mm.action;
 	r->line = mm.line;
 	r->index = p->nrules;
-	if (mm.action == MATCH_FORWARD &&
-	    (r->group = upstream_group(mm.group)) == NULL)
-		fatalx("match: no forwarder \"%s\"", mm.group);
+	strlcpy(r->groupname, mm.group, sizeof(r->groupname));
 	if ((r->from = calloc(mm.nfrom, sizeof(*r->from))) == NULL ||
 	    (r->query = calloc(mm.nquery, sizeof(*r->query))) == NULL)
 		fatal("calloc");
@@ -90,14 +94,10 @@ policy_add(struct policy *p, const struct imsg *imsg)
 	for (i = 0; i < mm.nquery; i++) {
 		if ((n = strnlen((const char *)d, end - d)) == (size_t)(end - d))
 			fatalx("IMSG_RECONF_MATCH: a name not terminated");
-		if (ldns_str2rdf_dname(&rdf, (const char *)d) !=
-		    LDNS_STATUS_OK || ldns_rdf_size(rdf) > DNS_MAX_NAME)
-			fatalx("IMSG_RECONF_MATCH: a bad name");
-		ldns_dname2canonical(rdf);
-		memcpy(r->query[i].name, ldns_rdf_data(rdf),
-		    ldns_rdf_size(rdf));
-		r->query[i].len = ldns_rdf_size(rdf);
-		ldns_rdf_deep_free(rdf);
+		if (dname_parse((const char *)d, &dn, err, sizeof(err)) == -1)
+			fatalx("IMSG_RECONF_MATCH: %s", err);
+		memcpy(r->query[i].name, dn.wire, dn.len);
+		r->query[i].len = dn.len;
 		d += n + 1;
 	}
 	r->nquery = mm.nquery;
@@ -112,6 +112,7 @@ policy_add(struct policy *p, const struct imsg *imsg)
 			fatalx("IMSG_RECONF_MATCH: an unknown blocklist");
 	}
 	r->nblock = mm.nblock;
+	return r;
 }
 
 static int

@@ -37,6 +37,7 @@
 
 #include <ldns/ldns.h>
 
+#include "dname.h"
 #include "dnsmsg.h"
 #include "imsg.h"
 #include "json.h"
@@ -259,23 +260,18 @@ presence_begin(struct presence *pr)
 static int
 wire_name(const char *text, uint8_t *out, size_t *len)
 {
-	ldns_rdf	*rdf;
+	struct dname	d;
+	char		err[256];
 
-	if (ldns_str2rdf_dname(&rdf, text) != LDNS_STATUS_OK)
+	if (dname_parse(text, &d, err, sizeof(err)) == -1)
 		return -1;
-	ldns_dname2canonical(rdf);
-	if (ldns_rdf_size(rdf) > DNS_MAX_NAME) {
-		ldns_rdf_deep_free(rdf);
-		return -1;
-	}
-	*len = ldns_rdf_size(rdf);
-	memcpy(out, ldns_rdf_data(rdf), *len);
-	ldns_rdf_deep_free(rdf);
+	*len = d.len;
+	memcpy(out, d.wire, d.len);
 	return 0;
 }
 
 void
-presence_add_domain(struct presence *pr, const struct domain_conf *dc)
+presence_add_domain(struct presence *pr, const struct domain_msg *dc)
 {
 	struct pnames	*n = pr->nnames;
 	struct pzone	*z;

@@ -13,6 +13,7 @@
 #define RESOLVER_NOFILE		(2 * UQ_MAX_INFLIGHT)
 #define LOCAL_CACHE_SIZE	(4 * 1024 * 1024)
 #define LOCAL_CACHE_TTL		1	/* seconds */
+#define TSIG_FUDGE		300	/* seconds a signature's time may be off */
 
 struct localdata;
 
@@ -69,25 +70,55 @@ struct rule {
 	struct blocklist **block;
 	size_t		 nblock;
 	struct group	*group;		/* MATCH_FORWARD */
+	char		 groupname[FWD_NAME_MAX];
 };
 
 void	resolver_main(int, int, const char *, const char *)
 	    __attribute__((__noreturn__));
 struct verdict;
-void	resolver_answer(const struct query_msg *, const uint8_t *, size_t,
-	    const struct verdict *);
-void	resolver_answer_ede(const struct query_msg *, const uint8_t *,
-	    size_t, const struct verdict *, uint16_t, const char *);
-void	resolver_answer_part(const struct query_msg *, const uint8_t *,
-	    size_t);
-ldns_pkt *reply_new(const struct query_msg *);
-void	resolver_xfr_tick(void);
+struct imsgev;
+
+/* reply.c: answers, copies and control replies to the frontend */
+struct reply_stats {
+	uint64_t	queries;	/* answered from the frontend's copies */
+	uint64_t	noerror;
+	uint64_t	nxdomain;
+	uint64_t	refused;
+	uint64_t	servfail;
+	uint64_t	truncated;
+	uint64_t	dropped;	/* the channel full */
+};
+void			 reply_init(struct imsgev *);
+void			 reply_set_log(int);
+void			 reply_totals(struct reply_stats *);
+void			 reply_batch(int);
+void			 reply_flush(void);
+void			 reply_lost(void);
+void			 reply_xfr_begin(void);
+ldns_pkt		*reply_new(const struct query_msg *);
+void			 reply_answer(const struct query_msg *,
+			    const uint8_t *, size_t, const struct verdict *);
+void			 reply_answer_ede(const struct query_msg *,
+			    const uint8_t *, size_t, const struct verdict *,
+			    uint16_t, const char *);
+void			 reply_part(const struct query_msg *, const uint8_t *,
+			    size_t);
+void			 reply_copy(struct local_copy *, const uint8_t *,
+			    const uint8_t *);
+void			 reply_copies_void(void);
+void			 reply_local_counts(const struct imsg *);
+void			 reply_ctl(uint16_t, uint32_t, const struct iovec *,
+			    int);
+void			 reply_ctl_compose(uint16_t, uint32_t, const void *,
+			    size_t);
+int			 reply_ctl_line(const char *, void *);
+void			 reply_metrics(struct metrics *);
 
 /* localzone.c */
 struct localdata	*localdata_new(void);
 void			 localdata_free(struct localdata *);
 void			 localdata_add_domain(struct localdata *,
-			    const struct domain_conf *);
+			    const struct domain_msg *);
 void			 localdata_add_record(struct localdata *,
 			    const struct record_msg *, const char *,
 			    const char *);
@@ -120,7 +151,7 @@ const ldns_rr		*localdata_zone_soa(const struct localdata *, size_t);
 struct presence		*presence_new(void);
 void			 presence_begin(struct presence *);
 void			 presence_add_domain(struct presence *,
-			    const struct domain_conf *);
+			    const struct domain_msg *);
 void			 presence_add_source(struct presence *,
 			    const struct source_msg *);
 void			 presence_add_name(struct presence *,
@@ -158,8 +189,7 @@ void			 update_changes(const uint8_t *, size_t,
 			    const struct precs *, const struct precs *, size_t);
 void			 update_metrics(struct metrics *);
 
-/* xfr.c */
-const struct precs	*xfr_snapshot(const uint8_t *, size_t);
+/* tsig.c */
 int			 serial_newer(uint32_t, uint32_t);
 ldns_rdf		*tsig_sign(ldns_pkt *, const struct tsig_conf *,
 			    const ldns_rdf *, int);
@@ -167,6 +197,8 @@ int			 tsig_ours(const ldns_rr *, const struct tsig_conf *,
 			    time_t);
 int			 tsig_answer_ok(ldns_pkt *, const uint8_t *, size_t,
 			    const struct tsig_conf *, const ldns_rdf *);
+
+/* xfr.c */
 void			 xfr_metrics(struct metrics *);
 void			 xfr_init(void);
 void			 xfr_reconf(const struct imsg *);
@@ -179,7 +211,7 @@ void			 xfr_query(const struct query_msg *, const uint8_t *,
 /* policy.c */
 struct policy		*policy_new(void);
 void			 policy_free(struct policy *);
-void			 policy_add(struct policy *, const struct imsg *);
+struct rule		*policy_add(struct policy *, const struct imsg *);
 const struct rule	*policy_match(const struct policy *,
 			    const union sockunion *, const uint8_t *, size_t);
 
@@ -206,7 +238,8 @@ time_t			 upstream_now(void);
 struct group		*upstream_group(const char *);
 const char		*upstream_group_name(const struct group *);
 void			 upstream_reconf_begin(void);
-void			 upstream_reconf_group(const struct forwarder_conf *);
+void			 upstream_reconf_group(const struct forwarder_msg *,
+			    int);
 void			 upstream_reconf_end(void);
 void			 upstream_query(struct group *, const struct query_msg *,
 			    const uint8_t *);

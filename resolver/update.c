@@ -31,6 +31,7 @@
 #include <ldns/ldns.h>
 
 #include "imsg.h"
+#include "dname.h"
 #include "log.h"
 #include "metrics.h"
 #include "qlog.h"
@@ -40,7 +41,6 @@
 #define UPDATE_TIMEOUT		5	/* seconds for an answer */
 #define UPDATE_BACKOFF_MAX	60
 #define UPDATE_OPS_MIN		4096	/* queued, or the zone's size */
-#define TSIG_FUDGE		300
 #define UPDATE_PROBE		5	/* seconds between SOA queries */
 #define PROBE_MISSES		2	/* unanswered in a row: it was away */
 
@@ -171,15 +171,16 @@ static void
 ops_resync(struct utarget *t)
 {
 	struct precs		 names = { NULL, 0, 0 }, recs = { NULL, 0, 0 };
-	const struct precs	*snap;
 	size_t			 i, k = 0;
 
 	t->nops = t->sent = 0;
 	t->stats.resyncs++;
 	presence_owners(upd.pr, t->apex, t->apexlen, &names);
-	if ((snap = xfr_snapshot(t->apex, t->apexlen)) != NULL)
-		for (i = 0; i < snap->n; i++)
-			precs_push(&recs, &snap->v[i]);
+	/*
+	 * What answers now: a change not yet in a serial comes again as an
+	 * update, which the primary takes as the no-op it then is.
+	 */
+	presence_records(upd.pr, t->apex, t->apexlen, time(NULL), &recs);
 	if (names.n > 0)
 		qsort(names.v, names.n, sizeof(names.v[0]), owner_cmp);
 	if (recs.n > 0)
@@ -547,7 +548,8 @@ void
 update_reconf(const struct imsg *imsg)
 {
 	struct utarget	*t;
-	ldns_rdf	*apex;
+	struct dname	 apex;
+	char		 err[256];
 
 	if (imsg->len != sizeof(t->conf) || upd.nn == UPDATE_MAX)
 		fatalx("bad IMSG_RECONF_UPDATE");
@@ -558,13 +560,11 @@ update_reconf(const struct imsg *imsg)
 	t->conf.key.name[sizeof(t->conf.key.name) - 1] = '\0';
 	t->conf.key.algorithm[sizeof(t->conf.key.algorithm) - 1] = '\0';
 	t->conf.key.secret[sizeof(t->conf.key.secret) - 1] = '\0';
-	if (ldns_str2rdf_dname(&apex, t->conf.zone) != LDNS_STATUS_OK ||
-	    ldns_rdf_size(apex) > sizeof(t->apex))
+	if (dname_parse(t->conf.zone, &apex, err, sizeof(err)) == -1 ||
+	    apex.len > sizeof(t->apex))
 		fatalx("IMSG_RECONF_UPDATE: zone %s", t->conf.zone);
-	ldns_dname2canonical(apex);
-	memcpy(t->apex, ldns_rdf_data(apex), ldns_rdf_size(apex));
-	t->apexlen = ldns_rdf_size(apex);
-	ldns_rdf_deep_free(apex);
+	memcpy(t->apex, apex.wire, apex.len);
+	t->apexlen = apex.len;
 	t->dirty = 1;
 	t->probefd = -1;
 	upd.nn++;

@@ -40,6 +40,8 @@
 
 #include "cache.h"
 #include "dnsmsg.h"
+#include "dnstap.h"
+#include "dot.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -48,6 +50,7 @@
 #include "resolver.h"
 #include "siphash.h"
 #include "usock.h"
+#include "wire.h"
 
 #define SRV_DOWN_AFTER		3
 #define PROBE_MIN_MS		1000
@@ -65,7 +68,7 @@ struct server_stats {
 	uint64_t	malformed;	/* ours, but broken: dropped */
 	uint64_t	mismatched;	/* not ours: dropped */
 	uint32_t	rtt_us;		/* smoothed */
-	char		lasterr[64];
+	char		lasterr[160];
 };
 
 struct group_stats {
@@ -92,6 +95,7 @@ struct server {
 	uint64_t		 lastok;	/* its latest answer, us */
 	struct server_stats	 stats;
 	struct upool		*pool;		/* its UDP sockets */
+	struct dpool		*dpool;		/* or its TLS connections */
 };
 
 struct group {
@@ -135,6 +139,9 @@ struct uquery {
 	uint32_t		 tried;		/* bit per server */
 	struct usock		*us;		/* UDP: the socket, */
 	uint16_t		 usid;		/* and the id there */
+	struct dconn		*dc;		/* TLS: the connection, */
+	uint16_t		 dcid;		/* and the id there */
+	int			 dcagain;	/* sent again after a close */
 	int			 fd;		/* TCP */
 	struct event		 ev;
 	struct event		 timer;
@@ -173,6 +180,7 @@ static long long		uq_lastwarn;
 
 static void	uq_attempt(struct uquery *);
 static void	uq_send(struct uquery *);
+static void	uq_send_tls(struct uquery *);
 static void	probe_done(struct uquery *, int);
 static void	uq_tcp_io(int, short, void *);
 static void	uq_timeout(int, short, void *);
@@ -384,13 +392,19 @@ group_repoint(struct group *g, const union sockunion *old)
 	}
 }
 
+/*
+ * A group as the configuration has it now; 'cafd' is its CA file, open,
+ * when a server speaks TLS (else -1).
+ */
 void
-upstream_reconf_group(const struct forwarder_conf *fc)
+upstream_reconf_group(const struct forwarder_msg *fc, int cafd)
 {
 	struct group	*g;
 	struct server	 old[FWD_MAX_SERVERS], *s;
 	union sockunion	 oldaddr[FWD_MAX_SERVERS];
 	uint32_t	 i, j, nold;
+	uint8_t		*ca = NULL;
+	size_t		 calen = 0;
 
 	if ((g = upstream_group(fc->name)) == NULL) {
 		if ((g = calloc(1, sizeof(*g))) == NULL)
@@ -416,6 +430,14 @@ upstream_reconf_group(const struct forwarder_conf *fc)
 		s->ecs_v4 = fc->servers[i].ecs_v4;
 		s->ecs_v6 = fc->servers[i].ecs_v6;
 		s->pool = usock_pool(&s->addr);
+		if (fc->servers[i].tls) {
+			if (cafd != -1) {
+				ca = dot_ca_read(cafd, &calen);
+				cafd = -1;
+			}
+			s->dpool = dot_pool(&s->addr, fc->servers[i].tls_name,
+			    ca, calen);
+		}
 		evtimer_set(&s->probe, probe_start, s);
 		for (j = 0; j < nold; j++)
 			if (memcmp(&old[j].addr, &s->addr,
@@ -430,6 +452,13 @@ upstream_reconf_group(const struct forwarder_conf *fc)
 		if (s->down)
 			timer_ms(&s->probe, PROBE_MIN_MS);
 	}
+	/* after the new ones: a pool both use stays */
+	for (j = 0; j < nold; j++)
+		if (old[j].dpool != NULL)
+			dot_pool_put(old[j].dpool);
+	free(ca);
+	if (cafd != -1)
+		close(cafd);
 	g->nservers = fc->nservers;
 	g->proxy = g->perclient = 0;
 	for (i = 0; i < g->nservers; i++) {
@@ -450,6 +479,7 @@ upstream_reconf_end(void)
 {
 	struct group	*g, *next;
 	struct uquery	*uq, *nuq;
+	uint32_t	 i;
 
 	TAILQ_FOREACH_SAFE(g, &groups, entry, next) {
 		if (g->present)
@@ -458,6 +488,9 @@ upstream_reconf_end(void)
 			if (uq->group == g)
 				uq_finish(uq);	/* its clients get SERVFAIL */
 		group_stop_probes(g);
+		for (i = 0; i < g->nservers; i++)
+			if (g->servers[i].dpool != NULL)
+				dot_pool_put(g->servers[i].dpool);
 		cache_free(g->cache);
 		TAILQ_REMOVE(&groups, g, entry);
 		free(g);
@@ -470,6 +503,10 @@ uq_close(struct uquery *uq)
 	if (uq->us != NULL) {
 		usock_cancel(uq->us, uq->usid);
 		uq->us = NULL;
+	}
+	if (uq->dc != NULL) {
+		dot_cancel(uq->dc, uq->dcid);
+		uq->dc = NULL;
 	}
 	if (uq->fd != -1) {
 		event_del(&uq->ev);
@@ -567,7 +604,7 @@ uq_finish(struct uquery *uq)
 			v.what = "no server answered";
 			ede = EDE_NO_REACHABLE;
 		}
-		resolver_answer_ede(&uq->waiters[i], abuf, len, &v, ede, text);
+		reply_answer_ede(&uq->waiters[i], abuf, len, &v, ede, text);
 	}
 	uq_free(uq);
 }
@@ -632,20 +669,31 @@ uq_next(struct uquery *uq, const char *why, int blame)
 	uq_attempt(uq);
 }
 
-/* A local shortage (descriptors, buffers) is not the server's fault. */
+/*
+ * A local shortage (descriptors, buffers) is not the server's fault.
+ * 'why' tells it better than 'err' where there is more to say (TLS).
+ */
 static void
-uq_error(struct uquery *uq, int err)
+uq_fail(struct uquery *uq, int err, const char *why)
 {
 	int	local = err == EMFILE || err == ENFILE || err == ENOBUFS ||
 		    err == ENOMEM;
 
+	if (why == NULL)
+		why = strerror(err);
 	if (local) {
 		if (log_ratelimit(&uq_lastwarn))
 			log_warnx("forwarder \"%s\": %s", uq->group->name,
-			    strerror(err));
+			    why);
 	} else
 		uq->srv->stats.errors++;
-	uq_next(uq, strerror(err), !local);
+	uq_next(uq, why, !local);
+}
+
+static void
+uq_error(struct uquery *uq, int err)
+{
+	uq_fail(uq, err, NULL);
 }
 
 /* A TCP connection of the query's own. */
@@ -718,6 +766,54 @@ uq_ecs(struct uquery *uq)
 	return e;
 }
 
+/* dnstap: a query to a forwarder, or its answer. */
+static void
+uq_dnstap(const struct uquery *uq, int type, const uint8_t *msg, size_t len)
+{
+	struct dnstap_msg	m;
+
+	if (!dnstap_wanted())
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.proto = uq->srv->dpool != NULL ? DNSTAP_DOT : uq->tcp ? DNSTAP_TCP :
+	    DNSTAP_UDP;
+	m.response_addr = &uq->srv->addr;
+	m.query_us = uq->astart;
+	m.response_us = type == DNSTAP_FORWARDER_RESPONSE ? qlog_now() : 0;
+	m.msg = msg;
+	m.len = len;
+	dnstap_log(&m);
+}
+
+/*
+ * To a TLS server: over one of its connections, whatever the client
+ * came by (never in plain text), with the id the connection gives it.
+ */
+static void
+uq_send_tls(struct uquery *uq)
+{
+	struct dot_stats	st;
+	uint8_t			pkt[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
+				    DNSMSG_OPT_LEN + DNSMSG_ECS_LEN];
+	size_t			len;
+
+	uq->q.id = 0;
+	uq->q.ecs = uq_ecs(uq);
+	len = dnsmsg_query(pkt, sizeof(pkt), &uq->q, uq->dobit, uq->cd);
+	if (dot_query(uq->srv->dpool, uq, pkt, len, &uq->dc, &uq->dcid) ==
+	    -1) {
+		dot_stats(uq->srv->dpool, &st);
+		uq_fail(uq, errno, errno == ECONNREFUSED && st.lasterr[0] ?
+		    st.lasterr : NULL);
+		return;
+	}
+	uq->q.id = uq->dcid;
+	put16(pkt, uq->dcid);
+	uq_dnstap(uq, DNSTAP_FORWARDER_QUERY, pkt, len);
+	timer_ms(&uq->timer, uq_attempt_ms(uq));
+}
+
 /*
  * To uq->srv, over TCP or UDP, with a new id each time; a PROXY header
  * first (before the length on TCP) when the server is to know the
@@ -732,6 +828,10 @@ uq_send(struct uquery *uq)
 
 	uq->srv->stats.queries++;
 	uq->astart = qlog_now();
+	if (uq->srv->dpool != NULL) {
+		uq_send_tls(uq);
+		return;
+	}
 	/* UDP: the socket's module picks the id, and writes it in */
 	uq->q.id = usock_random16();
 	uq->q.ecs = uq_ecs(uq);
@@ -748,6 +848,7 @@ uq_send(struct uquery *uq)
 			return;
 		}
 		uq->q.id = uq->usid;
+		uq_dnstap(uq, DNSTAP_FORWARDER_QUERY, pkt + hlen, len);
 		timer_ms(&uq->timer, uq_attempt_ms(uq));
 		return;
 	}
@@ -761,6 +862,7 @@ uq_send(struct uquery *uq)
 	if ((uq->tbuf = malloc(off + len)) == NULL)
 		fatal("malloc");
 	memcpy(uq->tbuf, pkt, off + len);
+	uq_dnstap(uq, DNSTAP_FORWARDER_QUERY, pkt + off, len);
 	uq->tcap = uq->tlen = off + len;
 	uq->toff = 0;
 	uq_arm(uq, EV_WRITE, uq_tcp_io);
@@ -841,7 +943,7 @@ uq_answered(struct uquery *uq, uint8_t *msg, size_t len,
 		    &uq->waiters[i], 0, DNSMSG_FORWARDED);
 		alen = dnsmsg_ext_rcode(abuf, sizeof(abuf), alen,
 		    &uq->waiters[i], info->ext_rcode);
-		resolver_answer(&uq->waiters[i], abuf, alen, &v);
+		reply_answer(&uq->waiters[i], abuf, alen, &v);
 	}
 	g->stats.forwarded += uq->nwaiters;
 	uq_free(uq);
@@ -875,7 +977,8 @@ uq_reply(struct uquery *uq, uint8_t *msg, size_t len)
 	case DNSMSG_OK:
 		break;
 	}
-	if ((info.flags & DNS_FLAG_TC) && !uq->tcp) {
+	uq_dnstap(uq, DNSTAP_FORWARDER_RESPONSE, msg, len);
+	if ((info.flags & DNS_FLAG_TC) && !uq->tcp && uq->srv->dpool == NULL) {
 		/* truncated: the same server over TCP, the budget running */
 		uq_close(uq);
 		uq->tcp = 1;
@@ -894,9 +997,9 @@ uq_reply(struct uquery *uq, uint8_t *msg, size_t len)
 	return 1;
 }
 
-/* A datagram on the socket and id of this query (usock.c). */
+/* A reply on the socket (usock.c) or connection (dot.c) and id of this query. */
 static void
-uq_udp_reply(void *arg, uint8_t *msg, size_t len)
+uq_msg_reply(void *arg, uint8_t *msg, size_t len)
 {
 	(void)uq_reply(arg, msg, len);
 }
@@ -908,10 +1011,30 @@ uq_udp_error(void *arg, int err)
 	uq_error(arg, err);
 }
 
+/*
+ * A TLS connection failed under this query; or it closed, and the query
+ * goes once more to the same server on another (a server may close an
+ * idle connection just as we write to it).
+ */
+static void
+uq_tls_error(void *arg, int err, const char *why, int again)
+{
+	struct uquery	*uq = arg;
+
+	if (again && !uq->dcagain) {
+		uq->dcagain = 1;
+		uq_close(uq);
+		uq_send(uq);
+		return;
+	}
+	uq_fail(uq, err, why);
+}
+
 void
 upstream_init(void)
 {
-	usock_init(uq_udp_reply, uq_udp_error);
+	usock_init(uq_msg_reply, uq_udp_error);
+	dot_init(uq_msg_reply, uq_tls_error);
 }
 
 static void
@@ -1078,7 +1201,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		len = dnsmsg_answer(abuf, sizeof(abuf), hit.wire, hit.wlen,
 		    hit.ttloff, hit.nttl, qm, hit.age, DNSMSG_FORWARDED);
 		v.what = "cached";
-		resolver_answer(qm, abuf, len, &v);
+		reply_answer(qm, abuf, len, &v);
 		return;
 	}
 	key.key[key.keylen++] = qm->ctx.tcp;
@@ -1090,7 +1213,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 			len = dnsmsg_error(abuf, sizeof(abuf), qm,
 			    DNS_RCODE_SERVFAIL);
 			v.what = "too many in flight";
-			resolver_answer(qm, abuf, len, &v);
+			reply_answer(qm, abuf, len, &v);
 			return;
 		}
 		uq = uq_new(g, qm->qname, qm->qname_len, qm->qtype,
@@ -1112,7 +1235,7 @@ upstream_query(struct group *g, const struct query_msg *qm,
 		g->stats.servfail++;
 		len = dnsmsg_error(abuf, sizeof(abuf), qm, DNS_RCODE_SERVFAIL);
 		v.what = "too many waiting";
-		resolver_answer(qm, abuf, len, &v);
+		reply_answer(qm, abuf, len, &v);
 		return;
 	} else
 		g->stats.coalesced++;
@@ -1141,8 +1264,8 @@ upstream_query(struct group *g, const struct query_msg *qm,
  */
 #define GROUP_HEAD	"%-16s %-11s %10s %9s %9s %9s %9s %9s %9s %9s %11s " \
 			    "%11s %9s"
-#define SERVER_HEAD	"%-16s %-24s %-5s %7s %9s %9s %9s %9s %9s %9s %10s %9s " \
-			    "%s"
+#define SERVER_HEAD	"%-16s %-24s %-9s %-5s %-10s %6s %8s %7s %9s %9s %9s %9s " \
+			    "%9s %9s %10s %9s %s"
 
 /* A group's figures and its cache's, as a table row. */
 static void
@@ -1164,17 +1287,35 @@ group_line(const struct group *g, char *out, size_t len)
 	    (unsigned long long)cs.max, (unsigned long long)cs.evictions);
 }
 
+/* A TLS server's connections; for one of UDP and TCP, nothing. */
+static void
+server_dot_stats(const struct server *s, struct dot_stats *ds)
+{
+	if (s->dpool != NULL)
+		dot_stats(s->dpool, ds);
+	else {
+		memset(ds, 0, sizeof(*ds));
+		ds->state = "-";
+		ds->lasterr = "";
+	}
+}
+
 /* A server's row in the servers' table. */
 static void
 server_line(const struct group *g, const struct server *s, char *out,
     size_t len)
 {
 	struct usock_stats	us;
+	struct dot_stats	ds;
 
 	usock_stats(s->pool, &us);
-	snprintf(out, len, "%-16s %-24s %-5s %7.1f %9llu %9llu %9llu %9llu "
-	    "%9llu %9llu %10llu %9llu %s", g->name, sockunion_ntop(&s->addr),
-	    s->down ? "down" : "up", s->stats.rtt_us / 1000.0,
+	server_dot_stats(s, &ds);
+	snprintf(out, len, "%-16s %-24s %-9s %-5s %-10s %6llu %8llu %7.1f "
+	    "%9llu %9llu %9llu %9llu %9llu %9llu %10llu %9llu %s", g->name,
+	    sockunion_ntop(&s->addr), s->dpool != NULL ? "tls" : "udp/tcp",
+	    s->down ? "down" : "up", ds.state,
+	    (unsigned long long)ds.connections,
+	    (unsigned long long)ds.tls_failures, s->stats.rtt_us / 1000.0,
 	    (unsigned long long)s->stats.queries,
 	    (unsigned long long)s->stats.answers,
 	    (unsigned long long)s->stats.timeouts,
@@ -1182,7 +1323,7 @@ server_line(const struct group *g, const struct server *s, char *out,
 	    (unsigned long long)s->stats.rejected,
 	    (unsigned long long)s->stats.malformed,
 	    (unsigned long long)s->stats.mismatched,
-	    (unsigned long long)us.stray,
+	    (unsigned long long)(us.stray + ds.stray),
 	    s->stats.lasterr[0] ? s->stats.lasterr : "-");
 }
 
@@ -1194,6 +1335,7 @@ group_json(const struct group *g, char *out, size_t len)
 	struct cache_stats	 cs;
 	const struct server	*s;
 	struct usock_stats	 us;
+	struct dot_stats	 ds;
 	uint32_t		 i;
 
 	cache_stats(g->cache, &cs);
@@ -1217,9 +1359,20 @@ group_json(const struct group *g, char *out, size_t len)
 	for (i = 0; i < g->nservers; i++) {
 		s = &g->servers[i];
 		usock_stats(s->pool, &us);
+		server_dot_stats(s, &ds);
 		json_object(&j, NULL);
 		json_str(&j, "server", sockunion_ntop(&s->addr));
+		json_str(&j, "transport", s->dpool != NULL ? "tls" : "udp/tcp");
 		json_bool(&j, "up", !s->down);
+		if (s->dpool != NULL) {
+			json_str(&j, "connection", ds.state);
+			json_uint(&j, "connections_open", ds.open);
+			json_uint(&j, "connections", ds.connections);
+			json_uint(&j, "tls_failures", ds.tls_failures);
+			json_uint(&j, "connection_failures", ds.failures);
+			json_str(&j, "tls_error", ds.lasterr[0] ?
+			    ds.lasterr : NULL);
+		}
 		json_real(&j, "rtt_ms", s->stats.rtt_us / 1000.0);
 		json_uint(&j, "queries", s->stats.queries);
 		json_uint(&j, "answers", s->stats.answers);
@@ -1228,7 +1381,7 @@ group_json(const struct group *g, char *out, size_t len)
 		json_uint(&j, "rejected", s->stats.rejected);
 		json_uint(&j, "malformed", s->stats.malformed);
 		json_uint(&j, "mismatched", s->stats.mismatched);
-		json_uint(&j, "stray", us.stray);
+		json_uint(&j, "stray", us.stray + ds.stray);
 		json_str(&j, "last_error", s->stats.lasterr[0] ?
 		    s->stats.lasterr : NULL);
 		json_close(&j);
@@ -1257,8 +1410,9 @@ upstream_tables(int (*cb)(const char *, void *), void *arg)
 			return -1;
 	}
 	snprintf(line, sizeof(line), "\n" SERVER_HEAD, "forwarder", "server",
-	    "state", "rtt-ms", "queries", "answers", "timeouts", "errors",
-	    "rejected", "malformed", "mismatched", "stray", "last-error");
+	    "transport", "state", "connection", "opened", "tls-fail",
+	    "rtt-ms", "queries", "answers", "timeouts", "errors", "rejected",
+	    "malformed", "mismatched", "stray", "last-error");
 	if (cb(line, arg) == -1)
 		return -1;
 	TAILQ_FOREACH(g, &groups, entry)
@@ -1459,6 +1613,7 @@ upstream_metrics(struct metrics *m)
 	const struct server	*s;
 	struct cache_stats	 cs;
 	struct usock_stats	 us;
+	struct dot_stats	 ds;
 	char			 l[METRICS_LINE_MAX];
 	size_t			 i;
 
@@ -1484,6 +1639,26 @@ upstream_metrics(struct metrics *m)
 	    i++) {
 		usock_stats(s->pool, &us);
 		metric_u64(m, "vpndnsd_upstream_sockets_open", l, us.open);
+	}
+	metric_help(m, "vpndnsd_upstream_tls_connections_open", "gauge",
+	    "TLS connections open to the server (tls servers only).");
+	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL;
+	    i++) {
+		if (s->dpool == NULL)
+			continue;
+		dot_stats(s->dpool, &ds);
+		metric_u64(m, "vpndnsd_upstream_tls_connections_open", l,
+		    ds.open);
+	}
+	metric_help(m, "vpndnsd_upstream_tls_failures_total", "counter",
+	    "TLS handshakes with the server that failed (tls servers only).");
+	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL;
+	    i++) {
+		if (s->dpool == NULL)
+			continue;
+		dot_stats(s->dpool, &ds);
+		metric_u64(m, "vpndnsd_upstream_tls_failures_total", l,
+		    ds.tls_failures);
 	}
 	metric_help(m, "vpndnsd_upstream_rtt_seconds", "gauge",
 	    "The server's smoothed round-trip time.");

@@ -40,7 +40,6 @@
 #include "resolver.h"
 
 #define XFR_MSG_MAX		32768	/* records' bytes in one message */
-#define TSIG_FUDGE		300
 #define NOTIFY_TRIES		5
 #define NOTIFY_WAIT_US		1000000	/* for an answer, before again */
 #define XFR_ZONES_MAX		1024
@@ -100,13 +99,6 @@ same_peer(const union sockunion *a, const union sockunion *b)
 		    a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
 	return a->sin6.sin6_port == b->sin6.sin6_port &&
 	    memcmp(&a->sin6.sin6_addr, &b->sin6.sin6_addr, 16) == 0;
-}
-
-/* RFC 1982: is serial a newer than b? */
-int
-serial_newer(uint32_t a, uint32_t b)
-{
-	return a != b && (uint32_t)(a - b) < 0x80000000U;
 }
 
 /* The answer to a signed NOTIFY must be signed over its MAC. */
@@ -182,7 +174,7 @@ notify_sockets(void)
 	}
 }
 
-/* Every second: the serials, then the NOTIFYs still owed. */
+/* Every second: the NOTIFYs still owed (resolver.c moves the serials). */
 static void
 xfr_tick(int fd, short event, void *arg)
 {
@@ -193,7 +185,6 @@ xfr_tick(int fd, short event, void *arg)
 	(void)fd;
 	(void)event;
 	(void)arg;
-	resolver_xfr_tick();
 	for (i = 0; i < xfr.nzones; i++)
 		for (t = 0; t < xfr.conf.nnotify; t++)
 			if (xfr.zones[i].notify_left[t] > 0 && qlog_now() -
@@ -448,30 +439,6 @@ xfr_serials(struct localdata *ld, const struct presence *pr, int reload)
 	return changed;
 }
 
-/*
- * Sign 'pkt' with 'key': a request when 'over' is NULL, else an answer
- * over that MAC (a transfer's first message over the query's, its 'next'
- * ones over the previous message's, timers only: RFC 8945 5.3.1).
- * Returns the message's own MAC, the caller's: what comes back, or the
- * next message, is signed over it.
- */
-ldns_rdf *
-tsig_sign(ldns_pkt *pkt, const struct tsig_conf *key, const ldns_rdf *over,
-    int next)
-{
-	ldns_rdf	*mac = (ldns_rdf *)(uintptr_t)over;
-	ldns_status	 st;
-
-	st = next ? ldns_pkt_tsig_sign_next(pkt, key->name, key->secret,
-	    TSIG_FUDGE, key->algorithm, mac, 1) : ldns_pkt_tsig_sign(pkt,
-	    key->name, key->secret, TSIG_FUDGE, key->algorithm, mac);
-	if (st != LDNS_STATUS_OK)
-		fatalx("TSIG: %s", ldns_get_errorstr_by_id(st));
-	if ((mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(pkt), 3))) == NULL)
-		fatal("ldns_rdf_clone");
-	return mac;
-}
-
 static void
 notify_send(struct xfr_zone *z, uint32_t t)
 {
@@ -549,9 +516,9 @@ xfr_send(const struct query_msg *qm, const ldns_rr_list *rrs,
 		    len > DNS_MAX_MSG)
 			fatalx("a transfer message of %zu bytes", len);
 		if (i < n)
-			resolver_answer_part(qm, wire, len);
+			reply_part(qm, wire, len);
 		else
-			resolver_answer(qm, wire, len, v);
+			reply_answer(qm, wire, len, v);
 		free(wire);
 		ldns_pkt_free(pkt);
 		first = 0;
@@ -565,7 +532,7 @@ xfr_refuse(const struct query_msg *qm, int rcode, const struct verdict *v)
 	static uint8_t	buf[DNS_HEADER_SIZE + DNS_MAX_NAME + 4 +
 			    DNSMSG_OPT_LEN];
 
-	resolver_answer(qm, buf, dnsmsg_error(buf, sizeof(buf), qm, rcode),
+	reply_answer(qm, buf, dnsmsg_error(buf, sizeof(buf), qm, rcode),
 	    v);
 }
 
@@ -598,57 +565,6 @@ xfr_verify(ldns_pkt *q, const uint8_t *wire, size_t len, const ldns_rdf **mac,
 	}
 	*mac = ldns_rr_rdf(tsig, 3);
 	return 0;
-}
-
-/*
- * What ldns_pkt_tsig_verify() does not check: the key's name, the
- * algorithm (ldns takes it from the packet, so any with our secret would
- * pass) and the time signed within the fudge (RFC 8945 5.2.3: else a
- * captured message could be replayed forever).
- */
-int
-tsig_ours(const ldns_rr *tsig, const struct tsig_conf *key, time_t now)
-{
-	const ldns_rdf	*alg, *signed_at, *fudge;
-	ldns_rdf	*want;
-	const uint8_t	*t;
-	int64_t		 at, d;
-	int		 ok;
-
-	if (ldns_rr_rd_count(tsig) < 3 ||
-	    (alg = ldns_rr_rdf(tsig, 0)) == NULL ||
-	    (signed_at = ldns_rr_rdf(tsig, 1)) == NULL ||
-	    (fudge = ldns_rr_rdf(tsig, 2)) == NULL ||
-	    ldns_rdf_size(signed_at) != 6 || ldns_rdf_size(fudge) != 2)
-		return 0;
-	if (ldns_str2rdf_dname(&want, key->name) != LDNS_STATUS_OK)
-		fatalx("key name %s", key->name);
-	ok = ldns_dname_compare(want, ldns_rr_owner(tsig)) == 0;
-	ldns_rdf_deep_free(want);
-	if (ldns_str2rdf_dname(&want, key->algorithm) != LDNS_STATUS_OK)
-		fatalx("algorithm %s", key->algorithm);
-	ok = ok && ldns_dname_compare(want, alg) == 0;
-	ldns_rdf_deep_free(want);
-	t = ldns_rdf_data(signed_at);
-	at = (int64_t)t[0] << 40 | (int64_t)t[1] << 32 | (int64_t)t[2] << 24 |
-	    (int64_t)t[3] << 16 | (int64_t)t[4] << 8 | t[5];
-	d = at > now ? at - now : now - at;
-	return ok && d <= ldns_rdf2native_int16(fudge);
-}
-
-/*
- * An answer to a message we signed over 'mac' (or to an unsigned one,
- * with no key): signed by our key, over that MAC.
- */
-int
-tsig_answer_ok(ldns_pkt *pkt, const uint8_t *wire, size_t len,
-    const struct tsig_conf *key, const ldns_rdf *mac)
-{
-	if (key->name[0] == '\0' || mac == NULL)
-		return 1;
-	return ldns_pkt_tsig(pkt) != NULL &&
-	    tsig_ours(ldns_pkt_tsig(pkt), key, time(NULL)) &&
-	    ldns_pkt_tsig_verify(pkt, wire, len, key->name, key->secret, mac);
 }
 
 /* IXFR: the client's serial, from the SOA in the authority section. */
@@ -843,16 +759,6 @@ xfr_query(const struct query_msg *qm, const uint8_t *lname,
 	xfr_send(qm, rrs, mac, v);
 	ldns_rr_list_deep_free(rrs);
 	ldns_pkt_free(q);
-}
-
-/* The presence records a domain's serial stands for, if it is tracked. */
-const struct precs *
-xfr_snapshot(const uint8_t *apex, size_t len)
-{
-	const struct xfr_zone	*z;
-
-	z = zone_state(xfr.zones, xfr.nzones, apex, len);
-	return z != NULL && z->tracked ? &z->snap : NULL;
 }
 
 /* The i-th domain for metric_table(): its name, its figures. */

@@ -96,8 +96,8 @@ udp_queries() {
 	    python3 -c 'import json, sys; print(json.load(sys.stdin)["frontend"]["udp_queries"])'
 }
 q0=$(udp_queries)
-python3 "$TOP/regress/dnsraw.py" flood 127.0.0.1 "$PORT" 60000 \
-    'q{}.ads.example' rcodes >"$T_DIR/flood" &
+FLOOD_STOP=$T_DIR/stop python3 "$TOP/regress/dnsraw.py" flood 127.0.0.1 \
+    "$PORT" 10000000 'q{}.ads.example' rcodes >"$T_DIR/flood" &
 flood=$!
 flooding() { [ "$(udp_queries)" -ge $((q0 + 1000)) ]; }
 wait_for "the flood is on (1000 queries)" 10 flooding
@@ -105,9 +105,11 @@ is "reload" "$(ctl reload)" "configuration reloaded"
 wait_for "the new list is in use" 10 loaded swap 2
 check "and the flood was still on" kill -0 "$flood"
 diag "$(( $(udp_queries) - q0 )) queries by then"
+touch "$T_DIR/stop"
 wait "$flood"
-is "60000 queries during the reload: every one answered, no SERVFAIL" \
-    "$(cat "$T_DIR/flood")" "60000 0"
+set -- $(cat "$T_DIR/flood")
+check "the flood ran all through the reload ($1 queries)" test "${1:-0}" -ge 1000
+is "every one answered, no SERVFAIL" "$2 $3" "$1 0"
 is "after it, swap-a passes" "$(dq +short swap-a.test)" "203.0.113.10"
 is "and swap-b is blocked" "$(rcode_of swap-b.test)" NXDOMAIN
 is "with 300001 names" "$(bl_field swap names)" 300001

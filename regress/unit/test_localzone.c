@@ -14,7 +14,7 @@ static struct localdata *ld;
 static void
 domain(const char *name, uint32_t ttl, uint32_t negttl)
 {
-	struct domain_conf	dc;
+	struct domain_msg	dc;
 
 	memset(&dc, 0, sizeof(dc));
 	strlcpy(dc.name, name, sizeof(dc.name));

@@ -1,0 +1,26 @@
+/*
+ * Messages over a stream (RFC 1035 4.2.2, RFC 7858): a two-byte length,
+ * then the message.  Apart from dot.c so that it can be fuzzed alone.
+ */
+#include <sys/types.h>
+
+#include "dot.h"
+#include "wire.h"
+
+/*
+ * The message at the start of 'buf' (at buf + 2): the bytes it takes
+ * with its length, 0 when more must come first, or -1 when the stream
+ * is broken (a length no DNS message can have).
+ */
+ssize_t
+dotframe_next(const uint8_t *buf, size_t len)
+{
+	size_t	mlen;
+
+	if (len < 2)
+		return 0;
+	mlen = get16(buf);
+	if (mlen < DNS_HEADER_SIZE)
+		return -1;
+	return len < 2 + mlen ? 0 : (ssize_t)(2 + mlen);
+}
