@@ -158,14 +158,15 @@ tables_agree(struct status *s)
 	if (s->clients.n > 0)
 		qsort(s->clients.v, s->clients.n, sizeof(struct route),
 		    cn_cmp);
+	/* bsearch(3) takes no NULL array, even an empty one */
 	for (i = 0; i < s->clients.n; i++)
-		if (s->clients.v[i].addr[0] != '\0' && bsearch(&s->clients.v[i],
-		    s->routed.v, s->routed.n, sizeof(struct route),
-		    route_cmp) == NULL)
+		if (s->clients.v[i].addr[0] != '\0' && (s->routed.n == 0 ||
+		    bsearch(&s->clients.v[i], s->routed.v, s->routed.n,
+		    sizeof(struct route), route_cmp) == NULL))
 			return 0;
 	for (i = 0; i < s->routed.n; i++)
-		if (bsearch(&s->routed.v[i], s->clients.v, s->clients.n,
-		    sizeof(struct route), cn_cmp) == NULL)
+		if (s->clients.n == 0 || bsearch(&s->routed.v[i], s->clients.v,
+		    s->clients.n, sizeof(struct route), cn_cmp) == NULL)
 			return 0;
 	return 1;
 }
