@@ -172,6 +172,7 @@ static int	 add_source(enum src_kind, const char *);
 static int	 add_peer(const char *, const char *, const char *);
 static int	 set_path(char *);
 static void	 finish_source(void);
+static void	 pendpeers_clear(void);
 
 RB_GENERATE_STATIC_UNUSED(rrname_tree, rrname, entry, rrname_cmp)
 
@@ -2983,8 +2984,19 @@ add_source(enum src_kind kind, const char *name)
 	TAILQ_INIT(&w->peers);
 	TAILQ_INSERT_TAIL(&conf->sources, w, entry);
 	cursrc = w;
-	npendpeers = 0;
+	pendpeers_clear();
 	return 0;
+}
+
+/* A block's peers not yet taken: an error may have left its end unread. */
+static void
+pendpeers_clear(void)
+{
+	size_t	i;
+
+	for (i = 0; i < npendpeers; i++)
+		free(pendpeers[i].peer);
+	npendpeers = 0;
 }
 
 /* socket, vici, status: where the parent reads the source. */
@@ -3258,9 +3270,7 @@ finish_source(void)
 		yyerror("wireguard \"%s\": names from \"%s\": %s", w->name,
 		    w->namesfile, strerror(errno));
  out:
-	for (i = 0; i < npendpeers; i++)
-		free(pendpeers[i].peer);
-	npendpeers = 0;
+	pendpeers_clear();
 }
 
 struct vpndnsd_conf *
@@ -3295,6 +3305,7 @@ parse_config(const char *filename)
 	symclear();
 	rrnames_clear();
 	rdata_clear();
+	pendpeers_clear();
 	free(pendpeers);
 	pendpeers = NULL;
 	npendpeers = 0;
