@@ -4,10 +4,11 @@
 # on the server reading its status file.  A connected client answers
 # under its common name made a label ("Bob's Phone": bobs-phone), A and
 # AAAA from its virtual addresses, PTR for them; a never-connected one
-# does not; a clean disconnect and a killed client go once the server
-# drops them; a server restart (to status-version 2) is survived; and a
-# status file rewritten in place, read half written again and again,
-# drops no name.
+# does not; a zone transfer carries them; a clean disconnect and a
+# killed client go within 3 s of the status file's dropping them; a
+# server restart (to status-version 2) is survived; and a status file
+# rewritten in place, read half written again and again, drops no
+# name.
 . "$(dirname "$0")/../lib.sh"
 require_root
 . "$TOP/regress/ovpnlab.sh"
@@ -36,6 +37,7 @@ openvpn "slow" {
 	status "$SLOW"
 	interval 1
 }
+transfer to 127.0.0.1
 EOF
 start_daemon "$T_DIR/o.conf" || { not_ok "daemon starts"; done_testing; }
 
@@ -83,6 +85,17 @@ print([s for s in json.load(sys.stdin)["openvpn"]
 }
 both() { answers phone-a.lab.test 10.68.0.2 && answers phone-b.lab.test 10.68.0.3; }
 check "both of the slow file's clients answer" both
+is "a zone transfer publishes them like WireGuard peers" \
+    "$(in_netns kdig -p "$PORT" @127.0.0.1 +timeout=2 AXFR lab.test 2>&1 |
+    awk '$4 == "A" || $4 == "AAAA" { print $1, $4, $5 }' | sort)" \
+    "phone-a.lab.test. A 10.68.0.2
+phone-a.lab.test. AAAA fd68::2
+phone-a.slow.lab.test. A 10.68.0.2
+phone-a.slow.lab.test. AAAA fd68::2
+phone-b.lab.test. A 10.68.0.3
+phone-b.lab.test. AAAA fd68::3
+phone-b.slow.lab.test. A 10.68.0.3
+phone-b.slow.lab.test. AAAA fd68::3"
 i0=$(incomplete)
 : >"$T_DIR/dropped"
 both_while_torn() {
@@ -99,33 +112,53 @@ like "show status: some readings mid-rewrite" "$(ctl show status)" \
 check "both still answer" both
 
 # a clean disconnect (exit notification: the server drops it 5 s later)
-# and a kill (the server's ping-restart, 12 s), at once
+# and a kill (the server's ping-restart, 12 s), at once.  Ours is the
+# time from the status file's dropping a client (the server rewrites it
+# seconds after its log says the client went) to NXDOMAIN: two whole
+# readings without it (the grace), a second apart.
+unlisted() {
+	[ "$(tail -n 1 "$OL_STATUS")" = END ] &&
+	    ! grep -q "^CLIENT_LIST[,	]$1[,	]" "$OL_STATUS"
+}
 t0=$(date +%s%N)
 ol_stop phone TERM
 ol_stop laptop KILL
-wait_for "Bob's Phone's clean disconnect: gone" 12 \
-    nxdomain bobs-phone.vpn.test
-diag "Bob's Phone: $(ms_since "$t0") ms from SIGTERM to NXDOMAIN"
+wait_for "the status file drops Bob's Phone (exit notification)" 15 \
+    unlisted "Bob's Phone"
+t1=$(date +%s%N)
+wait_for "Bob's Phone's clean disconnect: gone within 3 s of the file's" \
+    3 nxdomain bobs-phone.vpn.test
+diag "Bob's Phone: $(ms_since "$t0") ms from SIGTERM to NXDOMAIN," \
+    "$(ms_since "$t1") ms from the status file's dropping it"
 is "its offline name answers its last address" \
     "$(dq +short bobs-phone.offline.vpn.test)" "$PHONE4"
-wait_for "laptop killed: gone once the server drops it" 30 \
+wait_for "the status file drops laptop (ping-restart)" 30 unlisted laptop
+t1=$(date +%s%N)
+wait_for "laptop killed: gone within 3 s of the file's dropping it" 3 \
     nxdomain laptop.vpn.test
-diag "laptop: $(ms_since "$t0") ms from kill -9 to NXDOMAIN"
+diag "laptop: $(ms_since "$t0") ms from kill -9 to NXDOMAIN," \
+    "$(ms_since "$t1") ms from the status file's dropping it"
 wait_for "the transitions are logged" 2 grep -q \
     "peer \"laptop\" (laptop) on office, .*: offline: disconnected" "$D_LOG"
 
-# the server restarts, writing version 2 now; the clients come back
+# the server restarts, writing version 2 now; the clients come back,
+# perhaps each with the other's address: asked anew at every try
+at_own() {
+	_a=$(ol_addr "$2" 4)
+	[ -n "$_a" ] && answers "$1.vpn.test" "$_a"
+}
+both_own() { at_own laptop laptop && at_own bobs-phone phone; }
 ol_start laptop
 ol_start phone
-wait_for "both back" 5 answers bobs-phone.vpn.test "$(ol_addr phone 4)"
+wait_for "both back" 5 both_own
 ol_stop srv TERM
 OL_STATUS_VERSION=2
 ol_server_conf
 ol_start srv
 check "the new server writes version 2" grep -q "^TITLE," "$OL_STATUS"
 wait_for "after the server's restart, laptop answers again" 15 \
-    answers laptop.vpn.test "$(ol_addr laptop 4)"
-wait_for "and Bob's Phone" 5 answers bobs-phone.vpn.test "$(ol_addr phone 4)"
+    at_own laptop laptop
+wait_for "and Bob's Phone" 5 at_own bobs-phone phone
 check "the daemon is still running" kill -0 "$D_PID"
 stop_daemon
 done_testing
