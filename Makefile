@@ -19,9 +19,9 @@ BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
 	     libclang-rt-14-dev gdb valgrind curl python3-prometheus-client \
-	     systemd nsd knot tcpdump charon-systemd strongswan-swanctl \
-	     strongswan-pki libstrongswan-extra-plugins \
-	     libcharon-extra-plugins openvpn openssl
+	     systemd nsd knot tcpdump openssl fstrm-bin dnstap-ldns \
+	     charon-systemd strongswan-swanctl strongswan-pki \
+	     libstrongswan-extra-plugins libcharon-extra-plugins openvpn
 BENCH_DEPS = dnsperf dnsmasq-base
 
 CFLAGS	?= -O2 -g

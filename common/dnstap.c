@@ -73,10 +73,12 @@ static struct {
 	struct event	 timer;
 	struct event	 flush;
 	int		 armed;
+	int64_t		 offset_us;	/* monotonic to Unix time, this pass */
 	uint8_t		*q;		/* frames, each after its length */
 	size_t		 qlen;
-	size_t		 qoff;
-	uint64_t	 qframes;	/* in it, not yet all written */
+	size_t		 qoff;		/* written up to here */
+	size_t		 qhead;		/* the first frame not all written */
+	uint64_t	 qframes;	/* data frames not all written */
 	uint8_t		 in[FSTRM_CONTROL_MAX];
 	size_t		 inlen;
 	uint32_t	 backoff_ms;
@@ -111,8 +113,6 @@ dnstap_init(struct imsgev *parent, int forwarder)
 	dt.idlen = strlen(dt.identity);
 	evtimer_set(&dt.timer, dt_timer, NULL);
 	evtimer_set(&dt.flush, dt_flush, NULL);
-	if ((dt.q = malloc(DNSTAP_QUEUE_MAX)) == NULL)
-		fatal("malloc");
 }
 
 /* -- encoding: protobuf's varints, fixed32 and length-delimited fields */
@@ -320,7 +320,7 @@ dt_close(void)
 	}
 	/* a frame half written cannot start a new stream */
 	dt.dropped += dt.qframes;
-	dt.qframes = dt.qlen = dt.qoff = dt.inlen = 0;
+	dt.qframes = dt.qlen = dt.qoff = dt.qhead = dt.inlen = 0;
 	evtimer_del(&dt.timer);
 }
 
@@ -360,6 +360,33 @@ dt_timer(int fd, short event, void *arg)
 		dt_retry("no handshake from the collector");
 }
 
+/*
+ * The frames whose last byte went out are sent: walk our own lengths
+ * from the first frame not all written up to 'qoff'.
+ */
+static void
+dt_sent_upto(void)
+{
+	size_t	len;
+	int	data;
+
+	while (dt.qhead + 8 <= dt.qoff) {
+		len = get32(dt.q + dt.qhead);
+		/* a control frame: the escape (0), its length, its body */
+		if ((data = len != 0))
+			len += 4;
+		else
+			len = 8 + get32(dt.q + dt.qhead + 4);
+		if (dt.qhead + len > dt.qoff)
+			break;
+		dt.qhead += len;
+		if (data) {
+			dt.sent++;
+			dt.qframes--;
+		}
+	}
+}
+
 /* What is queued goes, as far as the socket takes it. */
 static void
 dt_send(void)
@@ -379,12 +406,9 @@ dt_send(void)
 			return;
 		}
 		dt.qoff += n;
+		dt_sent_upto();
 	}
-	if (dt.state == DT_RUNNING) {
-		dt.sent += dt.qframes;
-		dt.qframes = 0;
-	}
-	dt.qoff = dt.qlen = 0;
+	dt.qoff = dt.qlen = dt.qhead = 0;
 	event_del(&dt.wev);
 }
 
@@ -503,6 +527,9 @@ dnstap_reconf(const struct reconf_main *m)
 	}
 	if (dt.state != DT_OFF && strcmp(dt.path, m->dnstap) == 0)
 		return;
+	/* the queue only for a process that writes */
+	if (dt.q == NULL && (dt.q = malloc(DNSTAP_QUEUE_MAX)) == NULL)
+		fatal("malloc");
 	strlcpy(dt.path, m->dnstap, sizeof(dt.path));
 	dt.failing = 0;
 	dt.backoff_ms = 0;
@@ -544,28 +571,31 @@ dnstap_log(const struct dnstap_msg *m)
 			dt.dropped++;
 		return;
 	}
-	/* what a slow collector left half written moves to the front */
-	if (dt.qoff > 0 && DNSTAP_QUEUE_MAX - dt.qlen < DNSTAP_QUEUE_MAX / 4) {
-		memmove(dt.q, dt.q + dt.qoff, dt.qlen - dt.qoff);
-		dt.qlen -= dt.qoff;
-		dt.qoff = 0;
+	/* what a slow collector left unwritten moves to the front */
+	if (dt.qhead > 0 && DNSTAP_QUEUE_MAX - dt.qlen < DNSTAP_QUEUE_MAX / 4) {
+		memmove(dt.q, dt.q + dt.qhead, dt.qlen - dt.qhead);
+		dt.qlen -= dt.qhead;
+		dt.qoff -= dt.qhead;
+		dt.qhead = 0;
 	}
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
+	/* the wall clock is read once a pass, not twice a message */
+	if (!dt.armed) {
+		clock_gettime(CLOCK_REALTIME, &rt);
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		dt.offset_us = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000 +
+		    (rt.tv_nsec - mono.tv_nsec) / 1000;
+		dt.armed = 1;
+		event_active(&dt.flush, EV_TIMEOUT, 1);
+	}
 	if (DNSTAP_QUEUE_MAX - dt.qlen < 4 || (n = dnstap_encode(dt.q +
 	    dt.qlen + 4, DNSTAP_QUEUE_MAX - dt.qlen - 4, m,
-	    ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000 +
-	    (rt.tv_nsec - mono.tv_nsec) / 1000)) == 0) {
+	    dt.offset_us)) == 0) {
 		dt.dropped++;
 		return;
 	}
 	put32(dt.q + dt.qlen, n);
 	dt.qlen += 4 + n;
 	dt.qframes++;
-	if (!dt.armed) {
-		dt.armed = 1;
-		event_active(&dt.flush, EV_TIMEOUT, 1);
-	}
 }
 
 /* Each process its own family names: the client's, the forwarder's. */

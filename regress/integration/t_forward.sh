@@ -148,8 +148,9 @@ like "show forwarders for people: a group's row under its header" \
     "$(sed -n '/^forwarder  *policy  *timeout-ms /,/^$/p' "$T_DIR/table")" \
     "^count +failover +1000 +[0-9]+ "
 like "and its server's under the servers' header" \
-    "$(sed -n '/^forwarder  *server  *state /,$p' "$T_DIR/table")" \
-    "^count +127\\.0\\.0\\.10 port $UP +up +[0-9.]+ +[0-9]+ "
+    "$(sed -n '/^forwarder  *server  *transport  *state /,$p' \
+    "$T_DIR/table")" \
+    "^count +127\\.0\\.0\\.10 port $UP +udp/tcp +up +- +0 +0 +[0-9.]+ +[0-9]+ "
 
 # transport, EDNS
 dq +dnssec +short a3.count.test >/dev/null

