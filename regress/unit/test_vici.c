@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "wgwatch.h"
+#include "peers.h"
 #include "tap.h"
 
 /* A byte stream: what charon sent, or what a test builds. */
@@ -220,32 +221,6 @@ feed(struct run *r, const void *data, size_t len, size_t step)
 	}
 	wgtable_free(&t);
 	return any;
-}
-
-static struct wgpeer *
-peer(struct wgtable *t, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i < t->n; i++)
-		if (strcmp(t->peers[i].key, key) == 0)
-			return &t->peers[i];
-	return NULL;
-}
-
-static int
-has_addr(const struct wgpeer *p, const char *text)
-{
-	struct in6_addr	a;
-	int		af = strchr(text, ':') ? AF_INET6 : AF_INET;
-	uint16_t	i;
-
-	inet_pton(af, text, &a);
-	for (i = 0; p != NULL && i < p->naddrs; i++)
-		if (p->addrs[i].af == af && memcmp(&p->addrs[i].a, &a,
-		    af == AF_INET ? 4 : 16) == 0)
-			return 1;
-	return 0;
 }
 
 static void

@@ -22,6 +22,7 @@
 
 #include "parent.h"
 #include "wgwatch.h"
+#include "peers.h"
 #include "tap.h"
 
 /* A real reply of wireguard-go 0.0.20220316, keys made for the lab. */
@@ -106,21 +107,6 @@ same_table(const struct wgtable *a, const struct wgtable *b)
 			return 0;
 	}
 	return 1;
-}
-
-static int
-has_addr(const struct wgpeer *p, const char *text)
-{
-	struct in6_addr	a;
-	int		af = strchr(text, ':') ? AF_INET6 : AF_INET;
-	uint16_t	i;
-
-	inet_pton(af, text, &a);
-	for (i = 0; p != NULL && i < p->naddrs; i++)
-		if (p->addrs[i].af == af && memcmp(&p->addrs[i].a, &a,
-		    af == AF_INET ? 4 : 16) == 0)
-			return 1;
-	return 0;
 }
 
 /* Feed 'text' in chunks of 'step' bytes; returns wguapi_feed's result. */
