@@ -20,9 +20,10 @@
  * that doubles up to DOT_BACKOFF_MAX_MS; meanwhile queries fail at once
  * with the same reason.  One log line per change of state: when the
  * pool starts failing or fails for another reason, and when it works
- * again.  A connection idle for DOT_IDLE_MS is closed; one that sent
- * queries and read nothing for DOT_STALL_MS, or could write nothing of
- * what it holds for as long, is taken for dead.
+ * again.  A connection idle for DOT_IDLE_MS is closed; one with queries
+ * out and no answer to any for DOT_STALL_MS (whatever else it reads), or
+ * that could write nothing of what it holds for as long, is taken for
+ * dead.
  *
  * An id stays taken until its answer comes or the connection closes,
  * even when its owner gave the query up: were it given to another query
@@ -95,7 +96,7 @@ struct dconn {
 	size_t			 inlen;
 	int64_t			 born_ms;
 	int64_t			 active_ms;	/* last read or written */
-	int64_t			 waiting_ms;	/* written, nothing read since */
+	int64_t			 waiting_ms;	/* written, no answer since */
 	int64_t			 wrote_ms;	/* queued or wrote, unwritten left */
 	int			 flushing;	/* on the flush list */
 	struct dconn		*nextflush;
@@ -329,24 +330,34 @@ pool_failed(struct dpool *p, const char *why, int istls)
 	strlcpy(p->lasterr, why, sizeof(p->lasterr));
 }
 
+/* How a connection ends, for its pool and for its owners. */
+enum dc_end {
+	DC_SETUP,	/* connect: the pool backs off */
+	DC_SETUP_TLS,	/* handshake: the same, a TLS failure */
+	DC_FAILED,	/* a failure; its queries are not sent again */
+	DC_BROKEN,	/* a failure; the queries may go on a new one */
+	DC_CLOSED	/* by the server, cleanly: no failure (RFC 7766) */
+};
+
 /*
- * A connection failed: its owners hear why (each then gives its query
- * up with dot_cancel, or tries again).  A failure to set one up holds
- * the pool back.  The map is walked as it is now: an owner's callback
- * may give up other queries on the connection too.
+ * A connection ended: its owners hear why (each then gives its query
+ * up with dot_cancel, or tries again on a new connection when the old
+ * one was closed or broke under it: a server may close at any time, and
+ * does not always say so).  The map is walked as it is now: an owner's
+ * callback may give up other queries on the connection too.
  */
 static void
-dc_fail(struct dconn *c, int err, const char *why, int setup, int istls,
-    int again)
+dc_fail(struct dconn *c, int err, const char *why, enum dc_end how)
 {
 	struct dpool	*p = c->pool;
 	char		 text[DOT_ERR_MAX];
 	size_t		 i;
+	int		 again = how == DC_BROKEN || how == DC_CLOSED;
 
 	strlcpy(text, why, sizeof(text));
-	if (setup)
-		pool_failed(p, text, istls);
-	else if (!again) {
+	if (how == DC_SETUP || how == DC_SETUP_TLS)
+		pool_failed(p, text, how == DC_SETUP_TLS);
+	else if (how != DC_CLOSED) {
 		p->stats.failures++;
 		strlcpy(p->lasterr, text, sizeof(p->lasterr));
 	}
@@ -542,6 +553,7 @@ dot_cancel(struct dconn *c, uint16_t id)
 	}
 	if (c->inflight > 0)
 		return;
+	c->waiting_ms = 0;	/* nothing to wait for */
 	if (c->state == DC_DEAD)
 		dc_close_later(c);
 	else if (c->orphans >= DOT_ORPHANS_MAX)
@@ -564,7 +576,7 @@ dc_write(struct dconn *c)
 		if (n == TLS_WANT_POLLIN)
 			return 0;
 		if (n == -1) {
-			dc_fail(c, EIO, tls_error(c->tls), 0, 0, 0);
+			dc_fail(c, EIO, tls_error(c->tls), DC_BROKEN);
 			return -1;
 		}
 		c->outoff += n;
@@ -586,9 +598,11 @@ dc_message(void *arg, uint8_t *msg, size_t len)
 	uint16_t	 id = get16(msg);
 
 	if (id >= DOT_SLOTS || !(e = &c->map[id])->used) {
+		/* no sign of life: a server may send anything */
 		c->pool->stats.stray++;
 		return 0;
 	}
+	c->waiting_ms = c->inflight > 0 ? now_ms() : 0;
 	if (e->owner == NULL) {
 		/* the answer to a query given up: its id is free now */
 		c->pool->stats.stray++;
@@ -607,7 +621,7 @@ dc_messages(struct dconn *c)
 	switch (dotframe_take(c->in, &c->inlen, dc_message, c)) {
 	case DOTFRAME_BROKEN:
 		dc_fail(c, EPROTO, "a message shorter than a DNS header",
-		    0, 0, 0);
+		    DC_FAILED);
 		return -1;
 	case DOTFRAME_STOPPED:
 		return -1;
@@ -631,17 +645,16 @@ dc_read(struct dconn *c)
 			return;
 		}
 		if (n == -1) {
-			dc_fail(c, EIO, tls_error(c->tls), 0, 0, 0);
+			dc_fail(c, EIO, tls_error(c->tls), DC_BROKEN);
 			return;
 		}
 		if (n == 0) {
 			/* the server may close whenever it likes */
-			dc_fail(c, ECONNRESET, "connection closed", 0, 0, 1);
+			dc_fail(c, ECONNRESET, "connection closed", DC_CLOSED);
 			return;
 		}
 		c->inlen += n;
 		c->active_ms = now_ms();
-		c->waiting_ms = 0;
 		qlog_hold();
 		n = dc_messages(c);
 		qlog_release();
@@ -661,14 +674,14 @@ dc_tls_start(struct dconn *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
 		err = errno;
 	if (err != 0) {
-		dc_fail(c, err, strerror(err), 1, 0, 0);
+		dc_fail(c, err, strerror(err), DC_SETUP);
 		return -1;
 	}
 	if ((c->tls = tls_client()) == NULL)
 		fatal("tls_client");
 	if (tls_configure(c->tls, p->cfg) == -1 ||
 	    tls_connect_socket(c->tls, c->fd, p->name) == -1) {
-		dc_fail(c, EPROTO, tls_error(c->tls), 1, 1, 0);
+		dc_fail(c, EPROTO, tls_error(c->tls), DC_SETUP_TLS);
 		return -1;
 	}
 	if ((c->in = malloc(DOT_INBUF)) == NULL)
@@ -699,7 +712,7 @@ dc_handshake(struct dconn *c)
 	if (rc == -1) {
 		snprintf(text, sizeof(text), "TLS handshake: %s",
 		    tls_error(c->tls));
-		dc_fail(c, EPROTO, text, 1, 1, 0);
+		dc_fail(c, EPROTO, text, DC_SETUP_TLS);
 		return -1;
 	}
 	c->state = DC_READY;
@@ -823,18 +836,19 @@ dot_tick(int fd, short event, void *arg)
 			    now - c->born_ms >= DOT_SETUP_MS)
 				dc_fail(c, ETIMEDOUT, c->state == DC_CONNECT ?
 				    "connect: timed out" :
-				    "TLS handshake: timed out", 1,
-				    c->state == DC_HANDSHAKE, 0);
+				    "TLS handshake: timed out",
+				    c->state == DC_CONNECT ? DC_SETUP :
+				    DC_SETUP_TLS);
 			else if (c->state == DC_READY && c->waiting_ms != 0 &&
 			    c->inflight > 0 &&
 			    now - c->waiting_ms >= DOT_STALL_MS)
 				dc_fail(c, ETIMEDOUT, "no answer on the "
-				    "connection", 0, 0, 0);
+				    "connection", DC_FAILED);
 			else if (c->state == DC_READY &&
 			    c->outoff < c->outlen &&
 			    now - c->wrote_ms >= DOT_STALL_MS)
 				dc_fail(c, ETIMEDOUT, "the server reads no "
-				    "query", 0, 0, 0);
+				    "query", DC_FAILED);
 			else if (c->state == DC_READY && c->inflight == 0 &&
 			    c->outlen == 0 && now - c->active_ms >= DOT_IDLE_MS)
 				dc_kill(c);

@@ -20,8 +20,9 @@ struct dconn;
 
 /*
  * A reply for a query; or its failure: 'why' for people, and 'again'
- * when the connection closed under a query the server may still answer
- * on a new one (RFC 7766 6.2.4: a server may close an idle connection).
+ * when the connection closed or broke under a query the server may still
+ * answer on a new one (RFC 7766 6.2.4: a server may close an idle
+ * connection, and not always with a close_notify).
  */
 typedef void	(*dot_reply_cb)(void *, uint8_t *, size_t);
 typedef void	(*dot_error_cb)(void *, int, const char *, int);
