@@ -244,7 +244,7 @@ dot_pool(const union sockunion *addr, const char *name, const uint8_t *ca,
 
 	if (TAILQ_EMPTY(&pools))
 		arc4random_buf(&cakey, sizeof(cakey));
-	h = siphash(&cakey, ca, calen);
+	h = calen > 0 ? siphash(&cakey, ca, calen) : 0;	/* ca may be NULL */
 	TAILQ_FOREACH(p, &pools, entry)
 		if (memcmp(&p->addr, addr, sizeof(*addr)) == 0 &&
 		    strcmp(p->name, name) == 0 && p->cahash == h &&
