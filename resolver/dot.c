@@ -55,8 +55,8 @@
 #include "wire.h"
 
 #define DOT_CONNS		2	/* connections a server, at most */
-#define DOT_SLOTS		512	/* ids a connection (queries in flight) */
-#define DOT_BUSY		64	/* in flight on each before another opens */
+#define DOT_SLOTS		512	/* ids (queries) a connection */
+#define DOT_BUSY		64	/* ids taken on each: another opens */
 #define DOT_ORPHANS_MAX		(DOT_SLOTS / 4)	/* given up, unanswered */
 #define DOT_IDLE_MS		10000	/* an idle connection is closed after */
 #define DOT_CA_MAX		(4 * 1024 * 1024)
@@ -97,7 +97,7 @@ struct dconn {
 	int64_t			 born_ms;
 	int64_t			 active_ms;	/* last read or written */
 	int64_t			 waiting_ms;	/* written, no answer since */
-	int64_t			 wrote_ms;	/* queued or wrote, unwritten left */
+	int64_t			 wrote_ms;	/* last write or first queued */
 	int			 flushing;	/* on the flush list */
 	struct dconn		*nextflush;
 	int			 closing;	/* on the close list */
