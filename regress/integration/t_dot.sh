@@ -12,9 +12,11 @@
 # query given up never taken for a later query's, a server that reads
 # nothing taken for dead, and a tls-ca with no certificate read SERVFAIL
 # with the resolver alive (libtls would read the system's store: seccomp).
+# dnstap (fstrm_capture, dnstap-ldns): the forwarder messages say DoT.
 . "$(dirname "$0")/../lib.sh"
 require_root
-require_tools unbound unbound-control openssl kdig tcpdump python3
+require_tools unbound unbound-control openssl kdig tcpdump python3 \
+    fstrm_capture dnstap-ldns
 PORT=$(pick_port)
 DOT=$(pick_port)
 REV=$(pick_port)
@@ -22,6 +24,7 @@ CLOSE=$(pick_port)
 RESET=$(pick_port)
 HOLD=$(pick_port)
 DEAF=$(pick_port)
+TAP=$T_DIR/tap.sock
 CERTS=$T_DIR/certs
 mkdir -p "$CERTS"
 
@@ -101,9 +104,15 @@ bg_start TCPDUMP tcpdump -i lo -U --immediate-mode -n -s 0 -w "$T_DIR/dot.pcap" 
 tcpdump_up() { grep -q "listening on lo" "$T_DIR/bg.log"; }
 poll 10 tcpdump_up || { not_ok "tcpdump captures"; done_testing; }
 
+# a dnstap collector: the forwarder's messages name DoT
+bg_start CAPTURE fstrm_capture -t protobuf:dnstap.Dnstap -u "$TAP" \
+    -w "$T_DIR/tap.fstrm"
+poll 10 test -S "$TAP" || { not_ok "fstrm_capture listens"; done_testing; }
+
 write_conf "$T_DIR/d.conf" <<EOF
 listen on 127.0.0.1 port $PORT
 allow from 127.0.0.0/8
+dnstap "$TAP" { client no forwarder yes }
 forwarder "dot" {
 	server 127.0.0.1 port $DOT tls "dot.test"
 	tls-ca "$CERTS/ca.pem"
@@ -165,6 +174,20 @@ start_daemon "$T_DIR/d.conf" || { not_ok "daemon starts"; done_testing; }
 is "a query goes over TLS and gets unbound's answer" \
     "$(dq +short www.dot.test)" 192.0.2.53
 is "over TCP too" "$(dq +tcp +short tcp.dot.test)" 192.0.2.53
+tapped() {
+	[ "$(ctl show metrics |
+	    sed -n 's/^vpndnsd_dnstap_forwarder_frames_total //p')" -ge 4 ]
+}
+poll 10 tapped
+bg_stop "$CAPTURE"
+dnstap-ldns -r "$T_DIR/tap.fstrm" >"$T_DIR/tap.txt" 2>&1
+sed 's/^/# /' "$T_DIR/tap.txt"
+# Debian 12's dnstap-ldns knows no DOT: it prints "?", not UDP or TCP
+check "dnstap: FORWARDER_QUERY to the server over DoT" grep -Eq \
+    ' FQ 127\.0\.0\.1 \? [0-9]+b "www\.dot\.test\." IN A' "$T_DIR/tap.txt"
+check "dnstap: FORWARDER_RESPONSE, a TCP client's too" sh -c \
+    "grep -Eq ' FR 127\.0\.0\.1 \? [0-9]+b \"www\.dot\.test\.\" IN A' \
+    '$T_DIR/tap.txt' && grep -q ' FR 127.0.0.1 ? .*tcp.dot.test' '$T_DIR/tap.txt'"
 
 # 200 names in a row, none cached
 seq 200 | sed 's/.*/q&.dot.test/' >"$T_DIR/names"
