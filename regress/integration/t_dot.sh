@@ -97,6 +97,7 @@ poll 10 peer_up || { not_ok "dotpeer.py listens"; done_testing; }
 # a CA file over the 4 MB the resolver reads: no certificate read
 { cat "$CERTS/ca.pem"; python3 -c 'print("# filler\n" * 600000, end="")'; } \
     >"$T_DIR/big.pem"
+echo "no certificate here" >"$T_DIR/garbage.pem"
 
 # every packet to and from the DoT port, flushed as it comes
 bg_start TCPDUMP tcpdump -i lo -U --immediate-mode -n -s 0 -w "$T_DIR/dot.pcap" \
@@ -156,6 +157,10 @@ forwarder "noca" {
 	server 127.0.0.1 port $DOT tls "dot.test"
 	tls-ca "$T_DIR/big.pem"
 }
+forwarder "garbage" {
+	server 127.0.0.1 port $DOT tls "dot.test"
+	tls-ca "$T_DIR/garbage.pem"
+}
 domain "local.test"
 record "www.local.test" A 10.0.0.1
 match query "rev.test" forward "rev"
@@ -164,6 +169,7 @@ match query "reset.test" forward "reset"
 match query "hold.test" forward "hold"
 match query "deaf.test" forward "deaf"
 match query "noca.test" forward "noca"
+match query "garbage.test" forward "garbage"
 match query "badname.dot.test" forward "badname"
 match query "unknownca.dot.test" forward "unknownca"
 match query "failover.dot.test" forward "failover"
@@ -303,6 +309,10 @@ is "the resolver is alive: a local name is answered" \
     "$(dq +short www.local.test)" 10.0.0.1
 is "show forwarders says why" "$(fwd noca 0 tls_error tls_failures)" \
     "tls-ca: no certificates read 1"
+is "a tls-ca with no certificate in it: SERVFAIL" \
+    "$(rcode_of www.garbage.test)" SERVFAIL
+is "show forwarders says libtls refused it" "$(fwd garbage 0 tls_error)" \
+    "ssl verify memory setup failure"
 check "the daemon runs" kill -0 "$D_PID"
 # an empty tls-ca is a configuration error: a reload keeps what runs
 : >"$T_DIR/big.pem"
