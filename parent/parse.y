@@ -2209,6 +2209,13 @@ finish_server(void)
 			curfwd->nservers--;
 			return -1;
 		}
+	/* failover would take queries meant to be private to plain text */
+	if (curfwd->servers[0].tls != sc->tls) {
+		yyerror("forwarder \"%s\": server %s: tls on some servers "
+		    "only", curfwd->name, sockunion_ntop(&sc->addr));
+		curfwd->nservers--;
+		return -1;
+	}
 	return 0;
 }
 
@@ -2242,19 +2249,34 @@ server_tls(const char *name)
 static int
 forwarder_tls_ca(const char *name)
 {
-	char	path[PATH_MAX];
-	int	fd;
+	char		path[PATH_MAX];
+	struct stat	st;
+	int		fd;
 
+	if (curfwd->tls_ca[0] != '\0') {
+		yyerror("forwarder \"%s\": tls-ca is given twice",
+		    curfwd->name);
+		return -1;
+	}
 	if (include_path(name, path, sizeof(path)) == -1) {
 		yyerror("tls-ca \"%s\": path too long", name);
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
 		yyerror("forwarder \"%s\": tls-ca \"%s\": %s", curfwd->name,
 		    path, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
 	close(fd);
+	/* none would be read: libtls would turn to the system's store */
+	if (st.st_size == 0) {
+		yyerror("forwarder \"%s\": tls-ca \"%s\": empty",
+		    curfwd->name, path);
+		return -1;
+	}
 	/* absolute, so a reload from another directory finds it again */
 	if (realpath(path, curfwd->tls_ca) == NULL) {
 		yyerror("forwarder \"%s\": tls-ca \"%s\": %s", curfwd->name,

@@ -23,7 +23,8 @@
   dnsraw.py spray HOST PORT COUNT NAME WAIT
                                             COUNT UDP queries without waiting
                                             (200 every 5 ms), then answers
-                                            for WAIT seconds; prints
+                                            for WAIT seconds (or until all
+                                            are answered); prints
                                             "answered servfail"
   dnsraw.py storm HOST PORT COUNT NAMES SOURCES WAIT [CONNS]
                                             COUNT UDP queries as fast as they
@@ -387,7 +388,7 @@ def cmd_spray(host, port, count, name, wait):
             time.sleep(0.005)
             drain()
     deadline = time.monotonic() + float(wait)
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and answered < int(count):
         select.select([s], [], [], 0.1)
         drain()
     print(answered, servfail)

@@ -20,8 +20,20 @@
  * that doubles up to DOT_BACKOFF_MAX_MS; meanwhile queries fail at once
  * with the same reason.  One log line per change of state: when the
  * pool starts failing or fails for another reason, and when it works
- * again.  A connection idle for DOT_IDLE_MS is closed; one that sent
- * queries and read nothing for DOT_STALL_MS is taken for dead.
+ * again.  A connection idle for DOT_IDLE_MS is closed; one with queries
+ * out and no answer to any for DOT_STALL_MS (whatever else it reads), or
+ * that could write nothing of what it holds for as long, is taken for
+ * dead.
+ *
+ * An id stays taken until its answer comes or the connection closes,
+ * even when its owner gave the query up: were it given to another query
+ * first, the late answer would pass for that one's (only the id and the
+ * question are checked, not DO, CD or the client subnet).  So every byte
+ * queued belongs to a taken id, and a connection holds at most
+ * DOT_SLOTS queries' worth; one with DOT_ORPHANS_MAX given up and never
+ * answered takes nothing new and closes once its last owner is done.
+ * A pool without CAs (none could be read) never connects: libtls would
+ * read the system's store then, a file the sandbox does not allow.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -42,6 +54,12 @@
 #include "siphash.h"
 #include "wire.h"
 
+#define DOT_CONNS		2	/* connections a server, at most */
+#define DOT_SLOTS		512	/* ids (queries) a connection */
+#define DOT_BUSY		64	/* ids taken on each: another opens */
+#define DOT_ORPHANS_MAX		(DOT_SLOTS / 4)	/* given up, unanswered */
+#define DOT_IDLE_MS		10000	/* an idle connection is closed after */
+#define DOT_CA_MAX		(4 * 1024 * 1024)
 #define DOT_SETUP_MS		5000	/* connect and handshake */
 #define DOT_STALL_MS		5000	/* queries out, nothing back */
 #define DOT_BACKOFF_MIN_MS	500
@@ -57,8 +75,9 @@ enum dc_state {
 };
 
 struct dentry {
-	void		*owner;
+	void		*owner;		/* NULL: given up, the answer to come */
 	uint8_t		 used;
+	uint8_t		 answered;	/* its id is free again at the cancel */
 };
 
 struct dconn {
@@ -77,12 +96,15 @@ struct dconn {
 	size_t			 inlen;
 	int64_t			 born_ms;
 	int64_t			 active_ms;	/* last read or written */
-	int64_t			 waiting_ms;	/* written, nothing read since */
+	int64_t			 waiting_ms;	/* written, no answer since */
+	int64_t			 wrote_ms;	/* last write or first queued */
 	int			 flushing;	/* on the flush list */
 	struct dconn		*nextflush;
 	int			 closing;	/* on the close list */
 	struct dconn		*nextclose;
-	uint32_t		 inflight;
+	uint32_t		 inflight;	/* queries an owner waits for */
+	uint32_t		 orphans;	/* given up, not answered */
+	uint32_t		 taken;		/* ids: inflight + orphans */
 	uint16_t		 free[DOT_SLOTS];	/* ids, first free first */
 	uint16_t		 freehead;
 	struct dentry		 map[DOT_SLOTS];
@@ -95,6 +117,7 @@ struct dpool {
 	uint64_t		 cahash;
 	size_t			 calen;
 	struct tls_config	*cfg;
+	char			 caerr[DOT_ERR_MAX];	/* no CA: why */
 	int			 refs;
 	TAILQ_HEAD(, dconn)	 conns;
 	int			 failing;
@@ -221,7 +244,7 @@ dot_pool(const union sockunion *addr, const char *name, const uint8_t *ca,
 
 	if (TAILQ_EMPTY(&pools))
 		arc4random_buf(&cakey, sizeof(cakey));
-	h = siphash(&cakey, ca, calen);
+	h = calen > 0 ? siphash(&cakey, ca, calen) : 0;	/* ca may be NULL */
 	TAILQ_FOREACH(p, &pools, entry)
 		if (memcmp(&p->addr, addr, sizeof(*addr)) == 0 &&
 		    strcmp(p->name, name) == 0 && p->cahash == h &&
@@ -239,9 +262,12 @@ dot_pool(const union sockunion *addr, const char *name, const uint8_t *ca,
 	TAILQ_INIT(&p->conns);
 	if ((p->cfg = tls_config_new()) == NULL)
 		fatal("tls_config_new");
-	if (calen > 0 && tls_config_set_ca_mem(p->cfg, ca, calen) == -1)
-		log_warnx("server %s (tls \"%s\"): tls-ca: %s",
-		    sockunion_ntop(addr), name, tls_config_error(p->cfg));
+	if (calen == 0)
+		strlcpy(p->caerr, "tls-ca: no certificates read",
+		    sizeof(p->caerr));
+	else if (tls_config_set_ca_mem(p->cfg, ca, calen) == -1)
+		snprintf(p->caerr, sizeof(p->caerr), "tls-ca: %s",
+		    tls_config_error(p->cfg));
 	TAILQ_INSERT_TAIL(&pools, p, entry);
 	return p;
 }
@@ -282,45 +308,63 @@ dc_kill(struct dconn *c)
 }
 
 /*
- * A connection failed: its owners hear why (each then gives its query
- * up with dot_cancel, or tries again).  A failure to set one up holds
- * the pool back, and is logged when it is news.
+ * No connection to the server could be set up: the pool is held back
+ * for the back-off, and the reason logged when it is news.
  */
 static void
-dc_fail(struct dconn *c, int err, const char *why, int setup, int istls,
-    int again)
+pool_failed(struct dpool *p, const char *why, int istls)
+{
+	if (istls)
+		p->stats.tls_failures++;
+	else
+		p->stats.failures++;
+	p->backoff_ms = p->backoff_ms == 0 ? DOT_BACKOFF_MIN_MS :
+	    p->backoff_ms * 2;
+	if (p->backoff_ms > DOT_BACKOFF_MAX_MS)
+		p->backoff_ms = DOT_BACKOFF_MAX_MS;
+	p->retry_ms = now_ms() + p->backoff_ms;
+	if (!p->failing || strcmp(p->lasterr, why) != 0)
+		log_warnx("server %s (tls \"%s\"): %s",
+		    sockunion_ntop(&p->addr), p->name, why);
+	p->failing = 1;
+	strlcpy(p->lasterr, why, sizeof(p->lasterr));
+}
+
+/* How a connection ends, for its pool and for its owners. */
+enum dc_end {
+	DC_SETUP,	/* connect: the pool backs off */
+	DC_SETUP_TLS,	/* handshake: the same, a TLS failure */
+	DC_FAILED,	/* a failure; its queries are not sent again */
+	DC_BROKEN,	/* a failure; the queries may go on a new one */
+	DC_CLOSED	/* by the server, cleanly: no failure (RFC 7766) */
+};
+
+/*
+ * A connection ended: its owners hear why (each then gives its query
+ * up with dot_cancel, or tries again on a new connection when the old
+ * one was closed or broke under it: a server may close at any time, and
+ * does not always say so).  The map is walked as it is now: an owner's
+ * callback may give up other queries on the connection too.
+ */
+static void
+dc_fail(struct dconn *c, int err, const char *why, enum dc_end how)
 {
 	struct dpool	*p = c->pool;
-	void		*owners[DOT_SLOTS];
 	char		 text[DOT_ERR_MAX];
-	size_t		 i, n = 0;
+	size_t		 i;
+	int		 again = how == DC_BROKEN || how == DC_CLOSED;
 
 	strlcpy(text, why, sizeof(text));
-	if (setup) {
-		if (istls)
-			p->stats.tls_failures++;
-		else
-			p->stats.failures++;
-		p->backoff_ms = p->backoff_ms == 0 ? DOT_BACKOFF_MIN_MS :
-		    p->backoff_ms * 2;
-		if (p->backoff_ms > DOT_BACKOFF_MAX_MS)
-			p->backoff_ms = DOT_BACKOFF_MAX_MS;
-		p->retry_ms = now_ms() + p->backoff_ms;
-		if (!p->failing || strcmp(p->lasterr, text) != 0)
-			log_warnx("server %s (tls \"%s\"): %s",
-			    sockunion_ntop(&p->addr), p->name, text);
-		p->failing = 1;
-		strlcpy(p->lasterr, text, sizeof(p->lasterr));
-	} else if (!again) {
+	if (how == DC_SETUP || how == DC_SETUP_TLS)
+		pool_failed(p, text, how == DC_SETUP_TLS);
+	else if (how != DC_CLOSED) {
 		p->stats.failures++;
 		strlcpy(p->lasterr, text, sizeof(p->lasterr));
 	}
-	for (i = 0; i < DOT_SLOTS; i++)
-		if (c->map[i].used)
-			owners[n++] = c->map[i].owner;
 	dc_kill(c);
-	for (i = 0; i < n; i++)
-		error_cb(owners[i], err, text, again);
+	for (i = 0; i < DOT_SLOTS; i++)
+		if (c->map[i].used && c->map[i].owner != NULL)
+			error_cb(c->map[i].owner, err, text, again);
 }
 
 static void
@@ -332,27 +376,12 @@ dc_want_write(struct dconn *c, int on)
 		event_del(&c->wev);
 }
 
-static void
-dc_open_failed(struct dpool *p, int err)
-{
-	p->stats.failures++;
-	p->backoff_ms = p->backoff_ms == 0 ? DOT_BACKOFF_MIN_MS :
-	    p->backoff_ms * 2;
-	if (p->backoff_ms > DOT_BACKOFF_MAX_MS)
-		p->backoff_ms = DOT_BACKOFF_MAX_MS;
-	p->retry_ms = now_ms() + p->backoff_ms;
-	if (!p->failing || strcmp(p->lasterr, strerror(err)) != 0)
-		log_warnx("server %s (tls \"%s\"): connect: %s",
-		    sockunion_ntop(&p->addr), p->name, strerror(err));
-	p->failing = 1;
-	strlcpy(p->lasterr, strerror(err), sizeof(p->lasterr));
-}
-
 /* A new connection, connecting; NULL (errno set) when none opens. */
 static struct dconn *
 dc_open(struct dpool *p)
 {
 	struct dconn	*c;
+	char		 text[DOT_ERR_MAX];
 	int		 fd, err;
 	size_t		 i;
 
@@ -363,7 +392,8 @@ dc_open(struct dpool *p)
 	    errno != EINPROGRESS) {
 		err = errno;
 		close(fd);
-		dc_open_failed(p, err);
+		snprintf(text, sizeof(text), "connect: %s", strerror(err));
+		pool_failed(p, text, 0);
 		errno = err;
 		return NULL;
 	}
@@ -387,7 +417,8 @@ dc_open(struct dpool *p)
 
 /*
  * The connection for the next query: the least busy; a new one while
- * each has DOT_BUSY in flight and there is room (and no back-off).
+ * each has DOT_BUSY ids taken and there is room (and no back-off).  One
+ * with too many queries given up and never answered is left to drain.
  */
 static struct dconn *
 dot_pick(struct dpool *p)
@@ -395,16 +426,22 @@ dot_pick(struct dpool *p)
 	struct dconn	*c, *best = NULL;
 	int		 live = 0;
 
+	if (p->caerr[0] != '\0') {
+		/* libtls would read the system's store: not in the sandbox */
+		pool_failed(p, p->caerr, 1);
+		errno = ECONNREFUSED;
+		return NULL;
+	}
 	TAILQ_FOREACH(c, &p->conns, entry) {
-		if (c->state == DC_DEAD)
+		if (c->state == DC_DEAD || c->orphans >= DOT_ORPHANS_MAX)
 			continue;
 		live++;
-		if (c->inflight >= DOT_SLOTS)
+		if (c->taken >= DOT_SLOTS)
 			continue;
-		if (best == NULL || c->inflight < best->inflight)
+		if (best == NULL || c->taken < best->taken)
 			best = c;
 	}
-	if ((best == NULL || best->inflight >= DOT_BUSY) &&
+	if ((best == NULL || best->taken >= DOT_BUSY) &&
 	    live < DOT_CONNS && now_ms() >= p->retry_ms) {
 		if ((c = dc_open(p)) != NULL || best == NULL)
 			return c;	/* NULL: errno is dc_open's */
@@ -414,6 +451,41 @@ dot_pick(struct dpool *p)
 	/* held back after a failure: the server's; all full: ours */
 	errno = live < DOT_CONNS ? ECONNREFUSED : ENOBUFS;
 	return NULL;
+}
+
+/*
+ * A query, length first, after what is queued.  The unwritten rest moves
+ * to the front before the buffer grows: libtls sets
+ * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, so a write waiting for POLLOUT
+ * may go on from the new place.
+ */
+static void
+dc_queue(struct dconn *c, const uint8_t *msg, size_t len, uint16_t id)
+{
+	uint8_t	*nout;
+	size_t	 need;
+
+	if (c->outoff == c->outlen) {
+		c->outoff = c->outlen = 0;
+		c->wrote_ms = now_ms();
+	}
+	need = c->outlen + 2 + len;
+	if (need > c->outcap && c->outoff > 0) {
+		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+		c->outlen -= c->outoff;
+		c->outoff = 0;
+		need = c->outlen + 2 + len;
+	}
+	if (need > c->outcap) {
+		if ((nout = realloc(c->out, need * 2)) == NULL)
+			fatal("realloc");
+		c->out = nout;
+		c->outcap = need * 2;
+	}
+	put16(c->out + c->outlen, len);
+	memcpy(c->out + c->outlen + 2, msg, len);
+	put16(c->out + c->outlen + 2, id);
+	c->outlen = need;
 }
 
 /*
@@ -429,8 +501,6 @@ dot_query(struct dpool *p, void *owner, const uint8_t *msg, size_t len,
 {
 	struct dconn	*c;
 	uint16_t	 id;
-	uint8_t		*nout;
-	size_t		 need;
 
 	if (len < DNS_HEADER_SIZE || len > DNS_MAX_MSG)
 		fatalx("an upstream query of %zu bytes", len);
@@ -441,19 +511,8 @@ dot_query(struct dpool *p, void *owner, const uint8_t *msg, size_t len,
 	c->map[id].owner = owner;
 	c->map[id].used = 1;
 	c->inflight++;
-	if (c->outoff > 0 && c->outoff == c->outlen)
-		c->outoff = c->outlen = 0;
-	need = c->outlen + 2 + len;
-	if (need > c->outcap) {
-		if ((nout = realloc(c->out, need * 2)) == NULL)
-			fatal("realloc");
-		c->out = nout;
-		c->outcap = need * 2;
-	}
-	put16(c->out + c->outlen, len);
-	memcpy(c->out + c->outlen + 2, msg, len);
-	put16(c->out + c->outlen + 2, id);
-	c->outlen = need;
+	c->taken++;
+	dc_queue(c, msg, len, id);
 	if (c->state == DC_READY && !c->flushing) {
 		c->flushing = 1;
 		c->nextflush = dot.flush;
@@ -465,18 +524,40 @@ dot_query(struct dpool *p, void *owner, const uint8_t *msg, size_t len,
 	return 0;
 }
 
-/* The owner is done with its query (answered, given up, moved on). */
+/* An id free again, the last to be taken (a FIFO). */
+static void
+dc_id_free(struct dconn *c, uint16_t id)
+{
+	c->map[id].used = 0;
+	c->map[id].answered = 0;
+	c->map[id].owner = NULL;
+	c->free[(c->freehead + DOT_SLOTS - c->taken) % DOT_SLOTS] = id;
+	c->taken--;
+}
+
+/*
+ * The owner is done with its query (answered, given up, moved on).  The
+ * id of a query not answered stays taken while the server may answer.
+ */
 void
 dot_cancel(struct dconn *c, uint16_t id)
 {
-	if (id >= DOT_SLOTS || !c->map[id].used)
+	if (id >= DOT_SLOTS || !c->map[id].used || c->map[id].owner == NULL)
 		fatalx("no upstream query %u on the connection", id);
-	c->map[id].used = 0;
-	c->map[id].owner = NULL;
-	c->free[(c->freehead + DOT_SLOTS - c->inflight) % DOT_SLOTS] = id;
 	c->inflight--;
-	if (c->inflight == 0 && c->state == DC_DEAD)
+	if (c->map[id].answered || c->state == DC_DEAD)
+		dc_id_free(c, id);
+	else {
+		c->map[id].owner = NULL;
+		c->orphans++;
+	}
+	if (c->inflight > 0)
+		return;
+	c->waiting_ms = 0;	/* nothing to wait for */
+	if (c->state == DC_DEAD)
 		dc_close_later(c);
+	else if (c->orphans >= DOT_ORPHANS_MAX)
+		dc_kill(c);	/* drained */
 }
 
 /* What is queued, as far as the connection takes it; -1 when it failed. */
@@ -495,11 +576,11 @@ dc_write(struct dconn *c)
 		if (n == TLS_WANT_POLLIN)
 			return 0;
 		if (n == -1) {
-			dc_fail(c, EIO, tls_error(c->tls), 0, 0, 0);
+			dc_fail(c, EIO, tls_error(c->tls), DC_BROKEN);
 			return -1;
 		}
 		c->outoff += n;
-		c->active_ms = now_ms();
+		c->active_ms = c->wrote_ms = now_ms();
 		if (c->waiting_ms == 0)
 			c->waiting_ms = c->active_ms;
 	}
@@ -508,32 +589,45 @@ dc_write(struct dconn *c)
 	return 0;
 }
 
-/* The whole messages read: each to the query of its id. */
+/* A message read: to the query of its id; -1 when the connection died. */
+static int
+dc_message(void *arg, uint8_t *msg, size_t len)
+{
+	struct dconn	*c = arg;
+	struct dentry	*e;
+	uint16_t	 id = get16(msg);
+
+	if (id >= DOT_SLOTS || !(e = &c->map[id])->used) {
+		/* no sign of life: a server may send anything */
+		c->pool->stats.stray++;
+		return 0;
+	}
+	c->waiting_ms = c->inflight > 0 ? now_ms() : 0;
+	if (e->owner == NULL) {
+		/* the answer to a query given up: its id is free now */
+		c->pool->stats.stray++;
+		c->orphans--;
+		dc_id_free(c, id);
+		return 0;
+	}
+	e->answered = 1;
+	reply_cb(e->owner, msg, len);
+	return c->state == DC_DEAD ? -1 : 0;
+}
+
 static int
 dc_messages(struct dconn *c)
 {
-	struct dpool	*p = c->pool;
-	size_t		 off = 0;
-	ssize_t		 n;
-	uint16_t	 id;
-
-	while ((n = dotframe_next(c->in + off, c->inlen - off)) > 0) {
-		id = get16(c->in + off + 2);
-		if (id < DOT_SLOTS && c->map[id].used)
-			reply_cb(c->map[id].owner, c->in + off + 2, n - 2);
-		else
-			p->stats.stray++;
-		off += n;
-		if (c->state == DC_DEAD)
-			return -1;
-	}
-	if (n == -1) {
+	switch (dotframe_take(c->in, &c->inlen, dc_message, c)) {
+	case DOTFRAME_BROKEN:
 		dc_fail(c, EPROTO, "a message shorter than a DNS header",
-		    0, 0, 0);
+		    DC_FAILED);
 		return -1;
+	case DOTFRAME_STOPPED:
+		return -1;
+	case DOTFRAME_MORE:
+		break;
 	}
-	memmove(c->in, c->in + off, c->inlen - off);
-	c->inlen -= off;
 	return 0;
 }
 
@@ -551,17 +645,16 @@ dc_read(struct dconn *c)
 			return;
 		}
 		if (n == -1) {
-			dc_fail(c, EIO, tls_error(c->tls), 0, 0, 0);
+			dc_fail(c, EIO, tls_error(c->tls), DC_BROKEN);
 			return;
 		}
 		if (n == 0) {
 			/* the server may close whenever it likes */
-			dc_fail(c, ECONNRESET, "connection closed", 0, 0, 1);
+			dc_fail(c, ECONNRESET, "connection closed", DC_CLOSED);
 			return;
 		}
 		c->inlen += n;
 		c->active_ms = now_ms();
-		c->waiting_ms = 0;
 		qlog_hold();
 		n = dc_messages(c);
 		qlog_release();
@@ -581,14 +674,14 @@ dc_tls_start(struct dconn *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &errlen) == -1)
 		err = errno;
 	if (err != 0) {
-		dc_fail(c, err, strerror(err), 1, 0, 0);
+		dc_fail(c, err, strerror(err), DC_SETUP);
 		return -1;
 	}
 	if ((c->tls = tls_client()) == NULL)
 		fatal("tls_client");
 	if (tls_configure(c->tls, p->cfg) == -1 ||
 	    tls_connect_socket(c->tls, c->fd, p->name) == -1) {
-		dc_fail(c, EPROTO, tls_error(c->tls), 1, 1, 0);
+		dc_fail(c, EPROTO, tls_error(c->tls), DC_SETUP_TLS);
 		return -1;
 	}
 	if ((c->in = malloc(DOT_INBUF)) == NULL)
@@ -619,11 +712,11 @@ dc_handshake(struct dconn *c)
 	if (rc == -1) {
 		snprintf(text, sizeof(text), "TLS handshake: %s",
 		    tls_error(c->tls));
-		dc_fail(c, EPROTO, text, 1, 1, 0);
+		dc_fail(c, EPROTO, text, DC_SETUP_TLS);
 		return -1;
 	}
 	c->state = DC_READY;
-	c->active_ms = now_ms();
+	c->active_ms = c->wrote_ms = now_ms();
 	p->backoff_ms = 0;
 	p->retry_ms = 0;
 	if (p->failing)
@@ -704,7 +797,7 @@ dot_pass(int fd, short event, void *arg)
 		dot.close = c->nextclose;
 		c->closing = 0;
 		/* an owner still holds a query: closed at its cancel */
-		if (c->inflight == 0 && !c->flushing)
+		if (c->inflight == 0)
 			dc_free(c);
 	}
 	TAILQ_FOREACH_SAFE(p, &pools, entry, np) {
@@ -743,13 +836,19 @@ dot_tick(int fd, short event, void *arg)
 			    now - c->born_ms >= DOT_SETUP_MS)
 				dc_fail(c, ETIMEDOUT, c->state == DC_CONNECT ?
 				    "connect: timed out" :
-				    "TLS handshake: timed out", 1,
-				    c->state == DC_HANDSHAKE, 0);
+				    "TLS handshake: timed out",
+				    c->state == DC_CONNECT ? DC_SETUP :
+				    DC_SETUP_TLS);
 			else if (c->state == DC_READY && c->waiting_ms != 0 &&
 			    c->inflight > 0 &&
 			    now - c->waiting_ms >= DOT_STALL_MS)
 				dc_fail(c, ETIMEDOUT, "no answer on the "
-				    "connection", 0, 0, 0);
+				    "connection", DC_FAILED);
+			else if (c->state == DC_READY &&
+			    c->outoff < c->outlen &&
+			    now - c->wrote_ms >= DOT_STALL_MS)
+				dc_fail(c, ETIMEDOUT, "the server reads no "
+				    "query", DC_FAILED);
 			else if (c->state == DC_READY && c->inflight == 0 &&
 			    c->outlen == 0 && now - c->active_ms >= DOT_IDLE_MS)
 				dc_kill(c);

@@ -15,19 +15,14 @@
 
 #include "vpndnsd.h"
 
-#define DOT_CONNS	2	/* connections a server, at most */
-#define DOT_SLOTS	512	/* queries in flight a connection, at most */
-#define DOT_BUSY	64	/* in flight on each before another opens */
-#define DOT_IDLE_MS	10000	/* an idle connection is closed after */
-#define DOT_CA_MAX	(4 * 1024 * 1024)
-
 struct dpool;
 struct dconn;
 
 /*
  * A reply for a query; or its failure: 'why' for people, and 'again'
- * when the connection closed under a query the server may still answer
- * on a new one (RFC 7766 6.2.4: a server may close an idle connection).
+ * when the connection closed or broke under a query the server may still
+ * answer on a new one (RFC 7766 6.2.4: a server may close an idle
+ * connection, and not always with a close_notify).
  */
 typedef void	(*dot_reply_cb)(void *, uint8_t *, size_t);
 typedef void	(*dot_error_cb)(void *, int, const char *, int);
@@ -52,7 +47,13 @@ int		 dot_query(struct dpool *, void *, const uint8_t *, size_t,
 void		 dot_cancel(struct dconn *, uint16_t);
 void		 dot_stats(const struct dpool *, struct dot_stats *);
 
-/* dotframe.c: the next length-prefixed message of a stream */
-ssize_t		 dotframe_next(const uint8_t *, size_t);
+/* dotframe.c: the length-prefixed messages of a stream */
+enum dotframe {
+	DOTFRAME_MORE,		/* all taken; the rest waits for more */
+	DOTFRAME_STOPPED,	/* by the callback */
+	DOTFRAME_BROKEN		/* a length no DNS message has */
+};
+enum dotframe	 dotframe_take(uint8_t *, size_t *,
+		    int (*)(void *, uint8_t *, size_t), void *);
 
 #endif

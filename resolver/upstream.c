@@ -429,8 +429,9 @@ upstream_reconf_group(const struct forwarder_msg *fc, int cafd)
 		s->ecs = fc->servers[i].ecs;
 		s->ecs_v4 = fc->servers[i].ecs_v4;
 		s->ecs_v6 = fc->servers[i].ecs_v6;
-		s->pool = usock_pool(&s->addr);
-		if (fc->servers[i].tls) {
+		if (!fc->servers[i].tls)
+			s->pool = usock_pool(&s->addr);
+		else {
 			if (cafd != -1) {
 				ca = dot_ca_read(cafd, &calen);
 				cafd = -1;
@@ -1287,6 +1288,16 @@ group_line(const struct group *g, char *out, size_t len)
 	    (unsigned long long)cs.max, (unsigned long long)cs.evictions);
 }
 
+/* A server's UDP sockets; for one of TLS, none. */
+static void
+server_usock_stats(const struct server *s, struct usock_stats *us)
+{
+	if (s->pool != NULL)
+		usock_stats(s->pool, us);
+	else
+		memset(us, 0, sizeof(*us));
+}
+
 /* A TLS server's connections; for one of UDP and TCP, nothing. */
 static void
 server_dot_stats(const struct server *s, struct dot_stats *ds)
@@ -1308,7 +1319,7 @@ server_line(const struct group *g, const struct server *s, char *out,
 	struct usock_stats	us;
 	struct dot_stats	ds;
 
-	usock_stats(s->pool, &us);
+	server_usock_stats(s, &us);
 	server_dot_stats(s, &ds);
 	snprintf(out, len, "%-16s %-24s %-9s %-5s %-10s %6llu %8llu %7.1f "
 	    "%9llu %9llu %9llu %9llu %9llu %9llu %10llu %9llu %s", g->name,
@@ -1358,7 +1369,7 @@ group_json(const struct group *g, char *out, size_t len)
 	json_array(&j, "servers");
 	for (i = 0; i < g->nservers; i++) {
 		s = &g->servers[i];
-		usock_stats(s->pool, &us);
+		server_usock_stats(s, &us);
 		server_dot_stats(s, &ds);
 		json_object(&j, NULL);
 		json_str(&j, "server", sockunion_ntop(&s->addr));
@@ -1630,14 +1641,14 @@ upstream_metrics(struct metrics *m)
 	    "(late, or forged): dropped.  Per server address.");
 	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL;
 	    i++) {
-		usock_stats(s->pool, &us);
+		server_usock_stats(s, &us);
 		metric_u64(m, "vpndnsd_upstream_stray_total", l, us.stray);
 	}
 	metric_help(m, "vpndnsd_upstream_sockets_open", "gauge",
 	    "UDP sockets open to the server.  Per server address.");
 	for (i = 0; l[0] = '\0', (s = server_at(i, l, sizeof(l))) != NULL;
 	    i++) {
-		usock_stats(s->pool, &us);
+		server_usock_stats(s, &us);
 		metric_u64(m, "vpndnsd_upstream_sockets_open", l, us.open);
 	}
 	metric_help(m, "vpndnsd_upstream_tls_connections_open", "gauge",

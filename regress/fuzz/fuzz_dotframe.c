@@ -1,9 +1,10 @@
 /*
  * resolver/dotframe.c: any bytes as a DNS over TLS stream, cut where the
- * input says (as tls_read() may hand them over), reassembled the way
- * dot.c does: every message taken lies inside what was read, is at
- * least a header long, and each is then checked as the answer to
- * "www.example.com A" with its own id, as upstream.c checks it.
+ * input says (as tls_read() may hand them over), reassembled by
+ * dotframe_take() as dot.c has it: every message taken lies inside what
+ * was read, after its length, is at least a header long, and each is
+ * then checked as the answer to "www.example.com A" with its own id, as
+ * upstream.c checks it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -14,59 +15,57 @@
 
 #include "dnsmsg.h"
 #include "dot.h"
+#include "wire.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static const uint8_t	qname[] = "\003www\007example\003com";
 
-static void
-message(uint8_t *msg, size_t len)
-{
-	struct dnsmsg_info	info;
-	struct dnsmsg_q		q;
+static uint8_t	in[2 + DNS_MAX_MSG];
+static size_t	inlen;
 
-	if (len < DNS_HEADER_SIZE)
+static int
+message(void *arg, uint8_t *msg, size_t len)
+{
+	struct dnsmsg_info	 info;
+	struct dnsmsg_q		 q;
+
+	(void)arg;
+	/* inside what was read, after its length, at least a header */
+	if (msg < in + 2 || msg + len > in + inlen ||
+	    len < DNS_HEADER_SIZE || get16(msg - 2) != len)
 		abort();
 	memset(&q, 0, sizeof(q));
 	q.qname = qname;
 	q.qlen = sizeof(qname);
 	q.qtype = 1;
 	q.qclass = 1;
-	q.id = msg[0] << 8 | msg[1];
+	q.id = get16(msg);
 	if (dnsmsg_check(msg, len, &q, &info) == DNSMSG_OK &&
 	    dnsmsg_strip_opt(msg, len, &info) > len)
 		abort();
+	return 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	static uint8_t	in[2 + DNS_MAX_MSG];
-	size_t		inlen = 0, off, chunk, pos = 1;
-	ssize_t		n;
+	size_t	chunk, pos = 1, n;
 
+	inlen = 0;
 	if (len < 1)
 		return 0;
 	/* the first byte: how much each read hands over, 1 to 256 */
 	chunk = (size_t)data[0] + 1;
 	while (pos < len) {
 		n = len - pos < chunk ? len - pos : chunk;
-		if ((size_t)n > sizeof(in) - inlen)
+		if (n > sizeof(in) - inlen)
 			n = sizeof(in) - inlen;
 		memcpy(in + inlen, data + pos, n);
 		inlen += n;
 		pos += n;
-		off = 0;
-		while ((n = dotframe_next(in + off, inlen - off)) > 0) {
-			if ((size_t)n > inlen - off || n < 2 + DNS_HEADER_SIZE)
-				abort();
-			message(in + off + 2, n - 2);
-			off += n;
-		}
-		if (n == -1)
+		if (dotframe_take(in, &inlen, message, NULL) != DOTFRAME_MORE)
 			return 0;	/* dot.c closes the connection */
-		memmove(in, in + off, inlen - off);
-		inlen -= off;
 		/* a whole message always fits what is kept */
 		if (inlen == sizeof(in))
 			abort();
