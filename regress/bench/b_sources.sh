@@ -31,6 +31,21 @@ asker() {
 	poll 10 test -e "$T_DIR/ready"
 }
 
+# took NAME FROM: the asker's answer came that many ms after FROM (none
+# before it: 0); adds them to NAME_sum and NAME_worst
+took() {
+	_ms=$(echo "x = ($(cat "$T_DIR/at") - $2) * 1000 / 1; if (x < 0) x = 0; x" |
+	    bc)
+	eval "$1_sum=\$((\${$1_sum:-0} + _ms))"
+	eval "[ \$_ms -gt \${$1_worst:-0} ] || _ms=\${$1_worst:-0}; $1_worst=\$_ms"
+}
+
+# figures NAME WHAT TRIALS TARGET: the mean and the worst of NAME
+figures() {
+	eval "figure \"$2, mean of $3\" \$((\$$1_sum / $3)) ms \"$4\""
+	eval "figure \"$2, worst of $3\" \$$1_worst ms \"$4\""
+}
+
 python3 "$TOP/regress/bench/srcgen.py" vici "$N" "$T_DIR/list-sas"
 python3 "$TOP/regress/bench/srcgen.py" status "$N" "$T_DIR/status"
 set -- $("$SRCPARSE" vici "$T_DIR/list-sas" "$ROUNDS")
@@ -90,45 +105,28 @@ start_daemon "$T_DIR/i.conf" || { not_ok "daemon starts"; done_testing; }
 # two figures each way: from the client's swanctl call (charon's IKE
 # exchange included) and from its return (the gateway has taken the SA
 # or the DELETE by then: what is left is ours)
-up=0 down=0 upw=0 downw=0 upo=0 downo=0 upow=0 downow=0
 for t in $(seq "$TRIALS"); do
 	asker waitname
 	t0=$(date +%s.%N)
 	il_connect laptop
 	t1=$(date +%s.%N)
 	wait "$ASKER"
-	ms=$(echo "($(cat "$T_DIR/at") - $t0) * 1000 / 1" | bc)
-	up=$((up + ms))
-	[ "$ms" -gt "$upw" ] && upw=$ms
-	ms=$(echo "x = ($(cat "$T_DIR/at") - $t1) * 1000 / 1; if (x < 0) x = 0; x" | bc)
-	upo=$((upo + ms))
-	[ "$ms" -gt "$upow" ] && upow=$ms
+	took ip_up "$t0"
+	took ip_upo "$t1"
 	asker waitgone 10
 	t0=$(date +%s.%N)
 	il_disconnect laptop
 	t1=$(date +%s.%N)
 	wait "$ASKER"
-	at=$(cat "$T_DIR/at")
-	ms=$(echo "($at - $t0) * 1000 / 1" | bc)
-	down=$((down + ms))
-	[ "$ms" -gt "$downw" ] && downw=$ms
-	ms=$(echo "($at - $t1) * 1000 / 1" | bc)
-	downo=$((downo + ms))
-	[ "$ms" -gt "$downow" ] && downow=$ms
+	took ip_down "$t0"
+	took ip_downo "$t1"
 done
-figure "IPsec initiate to answer, mean of $TRIALS" "$((up / TRIALS))" ms "-"
-figure "IPsec initiate to answer, worst of $TRIALS" "$upw" ms "-"
-figure "IPsec SA up to answer, mean of $TRIALS" "$((upo / TRIALS))" ms \
-    "< 1000"
-figure "IPsec SA up to answer, worst of $TRIALS" "$upow" ms "< 1000"
-figure "IPsec terminate to NXDOMAIN, mean of $TRIALS" "$((down / TRIALS))" \
-    ms "-"
-figure "IPsec terminate to NXDOMAIN, worst of $TRIALS" "$downw" ms "-"
-figure "IPsec SA closed to NXDOMAIN, mean of $TRIALS" \
-    "$((downo / TRIALS))" ms "< 1000"
-figure "IPsec SA closed to NXDOMAIN, worst of $TRIALS" "$downow" ms "< 1000"
+figures ip_up "IPsec initiate to answer" "$TRIALS" "-"
+figures ip_upo "IPsec SA up to answer" "$TRIALS" "< 1000"
+figures ip_down "IPsec terminate to NXDOMAIN" "$TRIALS" "-"
+figures ip_downo "IPsec SA closed to NXDOMAIN" "$TRIALS" "< 1000"
 check "every IPsec name up and gone within a second of its SA" \
-    test "$upow" -lt 1000 -a "$downow" -lt 1000
+    test "$ip_upo_worst" -lt 1000 -a "$ip_downo_worst" -lt 1000
 stop_daemon
 
 # OpenVPN (status FILE 1, interval 1): start to answer, SIGTERM to
@@ -151,38 +149,25 @@ unlisted() {
 	[ "$(tail -n 1 "$OL_STATUS")" = END ] &&
 	    ! grep -q '^CLIENT_LIST.laptop.' "$OL_STATUS"
 }
-up=0 down=0 upw=0 downw=0 downo=0 downow=0
 for t in $(seq "$OT"); do
 	asker waitname
 	t0=$(date +%s.%N)
 	ol_start laptop
 	wait "$ASKER"
-	ms=$(echo "($(cat "$T_DIR/at") - $t0) * 1000 / 1" | bc)
-	up=$((up + ms))
-	[ "$ms" -gt "$upw" ] && upw=$ms
+	took ov_up "$t0"
 	asker waitgone 30
 	t0=$(date +%s.%N)
 	ol_stop laptop TERM
 	poll 30 unlisted
 	t1=$(date +%s.%N)
 	wait "$ASKER"
-	at=$(cat "$T_DIR/at")
-	ms=$(echo "($at - $t0) * 1000 / 1" | bc)
-	down=$((down + ms))
-	[ "$ms" -gt "$downw" ] && downw=$ms
-	ms=$(echo "($at - $t1) * 1000 / 1" | bc)
-	downo=$((downo + ms))
-	[ "$ms" -gt "$downow" ] && downow=$ms
+	took ov_down "$t0"
+	took ov_downo "$t1"
 done
-figure "OpenVPN start to answer, mean of $OT" "$((up / OT))" ms "-"
-figure "OpenVPN start to answer, worst of $OT" "$upw" ms "-"
-figure "OpenVPN SIGTERM to NXDOMAIN, mean of $OT" "$((down / OT))" ms "-"
-figure "OpenVPN SIGTERM to NXDOMAIN, worst of $OT" "$downw" ms "-"
-figure "OpenVPN out of the file to NXDOMAIN, mean of $OT" \
-    "$((downo / OT))" ms "< 3000"
-figure "OpenVPN out of the file to NXDOMAIN, worst of $OT" "$downow" ms \
-    "< 3000"
+figures ov_up "OpenVPN start to answer" "$OT" "-"
+figures ov_down "OpenVPN SIGTERM to NXDOMAIN" "$OT" "-"
+figures ov_downo "OpenVPN out of the file to NXDOMAIN" "$OT" "< 3000"
 check "every OpenVPN name gone within 3 s of the file's dropping it" \
-    test "$downow" -lt 3000
+    test "$ov_downo_worst" -lt 3000
 stop_daemon
 done_testing
