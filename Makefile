@@ -19,7 +19,9 @@ BUILD_DEPS = gcc make pkg-config bison libevent-dev libmnl-dev libldns-dev \
 TEST_DEPS  = knot-dnsutils dnsutils python3 mandoc iproute2 procps util-linux \
 	     bash bc wireguard-go wireguard-tools unbound dnsdist clang \
 	     libclang-rt-14-dev gdb valgrind curl python3-prometheus-client \
-	     systemd nsd knot tcpdump openssl fstrm-bin dnstap-ldns
+	     systemd nsd knot tcpdump openssl fstrm-bin dnstap-ldns \
+	     charon-systemd strongswan-swanctl strongswan-pki \
+	     libstrongswan-extra-plugins libcharon-extra-plugins openvpn
 BENCH_DEPS = dnsperf dnsmasq-base
 
 CFLAGS	?= -O2 -g
@@ -53,10 +55,12 @@ DAEMON	 = parent/parent.o parent/parse.o parent/printconf.o parent/wgnames.o \
 	   resolver/reply.o resolver/tsig.o resolver/dot.o resolver/dotframe.o \
 	   resolver/blocklist.o resolver/blocklists.o \
 	   resolver/xfr.o resolver/update.o \
-	   parent/wgblank.o parent/wgrelay.o \
+	   parent/wgblank.o parent/relay.o parent/wgrelay.o parent/vicirelay.o \
+	   parent/ovpnrelay.o \
 	   wgwatch/wgwatch.o wgwatch/wgtable.o wgwatch/wguapi.o \
-	   wgwatch/wgnetlink.o $(COMMON)
-CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o common/json.o common/statfields.o
+	   wgwatch/wgnetlink.o wgwatch/vici.o wgwatch/ovpnstatus.o $(COMMON)
+CTL	 = ctl/vpndnsctl.o common/imsg.o common/log.o common/json.o \
+	   common/statfields.o common/config.o
 MANS	 = man/vpndnsd.8 man/vpndnsd.conf.5 man/vpndnsctl.8
 # the example deployments and the lists and wg-quick files they name
 EXAMPLES = $(wildcard etc/examples/*)
@@ -64,7 +68,8 @@ EXAMPLES = $(wildcard etc/examples/*)
 UNIT	 = regress/unit/test_imsg regress/unit/test_dnswire \
 	   regress/unit/test_localzone regress/unit/test_wgparse \
 	   regress/unit/test_blocklist regress/unit/test_proxyv2 \
-	   regress/unit/test_dnsmsg
+	   regress/unit/test_dnsmsg regress/unit/test_ovpnstatus \
+	   regress/unit/test_vici
 TESTLIBS = regress/malloc_count.so
 
 # libFuzzer targets (clang): a few seconds each in make check
@@ -76,6 +81,7 @@ FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ	 = regress/fuzz/fuzz_proxyv2 regress/fuzz/fuzz_dnswire \
 	   regress/fuzz/fuzz_dnsmsg regress/fuzz/fuzz_blocklist \
 	   regress/fuzz/fuzz_wguapi regress/fuzz/fuzz_wgnl \
+	   regress/fuzz/fuzz_vici regress/fuzz/fuzz_ovpnstatus \
 	   regress/fuzz/fuzz_config regress/fuzz/fuzz_dotframe \
 	   regress/fuzz/fuzz_fstrm
 FUZZ_SECONDS ?= 300
@@ -117,6 +123,14 @@ regress/unit/test_wgparse: regress/unit/test_wgparse.o \
 	    common/slug.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+regress/unit/test_ovpnstatus: regress/unit/test_ovpnstatus.o \
+	    wgwatch/ovpnstatus.o wgwatch/wgtable.o common/log.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+regress/unit/test_vici: regress/unit/test_vici.o wgwatch/vici.o \
+	    wgwatch/wgtable.o common/log.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 regress/unit/test_blocklist: regress/unit/test_blocklist.o \
 	    resolver/blocklist.o common/siphash.o common/log.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -141,12 +155,22 @@ regress/fuzz/fuzz_blocklist: regress/fuzz/fuzz_blocklist.c \
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/fuzz/fuzz_wguapi: regress/fuzz/fuzz_wguapi.c wgwatch/wguapi.c \
-	    wgwatch/wgtable.c parent/wgblank.c common/log.c \
+	    wgwatch/wgtable.c parent/wgblank.c common/log.c common/config.c \
 	    regress/fuzz/wgdiff.h wgwatch/wgwatch.h common/vpndnsd.h
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 regress/fuzz/fuzz_wgnl: regress/fuzz/fuzz_wgnl.c wgwatch/wgnetlink.c \
-	    wgwatch/wgtable.c parent/wgblank.c common/log.c \
+	    wgwatch/wgtable.c parent/wgblank.c common/log.c common/config.c \
+	    regress/fuzz/wgdiff.h wgwatch/wgwatch.h common/vpndnsd.h
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
+
+regress/fuzz/fuzz_vici: regress/fuzz/fuzz_vici.c wgwatch/vici.c \
+	    wgwatch/wgtable.c common/log.c \
+	    regress/fuzz/wgdiff.h wgwatch/wgwatch.h common/vpndnsd.h
+	$(FUZZCC) $(FUZZFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
+
+regress/fuzz/fuzz_ovpnstatus: regress/fuzz/fuzz_ovpnstatus.c \
+	    wgwatch/ovpnstatus.c wgwatch/wgtable.c common/log.c \
 	    regress/fuzz/wgdiff.h wgwatch/wgwatch.h common/vpndnsd.h
 	$(FUZZCC) $(FUZZFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
@@ -166,6 +190,10 @@ regress/fuzz/fuzz_fstrm: regress/fuzz/fuzz_fstrm.c common/dnstap.c \
 
 regress/bench/qlat: regress/bench/qlat.c
 	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+regress/bench/srcparse: regress/bench/srcparse.o wgwatch/vici.o \
+	    wgwatch/ovpnstatus.o wgwatch/wgtable.o common/log.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/malloc_count.so: regress/malloc_count.c
 	$(CC) -O2 -g -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
@@ -205,7 +233,7 @@ regress: $(UNIT) $(TESTLIBS) $(FUZZ)
 # Figures, not pass/fail tests: minutes, not seconds (BENCHMARKS.md).
 bench:
 	$(MAKE) test-deps EXTRA_DEPS="$(BENCH_DEPS)"
-	$(MAKE) all regress/bench/qlat
+	$(MAKE) all regress/bench/qlat regress/bench/srcparse
 	@sh regress/bench/run.sh
 
 lint:
@@ -284,7 +312,7 @@ uninstall:
 
 clean:
 	rm -f vpndnsd vpndnsctl parent/parse.c $(UNIT) $(TESTLIBS) $(FUZZ) \
-	    regress/bench/qlat
+	    regress/bench/qlat regress/bench/srcparse
 	rm -rf regress/fuzz/afl
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
 

@@ -46,7 +46,7 @@ config_new(void)
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->domains);
 	TAILQ_INIT(&conf->records);
-	TAILQ_INIT(&conf->wgifs);
+	TAILQ_INIT(&conf->sources);
 	TAILQ_INIT(&conf->forwarders);
 	TAILQ_INIT(&conf->blocklists);
 	TAILQ_INIT(&conf->matches);
@@ -97,8 +97,8 @@ config_clear_data(struct vpndnsd_conf *conf)
 {
 	struct domain_conf	*d;
 	struct record_conf	*r;
-	struct wgif_conf	*w;
-	struct wgpeer_conf	*p;
+	struct source_conf	*w;
+	struct peer_conf	*p;
 	struct forwarder_conf	*f;
 	struct match_conf	*m;
 	struct blocklist_conf	*b;
@@ -116,8 +116,8 @@ config_clear_data(struct vpndnsd_conf *conf)
 		TAILQ_REMOVE(&conf->matches, m, entry);
 		match_free(m);
 	}
-	while ((w = TAILQ_FIRST(&conf->wgifs)) != NULL) {
-		TAILQ_REMOVE(&conf->wgifs, w, entry);
+	while ((w = TAILQ_FIRST(&conf->sources)) != NULL) {
+		TAILQ_REMOVE(&conf->sources, w, entry);
 		while ((p = TAILQ_FIRST(&w->peers)) != NULL) {
 			TAILQ_REMOVE(&w->peers, p, entry);
 			free(p);
@@ -363,20 +363,43 @@ wg_key_decode(const char *b64, uint8_t *key)
 	return ok;
 }
 
-int
-wg_key_encode(const uint8_t *key, char *out, size_t outlen)
+/*
+ * Its base64 form, as wg(8) prints it: 44 characters and a NUL in 'out'.
+ * A table, not ldns: wgwatch encodes every key of every poll.
+ */
+void
+wg_key_encode(const uint8_t *key, char *out)
 {
-	ldns_rdf	*rdf;
-	char		*s;
-	int		 rc = -1;
+	static const char	b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t		v;
+	size_t			i, o = 0;
 
-	if ((rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_B64, WG_KEY_LEN,
-	    key)) == NULL)
-		return -1;
-	if ((s = ldns_rdf2str(rdf)) != NULL &&
-	    strlcpy(out, s, outlen) < outlen)
-		rc = 0;
-	free(s);
-	ldns_rdf_deep_free(rdf);
-	return rc;
+	for (i = 0; i + 3 <= WG_KEY_LEN; i += 3) {
+		v = key[i] << 16 | key[i + 1] << 8 | key[i + 2];
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 0x3f];
+		out[o++] = b64[(v >> 6) & 0x3f];
+		out[o++] = b64[v & 0x3f];
+	}
+	/* 32 bytes: two left over, one '=' */
+	v = key[i] << 16 | key[i + 1] << 8;
+	out[o++] = b64[v >> 18];
+	out[o++] = b64[(v >> 12) & 0x3f];
+	out[o++] = b64[(v >> 6) & 0x3f];
+	out[o++] = '=';
+	out[o] = '\0';
+}
+
+/* What a source is called in the configuration, logs and listings. */
+const char *
+src_kind_name(uint32_t kind)
+{
+	static const char	*names[SRC_KINDS] = {
+		[SRC_WIREGUARD] = "wireguard",
+		[SRC_IPSEC] = "ipsec",
+		[SRC_OPENVPN] = "openvpn",
+	};
+
+	return kind < SRC_KINDS ? names[kind] : "?";
 }

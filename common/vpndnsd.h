@@ -79,14 +79,25 @@
 #define DOMAIN_NEGTTL		10
 #define DOMAIN_THRESHOLD	300
 
+/*
+ * Presence sources: WireGuard interfaces, strongSwan (VICI) and OpenVPN
+ * servers, each a block of the configuration with a name that is a DNS
+ * label (NAME.BLOCK.SUFFIX).  A peer is known by its key within its
+ * source: text, as the VPN names it (a WireGuard public key in base64,
+ * an IPsec identity, an OpenVPN common name).
+ */
+#define SRC_NAME_MAX		16	/* a source's name and its NUL */
+#define SRC_MAX			64	/* sources, of every kind together */
+#define SRC_INTERVAL		1	/* seconds between polls, by default */
+#define SRC_MAX_PEERS		65536	/* per source */
+#define PEER_KEY_MAX		256	/* a peer's key and its NUL */
+#define PEER_LABEL_MAX		64	/* a label and its NUL */
+#define PEER_DISPLAY_MAX	128	/* a display name and its NUL */
+#define PEER_MAX_ADDRS		16	/* host addresses kept per peer */
 #define WG_KEY_LEN		32
-#define WG_NAME_MAX		64	/* a label and its NUL */
-#define WG_DISPLAY_MAX		128	/* a display name and its NUL */
-#define WG_INTERVAL		1
+#define WG_KEY_B64		44	/* its base64 form */
 #define WG_SOCKET_DIR		"/var/run/wireguard"
-#define WG_MAX_PEERS		65536	/* per interface */
-#define WG_MAX_IFACES		64
-#define WG_MAX_ADDRS		16	/* host routes kept per peer */
+#define VICI_SOCKET		"/var/run/charon.vici"
 
 #define TCP_IDLE_TIMEOUT	10
 #define TCP_MAX_CONNECTIONS	512
@@ -134,9 +145,9 @@ enum imsg_type {
 	IMSG_RECONF_PREFIX,		/* struct prefix_msg */
 	IMSG_RECONF_DOMAIN,		/* struct domain_msg */
 	IMSG_RECONF_RECORD,		/* struct record_msg + texts */
-	IMSG_RECONF_WGIF,		/* struct wgif_msg */
-	IMSG_RECONF_WGPEER,		/* struct wgpeer_msg */
-	IMSG_RECONF_WGTHRESHOLD,	/* struct wg_threshold_msg, to wgwatch */
+	IMSG_RECONF_SOURCE,		/* struct source_msg */
+	IMSG_RECONF_PEERNAME,		/* struct peername_msg, to the resolver */
+	IMSG_RECONF_THRESHOLD,		/* struct threshold_msg, to wgwatch */
 	IMSG_RECONF_FORWARDER,		/* struct forwarder_msg */
 	IMSG_RECONF_BLOCKLIST,		/* struct blocklist_msg */
 	IMSG_RECONF_BLOCKALLOW,		/* struct blockitem_msg */
@@ -145,17 +156,17 @@ enum imsg_type {
 	IMSG_RECONF_XFR,		/* struct xfr_conf */
 	IMSG_RECONF_UPDATE,		/* struct update_conf */
 	IMSG_RECONF_END,
-	/* WireGuard: wgwatch <-> parent */
-	IMSG_WG_POLL,			/* struct wg_iface_msg */
-	IMSG_WG_DUMP,			/* struct wg_dump_msg + raw reply */
-	IMSG_WG_DUMP_RESET,		/* struct wg_iface_msg: start over */
-	IMSG_WG_DUMP_END,		/* struct wg_dump_end */
-	/* WireGuard: wgwatch -> resolver, changes only */
-	IMSG_WG_PEERS_START,		/* struct wg_iface_msg */
-	IMSG_WG_PEER,			/* struct wg_peer_msg, addresses used */
-	IMSG_WG_PEER_GONE,		/* struct wg_peer_msg, no addresses */
-	IMSG_WG_PEERS_DONE,		/* struct wg_iface_msg */
-	IMSG_WG_IFACE_GONE,		/* struct wg_iface_msg */
+	/* presence sources: wgwatch <-> parent (parent.h, the relays) */
+	IMSG_SRC_POLL,			/* struct source_ref */
+	IMSG_SRC_DATA,			/* struct src_data + raw bytes */
+	IMSG_SRC_RESET,			/* struct source_ref: start over */
+	IMSG_SRC_END,			/* struct src_end */
+	/* presence: wgwatch -> resolver, changes only */
+	IMSG_PEERS_START,		/* struct source_ref */
+	IMSG_PEER,			/* struct peer_msg, addresses used */
+	IMSG_PEER_GONE,			/* struct peer_msg, no addresses */
+	IMSG_PEERS_DONE,		/* struct source_ref */
+	IMSG_SOURCE_GONE,		/* struct source_ref */
 	/* queries */
 	IMSG_QUERY,			/* struct query_msg */
 	IMSG_ANSWER,			/* struct dnsq_ctx + wire message */
@@ -175,7 +186,7 @@ enum imsg_type {
 	IMSG_CTL_INFO,			/* struct ctl_info */
 	IMSG_CTL_FRONTEND_STATS,	/* struct frontend_stats */
 	IMSG_CTL_RESOLVER_STATS,	/* struct resolver_stats */
-	IMSG_CTL_WGIF_STATS,		/* struct wgif_stats */
+	IMSG_CTL_SOURCE_STATS,		/* struct source_stats */
 	IMSG_CTL_TEXT,			/* NUL-terminated line */
 	IMSG_CTL_RESULT,		/* struct ctl_result */
 	IMSG_CTL_END,
@@ -338,24 +349,36 @@ struct domain_msg {
 	uint8_t		pad[3];
 };
 
-/* A named WireGuard peer: from a "peer" line or a "names from" file. */
-struct wgpeer_conf {
-	TAILQ_ENTRY(wgpeer_conf) entry;
-	uint8_t		key[WG_KEY_LEN];
-	char		name[WG_NAME_MAX];	/* its label: slug_label(display) */
-	char		display[WG_DISPLAY_MAX];	/* as given, UTF-8 */
-	char		domain[DNAME_TEXT_MAX];	/* "": the interface's */
+/*
+ * A peer named by the configuration: a "peer" line, or a line of a
+ * "names from" file.
+ */
+struct peer_conf {
+	TAILQ_ENTRY(peer_conf) entry;
+	char		key[PEER_KEY_MAX];	/* its key in the source */
+	char		name[PEER_LABEL_MAX];	/* its label: slug_label(display) */
+	char		display[PEER_DISPLAY_MAX];	/* as given, UTF-8 */
+	char		domain[DNAME_TEXT_MAX];	/* "": the source's */
 	int		from_file;
 };
 
-struct wgif_conf {
-	TAILQ_ENTRY(wgif_conf) entry;
-	char		name[IFNAMSIZ];
-	char		socket[PATH_MAX];	/* the UAPI socket */
+enum src_kind {
+	SRC_WIREGUARD,			/* an interface, polled */
+	SRC_IPSEC,			/* strongSwan: VICI events */
+	SRC_OPENVPN,			/* a server's status file, polled */
+	SRC_KINDS
+};
+
+/* A presence source: a block of the configuration. */
+struct source_conf {
+	TAILQ_ENTRY(source_conf) entry;
+	uint32_t	kind;			/* enum src_kind */
+	char		name[SRC_NAME_MAX];
+	char		path[PATH_MAX];		/* UAPI, VICI socket; file */
 	char		domain[DNAME_TEXT_MAX];
 	char		namesfile[PATH_MAX];	/* "": none */
 	uint32_t	interval;		/* seconds between polls */
-	TAILQ_HEAD(, wgpeer_conf) peers;
+	TAILQ_HEAD(, peer_conf) peers;
 };
 
 struct record_conf {
@@ -583,7 +606,7 @@ struct vpndnsd_conf {
 	int		 metricsfd;	/* parent only, until passed on */
 	TAILQ_HEAD(, domain_conf) domains;
 	TAILQ_HEAD(, record_conf) records;
-	TAILQ_HEAD(, wgif_conf) wgifs;
+	TAILQ_HEAD(, source_conf) sources;
 	TAILQ_HEAD(, forwarder_conf) forwarders;
 	TAILQ_HEAD(, blocklist_conf) blocklists;
 	TAILQ_HEAD(, match_conf) matches;
@@ -697,57 +720,75 @@ struct resolver_stats {
 extern const struct stat_field resolver_stat_fields[];
 
 
-/* WireGuard */
-struct wgif_msg {
-	char		name[IFNAMSIZ];
-	char		domain[DNAME_TEXT_MAX];
-	uint32_t	interval;
-	uint32_t	threshold;	/* the domain's, for wgwatch */
-};
-
 /*
- * For wgwatch, after its interface's IMSG_RECONF_WGIF: the threshold of a
- * peer named in another domain than the interface's, where it differs.
- * wgwatch forwards a peer's activity when it matters for that threshold.
+ * IMSG_RECONF_SOURCE, to the resolver and wgwatch: a source, its domain
+ * and the domain's threshold (for wgwatch's rule of what to forward).
+ * The resolver takes the kind for display only.
  */
-struct wg_threshold_msg {
-	char		ifname[IFNAMSIZ];
-	uint8_t		key[WG_KEY_LEN];
+struct source_msg {
+	char		name[SRC_NAME_MAX];
+	char		domain[DNAME_TEXT_MAX];
+	uint32_t	kind;		/* enum src_kind */
+	uint32_t	interval;
 	uint32_t	threshold;
+	uint32_t	pad;
 };
 
-struct wgpeer_msg {
-	char		ifname[IFNAMSIZ];
-	uint8_t		key[WG_KEY_LEN];
-	char		name[WG_NAME_MAX];
-	char		display[WG_DISPLAY_MAX];
+/* IMSG_RECONF_PEERNAME, to the resolver: a peer the configuration names */
+struct peername_msg {
+	char		source[SRC_NAME_MAX];
+	char		key[PEER_KEY_MAX];
+	char		name[PEER_LABEL_MAX];
+	char		display[PEER_DISPLAY_MAX];
 	char		domain[DNAME_TEXT_MAX];	/* resolved: never "" */
 };
 
-struct wg_iface_msg {
-	char		ifname[IFNAMSIZ];
+/*
+ * IMSG_RECONF_THRESHOLD, to wgwatch after its source's
+ * IMSG_RECONF_SOURCE: the threshold of a peer named in another domain
+ * than the source's, where it differs.  wgwatch forwards a peer's
+ * activity when it matters for that threshold.
+ */
+struct threshold_msg {
+	char		source[SRC_NAME_MAX];
+	char		key[PEER_KEY_MAX];
+	uint32_t	threshold;
 };
 
-enum wg_kind {
-	WG_KIND_NONE,
-	WG_KIND_UAPI,			/* wireguard-go, boringtun: text */
-	WG_KIND_NETLINK			/* the kernel: generic netlink */
+/* A source by name: polls, transactions, its end. */
+struct source_ref {
+	char		name[SRC_NAME_MAX];
 };
 
-struct wg_dump_msg {
-	char		ifname[IFNAMSIZ];
-	uint8_t		kind;
+/* How the bytes the parent relays are written. */
+enum src_format {
+	SRC_FMT_NONE,			/* no reply: nothing answered */
+	SRC_FMT_UAPI,			/* wireguard-go, boringtun: text */
+	SRC_FMT_NETLINK,		/* the kernel: generic netlink */
+	SRC_FMT_VICI,			/* strongSwan's VICI packets */
+	SRC_FMT_STATUS,			/* an OpenVPN status file */
+	SRC_FMTS
+};
+
+/* IMSG_SRC_DATA: this, then the bytes. */
+struct src_data {
+	char		name[SRC_NAME_MAX];
+	uint8_t		format;		/* enum src_format */
 	uint8_t		pad[7];
 };
 
-struct wg_dump_end {
-	char		ifname[IFNAMSIZ];
-	uint8_t		kind;
+/*
+ * IMSG_SRC_END: a poll's reply ended (error 0) or failed, or a
+ * connection (VICI) ended.
+ */
+struct src_end {
+	char		name[SRC_NAME_MAX];
+	uint8_t		format;
 	uint8_t		pad[3];
 	int32_t		error;		/* 0, or an errno */
 };
 
-struct wg_addr {
+struct peer_addr {
 	uint8_t		af;
 	uint8_t		pad[3];
 	union {
@@ -757,30 +798,42 @@ struct wg_addr {
 };
 
 /*
- * A peer as the resolver knows it.  'activity' is what presence decides
- * on: the later of the latest handshake and the last poll that saw the
- * received-bytes counter grow, as wgwatch last forwarded it (it forwards
- * only what may change a decision, so the handshake goes along but may
- * be older than WireGuard's own).
+ * A peer as the resolver knows it, whatever its source.  Presence is
+ * decided on one of two things:
+ *  - 'session' set (the source knows connections: IPsec, OpenVPN): the
+ *    peer is online exactly while 'connected';
+ *  - otherwise (WireGuard) on 'activity': the later of the latest
+ *    handshake and the last poll that saw the received-bytes counter
+ *    grow, as wgwatch last forwarded it (it forwards only what may
+ *    change a decision, so the handshake goes along but may be older
+ *    than the source's own).
+ * 'display' is the name the source itself gives the peer (an identity's
+ * user or host, a common name; "" for none); a configured name wins.
  */
-struct wg_peer_msg {
-	char		ifname[IFNAMSIZ];
-	uint8_t		key[WG_KEY_LEN];
+struct peer_msg {
+	char		source[SRC_NAME_MAX];
+	char		key[PEER_KEY_MAX];
+	char		display[PEER_DISPLAY_MAX];
 	int64_t		handshake;	/* Unix time, 0: never */
 	int64_t		activity;	/* Unix time, 0: never */
-	uint16_t	naddrs;
+	uint8_t		session;
+	uint8_t		connected;
 	uint16_t	keepalive;	/* the gateway's, seconds; 0: off */
-	uint16_t	pad[2];
-	struct wg_addr	addrs[WG_MAX_ADDRS];
+	uint16_t	naddrs;
+	uint16_t	pad;
+	struct peer_addr addrs[PEER_MAX_ADDRS];
 };
 
-struct wgif_stats {
-	char		ifname[IFNAMSIZ];
-	uint8_t		kind;		/* enum wg_kind; NONE: not found */
-	uint8_t		pad[3];
-	int32_t		error;		/* of the last poll */
-	uint64_t	polls;
-	uint64_t	failures;
+/* show status: a source as wgwatch sees it. */
+struct source_stats {
+	char		name[SRC_NAME_MAX];
+	uint8_t		kind;		/* enum src_kind */
+	uint8_t		format;		/* enum src_format; NONE: not found */
+	uint8_t		pad[2];
+	int32_t		error;		/* of the last poll or connection */
+	uint64_t	polls;		/* polls, or VICI packets */
+	uint64_t	failures;	/* failed polls, lost connections */
+	uint64_t	incomplete;	/* status files read mid-rewrite */
 	uint64_t	changes;	/* peer changes sent to the resolver */
 	uint64_t	last_usec;	/* the last poll, request to result */
 	uint64_t	max_usec;
@@ -844,6 +897,7 @@ void			 record_free(struct record_conf *);
 void			 match_free(struct match_conf *);
 void			 blocklist_free(struct blocklist_conf *);
 int			 wg_key_decode(const char *, uint8_t *);
-int			 wg_key_encode(const uint8_t *, char *, size_t);
+void			 wg_key_encode(const uint8_t *, char *);
+const char		*src_kind_name(uint32_t);
 
 #endif

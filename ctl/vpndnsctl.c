@@ -57,8 +57,8 @@ struct replies {
 	struct ctl_info		info;
 	struct frontend_stats	fe;
 	struct resolver_stats	res;
-	struct wgif_stats	wg[WG_MAX_IFACES];
-	int			nwg;
+	struct source_stats	src[SRC_MAX];
+	int			nsrc;
 	int			nlines;		/* -j: objects printed */
 	int			have_info, have_fe, have_res;
 	int			ok;
@@ -175,20 +175,42 @@ print_uptime(time_t started)
 	    up / 3600 % 24, up / 60 % 60, up % 60);
 }
 
-static void
-print_wgif(const struct wgif_stats *w)
+/* How a source was read, or why not: the status line and JSON. */
+static const char *
+source_state(const struct source_stats *w)
 {
-	const char	*kind = w->kind == WG_KIND_UAPI ? "userspace" :
-			    w->kind == WG_KIND_NETLINK ? "kernel" : "not found";
+	static const char	*fmts[SRC_FMTS] = {
+		[SRC_FMT_NONE] = "not found",
+		[SRC_FMT_UAPI] = "userspace",
+		[SRC_FMT_NETLINK] = "kernel",
+		[SRC_FMT_VICI] = "connected",
+		[SRC_FMT_STATUS] = "read",
+	};
 
-	printf("wireguard %s: %s", w->ifname, kind);
+	if (w->format != SRC_FMT_NONE && w->format < SRC_FMTS)
+		return fmts[w->format];
+	return w->kind == SRC_IPSEC ? "not connected" : w->kind ==
+	    SRC_OPENVPN ? "not read" : "not found";
+}
+
+static void
+print_source(const struct source_stats *w)
+{
+	printf("%s %s: %s", src_kind_name(w->kind), w->name, source_state(w));
 	if (w->error != 0)
 		printf(" (%s)", strerror(w->error));
-	printf(", %u peers, %llu polls (%llu failed), last %.1f ms, "
-	    "max %.1f ms, %llu changes sent\n", w->peers,
-	    (unsigned long long)w->polls, (unsigned long long)w->failures,
-	    w->last_usec / 1000.0, w->max_usec / 1000.0,
-	    (unsigned long long)w->changes);
+	printf(", %u peers, ", w->peers);
+	if (w->kind == SRC_IPSEC)
+		printf("%llu reads (%llu failed)",
+		    (unsigned long long)w->polls,
+		    (unsigned long long)w->failures);
+	else
+		printf("%llu polls (%llu failed%s), last %.1f ms, max %.1f ms",
+		    (unsigned long long)w->polls,
+		    (unsigned long long)w->failures, w->incomplete ?
+		    ", some mid-rewrite" : "", w->last_usec / 1000.0,
+		    w->max_usec / 1000.0);
+	printf(", %llu changes sent\n", (unsigned long long)w->changes);
 }
 
 /* Counters of one table as lines of "word N, word N", a line each. */
@@ -238,8 +260,8 @@ print_status(const struct replies *r)
 		    (unsigned long long)r->res.servfail,
 		    (unsigned long long)r->res.truncated,
 		    (unsigned long long)r->res.dropped);
-		printf("local     %llu domains, %llu records, %llu WireGuard "
-		    "peers\n", (unsigned long long)r->res.domains,
+		printf("local     %llu domains, %llu records, %llu peers\n",
+		    (unsigned long long)r->res.domains,
 		    (unsigned long long)r->res.records,
 		    (unsigned long long)r->res.peers);
 		printf("cache     hits %llu, misses %llu, %llu entries, %llu "
@@ -251,8 +273,8 @@ print_status(const struct replies *r)
 		    (unsigned long long)r->res.forwarded);
 		printf("blocked   %llu\n", (unsigned long long)r->res.blocked);
 	}
-	for (i = 0; i < r->nwg; i++)
-		print_wgif(&r->wg[i]);
+	for (i = 0; i < r->nsrc; i++)
+		print_source(&r->src[i]);
 }
 
 
@@ -272,8 +294,10 @@ static void
 print_status_json(const struct replies *r)
 {
 	static char	buf[65536];
-	struct json	j;
-	int		i;
+	const struct source_stats	*w;
+	struct json			 j;
+	int				 i;
+	uint32_t			 k;
 
 	json_init(&j, buf, sizeof(buf));
 	json_object(&j, NULL);
@@ -292,23 +316,32 @@ print_status_json(const struct replies *r)
 		json_fields(&j, "frontend", &r->fe, frontend_stat_fields);
 	if (r->have_res)
 		json_fields(&j, "resolver", &r->res, resolver_stat_fields);
-	json_array(&j, "wireguard");
-	for (i = 0; i < r->nwg; i++) {
-		json_object(&j, NULL);
-		json_str(&j, "interface", r->wg[i].ifname);
-		json_str(&j, "kind", r->wg[i].kind == WG_KIND_UAPI ?
-		    "userspace" : r->wg[i].kind == WG_KIND_NETLINK ? "kernel" :
-		    "none");
-		json_int(&j, "error", r->wg[i].error);
-		json_uint(&j, "peers", r->wg[i].peers);
-		json_uint(&j, "polls", r->wg[i].polls);
-		json_uint(&j, "failures", r->wg[i].failures);
-		json_uint(&j, "changes", r->wg[i].changes);
-		json_uint(&j, "last_usec", r->wg[i].last_usec);
-		json_uint(&j, "max_usec", r->wg[i].max_usec);
+	/* an array per kind; a WireGuard source is its "interface" */
+	for (k = 0; k < SRC_KINDS; k++) {
+		json_array(&j, src_kind_name(k));
+		for (i = 0; i < r->nsrc; i++) {
+			w = &r->src[i];
+			if (w->kind != k)
+				continue;
+			json_object(&j, NULL);
+			json_str(&j, k == SRC_WIREGUARD ? "interface" : "name",
+			    w->name);
+			json_str(&j, "kind", k != SRC_WIREGUARD ?
+			    source_state(w) : w->format == SRC_FMT_UAPI ?
+			    "userspace" : w->format == SRC_FMT_NETLINK ?
+			    "kernel" : "none");
+			json_int(&j, "error", w->error);
+			json_uint(&j, "peers", w->peers);
+			json_uint(&j, "polls", w->polls);
+			json_uint(&j, "failures", w->failures);
+			json_uint(&j, "incomplete", w->incomplete);
+			json_uint(&j, "changes", w->changes);
+			json_uint(&j, "last_usec", w->last_usec);
+			json_uint(&j, "max_usec", w->max_usec);
+			json_close(&j);
+		}
 		json_close(&j);
 	}
-	json_close(&j);
 	json_close(&j);
 	if (json_end(&j) == -1)
 		errx(1, "the status is too long to print as JSON");
@@ -341,14 +374,14 @@ handle_reply(const struct imsg *imsg, struct replies *r)
 	case IMSG_CTL_RESOLVER_STATS:
 		COPY_REPLY(r->res, r->have_res);
 		break;
-	case IMSG_CTL_WGIF_STATS:
-		if (r->nwg == WG_MAX_IFACES)
-			errx(1, "too many interfaces in the reply");
-		if (imsg->len != sizeof(r->wg[0]))
-			errx(1, "bad interface reply");
-		memcpy(&r->wg[r->nwg], imsg->data, sizeof(r->wg[0]));
-		r->wg[r->nwg].ifname[sizeof(r->wg[0].ifname) - 1] = '\0';
-		r->nwg++;
+	case IMSG_CTL_SOURCE_STATS:
+		if (r->nsrc == SRC_MAX)
+			errx(1, "too many sources in the reply");
+		if (imsg->len != sizeof(r->src[0]))
+			errx(1, "bad source reply");
+		memcpy(&r->src[r->nsrc], imsg->data, sizeof(r->src[0]));
+		r->src[r->nsrc].name[sizeof(r->src[0].name) - 1] = '\0';
+		r->nsrc++;
 		break;
 	case IMSG_CTL_TEXT:
 		if (imsg->len == 0 || imsg->data[imsg->len - 1] != '\0')

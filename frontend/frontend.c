@@ -1395,7 +1395,7 @@ frontend_dispatch_resolver(int fd, short event, void *arg)
 			frontend_tcp_lost(&imsg);
 			break;
 		case IMSG_CTL_RESOLVER_STATS:
-		case IMSG_CTL_WGIF_STATS:
+		case IMSG_CTL_SOURCE_STATS:
 		case IMSG_CTL_TEXT:
 		case IMSG_CTL_RESULT:
 		case IMSG_CTL_END:

@@ -526,57 +526,58 @@ domain_threshold(const struct vpndnsd_conf *conf, const char *name)
 }
 
 static void
-wgif_msg(const struct vpndnsd_conf *conf, const struct wgif_conf *w,
-    struct wgif_msg *wm)
+source_msg(const struct vpndnsd_conf *conf, const struct source_conf *w,
+    struct source_msg *sm)
 {
-	memset(wm, 0, sizeof(*wm));
-	strlcpy(wm->name, w->name, sizeof(wm->name));
-	strlcpy(wm->domain, w->domain, sizeof(wm->domain));
-	wm->interval = w->interval;
-	wm->threshold = domain_threshold(conf, w->domain);
+	memset(sm, 0, sizeof(*sm));
+	strlcpy(sm->name, w->name, sizeof(sm->name));
+	strlcpy(sm->domain, w->domain, sizeof(sm->domain));
+	sm->kind = w->kind;
+	sm->interval = w->interval;
+	sm->threshold = domain_threshold(conf, w->domain);
 }
 
 /*
- * wgwatch's share of an interface: its settings, then the thresholds of
- * its peers named in a domain whose threshold is not the interface's.
+ * wgwatch's share of a source: its settings, then the thresholds of
+ * its peers named in a domain whose threshold is not the source's.
  */
 static void
 parent_send_wgwatch(const struct vpndnsd_conf *conf,
-    const struct wgif_conf *w)
+    const struct source_conf *w)
 {
-	const struct wgpeer_conf	*p;
-	struct wgif_msg			 wm;
-	struct wg_threshold_msg		 tm;
+	const struct peer_conf	*p;
+	struct source_msg	 sm;
+	struct threshold_msg	 tm;
 
-	wgif_msg(conf, w, &wm);
-	parent_send(PROC_WGWATCH, IMSG_RECONF_WGIF, 0, -1, &wm, sizeof(wm));
+	source_msg(conf, w, &sm);
+	parent_send(PROC_WGWATCH, IMSG_RECONF_SOURCE, 0, -1, &sm, sizeof(sm));
 	TAILQ_FOREACH(p, &w->peers, entry) {
 		if (p->domain[0] == '\0')
 			continue;
 		memset(&tm, 0, sizeof(tm));
 		tm.threshold = domain_threshold(conf, p->domain);
-		if (tm.threshold == wm.threshold)
+		if (tm.threshold == sm.threshold)
 			continue;
-		strlcpy(tm.ifname, w->name, sizeof(tm.ifname));
-		memcpy(tm.key, p->key, sizeof(tm.key));
-		parent_send(PROC_WGWATCH, IMSG_RECONF_WGTHRESHOLD, 0, -1, &tm,
+		strlcpy(tm.source, w->name, sizeof(tm.source));
+		strlcpy(tm.key, p->key, sizeof(tm.key));
+		parent_send(PROC_WGWATCH, IMSG_RECONF_THRESHOLD, 0, -1, &tm,
 		    sizeof(tm));
 	}
 }
 
 static void
-parent_send_wgpeer(const struct wgif_conf *w, const struct wgpeer_conf *p)
+parent_send_peername(const struct source_conf *w, const struct peer_conf *p)
 {
-	struct wgpeer_msg	pm;
+	struct peername_msg	pm;
 
 	memset(&pm, 0, sizeof(pm));
-	strlcpy(pm.ifname, w->name, sizeof(pm.ifname));
-	memcpy(pm.key, p->key, sizeof(pm.key));
+	strlcpy(pm.source, w->name, sizeof(pm.source));
+	strlcpy(pm.key, p->key, sizeof(pm.key));
 	strlcpy(pm.name, p->name, sizeof(pm.name));
 	strlcpy(pm.display, p->display, sizeof(pm.display));
 	strlcpy(pm.domain, p->domain[0] ? p->domain : w->domain,
 	    sizeof(pm.domain));
-	parent_send(PROC_RESOLVER, IMSG_RECONF_WGPEER, 0, -1, &pm,
+	parent_send(PROC_RESOLVER, IMSG_RECONF_PEERNAME, 0, -1, &pm,
 	    sizeof(pm));
 }
 
@@ -653,10 +654,27 @@ parent_send_match(const struct match_conf *m)
 	free(v);
 }
 
-void
+/* The relays' channel (relay_send_fn): they hold no pointer to ours. */
+static void
 parent_to_wgwatch(uint16_t type, const struct iovec *iov, int iovcnt)
 {
 	parent_compose(PROC_WGWATCH, type, 0, -1, iov, iovcnt);
+}
+
+/* The relay of each kind of source (enum src_kind). */
+static const struct relay *const relays[SRC_KINDS] = {
+	[SRC_WIREGUARD] = &wg_relay,
+	[SRC_IPSEC] = &vici_relay,
+	[SRC_OPENVPN] = &ovpn_relay,
+};
+
+static void
+parent_relays_reconf(const struct vpndnsd_conf *conf)
+{
+	int	k;
+
+	for (k = 0; k < SRC_KINDS; k++)
+		relays[k]->reconf(conf, parent_to_wgwatch);
 }
 
 static void
@@ -713,12 +731,12 @@ parent_send_config(struct vpndnsd_conf *conf)
 {
 	const struct domain_conf	*d;
 	const struct record_conf	*r;
-	const struct wgif_conf		*w;
-	const struct wgpeer_conf	*p;
+	const struct source_conf	*w;
+	const struct peer_conf		*p;
 	const struct forwarder_conf	*f;
 	const struct match_conf		*m;
 	struct blocklist_conf		*b;
-	struct wgif_msg			 wm;
+	struct source_msg		 sm;
 	struct prefix_msg		 pm;
 	size_t				 i;
 	uint32_t			 l;
@@ -740,12 +758,12 @@ parent_send_config(struct vpndnsd_conf *conf)
 		parent_send_domain(d);
 	TAILQ_FOREACH(r, &conf->records, entry)
 		parent_send_record(r);
-	TAILQ_FOREACH(w, &conf->wgifs, entry) {
-		wgif_msg(conf, w, &wm);
-		parent_send(PROC_RESOLVER, IMSG_RECONF_WGIF, 0, -1, &wm,
-		    sizeof(wm));
+	TAILQ_FOREACH(w, &conf->sources, entry) {
+		source_msg(conf, w, &sm);
+		parent_send(PROC_RESOLVER, IMSG_RECONF_SOURCE, 0, -1, &sm,
+		    sizeof(sm));
 		TAILQ_FOREACH(p, &w->peers, entry)
-			parent_send_wgpeer(w, p);
+			parent_send_peername(w, p);
 	}
 	TAILQ_FOREACH(f, &conf->forwarders, entry)
 		parent_send_forwarder(f);
@@ -762,7 +780,7 @@ parent_send_config(struct vpndnsd_conf *conf)
 
 	parent_send(PROC_WGWATCH, IMSG_RECONF_CONF, 0, -1, &conf->main,
 	    sizeof(conf->main));
-	TAILQ_FOREACH(w, &conf->wgifs, entry)
+	TAILQ_FOREACH(w, &conf->sources, entry)
 		parent_send_wgwatch(conf, w);
 	parent_send(PROC_WGWATCH, IMSG_RECONF_END, 0, -1, NULL, 0);
 }
@@ -812,12 +830,12 @@ parent_reload(char *err, size_t errlen)
 	memset(nconf->lists, 0, sizeof(nconf->lists));
 	TAILQ_CONCAT(&conf->domains, &nconf->domains, entry);
 	TAILQ_CONCAT(&conf->records, &nconf->records, entry);
-	TAILQ_CONCAT(&conf->wgifs, &nconf->wgifs, entry);
+	TAILQ_CONCAT(&conf->sources, &nconf->sources, entry);
 	TAILQ_CONCAT(&conf->forwarders, &nconf->forwarders, entry);
 	TAILQ_CONCAT(&conf->blocklists, &nconf->blocklists, entry);
 	TAILQ_CONCAT(&conf->matches, &nconf->matches, entry);
 	config_free(nconf);
-	wgrelay_reconf(conf);
+	parent_relays_reconf(conf);
 	parent_send_config(conf);
 	log_info("configuration reloaded");
 	return 0;
@@ -837,17 +855,35 @@ parent_ctl_reload(uint32_t peerid)
 	parent_send(PROC_FRONTEND, IMSG_CTL_END, peerid, -1, NULL, 0);
 }
 
+/* wgwatch asks for a poll of a source: its relay reads it. */
 static void
 parent_dispatch_wgwatch(const struct imsg *imsg)
 {
-	struct wg_iface_msg	m;
+	const struct source_conf	*w;
+	struct source_ref		 m;
+	struct relaybuf			*gone;
 
-	if (imsg->hdr.type != IMSG_WG_POLL || imsg->len != sizeof(m))
+	if (imsg->hdr.type != IMSG_SRC_POLL || imsg->len != sizeof(m))
 		fatalx("unexpected message %u from wgwatch", imsg->hdr.type);
 	memcpy(&m, imsg->data, sizeof(m));
-	if (memchr(m.ifname, '\0', sizeof(m.ifname)) == NULL)
-		fatalx("IMSG_WG_POLL with an unterminated name");
-	wgrelay_poll(m.ifname);
+	if (memchr(m.name, '\0', sizeof(m.name)) == NULL)
+		fatalx("IMSG_SRC_POLL with an unterminated name");
+	TAILQ_FOREACH(w, &parent.conf->sources, entry)
+		if (strcmp(w->name, m.name) == 0)
+			break;
+	if (w == NULL) {
+		/* asked before wgwatch heard of a reload that removed it */
+		if ((gone = calloc(1, sizeof(*gone))) == NULL)
+			fatal("calloc");
+		relay_start(gone, parent_to_wgwatch, m.name, SRC_FMT_NONE);
+		relay_end(gone, ENOENT);
+		free(gone);
+		return;
+	}
+	if (relays[w->kind]->poll == NULL)
+		fatalx("wgwatch polls %s \"%s\", which relays unasked",
+		    src_kind_name(w->kind), m.name);
+	relays[w->kind]->poll(w);
 }
 
 /*
@@ -1233,7 +1269,7 @@ parent_main(int debug, int verbose, const char *conffile,
 	parent_start_child(PROC_FRONTEND);
 	parent_start_child(PROC_RESOLVER);
 	parent_start_child(PROC_WGWATCH);
-	wgrelay_reconf(conf);
+	parent_relays_reconf(conf);
 	parent_setup_children();
 	evtimer_set(&parent.ev_heartbeat, parent_heartbeat, NULL);
 	parent_heartbeat(-1, 0, NULL);

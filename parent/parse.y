@@ -58,11 +58,12 @@ struct rrname {
 	size_t			 nrecs;
 	char			*owned;		/* name of a presence entry */
 	char			*peer;		/* "peer X on IF", or NULL */
+	const char		*vpn;		/* "WireGuard" ... */
 };
 
-/* A "peer" line waiting for the end of its wireguard block. */
+/* A "peer" line waiting for the end of its source's block. */
 struct pendpeer {
-	struct wgpeer_conf	*peer;
+	struct peer_conf	*peer;
 	int			 line;
 };
 RB_HEAD(rrname_tree, rrname);
@@ -80,7 +81,7 @@ static size_t			 nsyms;
 static struct vpndnsd_conf	*conf;
 static struct rrname_tree	 rrnames;
 static struct domain_conf	*curdomain;
-static struct wgif_conf		*curwgif;
+static struct source_conf	*cursrc;
 static struct forwarder_conf	*curfwd;
 static struct blocklist_conf	*curbl;
 static struct match_conf	 currule;
@@ -167,9 +168,11 @@ static int	 dname_is_below(const char *, const char *);
 static void	 finish_domain(void);
 static int	 add_record(const char *, int64_t, const char *);
 static int	 include_path(const char *, char *, size_t);
-static int	 add_wgif(const char *);
-static int	 add_wgpeer(const char *, const char *, const char *);
-static void	 finish_wgif(void);
+static int	 add_source(enum src_kind, const char *);
+static int	 add_peer(const char *, const char *, const char *);
+static int	 set_path(char *);
+static void	 finish_source(void);
+static void	 pendpeers_clear(void);
 
 RB_GENERATE_STATIC_UNUSED(rrname_tree, rrname, entry, rrname_cmp)
 
@@ -194,7 +197,7 @@ typedef struct {
 %token	FAILOVER ROUNDROBIN TIMEOUT CACHESIZE CACHEMINTTL CACHEMAXTTL
 %token	SERVESTALE MATCH QUERY FORWARD REFUSE LOCALONLY BLOCKLIST FILENAME
 %token	ANSWER NXDOMAIN REFUSED NULLANSWER BLOCK PROXYPROTOCOL CLIENTSUBNET
-%token	LOG QUERIES ERROR
+%token	LOG QUERIES ERROR IPSEC VICI OPENVPN STATUS ID
 %token	TSIGKEY ALGORITHM SECRET TRANSFER TO NOTIFY UPDATE ZONE
 %token	TLS TLSCA DNSTAP CLIENT
 /* "peer X key K domain D": a domain right after a key is the peer's */
@@ -216,6 +219,8 @@ grammar		: /* empty */
 		| grammar domain '\n'
 		| grammar record '\n'
 		| grammar wireguard '\n'
+		| grammar ipsec '\n'
+		| grammar openvpn '\n'
 		| grammar forwarder '\n'
 		| grammar blocklist '\n'
 		| grammar match '\n'
@@ -815,14 +820,14 @@ yesno		: YES				{ $$ = 1; }
 		;
 
 wireguard	: WIREGUARD STRING		{
-			int rc = add_wgif($2);
+			int rc = add_source(SRC_WIREGUARD, $2);
 
 			free($2);
 			$2 = NULL;	/* error recovery may still pop it */
 			if (rc == -1)
 				YYERROR;
 		} wgblock			{
-			finish_wgif();
+			finish_source();
 		}
 		;
 
@@ -835,7 +840,7 @@ wgopts		: /* empty */
 		;
 
 wgopt		: PEER STRING KEY STRING peerdomain {
-			int rc = add_wgpeer($2, $4, $5);
+			int rc = add_peer($2, $4, $5);
 
 			free($2);
 			free($4);
@@ -847,46 +852,113 @@ wgopt		: PEER STRING KEY STRING peerdomain {
 			char path[PATH_MAX];
 
 			/* absolute, so that a printed config reads the same */
-			if (curwgif->namesfile[0] != '\0' ||
+			if (cursrc->namesfile[0] != '\0' ||
 			    include_path($3, path, sizeof(path)) == -1 ||
-			    (realpath(path, curwgif->namesfile) == NULL &&
-			    strlcpy(curwgif->namesfile, path,
-			    sizeof(curwgif->namesfile)) >=
-			    sizeof(curwgif->namesfile))) {
+			    (realpath(path, cursrc->namesfile) == NULL &&
+			    strlcpy(cursrc->namesfile, path,
+			    sizeof(cursrc->namesfile)) >=
+			    sizeof(cursrc->namesfile))) {
 				yyerror("wireguard \"%s\": one \"names "
 				    "from\" file at most, with a shorter path",
-				    curwgif->name);
+				    cursrc->name);
 				free($3);
 				YYERROR;
 			}
 			free($3);
 		}
-		| DOMAIN STRING			{
-			int rc = dname_canon($2, curwgif->domain,
-			    sizeof(curwgif->domain));
+		| SOCKET STRING			{
+			if (set_path($2) == -1)
+				YYERROR;
+		}
+		| srcdomain
+		| srcinterval
+		;
+
+ipsec		: IPSEC STRING			{
+			int rc = add_source(SRC_IPSEC, $2);
+
+			free($2);
+			$2 = NULL;
+			if (rc == -1)
+				YYERROR;
+		} ipsecblock			{
+			finish_source();
+		}
+		;
+
+ipsecblock	: /* empty */
+		| '{' optnl ipsecopts '}'
+		;
+
+ipsecopts	: /* empty */
+		| ipsecopts ipsecopt optnl
+		;
+
+ipsecopt	: VICI STRING			{
+			if (set_path($2) == -1)
+				YYERROR;
+		}
+		| peerid
+		| srcdomain
+		;
+
+openvpn		: OPENVPN STRING		{
+			int rc = add_source(SRC_OPENVPN, $2);
+
+			free($2);
+			$2 = NULL;
+			if (rc == -1)
+				YYERROR;
+		} ovpnblock			{
+			finish_source();
+		}
+		;
+
+ovpnblock	: /* empty */
+		| '{' optnl ovpnopts '}'
+		;
+
+ovpnopts	: /* empty */
+		| ovpnopts ovpnopt optnl
+		;
+
+ovpnopt		: STATUS STRING			{
+			if (set_path($2) == -1)
+				YYERROR;
+		}
+		| peerid
+		| srcdomain
+		| srcinterval
+		;
+
+peerid		: PEER STRING ID STRING peerdomain {
+			int rc = add_peer($2, $4, $5);
+
+			free($2);
+			free($4);
+			free($5);
+			if (rc == -1)
+				YYERROR;
+		}
+		;
+
+srcdomain	: DOMAIN STRING			{
+			int rc = dname_canon($2, cursrc->domain,
+			    sizeof(cursrc->domain));
 
 			free($2);
 			if (rc == -1)
 				YYERROR;
 		}
-		| SOCKET STRING			{
-			if ($2[0] != '/' || strlcpy(curwgif->socket, $2,
-			    sizeof(curwgif->socket)) >=
-			    sizeof(curwgif->socket)) {
-				yyerror("socket \"%s\" must be an absolute "
-				    "path", $2);
-				free($2);
-				YYERROR;
-			}
-			free($2);
-		}
-		| INTERVAL NUMBER		{
+		;
+
+srcinterval	: INTERVAL NUMBER		{
 			if ($2 < 1 || $2 > 3600) {
 				yyerror("interval %lld is out of range 1 to "
 				    "3600 seconds", (long long)$2);
 				YYERROR;
 			}
-			curwgif->interval = $2;
+			cursrc->interval = $2;
 		}
 		;
 
@@ -959,9 +1031,11 @@ static const struct keywords keywords[] = {
 	{ "forwarder",		FORWARDER },
 	{ "from",		FROM },
 	{ "hostmaster",		HOSTMASTER },
+	{ "id",			ID },
 	{ "idle-timeout",	IDLETIMEOUT },
 	{ "include",		INCLUDE },
 	{ "interval",		INTERVAL },
+	{ "ipsec",		IPSEC },
 	{ "key",		KEY },
 	{ "listen",		LISTEN },
 	{ "local-only",		LOCALONLY },
@@ -981,6 +1055,7 @@ static const struct keywords keywords[] = {
 	{ "nxdomain",		NXDOMAIN },
 	{ "offline-names",	OFFLINENAMES },
 	{ "on",			ON },
+	{ "openvpn",		OPENVPN },
 	{ "peer",		PEER },
 	{ "pidfile",		PIDFILE },
 	{ "policy",		POLICY },
@@ -999,6 +1074,7 @@ static const struct keywords keywords[] = {
 	{ "server",		SERVER },
 	{ "slip",		SLIP },
 	{ "socket",		SOCKET },
+	{ "status",		STATUS },
 	{ "tcp",		TCP },
 	{ "threshold",		THRESHOLD },
 	{ "timeout",		TIMEOUT },
@@ -1011,6 +1087,7 @@ static const struct keywords keywords[] = {
 	{ "update",		UPDATE },
 	{ "upstream",		UPSTREAM },
 	{ "user",		USER },
+	{ "vici",		VICI },
 	{ "wireguard",		WIREGUARD },
 	{ "yes",		YES },
 	{ "zone",		ZONE },
@@ -1087,6 +1164,8 @@ string_kind(const char *kw)
 		{ "record", "name" }, { "domain", "name" },
 		{ "nameserver", "name" }, { "hostmaster", "name" },
 		{ "peer", "name" }, { "wireguard", "interface name" },
+		{ "ipsec", "name" }, { "openvpn", "name" }, { "id", "identity" },
+		{ "vici", "path" }, { "status", "path" },
 		{ "forwarder", "name" }, { "blocklist", "name" },
 		{ "block", "blocklist name" }, { "forward", "forwarder name" },
 		{ "zone", "name" }, { "tsig-key", "key name" },
@@ -2762,8 +2841,8 @@ record_index(struct record_conf *r, const char *tname)
 		RB_INSERT(rrname_tree, &rrnames, n);
 	}
 	if (n->peer != NULL) {
-		yyerror("record \"%s\": the name belongs to WireGuard %s",
-		    r->name, n->peer);
+		yyerror("record \"%s\": the name belongs to %s %s",
+		    r->name, n->vpn, n->peer);
 		return -1;
 	}
 	for (i = 0; i < n->nrecs; i++) {
@@ -2862,13 +2941,13 @@ add_record(const char *name, int64_t ttl, const char *tname)
 	return 0;
 }
 
-/* Interface names appear in DNS names: one label, lower case. */
+/* Source names appear in DNS names: one label, lower case. */
 static int
-wgif_name_valid(const char *name)
+source_name_valid(const char *name)
 {
 	size_t	len = strlen(name), i;
 
-	if (len == 0 || len >= IFNAMSIZ || strcmp(name, "offline") == 0)
+	if (len == 0 || len >= SRC_NAME_MAX || strcmp(name, "offline") == 0)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!islower((unsigned char)name[i]) &&
@@ -2878,44 +2957,93 @@ wgif_name_valid(const char *name)
 	return 1;
 }
 
-static int
-add_wgif(const char *name)
+/* The VPN's name as people write it, for messages. */
+static const char *
+vpn_name(uint32_t kind)
 {
-	struct wgif_conf	*w;
+	static const char	*names[SRC_KINDS] = {
+		[SRC_WIREGUARD] = "WireGuard",
+		[SRC_IPSEC] = "IPsec",
+		[SRC_OPENVPN] = "OpenVPN",
+	};
+
+	return names[kind];
+}
+
+/* One namespace for the names of every kind: NAME.BLOCK.SUFFIX. */
+static int
+add_source(enum src_kind kind, const char *name)
+{
+	struct source_conf	*w;
 	int			 n = 0;
 
-	if (!wgif_name_valid(name)) {
-		yyerror("wireguard \"%s\": an interface name of lower-case "
-		    "letters, digits, '-' and '_', shorter than %d and not "
-		    "\"offline\"", name, IFNAMSIZ);
+	if (!source_name_valid(name)) {
+		yyerror("%s \"%s\": %s of lower-case letters, digits, '-' and "
+		    "'_', shorter than %d and not \"offline\"",
+		    src_kind_name(kind), name, kind == SRC_WIREGUARD ?
+		    "an interface name" : "a name", SRC_NAME_MAX);
 		return -1;
 	}
-	TAILQ_FOREACH(w, &conf->wgifs, entry) {
+	TAILQ_FOREACH(w, &conf->sources, entry) {
 		if (strcmp(w->name, name) == 0) {
-			yyerror("wireguard \"%s\" is declared twice", name);
+			yyerror("%s \"%s\" is declared twice%s",
+			    src_kind_name(kind), name, w->kind == kind ? "" :
+			    " (names are one for every kind)");
 			return -1;
 		}
 		n++;
 	}
-	if (n >= WG_MAX_IFACES) {
-		yyerror("more than %d wireguard interfaces", WG_MAX_IFACES);
+	if (n >= SRC_MAX) {
+		yyerror("more than %d wireguard, ipsec and openvpn blocks",
+		    SRC_MAX);
 		return -1;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		fatal("calloc");
+	w->kind = kind;
 	strlcpy(w->name, name, sizeof(w->name));
-	w->interval = WG_INTERVAL;
+	w->interval = SRC_INTERVAL;
 	TAILQ_INIT(&w->peers);
-	TAILQ_INSERT_TAIL(&conf->wgifs, w, entry);
-	curwgif = w;
-	npendpeers = 0;
+	TAILQ_INSERT_TAIL(&conf->sources, w, entry);
+	cursrc = w;
+	pendpeers_clear();
 	return 0;
 }
 
-static int
-add_wgpeer(const char *name, const char *key, const char *domain)
+/* A block's peers not yet taken: an error may have left its end unread. */
+static void
+pendpeers_clear(void)
 {
-	struct wgpeer_conf	*p;
+	size_t	i;
+
+	for (i = 0; i < npendpeers; i++)
+		free(pendpeers[i].peer);
+	npendpeers = 0;
+}
+
+/* socket, vici, status: where the parent reads the source. */
+static int
+set_path(char *path)
+{
+	if (path[0] != '/' || strlcpy(cursrc->path, path,
+	    sizeof(cursrc->path)) >= sizeof(cursrc->path)) {
+		yyerror("%s \"%s\" must be an absolute path", kw_text, path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
+/*
+ * A peer line: a WireGuard key (in base64, kept in its canonical form),
+ * or an identity as the VPN gives it.
+ */
+static int
+add_peer(const char *name, const char *key, const char *domain)
+{
+	struct peer_conf	*p;
+	uint8_t			 wgkey[WG_KEY_LEN];
 	const char		*why;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -2923,26 +3051,29 @@ add_wgpeer(const char *name, const char *key, const char *domain)
 	if (strlcpy(p->display, name, sizeof(p->display)) >=
 	    sizeof(p->display)) {
 		yyerror("peer \"%.40s...\": a name longer than %d bytes",
-		    name, WG_DISPLAY_MAX - 1);
-		free(p);
-		return -1;
+		    name, PEER_DISPLAY_MAX - 1);
+		goto fail;
 	}
 	if (slug_label(name, p->name, sizeof(p->name), &why) == -1) {
 		yyerror("peer \"%s\": %s", name, why);
-		free(p);
-		return -1;
+		goto fail;
 	}
-	if (!wg_key_decode(key, p->key)) {
-		yyerror("peer \"%s\": key \"%s\" is not a base64 WireGuard "
-		    "key", name, key);
-		free(p);
-		return -1;
+	if (cursrc->kind == SRC_WIREGUARD) {
+		if (!wg_key_decode(key, wgkey)) {
+			yyerror("peer \"%s\": key \"%s\" is not a base64 "
+			    "WireGuard key", name, key);
+			goto fail;
+		}
+		wg_key_encode(wgkey, p->key);
+	} else if (key[0] == '\0' || strlcpy(p->key, key, sizeof(p->key)) >=
+	    sizeof(p->key)) {
+		yyerror("peer \"%s\": an id of 1 to %d bytes", name,
+		    PEER_KEY_MAX - 1);
+		goto fail;
 	}
 	if (domain != NULL && dname_canon(domain, p->domain,
-	    sizeof(p->domain)) == -1) {
-		free(p);
-		return -1;
-	}
+	    sizeof(p->domain)) == -1)
+		goto fail;
 	pendpeers = reallocarray(pendpeers, npendpeers + 1,
 	    sizeof(*pendpeers));
 	if (pendpeers == NULL)
@@ -2951,6 +3082,9 @@ add_wgpeer(const char *name, const char *key, const char *domain)
 	pendpeers[npendpeers].line = file->lineno;
 	npendpeers++;
 	return 0;
+ fail:
+	free(p);
+	return -1;
 }
 
 static struct domain_conf *
@@ -2966,10 +3100,10 @@ domain_exact(const char *name)
 
 /*
  * Claim a DNS name for presence.  'global' names (NAME.SUFFIX) may be
- * shared by peers of different interfaces; every other name is unique.
+ * shared by peers of different sources; every other name is unique.
  */
 static int
-claim_name(const char *name, const char *owner, int shared,
+claim_name(const char *name, const char *owner, const char *vpn, int shared,
     const char *where, int line)
 {
 	struct rrname	 key, *n;
@@ -2993,25 +3127,28 @@ claim_name(const char *name, const char *owner, int shared,
 	    (n->peer = strdup(owner)) == NULL)
 		fatal("calloc");
 	n->name = n->owned;
+	n->vpn = vpn;
 	RB_INSERT(rrname_tree, &rrnames, n);
 	return 0;
 }
 
 /*
- * NAME.SUFFIX, NAME.IF.SUFFIX and, with offline names, NAME.offline.SUFFIX.
- * Returns 0, 1 when the label is taken on the interface (a warning: two
- * display names that fold to one label), or -1 for an error.
+ * NAME.SUFFIX, NAME.BLOCK.SUFFIX and, with offline names,
+ * NAME.offline.SUFFIX.  Returns 0, 1 when the label is taken in the
+ * source (a warning: two display names that fold to one label), or -1
+ * for an error.
  */
 static int
-claim_peer(const struct wgif_conf *w, const struct wgpeer_conf *p,
+claim_peer(const struct source_conf *w, const struct peer_conf *p,
     const char *where, int line)
 {
 	const struct domain_conf	*d;
 	struct rrname			 key, *n;
-	char				 owner[WG_DISPLAY_MAX + 64];
+	char				 owner[PEER_DISPLAY_MAX + 64];
 	char				 name[DNAME_TEXT_MAX + 96];
 	const char			*suffix = p->domain[0] ? p->domain :
 					    w->domain;
+	const char			*vpn = vpn_name(w->kind);
 
 	snprintf(owner, sizeof(owner), "peer \"%s\" on %s", p->display,
 	    w->name);
@@ -3020,7 +3157,7 @@ claim_peer(const struct wgif_conf *w, const struct wgpeer_conf *p,
 		    "before it", owner, suffix);
 		return -1;
 	}
-	/* a label the interface already gave: the first keeps it */
+	/* a label the source already gave: the first keeps it */
 	snprintf(name, sizeof(name), "%s.%s.%s", p->name, w->name, suffix);
 	key.name = name;
 	if ((n = RB_FIND(rrname_tree, &rrnames, &key)) != NULL &&
@@ -3031,40 +3168,42 @@ claim_peer(const struct wgif_conf *w, const struct wgpeer_conf *p,
 		return 1;
 	}
 	snprintf(name, sizeof(name), "%s.%s", p->name, suffix);
-	if (claim_name(name, owner, 1, where, line) == -1)
+	if (claim_name(name, owner, vpn, 1, where, line) == -1)
 		return -1;
 	snprintf(name, sizeof(name), "%s.%s.%s", p->name, w->name, suffix);
-	if (claim_name(name, owner, 0, where, line) == -1)
+	if (claim_name(name, owner, vpn, 0, where, line) == -1)
 		return -1;
 	if (d->offline_names) {
 		snprintf(name, sizeof(name), "%s.offline.%s", p->name, suffix);
-		if (claim_name(name, owner, 1, where, line) == -1)
+		if (claim_name(name, owner, vpn, 1, where, line) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 static int
-add_peer_checked(struct wgif_conf *w, struct wgpeer_conf *p,
+add_peer_checked(struct source_conf *w, struct peer_conf *p,
     const char *where, int line)
 {
-	struct wgpeer_conf	*o;
+	struct peer_conf	*o;
 	size_t			 n = 0;
 	int			 rc;
 
 	TAILQ_FOREACH(o, &w->peers, entry) {
-		if (memcmp(o->key, p->key, WG_KEY_LEN) == 0) {
+		if (strcmp(o->key, p->key) == 0) {
 			if (p->from_file && !o->from_file)
 				return 1;	/* a "peer" line wins */
-			errorf_at(where, line, "peer \"%s\": its key is "
-			    "already peer \"%s\"'s", p->display, o->display);
+			errorf_at(where, line, "peer \"%s\": its %s is "
+			    "already peer \"%s\"'s", p->display,
+			    w->kind == SRC_WIREGUARD ? "key" : "id",
+			    o->display);
 			return -1;
 		}
 		n++;
 	}
-	if (n >= WG_MAX_PEERS) {
-		errorf_at(where, line, "wireguard \"%s\": more than %d named "
-		    "peers", w->name, WG_MAX_PEERS);
+	if (n >= SRC_MAX_PEERS) {
+		errorf_at(where, line, "%s \"%s\": more than %d named peers",
+		    src_kind_name(w->kind), w->name, SRC_MAX_PEERS);
 		return -1;
 	}
 	if ((rc = claim_peer(w, p, where, line)) != 0)
@@ -3080,16 +3219,16 @@ names_error(const char *where, int line, const char *msg)
 }
 
 static int
-names_add(void *arg, const uint8_t *key, const char *display,
+names_add(void *arg, const char *key, const char *display,
     const char *label, const char *where, int line)
 {
-	struct wgif_conf	*w = arg;
-	struct wgpeer_conf	*p;
+	struct source_conf	*w = arg;
+	struct peer_conf	*p;
 	int			 rc;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("calloc");
-	memcpy(p->key, key, WG_KEY_LEN);
+	strlcpy(p->key, key, sizeof(p->key));
 	strlcpy(p->name, label, sizeof(p->name));
 	strlcpy(p->display, display, sizeof(p->display));
 	p->from_file = 1;
@@ -3099,36 +3238,49 @@ names_add(void *arg, const uint8_t *key, const char *display,
 }
 
 /*
- * The end of a wireguard block: its domain and socket settle, then its
+ * The end of a source's block: its domain and path settle, then its
  * peers, from "peer" lines first and its names file second, claim their
  * names.
  */
 static void
-finish_wgif(void)
+finish_source(void)
 {
-	struct wgif_conf	*w = curwgif;
+	struct source_conf	*w = cursrc;
 	struct domain_conf	*d;
 	size_t			 i, ndomains = 0;
 
-	curwgif = NULL;
+	cursrc = NULL;
 	if (w->domain[0] == '\0') {
 		TAILQ_FOREACH(d, &conf->domains, entry)
 			ndomains++;
 		if (ndomains != 1) {
-			yyerror("wireguard \"%s\": say which domain its peers "
-			    "are named in (domain \"...\")", w->name);
+			yyerror("%s \"%s\": say which domain its peers are "
+			    "named in (domain \"...\")", src_kind_name(w->kind),
+			    w->name);
 			goto out;
 		}
 		strlcpy(w->domain, TAILQ_FIRST(&conf->domains)->name,
 		    sizeof(w->domain));
 	} else if (domain_exact(w->domain) == NULL) {
-		yyerror("wireguard \"%s\": domain \"%s\" is not declared "
-		    "before it", w->name, w->domain);
+		yyerror("%s \"%s\": domain \"%s\" is not declared before it",
+		    src_kind_name(w->kind), w->name, w->domain);
 		goto out;
 	}
-	if (w->socket[0] == '\0')
-		snprintf(w->socket, sizeof(w->socket), "%s/%s.sock",
-		    WG_SOCKET_DIR, w->name);
+	if (w->path[0] == '\0') {
+		switch (w->kind) {
+		case SRC_WIREGUARD:
+			snprintf(w->path, sizeof(w->path), "%s/%s.sock",
+			    WG_SOCKET_DIR, w->name);
+			break;
+		case SRC_IPSEC:
+			strlcpy(w->path, VICI_SOCKET, sizeof(w->path));
+			break;
+		default:
+			yyerror("openvpn \"%s\": say which status file to read "
+			    "(status \"...\")", w->name);
+			goto out;
+		}
+	}
 	for (i = 0; i < npendpeers; i++) {
 		if (add_peer_checked(w, pendpeers[i].peer, file->name,
 		    pendpeers[i].line) != 0)
@@ -3140,9 +3292,7 @@ finish_wgif(void)
 		yyerror("wireguard \"%s\": names from \"%s\": %s", w->name,
 		    w->namesfile, strerror(errno));
  out:
-	for (i = 0; i < npendpeers; i++)
-		free(pendpeers[i].peer);
-	npendpeers = 0;
+	pendpeers_clear();
 }
 
 struct vpndnsd_conf *
@@ -3177,6 +3327,7 @@ parse_config(const char *filename)
 	symclear();
 	rrnames_clear();
 	rdata_clear();
+	pendpeers_clear();
 	free(pendpeers);
 	pendpeers = NULL;
 	npendpeers = 0;

@@ -235,29 +235,26 @@ print_record(FILE *f, const struct record_conf *r)
 	fprintf(f, "\n");
 }
 
-static void
-print_key(FILE *f, const uint8_t *key)
-{
-	char	b64[64];
-
-	if (wg_key_encode(key, b64, sizeof(b64)) == -1)
-		fatalx("wg_key_encode");
-	fprintf(f, "\"%s\"", b64);
-}
-
 /* Peers named by a "names from" file are the file's to print. */
 static void
-print_wgif(FILE *f, const struct wgif_conf *w)
+print_source(FILE *f, const struct source_conf *w)
 {
-	const struct wgpeer_conf	*p;
+	static const char	*pathkw[SRC_KINDS] = {
+		[SRC_WIREGUARD] = "socket",
+		[SRC_IPSEC] = "vici",
+		[SRC_OPENVPN] = "status",
+	};
+	const struct peer_conf	*p;
 
-	fprintf(f, "\nwireguard ");
+	fprintf(f, "\n%s ", src_kind_name(w->kind));
 	print_quoted(f, w->name);
 	fprintf(f, " {\n\tdomain ");
 	print_quoted(f, w->domain);
-	fprintf(f, "\n\tsocket ");
-	print_quoted(f, w->socket);
-	fprintf(f, "\n\tinterval %u\n", w->interval);
+	fprintf(f, "\n\t%s ", pathkw[w->kind]);
+	print_quoted(f, w->path);
+	fprintf(f, "\n");
+	if (w->kind != SRC_IPSEC)
+		fprintf(f, "\tinterval %u\n", w->interval);
 	if (w->namesfile[0] != '\0') {
 		fprintf(f, "\tnames from ");
 		print_quoted(f, w->namesfile);
@@ -268,8 +265,8 @@ print_wgif(FILE *f, const struct wgif_conf *w)
 			continue;
 		fprintf(f, "\tpeer ");
 		print_quoted(f, p->display);
-		fprintf(f, " key ");
-		print_key(f, p->key);
+		fprintf(f, w->kind == SRC_WIREGUARD ? " key " : " id ");
+		print_quoted(f, p->key);
 		if (p->domain[0] != '\0') {
 			fprintf(f, " domain ");
 			print_quoted(f, p->domain);
@@ -424,7 +421,7 @@ print_config(FILE *f, const struct vpndnsd_conf *conf)
 {
 	const struct domain_conf	*d;
 	const struct record_conf	*r;
-	const struct wgif_conf		*w;
+	const struct source_conf	*w;
 	const struct forwarder_conf	*fw;
 	const struct blocklist_conf	*b;
 	const struct match_conf		*m;
@@ -437,8 +434,8 @@ print_config(FILE *f, const struct vpndnsd_conf *conf)
 		fprintf(f, "\n");
 	TAILQ_FOREACH(r, &conf->records, entry)
 		print_record(f, r);
-	TAILQ_FOREACH(w, &conf->wgifs, entry)
-		print_wgif(f, w);
+	TAILQ_FOREACH(w, &conf->sources, entry)
+		print_source(f, w);
 	TAILQ_FOREACH(fw, &conf->forwarders, entry)
 		print_forwarder(f, fw);
 	TAILQ_FOREACH(b, &conf->blocklists, entry)

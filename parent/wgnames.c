@@ -97,7 +97,7 @@ set_pending(struct reader *r, const char *name)
 static void
 finish_peer(struct reader *r)
 {
-	char		 label[SLUG_LABEL_MAX + 1];
+	char		 label[SLUG_LABEL_MAX + 1], key[WG_KEY_B64 + 1];
 	const char	*why;
 
 	if (!r->inpeer)
@@ -109,9 +109,9 @@ finish_peer(struct reader *r)
 	}
 	if (r->peer.name[0] == '\0' || r->peer.badkey)
 		return;
-	if (strlen(r->peer.name) >= WG_DISPLAY_MAX) {
+	if (strlen(r->peer.name) >= PEER_DISPLAY_MAX) {
 		reader_error(r, r->peer.nameline, "peer name \"%.40s...\" is "
-		    "longer than %d bytes", r->peer.name, WG_DISPLAY_MAX - 1);
+		    "longer than %d bytes", r->peer.name, PEER_DISPLAY_MAX - 1);
 		return;
 	}
 	if (slug_label(r->peer.name, label, sizeof(label), &why) == -1) {
@@ -119,7 +119,9 @@ finish_peer(struct reader *r)
 		    r->peer.name, why);
 		return;
 	}
-	if (r->add(r->arg, r->peer.key, r->peer.name, label, r->path,
+	/* the canonical form, whatever padding the file's has */
+	wg_key_encode(r->peer.key, key);
+	if (r->add(r->arg, key, r->peer.name, label, r->path,
 	    r->peer.nameline) == -1)
 		r->errors++;
 }

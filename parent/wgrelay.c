@@ -26,7 +26,6 @@
 #include "log.h"
 #include "parent.h"
 
-#define WG_CHUNK		(32 * 1024)
 #define WG_UAPI_LINE_MAX	512
 #define WG_REPLY_TIMEOUT	2	/* seconds */
 #define WG_DUMP_RETRIES		5
@@ -43,8 +42,7 @@ struct wgrelay {
 	struct event		 ev;
 	char			 line[WG_UAPI_LINE_MAX];
 	size_t			 linelen;
-	uint8_t			 chunk[WG_CHUNK];
-	size_t			 chunklen;
+	struct relaybuf		 out;
 	int			 present;	/* still configured */
 };
 
@@ -53,7 +51,11 @@ static struct mnl_socket	*nl;
 static uint16_t			 wg_family;
 static uint32_t			 nl_seq;
 
+static void	wgrelay_reconf(const struct vpndnsd_conf *, relay_send_fn);
+static void	wgrelay_poll(const struct source_conf *);
 static void	uapi_read(int, short, void *);
+
+const struct relay	wg_relay = { wgrelay_reconf, wgrelay_poll };
 
 static struct wgrelay *
 relay_find(const char *ifname)
@@ -75,85 +77,50 @@ relay_close(struct wgrelay *r)
 		r->fd = -1;
 	}
 	r->busy = 0;
-	r->linelen = r->chunklen = 0;
+	r->linelen = r->out.len = 0;
+}
+
+/* Every poll is answered: wgwatch waits for its end. */
+static void
+relay_cancel(struct wgrelay *r)
+{
+	if (r->busy)
+		relay_end(&r->out, ECANCELED);
+	relay_close(r);
 }
 
 /* Keep a relay per configured interface; drop the others. */
-void
-wgrelay_reconf(const struct vpndnsd_conf *conf)
+static void
+wgrelay_reconf(const struct vpndnsd_conf *conf, relay_send_fn send)
 {
-	const struct wgif_conf	*w;
-	struct wgrelay		*r, *next;
+	const struct source_conf	*w;
+	struct wgrelay			*r, *next;
 
 	TAILQ_FOREACH(r, &relays, entry)
 		r->present = 0;
-	TAILQ_FOREACH(w, &conf->wgifs, entry) {
+	TAILQ_FOREACH(w, &conf->sources, entry) {
+		if (w->kind != SRC_WIREGUARD)
+			continue;
 		if ((r = relay_find(w->name)) == NULL) {
 			if ((r = calloc(1, sizeof(*r))) == NULL)
 				fatal("calloc");
 			strlcpy(r->ifname, w->name, sizeof(r->ifname));
 			r->fd = -1;
+			relay_start(&r->out, send, w->name, SRC_FMT_NONE);
 			TAILQ_INSERT_TAIL(&relays, r, entry);
 		}
-		if (strcmp(r->socket, w->socket) != 0) {
-			relay_close(r);
-			strlcpy(r->socket, w->socket, sizeof(r->socket));
+		if (strcmp(r->socket, w->path) != 0) {
+			relay_cancel(r);
+			strlcpy(r->socket, w->path, sizeof(r->socket));
 		}
 		r->present = 1;
 	}
 	TAILQ_FOREACH_SAFE(r, &relays, entry, next)
 		if (!r->present) {
-			relay_close(r);
+			relay_cancel(r);
 			TAILQ_REMOVE(&relays, r, entry);
 			free(r);
 		}
-}
-
-static void
-send_chunk(struct wgrelay *r, enum wg_kind kind)
-{
-	struct wg_dump_msg	m;
-	struct iovec		iov[2];
-
-	if (r->chunklen == 0)
-		return;
-	memset(&m, 0, sizeof(m));
-	strlcpy(m.ifname, r->ifname, sizeof(m.ifname));
-	m.kind = kind;
-	iov[0].iov_base = &m;
-	iov[0].iov_len = sizeof(m);
-	iov[1].iov_base = r->chunk;
-	iov[1].iov_len = r->chunklen;
-	parent_to_wgwatch(IMSG_WG_DUMP, iov, 2);
-	r->chunklen = 0;
-}
-
-static void
-send_end(struct wgrelay *r, enum wg_kind kind, int error)
-{
-	struct wg_dump_end	e;
-	struct iovec		iov;
-
-	memset(&e, 0, sizeof(e));
-	strlcpy(e.ifname, r->ifname, sizeof(e.ifname));
-	e.kind = kind;
-	e.error = error;
-	iov.iov_base = &e;
-	iov.iov_len = sizeof(e);
-	parent_to_wgwatch(IMSG_WG_DUMP_END, &iov, 1);
-}
-
-static void
-send_reset(struct wgrelay *r)
-{
-	struct wg_iface_msg	m;
-	struct iovec		iov;
-
-	memset(&m, 0, sizeof(m));
-	strlcpy(m.ifname, r->ifname, sizeof(m.ifname));
-	iov.iov_base = &m;
-	iov.iov_len = sizeof(m);
-	parent_to_wgwatch(IMSG_WG_DUMP_RESET, &iov, 1);
 }
 
 static int
@@ -212,7 +179,7 @@ static void
 uapi_fail(struct wgrelay *r, int error)
 {
 	relay_close(r);
-	send_end(r, WG_KIND_UAPI, error);
+	relay_end(&r->out, error);
 }
 
 /*
@@ -224,16 +191,12 @@ static int
 uapi_line(struct wgrelay *r, char *line, size_t len)
 {
 	wg_blank_uapi_line(line, len);
-	if (r->chunklen + len + 1 > sizeof(r->chunk))
-		send_chunk(r, WG_KIND_UAPI);
-	memcpy(r->chunk + r->chunklen, line, len);
-	r->chunklen += len;
-	r->chunk[r->chunklen++] = '\n';
-	if (len == 0) {
-		send_chunk(r, WG_KIND_UAPI);
-		return 1;
-	}
-	return 0;
+	/* the line and its newline in one chunk: room for it first */
+	if (r->out.len + len + 1 > sizeof(r->out.chunk))
+		relay_flush(&r->out);
+	relay_put(&r->out, line, len);
+	relay_put(&r->out, "\n", 1);
+	return len == 0;
 }
 
 /*
@@ -293,7 +256,7 @@ uapi_read(int fd, short event, void *arg)
 		}
 		event_del(&r->ev);
 		r->busy = 0;
-		send_end(r, WG_KIND_UAPI, 0);
+		relay_end(&r->out, 0);
 		return;
 	}
 }
@@ -419,7 +382,7 @@ nl_dump_once(struct wgrelay *r)
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 				intr = 1;
 			if (nlh->nlmsg_type == NLMSG_DONE) {
-				send_chunk(r, WG_KIND_NETLINK);
+				relay_flush(&r->out);
 				return intr ? EINTR : 0;
 			}
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
@@ -433,12 +396,10 @@ nl_dump_once(struct wgrelay *r)
 			if (nlh->nlmsg_type != wg_family ||
 			    wg_blank_nlmsg(nlh, nlh->nlmsg_len) == -1)
 				return EPROTO;
-			if (r->chunklen + nlh->nlmsg_len > sizeof(r->chunk))
-				send_chunk(r, WG_KIND_NETLINK);
-			if (nlh->nlmsg_len > sizeof(r->chunk))
+			/* a message is never cut: wgwatch parses whole ones */
+			if (nlh->nlmsg_len > sizeof(r->out.chunk))
 				return EMSGSIZE;
-			memcpy(r->chunk + r->chunklen, nlh, nlh->nlmsg_len);
-			r->chunklen += nlh->nlmsg_len;
+			relay_put(&r->out, nlh, nlh->nlmsg_len);
 		}
 	}
 }
@@ -452,7 +413,7 @@ nl_dump(struct wgrelay *r)
 	if (nl_open() == -1 || (wg_family == 0 && nl_family() == -1))
 		return ENOENT;		/* no wireguard module */
 	for (attempt = 0; attempt < WG_DUMP_RETRIES; attempt++) {
-		r->chunklen = 0;
+		r->out.len = 0;
 		if ((rc = nl_dump_once(r)) == 0)
 			return 0;
 		if (rc != EINTR) {
@@ -460,30 +421,33 @@ nl_dump(struct wgrelay *r)
 			wg_family = 0;
 			return rc == ENODEV ? ENOENT : rc;
 		}
-		send_reset(r);
+		relay_reset(&r->out);
 	}
 	return EAGAIN;
 }
 
 /* wgwatch's request: a poll of one configured interface. */
-void
-wgrelay_poll(const char *ifname)
+static void
+wgrelay_poll(const struct source_conf *w)
 {
 	struct wgrelay	*r;
 	int		 uapi_errno, rc;
 
-	if ((r = relay_find(ifname)) == NULL)
-		fatalx("wgwatch polls \"%s\", which is not configured", ifname);
+	if ((r = relay_find(w->name)) == NULL)
+		fatalx("wireguard %s has no relay", w->name);
 	if (r->busy)
-		fatalx("wgwatch polls %s twice at once", ifname);
+		fatalx("wgwatch polls %s twice at once", w->name);
+	r->out.format = SRC_FMT_UAPI;
 	if (uapi_request(r) == 0)
 		return;
 	uapi_errno = errno;
+	r->out.format = SRC_FMT_NETLINK;
 	rc = nl_dump(r);
 	if (rc == ENOENT) {
 		/* neither: say why the UAPI socket did not answer */
-		send_end(r, WG_KIND_NONE, uapi_errno);
+		r->out.format = SRC_FMT_NONE;
+		relay_end(&r->out, uapi_errno);
 		return;
 	}
-	send_end(r, WG_KIND_NETLINK, rc);
+	relay_end(&r->out, rc);
 }

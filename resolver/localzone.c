@@ -396,6 +396,14 @@ localdata_covers(const struct localdata *ld, const uint8_t *name, size_t len)
 	    node_find(ld, name, len) != NULL;
 }
 
+/* The name exists here: a record's owner, or an empty name above one. */
+int
+localdata_has_name(const struct localdata *ld, const uint8_t *name,
+    size_t len)
+{
+	return node_find(ld, name, len) != NULL;
+}
+
 /* NODATA for a name that exists elsewhere (a presence name). */
 void
 localdata_nodata(const struct localdata *ld, const uint8_t *name, size_t len,

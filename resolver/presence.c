@@ -1,22 +1,29 @@
 /*
- * Presence: the names of WireGuard peers, answered only while the peer is
- * there.  A peer is online while its last activity (the later of its
- * latest handshake and the last time wgwatch saw its received bytes grow)
- * is younger than its domain's threshold, decided when the query comes:
- * nothing has to fire when a peer goes stale.
+ * Presence: the names of VPN peers, answered only while the peer is
+ * there, whatever VPN it is of (a source's kind is kept for listings
+ * only).  A peer whose source knows connections (a "session": IPsec,
+ * OpenVPN) is online while it is connected; any other (WireGuard) while
+ * its last activity (the later of its latest handshake and the last
+ * time wgwatch saw its received bytes grow) is younger than its domain's
+ * threshold, decided when the query comes: nothing has to fire when a
+ * peer goes stale.
  *
- * For a peer named NAME on interface IF in domain SUFFIX:
+ * For a peer named NAME of source BLOCK in domain SUFFIX:
  *	NAME.SUFFIX		its host addresses, while online (the peers
- *				of every interface with that name)
- *	NAME.IF.SUFFIX		the same, that interface only
+ *				of every source with that name)
+ *	NAME.BLOCK.SUFFIX	the same, that source only
  *	NAME.offline.SUFFIX	its addresses while offline, when the domain
  *				has offline-names
  *	the reverse names	a PTR to NAME.SUFFIX, while online
  * Anything else falls to the local data, which answers NXDOMAIN (or NODATA
- * at IF.SUFFIX and offline.SUFFIX, which it holds as empty names).
+ * at BLOCK.SUFFIX and offline.SUFFIX, which it holds as empty names).
  *
- * Two tables: the names, from the configuration, and the peers as
- * WireGuard reports them (through wgwatch), which outlive a reload.
+ * Two tables: the names, from the configuration, and the peers as their
+ * sources report them (through wgwatch), which outlive a reload.  A peer
+ * the configuration does not name takes the name its source gives it (an
+ * IPsec identity's user, an OpenVPN common name), made a label by
+ * slug_label(), unless that name is already taken: such names live and
+ * die with their peer.
  */
 #include <sys/types.h>
 #include <sys/tree.h>
@@ -38,6 +45,7 @@
 #include "metrics.h"
 #include "resolver.h"
 #include "siphash.h"
+#include "slug.h"
 
 struct pzone {
 	uint8_t		 apex[DNS_MAX_NAME];
@@ -48,38 +56,49 @@ struct pzone {
 	int		 offline_names;
 };
 
+/* A source as the resolver knows it: its domain, its kind for display. */
+struct psource {
+	char		 name[SRC_NAME_MAX];
+	uint32_t	 kind;
+	struct pzone	*zone;
+};
+
 struct pname;
 
 struct ppeer {
 	RB_ENTRY(ppeer)	 entry;
-	RB_ENTRY(ppeer)	 byexpiry;	/* while shown online */
+	RB_ENTRY(ppeer)	 byexpiry;	/* while shown online by activity */
 	int64_t		 expires;	/* activity + threshold */
 	int		 shown;		/* the state its last line told */
-	char		 ifname[IFNAMSIZ];
-	uint8_t		 key[WG_KEY_LEN];
+	char		 source[SRC_NAME_MAX];
+	char		 key[PEER_KEY_MAX];
+	char		 display[PEER_DISPLAY_MAX];	/* its source's name */
 	int64_t		 handshake;
 	int64_t		 activity;
+	uint8_t		 session;	/* online while connected */
+	uint8_t		 connected;
 	uint16_t	 keepalive;
 	uint16_t	 naddrs;
-	struct wg_addr	 addrs[WG_MAX_ADDRS];
+	struct peer_addr addrs[PEER_MAX_ADDRS];
 	struct pname	*name;
 };
 
 struct pname {
-	RB_ENTRY(pname)	 bylabel;	/* zone, label, interface */
-	RB_ENTRY(pname)	 bykey;		/* interface, key */
-	char		 ifname[IFNAMSIZ];
-	uint8_t		 key[WG_KEY_LEN];
+	RB_ENTRY(pname)	 bylabel;	/* zone, label, source */
+	RB_ENTRY(pname)	 bykey;		/* source, key */
+	char		 source[SRC_NAME_MAX];
+	char		 key[PEER_KEY_MAX];
 	uint8_t		 label[64];
 	size_t		 labellen;
-	char		 display[WG_DISPLAY_MAX];	/* as configured */
+	char		 display[PEER_DISPLAY_MAX];
 	struct pzone	*zone;
 	struct ppeer	*peer;
+	int		 dynamic;	/* its peer's source gave it */
 };
 
 struct paddr {
 	RB_ENTRY(paddr)	 entry;
-	struct wg_addr	 addr;
+	struct peer_addr addr;
 	struct ppeer	*peer;
 };
 
@@ -92,6 +111,8 @@ RB_HEAD(paddr_tree, paddr);
 struct pnames {
 	struct pzone		**zones;
 	size_t			  nzones;
+	struct psource		 *sources;
+	size_t			  nsources;
 	struct pname_label	  bylabel;
 	struct pname_key	  bykey;
 	size_t			  count;
@@ -104,11 +125,11 @@ struct presence {
 	struct paddr_tree	 addrs;
 	size_t			 npeers;
 	/* a transaction from wgwatch, applied at its end */
-	struct wg_peer_msg	*pending;
+	struct peer_msg		*pending;
 	uint8_t			*pending_gone;
 	size_t			 npending;
 	size_t			 cappending;
-	char			 txif[IFNAMSIZ];
+	char			 txsrc[SRC_NAME_MAX];
 	int			 intx;
 	/* the peers shown online, by when they go offline unless heard */
 	struct ppeer_expiry	 expiry;
@@ -120,9 +141,9 @@ ppeer_cmp(struct ppeer *a, struct ppeer *b)
 {
 	int	c;
 
-	if ((c = strcmp(a->ifname, b->ifname)) != 0)
+	if ((c = strcmp(a->source, b->source)) != 0)
 		return c;
-	return memcmp(a->key, b->key, WG_KEY_LEN);
+	return strcmp(a->key, b->key);
 }
 
 static int
@@ -144,7 +165,7 @@ pname_label_cmp(struct pname *a, struct pname *b)
 		return a->labellen < b->labellen ? -1 : 1;
 	if ((c = memcmp(a->label, b->label, a->labellen)) != 0)
 		return c;
-	return strcmp(a->ifname, b->ifname);
+	return strcmp(a->source, b->source);
 }
 
 static int
@@ -152,9 +173,9 @@ pname_key_cmp(struct pname *a, struct pname *b)
 {
 	int	c;
 
-	if ((c = strcmp(a->ifname, b->ifname)) != 0)
+	if ((c = strcmp(a->source, b->source)) != 0)
 		return c;
-	return memcmp(a->key, b->key, WG_KEY_LEN);
+	return strcmp(a->key, b->key);
 }
 
 static int
@@ -204,6 +225,7 @@ pnames_free(struct pnames *n)
 	for (i = 0; i < n->nzones; i++)
 		free(n->zones[i]);
 	free(n->zones);
+	free(n->sources);
 	free(n);
 }
 
@@ -227,7 +249,7 @@ presence_new(void)
 	return pr;
 }
 
-/* A reload: domains, then interfaces and peers, then presence_end. */
+/* A reload: domains, then sources and named peers, then presence_end. */
 void
 presence_begin(struct presence *pr)
 {
@@ -280,48 +302,186 @@ zone_exact(const struct pnames *n, const uint8_t *apex, size_t len)
 	return NULL;
 }
 
+/* A declared domain by its text. */
+static struct pzone *
+zone_named(const struct pnames *n, const char *text)
+{
+	uint8_t		 apex[DNS_MAX_NAME];
+	size_t		 apexlen;
+
+	if (wire_name(text, apex, &apexlen) == -1)
+		return NULL;
+	return zone_exact(n, apex, apexlen);
+}
+
+static const struct psource *
+source_find(const struct pnames *n, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < n->nsources; i++)
+		if (strcmp(n->sources[i].name, name) == 0)
+			return &n->sources[i];
+	return NULL;
+}
+
 void
-presence_add_peer(struct presence *pr, const struct wgpeer_msg *pm)
+presence_add_source(struct presence *pr, const struct source_msg *sm)
+{
+	struct pnames	*n = pr->nnames;
+	struct psource	*s;
+
+	if (n->nsources == SRC_MAX || source_find(n, sm->name) != NULL)
+		fatalx("source \"%s\" given twice, or too many", sm->name);
+	n->sources = reallocarray(n->sources, n->nsources + 1,
+	    sizeof(*n->sources));
+	if (n->sources == NULL)
+		fatal("reallocarray");
+	s = &n->sources[n->nsources++];
+	memset(s, 0, sizeof(*s));
+	strlcpy(s->name, sm->name, sizeof(s->name));
+	s->kind = sm->kind;
+	if ((s->zone = zone_named(n, sm->domain)) == NULL)
+		fatalx("source \"%s\" in an unknown domain", sm->name);
+}
+
+void
+presence_add_name(struct presence *pr, const struct peername_msg *pm)
 {
 	struct pnames	*n = pr->nnames;
 	struct pname	*p;
-	uint8_t		 apex[DNS_MAX_NAME];
-	size_t		 apexlen, len = strlen(pm->name);
+	size_t		 len = strlen(pm->name);
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("calloc");
-	if (len == 0 || len > 63 || wire_name(pm->domain, apex, &apexlen) ==
-	    -1 || (p->zone = zone_exact(n, apex, apexlen)) == NULL)
-		fatalx("peer \"%s\" in an unknown domain", pm->name);
-	strlcpy(p->ifname, pm->ifname, sizeof(p->ifname));
-	memcpy(p->key, pm->key, WG_KEY_LEN);
+	if (len == 0 || len > 63 || source_find(n, pm->source) == NULL ||
+	    (p->zone = zone_named(n, pm->domain)) == NULL)
+		fatalx("peer \"%s\" of an unknown source or domain", pm->name);
+	strlcpy(p->source, pm->source, sizeof(p->source));
+	strlcpy(p->key, pm->key, sizeof(p->key));
 	memcpy(p->label, pm->name, len);
 	p->labellen = len;
 	strlcpy(p->display, pm->display, sizeof(p->display));
 	if (RB_INSERT(pname_key, &n->bykey, p) != NULL ||
 	    RB_INSERT(pname_label, &n->bylabel, p) != NULL)
-		fatalx("peer \"%s\" on %s given twice", pm->name, pm->ifname);
+		fatalx("peer \"%s\" of %s given twice", pm->name, pm->source);
 	n->count++;
 }
 
-/* Swap the names in and tie every known peer to its name. */
-void
-presence_end(struct presence *pr)
+/* NAME.SUFFIX in wire form; 0 when too long. */
+static size_t
+name_wire(const struct pname *p, uint8_t *out)
 {
-	struct pname	*p, key;
+	size_t	len = 1 + p->labellen + p->zone->apexlen;
+
+	if (len > DNS_MAX_NAME)
+		return 0;
+	out[0] = p->labellen;
+	memcpy(out + 1, p->label, p->labellen);
+	memcpy(out + 1 + p->labellen, p->zone->apex, p->zone->apexlen);
+	return len;
+}
+
+/*
+ * A peer the configuration does not name takes the name its source gives
+ * it, unless that makes no label, is taken in its source (a configured
+ * peer's, another peer's that folded to the same label: the first keeps
+ * it), or is a name the local data already holds (a record, or a name
+ * above one: a client must not stand in for a record).  Said once, when
+ * the peer comes.
+ */
+static void
+dynamic_name(struct pnames *n, struct ppeer *peer, const struct localdata *ld)
+{
+	const struct psource	*src;
+	struct pname		*p, *o;
+	const char		*why;
+	char			 label[SLUG_LABEL_MAX + 1];
+	uint8_t			 wire[DNS_MAX_NAME];
+	size_t			 len;
+
+	if (peer->display[0] == '\0' ||
+	    (src = source_find(n, peer->source)) == NULL)
+		return;
+	if (slug_label(peer->display, label, sizeof(label), &why) == -1) {
+		log_info("%s: \"%s\" stays unnamed: %s", peer->source,
+		    peer->key, why);
+		return;
+	}
+	len = strlen(label);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	strlcpy(p->source, peer->source, sizeof(p->source));
+	strlcpy(p->key, peer->key, sizeof(p->key));
+	memcpy(p->label, label, len);
+	p->labellen = len;
+	strlcpy(p->display, peer->display, sizeof(p->display));
+	p->zone = src->zone;
+	p->dynamic = 1;
+	if (strcmp(label, "offline") == 0 ||
+	    (len = name_wire(p, wire)) == 0 ||
+	    localdata_has_name(ld, wire, len)) {
+		log_warnx("%s: \"%s\" stays unnamed: \"%s\" is a name of "
+		    "the local data, or none", peer->source, peer->key, label);
+		free(p);
+		return;
+	}
+	if ((o = RB_INSERT(pname_label, &n->bylabel, p)) != NULL) {
+		log_warnx("%s: \"%s\" stays unnamed: its label \"%s\" is "
+		    "already \"%s\"'s", peer->source, peer->key, label,
+		    o->key);
+		free(p);
+		return;
+	}
+	if (RB_INSERT(pname_key, &n->bykey, p) != NULL)
+		fatalx("a peer named twice");
+	n->count++;
+	p->peer = peer;
+	peer->name = p;
+}
+
+static void
+name_free(struct pnames *n, struct pname *p)
+{
+	RB_REMOVE(pname_key, &n->bykey, p);
+	RB_REMOVE(pname_label, &n->bylabel, p);
+	n->count--;
+	free(p);
+}
+
+/* The configured name of a peer, if any. */
+static struct pname *
+name_of(const struct pnames *n, const struct ppeer *peer)
+{
+	struct pname	key;
+
+	memcpy(key.source, peer->source, sizeof(key.source));
+	memcpy(key.key, peer->key, sizeof(key.key));
+	return RB_FIND(pname_key, (struct pname_key *)&n->bykey, &key);
+}
+
+/*
+ * Swap the names in and tie every known peer to its name: the
+ * configuration's first, then the sources' own for the others.
+ */
+void
+presence_end(struct presence *pr, const struct localdata *ld)
+{
+	struct pname	*p;
 	struct ppeer	*peer;
 
 	pnames_free(pr->names);
 	pr->names = pr->nnames;
 	pr->nnames = NULL;
 	RB_FOREACH(peer, ppeer_tree, &pr->peers) {
-		memcpy(key.ifname, peer->ifname, sizeof(key.ifname));
-		memcpy(key.key, peer->key, WG_KEY_LEN);
-		p = RB_FIND(pname_key, &pr->names->bykey, &key);
+		p = name_of(pr->names, peer);
 		peer->name = p;
 		if (p != NULL)
 			p->peer = peer;
 	}
+	RB_FOREACH(peer, ppeer_tree, &pr->peers)
+		if (peer->name == NULL)
+			dynamic_name(pr->names, peer, ld);
 	/* names and thresholds may be new: each peer's state, told */
 	RB_FOREACH(peer, ppeer_tree, &pr->peers)
 		peer_transition(pr, peer, time(NULL), "the configuration");
@@ -331,6 +491,8 @@ presence_end(struct presence *pr)
 static int
 peer_online(const struct ppeer *peer, const struct pzone *z, time_t now)
 {
+	if (peer->session)
+		return peer->connected;
 	return peer->activity > 0 &&
 	    now - peer->activity < (int64_t)z->threshold;
 }
@@ -407,26 +569,27 @@ expiry_arm(struct presence *pr)
 static void
 peer_line(const struct ppeer *peer, const char *state, const char *why)
 {
-	char	addrs[WG_MAX_ADDRS * 48];
+	char	addrs[PEER_MAX_ADDRS * 48];
 
 	format_addrs(peer, addrs, sizeof(addrs));
 	if (why != NULL)
 		log_info("peer \"%s\" (%.*s) on %s, %s: %s: %s",
 		    peer->name->display, (int)peer->name->labellen,
-		    peer->name->label, peer->ifname, addrs, state, why);
+		    peer->name->label, peer->source, addrs, state, why);
 	else
 		log_info("peer \"%s\" (%.*s) on %s, %s: %s",
 		    peer->name->display, (int)peer->name->labellen,
-		    peer->name->label, peer->ifname, addrs, state);
+		    peer->name->label, peer->source, addrs, state);
 }
 
 /*
  * One line when a named peer comes online and one when it goes offline,
  * never one per poll: the state its last line told is kept, and a peer
- * shown online waits in the expiry tree for the moment its activity
- * ages past the threshold, when the timer tells it (presence is decided
- * at query time, so nothing else would notice).  'why' says what
- * changed when it is not the passing of time.
+ * shown online by its activity waits in the expiry tree for the moment
+ * its activity ages past the threshold, when the timer tells it
+ * (presence is decided at query time, so nothing else would notice).  A
+ * session's end is a change wgwatch sends.  'why' says what changed
+ * when it is not the passing of time.
  */
 static void
 peer_transition(struct presence *pr, struct ppeer *peer, time_t now,
@@ -435,12 +598,14 @@ peer_transition(struct presence *pr, struct ppeer *peer, time_t now,
 	char	age[48];
 	int	online = peer_answers(peer, now);
 
-	if (peer->shown)
+	if (peer->shown && !peer->session)
 		RB_REMOVE(ppeer_expiry, &pr->expiry, peer);
 	if (online && !peer->shown)
 		peer_line(peer, "online", NULL);
 	else if (!online && peer->shown) {
-		if (peer->name != NULL && peer->activity > 0) {
+		if (peer->name != NULL && peer->session && why == NULL)
+			why = "disconnected";
+		else if (peer->name != NULL && peer->activity > 0) {
 			snprintf(age, sizeof(age), "no activity for %lld s",
 			    (long long)(now - peer->activity));
 			why = age;
@@ -449,11 +614,11 @@ peer_transition(struct presence *pr, struct ppeer *peer, time_t now,
 		if (peer->name != NULL)
 			peer_line(peer, "offline", why);
 		else
-			log_info("a peer on %s: offline: %s", peer->ifname,
+			log_info("a peer on %s: offline: %s", peer->source,
 			    why != NULL ? why : "no longer named");
 	}
 	peer->shown = online;
-	if (online) {
+	if (online && !peer->session) {
 		peer->expires = peer->activity + peer->name->zone->threshold;
 		RB_INSERT(ppeer_expiry, &pr->expiry, peer);
 	}
@@ -479,11 +644,14 @@ expiry_fire(int fd, short event, void *arg)
 static void
 peer_remove(struct presence *pr, struct ppeer *peer, const char *why)
 {
-	/* gone from WireGuard: no longer answering */
+	/* gone from its source: no longer answering */
 	peer->activity = 0;
+	peer->connected = 0;
 	peer_transition(pr, peer, 0, why);
 	addrs_unlink(pr, peer);
-	if (peer->name != NULL)
+	if (peer->name != NULL && peer->name->dynamic)
+		name_free(pr->names, peer->name);
+	else if (peer->name != NULL)
 		peer->name->peer = NULL;
 	RB_REMOVE(ppeer_tree, &pr->peers, peer);
 	free(peer);
@@ -496,29 +664,28 @@ peer_remove(struct presence *pr, struct ppeer *peer, const char *why)
  * quarter-threshold refresh of a peer that keeps talking) changes none.
  */
 static int
-peer_update(struct presence *pr, const struct wg_peer_msg *m, time_t now)
+peer_update(struct presence *pr, const struct peer_msg *m,
+    const struct localdata *ld, time_t now)
 {
 	struct ppeer	key, *peer;
-	struct pname	nkey;
 	int		changed = 1, was = 0;
 
-	memcpy(key.ifname, m->ifname, sizeof(key.ifname));
-	memcpy(key.key, m->key, WG_KEY_LEN);
+	memcpy(key.source, m->source, sizeof(key.source));
+	memcpy(key.key, m->key, sizeof(key.key));
 	if ((peer = RB_FIND(ppeer_tree, &pr->peers, &key)) == NULL) {
-		if (pr->npeers >= WG_MAX_IFACES * (size_t)WG_MAX_PEERS)
-			fatalx("more peers than WireGuard interfaces can "
-			    "hold");
+		if (pr->npeers >= SRC_MAX * (size_t)SRC_MAX_PEERS)
+			fatalx("more peers than the sources can hold");
 		if ((peer = calloc(1, sizeof(*peer))) == NULL)
 			fatal("calloc");
-		memcpy(peer->ifname, m->ifname, sizeof(peer->ifname));
-		memcpy(peer->key, m->key, WG_KEY_LEN);
+		memcpy(peer->source, m->source, sizeof(peer->source));
+		memcpy(peer->key, m->key, sizeof(peer->key));
+		memcpy(peer->display, m->display, sizeof(peer->display));
 		RB_INSERT(ppeer_tree, &pr->peers, peer);
 		pr->npeers++;
-		memcpy(nkey.ifname, m->ifname, sizeof(nkey.ifname));
-		memcpy(nkey.key, m->key, WG_KEY_LEN);
-		if ((peer->name = RB_FIND(pname_key, &pr->names->bykey,
-		    &nkey)) != NULL)
+		if ((peer->name = name_of(pr->names, peer)) != NULL)
 			peer->name->peer = peer;
+		else
+			dynamic_name(pr->names, peer, ld);
 	} else {
 		was = peer_answers(peer, now);
 		changed = peer->naddrs != m->naddrs || memcmp(peer->addrs,
@@ -528,6 +695,8 @@ peer_update(struct presence *pr, const struct wg_peer_msg *m, time_t now)
 	}
 	peer->handshake = m->handshake;
 	peer->activity = m->activity;
+	peer->session = m->session;
+	peer->connected = m->connected;
 	peer->keepalive = m->keepalive;
 	if (changed) {
 		peer->naddrs = m->naddrs;
@@ -539,64 +708,71 @@ peer_update(struct presence *pr, const struct wg_peer_msg *m, time_t now)
 }
 
 static int
-peer_gone(struct presence *pr, const struct wg_peer_msg *m)
+peer_gone(struct presence *pr, const struct peer_msg *m)
 {
 	struct ppeer	key, *peer;
+	char		why[SRC_NAME_MAX + 16];
 
-	memcpy(key.ifname, m->ifname, sizeof(key.ifname));
-	memcpy(key.key, m->key, WG_KEY_LEN);
+	memcpy(key.source, m->source, sizeof(key.source));
+	memcpy(key.key, m->key, sizeof(key.key));
 	if ((peer = RB_FIND(ppeer_tree, &pr->peers, &key)) == NULL)
 		return 0;
-	peer_remove(pr, peer, "gone from the interface");
+	snprintf(why, sizeof(why), "gone from %s", peer->source);
+	peer_remove(pr, peer, why);
 	return 1;
 }
 
 static int
-iface_gone(struct presence *pr, const char *ifname)
+source_gone(struct presence *pr, const char *source)
 {
 	struct ppeer	*peer, *next;
+	char		 why[SRC_NAME_MAX + 16];
 	int		 gone = 0;
 
+	snprintf(why, sizeof(why), "%s is gone", source);
 	RB_FOREACH_SAFE(peer, ppeer_tree, &pr->peers, next)
-		if (strcmp(peer->ifname, ifname) == 0) {
-			peer_remove(pr, peer, "the interface is gone");
+		if (strcmp(peer->source, source) == 0) {
+			peer_remove(pr, peer, why);
 			gone = 1;
 		}
 	return gone;
 }
 
 static void
-iface_name(const struct imsg *imsg, char *out)
+source_name(const struct imsg *imsg, char *out)
 {
-	struct wg_iface_msg	m;
+	struct source_ref	m;
 
 	if (imsg->len != sizeof(m))
-		fatalx("bad WireGuard message %u", imsg->hdr.type);
+		fatalx("bad presence message %u", imsg->hdr.type);
 	memcpy(&m, imsg->data, sizeof(m));
-	if (memchr(m.ifname, '\0', sizeof(m.ifname)) == NULL)
-		fatalx("WireGuard message with an unterminated name");
-	memcpy(out, m.ifname, IFNAMSIZ);
+	if (memchr(m.name, '\0', sizeof(m.name)) == NULL)
+		fatalx("presence message with an unterminated name");
+	memcpy(out, m.name, SRC_NAME_MAX);
 }
 
 static void
 pending_add(struct presence *pr, const struct imsg *imsg, int gone)
 {
-	struct wg_peer_msg	 m;
-	size_t			 hdr = offsetof(struct wg_peer_msg, addrs);
+	struct peer_msg	 m;
+	size_t		 hdr = offsetof(struct peer_msg, addrs);
 
 	if (!pr->intx || imsg->len < hdr || imsg->len > sizeof(m))
-		fatalx("bad WireGuard peer message");
+		fatalx("bad peer message");
 	memset(&m, 0, sizeof(m));
 	memcpy(&m, imsg->data, imsg->len);
-	if (m.naddrs > WG_MAX_ADDRS || m.handshake < 0 || m.activity < 0 ||
+	if (m.naddrs > PEER_MAX_ADDRS || m.handshake < 0 || m.activity < 0 ||
+	    m.session > 1 || m.connected > 1 ||
 	    imsg->len != hdr + m.naddrs * sizeof(m.addrs[0]) ||
 	    (gone && m.naddrs != 0) ||
-	    strncmp(m.ifname, pr->txif, sizeof(m.ifname)) != 0)
-		fatalx("bad WireGuard peer message");
+	    memchr(m.key, '\0', sizeof(m.key)) == NULL || m.key[0] == '\0' ||
+	    memchr(m.display, '\0', sizeof(m.display)) == NULL ||
+	    strncmp(m.source, pr->txsrc, sizeof(m.source)) != 0)
+		fatalx("bad peer message");
 	if (pr->npending == pr->cappending) {
-		if (pr->cappending >= WG_MAX_PEERS)
-			fatalx("a WireGuard transaction of more than %d peers",
-			    WG_MAX_PEERS);
+		if (pr->cappending >= SRC_MAX_PEERS)
+			fatalx("a transaction of more than %d peers",
+			    SRC_MAX_PEERS);
 		pr->cappending = pr->cappending ? pr->cappending * 2 : 64;
 		pr->pending = reallocarray(pr->pending, pr->cappending,
 		    sizeof(*pr->pending));
@@ -611,49 +787,50 @@ pending_add(struct presence *pr, const struct imsg *imsg, int gone)
 }
 
 /*
- * Changes from wgwatch: a transaction per interface and poll, applied at
+ * Changes from wgwatch: a transaction per source and reading, applied at
  * its end.  Returns 1 when an answer may have changed with it.
  */
 int
-presence_wg(struct presence *pr, const struct imsg *imsg, time_t now)
+presence_peers(struct presence *pr, const struct imsg *imsg,
+    const struct localdata *ld, time_t now)
 {
-	char	ifname[IFNAMSIZ];
+	char	source[SRC_NAME_MAX];
 	size_t	i;
 	int	changed = 0;
 
 	switch (imsg->hdr.type) {
-	case IMSG_WG_PEERS_START:
+	case IMSG_PEERS_START:
 		if (pr->intx)
-			fatalx("nested WireGuard transaction");
-		iface_name(imsg, pr->txif);
+			fatalx("nested presence transaction");
+		source_name(imsg, pr->txsrc);
 		pr->intx = 1;
 		pr->npending = 0;
 		break;
-	case IMSG_WG_PEER:
-	case IMSG_WG_PEER_GONE:
-		pending_add(pr, imsg, imsg->hdr.type == IMSG_WG_PEER_GONE);
+	case IMSG_PEER:
+	case IMSG_PEER_GONE:
+		pending_add(pr, imsg, imsg->hdr.type == IMSG_PEER_GONE);
 		break;
-	case IMSG_WG_PEERS_DONE:
-		iface_name(imsg, ifname);
-		if (!pr->intx || strcmp(ifname, pr->txif) != 0)
-			fatalx("WireGuard transaction ends out of place");
+	case IMSG_PEERS_DONE:
+		source_name(imsg, source);
+		if (!pr->intx || strcmp(source, pr->txsrc) != 0)
+			fatalx("presence transaction ends out of place");
 		for (i = 0; i < pr->npending; i++) {
 			if (pr->pending_gone[i])
 				changed |= peer_gone(pr, &pr->pending[i]);
 			else
 				changed |= peer_update(pr, &pr->pending[i],
-				    now);
+				    ld, now);
 		}
-		log_debug("%s: %zu peer changes", pr->txif, pr->npending);
+		log_debug("%s: %zu peer changes", pr->txsrc, pr->npending);
 		pr->intx = 0;
 		pr->npending = 0;
 		break;
-	case IMSG_WG_IFACE_GONE:
+	case IMSG_SOURCE_GONE:
 		if (pr->intx)
-			fatalx("WireGuard interface gone mid-transaction");
-		iface_name(imsg, ifname);
-		changed = iface_gone(pr, ifname);
-		log_debug("%s: every peer forgotten", ifname);
+			fatalx("source gone mid-transaction");
+		source_name(imsg, source);
+		changed = source_gone(pr, source);
+		log_debug("%s: every peer forgotten", source);
 		break;
 	}
 	return changed;
@@ -682,7 +859,7 @@ relative_labels(const uint8_t *name, size_t len, const struct pzone *z,
 }
 
 static ldns_rr *
-addr_rr(const uint8_t *owner, size_t ownerlen, const struct wg_addr *a,
+addr_rr(const uint8_t *owner, size_t ownerlen, const struct peer_addr *a,
     uint32_t ttl)
 {
 	ldns_rr		*rr;
@@ -709,7 +886,7 @@ addr_rr(const uint8_t *owner, size_t ownerlen, const struct wg_addr *a,
 
 static void
 push_addr(ldns_pkt *pkt, const uint8_t *owner, size_t ownerlen,
-    const struct wg_addr *a, uint32_t ttl)
+    const struct peer_addr *a, uint32_t ttl)
 {
 	if (!ldns_pkt_push_rr(pkt, LDNS_SECTION_ANSWER,
 	    addr_rr(owner, ownerlen, a, ttl)))
@@ -770,8 +947,8 @@ answer_name(const struct presence *pr, const struct localdata *ld,
 			if (p->peer == NULL)
 				continue;
 			if (nlab == 2 && !offline &&
-			    (strlen(p->ifname) != lablen[1] ||
-			    memcmp(p->ifname, lab[1], lablen[1]) != 0))
+			    (strlen(p->source) != lablen[1] ||
+			    memcmp(p->source, lab[1], lablen[1]) != 0))
 				continue;
 			if (peer_online(p->peer, z, now) == offline)
 				continue;
@@ -797,7 +974,7 @@ answer_name(const struct presence *pr, const struct localdata *ld,
 
 /* 4.3.2.1.in-addr.arpa. or the 32 nibbles of ip6.arpa., to an address */
 static int
-reverse_addr(const uint8_t *name, size_t len, struct wg_addr *a)
+reverse_addr(const uint8_t *name, size_t len, struct peer_addr *a)
 {
 	static const uint8_t	 v4[] = "\7in-addr\4arpa";
 	static const uint8_t	 v6[] = "\3ip6\4arpa";
@@ -920,29 +1097,41 @@ presence_answer(const struct presence *pr, const struct localdata *ld,
 	return answer_name(pr, ld, qname, qlen, qtype, now, pkt);
 }
 
-/* The empty names that hold presence names: IF.SUFFIX, offline.SUFFIX. */
+/*
+ * The empty names that hold presence names: BLOCK.SUFFIX and
+ * offline.SUFFIX, of each source's domain and of each domain a named
+ * peer of it is in.
+ */
+static void
+ents_of(struct localdata *ld, const char *source, const struct pzone *z)
+{
+	uint8_t	name[DNS_MAX_NAME];
+	size_t	len = strlen(source);
+
+	if (1 + len + z->apexlen > sizeof(name))
+		return;
+	name[0] = len;
+	memcpy(name + 1, source, len);
+	memcpy(name + 1 + len, z->apex, z->apexlen);
+	localdata_add_ent(ld, name, 1 + len + z->apexlen);
+	if (z->offline_names) {
+		memcpy(name, "\7offline", 8);
+		memcpy(name + 8, z->apex, z->apexlen);
+		localdata_add_ent(ld, name, 8 + z->apexlen);
+	}
+}
+
 void
 presence_ents(const struct presence *pr, struct localdata *ld)
 {
 	struct pname	*p;
-	uint8_t		 name[DNS_MAX_NAME];
-	size_t		 len;
+	size_t		 i;
 
-	RB_FOREACH(p, pname_key, (struct pname_key *)&pr->names->bykey) {
-		len = strlen(p->ifname);
-		if (1 + len + p->zone->apexlen > sizeof(name))
-			continue;
-		name[0] = len;
-		memcpy(name + 1, p->ifname, len);
-		memcpy(name + 1 + len, p->zone->apex, p->zone->apexlen);
-		localdata_add_ent(ld, name, 1 + len + p->zone->apexlen);
-		if (p->zone->offline_names &&
-		    8 + p->zone->apexlen <= sizeof(name)) {
-			memcpy(name, "\7offline", 8);
-			memcpy(name + 8, p->zone->apex, p->zone->apexlen);
-			localdata_add_ent(ld, name, 8 + p->zone->apexlen);
-		}
-	}
+	for (i = 0; i < pr->names->nsources; i++)
+		ents_of(ld, pr->names->sources[i].name,
+		    pr->names->sources[i].zone);
+	RB_FOREACH(p, pname_key, (struct pname_key *)&pr->names->bykey)
+		ents_of(ld, p->source, p->zone);
 }
 
 static void
@@ -982,23 +1171,42 @@ age(int64_t t, time_t now)
 	return t == 0 ? -1LL : (long long)(now - t);
 }
 
+/* A peer's kind of source, by its name: for listings only. */
+static const char *
+peer_vpn(const struct presence *pr, const struct ppeer *peer)
+{
+	const struct psource	*src = source_find(pr->names, peer->source);
+
+	return src != NULL ? src_kind_name(src->kind) : "-";
+}
+
+/* The display name: the configuration's, or the source's own. */
+static const char *
+peer_display(const struct ppeer *peer)
+{
+	if (peer->name != NULL)
+		return peer->name->display;
+	return peer->display[0] != '\0' ? peer->display : NULL;
+}
+
 /* The JSON form of a peer's line. */
 static void
-peer_json(const struct ppeer *peer, const char *label, const char *key,
+peer_json(const struct ppeer *peer, const char *vpn, const char *label,
     const char *state, const char *n1, const char *n2, time_t now,
     char *line, size_t len)
 {
-	const struct pname	*p = peer->name;
 	struct json	j;
 	char		a[INET6_ADDRSTRLEN];
 	size_t		i;
 
 	json_init(&j, line, len);
 	json_object(&j, NULL);
-	json_str(&j, "interface", peer->ifname);
+	json_str(&j, "source", peer->source);
+	json_str(&j, "vpn", vpn);
 	json_str(&j, "name", label);
-	json_str(&j, "display_name", p != NULL ? p->display : NULL);
-	json_str(&j, "key", key);
+	json_str(&j, "display_name", peer_display(peer));
+	json_str(&j, "key", peer->key);
+	json_uint(&j, "session", peer->session);
 	json_array(&j, "addresses");
 	for (i = 0; i < peer->naddrs; i++) {
 		inet_ntop(peer->addrs[i].af, &peer->addrs[i].a, a, sizeof(a));
@@ -1031,14 +1239,16 @@ format_age(int64_t t, time_t now, char *out, size_t len)
 }
 
 /* show peers' table: its header and its rows */
-#define PEER_COLS	"%-8s %-16s %-11s %-24s %-7s %-7s %-4s %-8s %s%s%s %s"
+#define PEER_COLS	"%-8s %-9s %-16s %-19s %-24s %-7s %-7s %-4s %-8s %s%s%s %s"
+#define PEER_KEY_SHOWN	16	/* a longer key is cut, with "..." */
 
 /*
- * A table for vpndnsctl show peers, a row per peer: interface, name, key,
- * addresses, the ages of its handshake and its last activity, the
- * gateway's keepalive to it, its state, and the names that answer now;
- * with 'json', the same as a JSON object (the whole key, ages -1 for
- * never).
+ * A table for vpndnsctl show peers, a row per peer: its source and the
+ * source's kind, name, key (its start), addresses, the ages of its
+ * handshake (a session's start) and its last activity, the gateway's
+ * keepalive to it, its state, the names that answer now, and its
+ * display name; with 'json', the same as a JSON object (the whole key,
+ * ages -1 for never).
  */
 int
 presence_dump(const struct presence *pr, time_t now, int json,
@@ -1046,40 +1256,45 @@ presence_dump(const struct presence *pr, time_t now, int json,
 {
 	struct ppeer		*peer;
 	const struct pname	*p;
-	const char		*label, *state;
-	char			 key[64], addrs[WG_MAX_ADDRS * 48];
+	const char		*label, *state, *vpn, *display;
+	char			 key[PEER_KEY_SHOWN + 4];
+	char			 addrs[PEER_MAX_ADDRS * 48];
 	char			 hs[32], act[32], ka[16];
 	/* label[] is zero-filled past its 63 bytes at most: a C string */
 	char			 n1[DNAME_TEXT_MAX + 80], n2[sizeof(n1)];
 	char			 line[8192];	/* the JSON form: peer_json() */
 	int			 online;
 
-	snprintf(line, sizeof(line), PEER_COLS, "iface", "name", "key",
-	    "addresses", "hs-age", "act-age", "ka", "state", "names", "", "",
-	    "display-name");
+	snprintf(line, sizeof(line), PEER_COLS, "source", "vpn", "name",
+	    "key", "addresses", "hs-age", "act-age", "ka", "state", "names",
+	    "", "", "display-name");
 	if (!json && cb(line, arg) == -1)
 		return -1;
 	RB_FOREACH(peer, ppeer_tree, (struct ppeer_tree *)&pr->peers) {
 		p = peer->name;
-		if (wg_key_encode(peer->key, key, sizeof(key)) == -1)
-			strlcpy(key, "?", sizeof(key));
+		vpn = peer_vpn(pr, peer);
 		online = peer_answers(peer, now);
 		label = p != NULL ? (const char *)p->label : "-";
 		state = p == NULL ? "unnamed" : online ? "online" : "offline";
 		n1[0] = n2[0] = '\0';
 		if (p != NULL && online) {
 			format_name(p, NULL, n1, sizeof(n1));
-			format_name(p, peer->ifname, n2, sizeof(n2));
+			format_name(p, peer->source, n2, sizeof(n2));
 		} else if (p != NULL && p->zone->offline_names)
 			format_name(p, "offline", n1, sizeof(n1));
 		if (json) {
-			peer_json(peer, label, key, state, n1, n2, now, line,
+			peer_json(peer, vpn, label, state, n1, n2, now, line,
 			    sizeof(line));
 			if (cb(line, arg) == -1)
 				return -1;
 			continue;
 		}
-		strlcpy(key + 8, "...", sizeof(key) - 8);
+		if (strlen(peer->key) > PEER_KEY_SHOWN + 3)
+			snprintf(key, sizeof(key), "%.*s...", PEER_KEY_SHOWN,
+			    peer->key);
+		else
+			strlcpy(key, peer->key, sizeof(key));
+		display = peer_display(peer);
 		format_addrs(peer, addrs, sizeof(addrs));
 		format_age(peer->handshake, now, hs, sizeof(hs));
 		format_age(peer->activity, now, act, sizeof(act));
@@ -1087,9 +1302,9 @@ presence_dump(const struct presence *pr, time_t now, int json,
 			strlcpy(ka, "-", sizeof(ka));
 		else
 			snprintf(ka, sizeof(ka), "%us", peer->keepalive);
-		snprintf(line, sizeof(line), PEER_COLS, peer->ifname, label,
-		    key, addrs, hs, act, ka, state, n1[0] ? n1 : "-",
-		    n2[0] ? " " : "", n2, p != NULL ? p->display : "-");
+		snprintf(line, sizeof(line), PEER_COLS, peer->source, vpn,
+		    label, key, addrs, hs, act, ka, state, n1[0] ? n1 : "-",
+		    n2[0] ? " " : "", n2, display != NULL ? display : "-");
 		if (cb(line, arg) == -1)
 			return -1;
 	}
@@ -1102,42 +1317,44 @@ presence_npeers(const struct presence *pr)
 	return pr->npeers;
 }
 
-/* Peers per interface, online, offline, or without a name. */
+/* Peers per source, online, offline, or without a name. */
 void
 presence_metrics(const struct presence *pr, time_t now, struct metrics *m)
 {
 	static const char	*state[] = { "offline", "online", "unnamed" };
 	struct {
-		char		ifname[IFNAMSIZ];
-		uint64_t	n[3];
-	}			 ifs[WG_MAX_IFACES];
+		char		 source[SRC_NAME_MAX];
+		const char	*vpn;
+		uint64_t	 n[3];
+	}			 srcs[SRC_MAX];
 	struct ppeer		*peer;
 	char			 l[METRICS_LINE_MAX];
-	size_t			 nifs = 0, i, k;
+	size_t			 nsrcs = 0, i, k;
 
-	memset(ifs, 0, sizeof(ifs));
+	memset(srcs, 0, sizeof(srcs));
 	RB_FOREACH(peer, ppeer_tree, (struct ppeer_tree *)&pr->peers) {
-		for (i = 0; i < nifs; i++)
-			if (strcmp(ifs[i].ifname, peer->ifname) == 0)
+		for (i = 0; i < nsrcs; i++)
+			if (strcmp(srcs[i].source, peer->source) == 0)
 				break;
-		if (i == nifs) {
-			if (nifs == WG_MAX_IFACES)
+		if (i == nsrcs) {
+			if (nsrcs == SRC_MAX)
 				continue;	/* the parser allows no more */
-			strlcpy(ifs[nifs++].ifname, peer->ifname,
-			    sizeof(ifs[0].ifname));
+			strlcpy(srcs[nsrcs].source, peer->source,
+			    sizeof(srcs[0].source));
+			srcs[nsrcs++].vpn = peer_vpn(pr, peer);
 		}
-		ifs[i].n[peer->name == NULL ? 2 :
+		srcs[i].n[peer->name == NULL ? 2 :
 		    peer_online(peer, peer->name->zone, now)]++;
 	}
-	metric_help(m, "vpndnsd_wireguard_peers", "gauge",
-	    "WireGuard peers by interface and presence.");
-	for (i = 0; i < nifs; i++)
+	metric_help(m, "vpndnsd_peers", "gauge",
+	    "Peers by source and presence.");
+	for (i = 0; i < nsrcs; i++)
 		for (k = 0; k < 3; k++) {
 			l[0] = '\0';
-			metric_label(l, sizeof(l), "interface", ifs[i].ifname);
+			metric_label(l, sizeof(l), "source", srcs[i].source);
+			metric_label(l, sizeof(l), "vpn", srcs[i].vpn);
 			metric_label(l, sizeof(l), "state", state[k]);
-			metric_u64(m, "vpndnsd_wireguard_peers", l,
-			    ifs[i].n[k]);
+			metric_u64(m, "vpndnsd_peers", l, srcs[i].n[k]);
 		}
 }
 
@@ -1210,14 +1427,14 @@ prec_init(struct prec *e, const struct pname *p, uint8_t kind)
 	memset(e, 0, sizeof(*e));
 	e->labellen = p->labellen;
 	memcpy(e->label, p->label, p->labellen);
-	if (kind == PREC_IF)
-		memcpy(e->ifname, p->ifname, sizeof(e->ifname));
+	if (kind == PREC_SOURCE)
+		memcpy(e->source, p->source, sizeof(e->source));
 	e->kind = kind;
 	e->zone = p->zone->index;
 }
 
 static void
-prec_addr(struct prec *e, const struct wg_addr *a)
+prec_addr(struct prec *e, const struct peer_addr *a)
 {
 	e->addr.af = a->af;
 	memcpy(&e->addr.a, &a->a, a->af == AF_INET ? 4 : 16);
@@ -1236,7 +1453,7 @@ zone_collect(const struct pname *p, int online, void *arg)
 	const struct emitter	*em = arg;
 	struct prec		 e;
 	size_t			 i, k;
-	uint8_t			 kinds[2] = { PREC_NAME, PREC_IF };
+	uint8_t			 kinds[2] = { PREC_NAME, PREC_SOURCE };
 
 	if (!online)
 		kinds[0] = PREC_OFFLINE;
@@ -1250,7 +1467,7 @@ zone_collect(const struct pname *p, int online, void *arg)
 
 /* 4.3.2.1.in-addr.arpa. or ip6.arpa.'s 32 nibbles; returns the length. */
 static size_t
-reverse_name(const struct wg_addr *a, uint8_t *out)
+reverse_name(const struct peer_addr *a, uint8_t *out)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const uint8_t		*b = (const uint8_t *)&a->a;
@@ -1351,7 +1568,7 @@ owners_one(const struct pname *p, void *arg)
 	uint8_t			 k;
 
 	for (k = PREC_NAME; k <= (p->zone->offline_names ? PREC_OFFLINE :
-	    PREC_IF); k++) {
+	    PREC_SOURCE); k++) {
 		prec_init(&e, p, k);
 		em->emit(&e, em->arg);
 	}
@@ -1380,7 +1597,7 @@ presence_rr(const struct presence *pr, const uint8_t *apex, size_t apexlen,
     const struct prec *e)
 {
 	const struct pzone	*z = zone_exact(pr->names, apex, apexlen);
-	const char		*middle = e->kind == PREC_IF ? e->ifname :
+	const char		*middle = e->kind == PREC_SOURCE ? e->source :
 				    e->kind == PREC_OFFLINE ? "offline" : "";
 	uint8_t			 owner[DNS_MAX_NAME];
 	size_t			 len = 1 + e->labellen, mlen = strlen(middle);

@@ -173,19 +173,35 @@ resolver_reconf_record(const struct imsg *imsg)
 }
 
 static void
-resolver_reconf_wgpeer(const struct imsg *imsg)
+resolver_reconf_source(const struct imsg *imsg)
 {
-	struct wgpeer_msg	pm;
+	struct source_msg	sm;
+
+	if (imsg->len != sizeof(sm))
+		fatalx("bad IMSG_RECONF_SOURCE");
+	memcpy(&sm, imsg->data, sizeof(sm));
+	if (memchr(sm.name, '\0', sizeof(sm.name)) == NULL ||
+	    memchr(sm.domain, '\0', sizeof(sm.domain)) == NULL ||
+	    sm.kind >= SRC_KINDS)
+		fatalx("bad IMSG_RECONF_SOURCE");
+	presence_add_source(res.presence, &sm);
+}
+
+static void
+resolver_reconf_peername(const struct imsg *imsg)
+{
+	struct peername_msg	pm;
 
 	if (imsg->len != sizeof(pm))
-		fatalx("bad IMSG_RECONF_WGPEER");
+		fatalx("bad IMSG_RECONF_PEERNAME");
 	memcpy(&pm, imsg->data, sizeof(pm));
-	if (memchr(pm.ifname, '\0', sizeof(pm.ifname)) == NULL ||
+	if (memchr(pm.source, '\0', sizeof(pm.source)) == NULL ||
+	    memchr(pm.key, '\0', sizeof(pm.key)) == NULL ||
 	    memchr(pm.name, '\0', sizeof(pm.name)) == NULL ||
 	    memchr(pm.display, '\0', sizeof(pm.display)) == NULL ||
 	    memchr(pm.domain, '\0', sizeof(pm.domain)) == NULL)
-		fatalx("IMSG_RECONF_WGPEER strings not terminated");
-	presence_add_peer(res.presence, &pm);
+		fatalx("IMSG_RECONF_PEERNAME strings not terminated");
+	presence_add_name(res.presence, &pm);
 }
 
 static void
@@ -251,12 +267,11 @@ resolver_reconf(const struct imsg *imsg)
 	case IMSG_RECONF_RECORD:
 		resolver_reconf_record(imsg);
 		break;
-	case IMSG_RECONF_WGIF:
-		if (imsg->len != sizeof(struct wgif_msg))
-			fatalx("bad IMSG_RECONF_WGIF");
+	case IMSG_RECONF_SOURCE:
+		resolver_reconf_source(imsg);
 		break;
-	case IMSG_RECONF_WGPEER:
-		resolver_reconf_wgpeer(imsg);
+	case IMSG_RECONF_PEERNAME:
+		resolver_reconf_peername(imsg);
 		break;
 	case IMSG_RECONF_FORWARDER:
 		resolver_reconf_forwarder(imsg);
@@ -277,7 +292,7 @@ resolver_reconf(const struct imsg *imsg)
 			fatalx("match: no forwarder \"%s\"", r->groupname);
 		break;
 	case IMSG_RECONF_END:
-		presence_end(res.presence);
+		presence_end(res.presence, res.nlocal);
 		presence_ents(res.presence, res.nlocal);
 		localdata_finish(res.nlocal);
 		localdata_free(res.local);
@@ -352,8 +367,8 @@ resolver_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_RECONF_CONF:
 		case IMSG_RECONF_DOMAIN:
 		case IMSG_RECONF_RECORD:
-		case IMSG_RECONF_WGIF:
-		case IMSG_RECONF_WGPEER:
+		case IMSG_RECONF_SOURCE:
+		case IMSG_RECONF_PEERNAME:
 		case IMSG_RECONF_FORWARDER:
 		case IMSG_RECONF_BLOCKLIST:
 		case IMSG_RECONF_BLOCKALLOW:
@@ -1026,20 +1041,21 @@ resolver_dispatch_wgwatch(int fd, short event, void *arg)
 	}
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
 		switch (imsg.hdr.type) {
-		case IMSG_WG_PEERS_START:
-		case IMSG_WG_PEER:
-		case IMSG_WG_PEER_GONE:
-		case IMSG_WG_PEERS_DONE:
-		case IMSG_WG_IFACE_GONE:
+		case IMSG_PEERS_START:
+		case IMSG_PEER:
+		case IMSG_PEER_GONE:
+		case IMSG_PEERS_DONE:
+		case IMSG_SOURCE_GONE:
 			/* a peer's name may answer otherwise now */
-			if (presence_wg(res.presence, &imsg, time(NULL))) {
+			if (presence_peers(res.presence, &imsg, res.local,
+			    time(NULL))) {
 				local_flush();
 				(void)xfr_serials(res.local, res.presence, 0);
 			}
 			break;
-		case IMSG_CTL_WGIF_STATS:
-			if (imsg.len != sizeof(struct wgif_stats))
-				fatalx("bad IMSG_CTL_WGIF_STATS");
+		case IMSG_CTL_SOURCE_STATS:
+			if (imsg.len != sizeof(struct source_stats))
+				fatalx("bad IMSG_CTL_SOURCE_STATS");
 			/* FALLTHROUGH */
 		case IMSG_CTL_TEXT:
 		case IMSG_CTL_END:

@@ -22,17 +22,17 @@ struct localdata;
  * memcmp sorts and compares them (no padding the compiler could leave).
  */
 #define PREC_NAME		0	/* NAME.SUFFIX */
-#define PREC_IF			1	/* NAME.IF.SUFFIX */
+#define PREC_SOURCE		1	/* NAME.BLOCK.SUFFIX */
 #define PREC_OFFLINE		2	/* NAME.offline.SUFFIX */
 #define PREC_PTR		3	/* the address's reverse name */
 struct prec {
 	uint8_t		labellen;
 	uint8_t		label[63];
-	char		ifname[IFNAMSIZ];
+	char		source[SRC_NAME_MAX];
 	uint8_t		kind;
 	uint8_t		pad;
 	uint16_t	zone;		/* PTR: the domain of NAME.SUFFIX */
-	struct wg_addr	addr;
+	struct peer_addr addr;
 };
 
 struct precs {
@@ -131,6 +131,8 @@ int			 localdata_dump(const struct localdata *, int,
 			    int (*)(const char *, void *), void *);
 int			 localdata_covers(const struct localdata *,
 			    const uint8_t *, size_t);
+int			 localdata_has_name(const struct localdata *,
+			    const uint8_t *, size_t);
 void			 localdata_nodata(const struct localdata *,
 			    const uint8_t *, size_t, ldns_pkt *);
 void			 localdata_add_ent(struct localdata *, const uint8_t *,
@@ -150,12 +152,16 @@ struct presence		*presence_new(void);
 void			 presence_begin(struct presence *);
 void			 presence_add_domain(struct presence *,
 			    const struct domain_msg *);
-void			 presence_add_peer(struct presence *,
-			    const struct wgpeer_msg *);
-void			 presence_end(struct presence *);
+void			 presence_add_source(struct presence *,
+			    const struct source_msg *);
+void			 presence_add_name(struct presence *,
+			    const struct peername_msg *);
+void			 presence_end(struct presence *,
+			    const struct localdata *);
 void			 presence_ents(const struct presence *,
 			    struct localdata *);
-int			 presence_wg(struct presence *, const struct imsg *,
+int			 presence_peers(struct presence *,
+			    const struct imsg *, const struct localdata *,
 			    time_t);
 int			 presence_answer(const struct presence *,
 			    const struct localdata *, const uint8_t *, size_t,

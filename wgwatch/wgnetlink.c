@@ -142,6 +142,7 @@ static int
 peer_key(struct nlctx *c, const struct nlattr *peer)
 {
 	const struct nlattr	*key = NULL;
+	char			 b64[WG_KEY_B64 + 1];
 
 	if (nested(peer, find_key, &key) != MNL_CB_OK)
 		return fail(c->nl, "malformed peer");
@@ -149,11 +150,10 @@ peer_key(struct nlctx *c, const struct nlattr *peer)
 		return fail(c->nl, "peer without a public key");
 	if (mnl_attr_get_payload_len(key) != WG_KEY_LEN)
 		return fail(c->nl, "public key of the wrong length");
-	if (c->nl->cur != NULL && memcmp(c->nl->cur->key,
-	    mnl_attr_get_payload(key), WG_KEY_LEN) == 0)
+	wg_key_encode(mnl_attr_get_payload(key), b64);
+	if (c->nl->cur != NULL && strcmp(c->nl->cur->key, b64) == 0)
 		return MNL_CB_OK;
-	if ((c->nl->cur = wgtable_add(c->t, mnl_attr_get_payload(key))) ==
-	    NULL)
+	if ((c->nl->cur = wgtable_add(c->t, b64, WG_KEY_B64)) == NULL)
 		return fail(c->nl, "too many peers");
 	return MNL_CB_OK;
 }
@@ -255,3 +255,35 @@ wgnl_feed(struct wgnl *nl, struct wgtable *t, const uint8_t *data,
 	}
 	return 0;
 }
+
+static void
+nl_reset(void *st)
+{
+	wgnl_reset(st);
+}
+
+static int
+nl_feed(void *st, struct wgtable *t, const uint8_t *data, size_t len)
+{
+	return wgnl_feed(st, t, data, len);
+}
+
+/* The parent relays a dump only when it ended with NLMSG_DONE. */
+static int
+nl_take(void *st, struct wgtable *t)
+{
+	(void)st;
+	(void)t;
+	return 1;
+}
+
+static const char *
+nl_err(const void *st)
+{
+	return ((const struct wgnl *)st)->err;
+}
+
+const struct parser	netlink_parser = {
+	sizeof(struct wgnl), 0, 0, nl_reset, nl_feed, nl_take, nl_err, NULL,
+	NULL
+};

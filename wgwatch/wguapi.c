@@ -2,7 +2,9 @@
  * The UAPI reply of a userspace WireGuard (wireguard-go, boringtun):
  * "key=value" lines, device keys first, then per peer a public_key line
  * followed by that peer's keys, one allowed_ip line per prefix, "errno=N"
- * and an empty line to end.  Keys are 64 lower-case hex digits.
+ * and an empty line to end.  Keys are 64 lower-case hex digits; a peer
+ * is known by its key in base64, as wg(8) and the configuration write
+ * it.
  *
  * The reply arrives in chunks cut anywhere; lines are put back together
  * here.  Unknown keys are stepped over; a line that is not "key=value",
@@ -119,6 +121,7 @@ uapi_line(struct wguapi *u, struct wgtable *t, const char *line,
 	const char	*eq, *v;
 	size_t		 klen, vlen;
 	uint8_t		 key[WG_KEY_LEN];
+	char		 b64[WG_KEY_B64 + 1];
 	uint64_t	 n;
 
 	if ((eq = memchr(line, '=', len)) == NULL)
@@ -130,7 +133,8 @@ uapi_line(struct wguapi *u, struct wgtable *t, const char *line,
 	if (IS("public_key")) {
 		if (parse_key(v, vlen, key) == -1)
 			return fail(u, "bad public_key", line, len);
-		if ((u->cur = wgtable_add(t, key)) == NULL)
+		wg_key_encode(key, b64);
+		if ((u->cur = wgtable_add(t, b64, WG_KEY_B64)) == NULL)
 			return fail(u, "too many peers", line, len);
 	} else if (IS("last_handshake_time_sec")) {
 		if (u->cur == NULL || parse_num(v, vlen, INT64_MAX, &n) == -1)
@@ -205,3 +209,40 @@ wguapi_feed(struct wguapi *u, struct wgtable *t, const uint8_t *data,
 	}
 	return 0;
 }
+
+static void
+uapi_reset(void *st)
+{
+	wguapi_reset(st);
+}
+
+static int
+uapi_feed(void *st, struct wgtable *t, const uint8_t *data, size_t len)
+{
+	return wguapi_feed(st, t, data, len);
+}
+
+/* A reply is whole once its empty line came. */
+static int
+uapi_take(void *st, struct wgtable *t)
+{
+	struct wguapi	*u = st;
+
+	(void)t;
+	if (!u->done) {
+		strlcpy(u->err, "the reply was cut short", sizeof(u->err));
+		return -1;
+	}
+	return 1;
+}
+
+static const char *
+uapi_err(const void *st)
+{
+	return ((const struct wguapi *)st)->err;
+}
+
+const struct parser	uapi_parser = {
+	sizeof(struct wguapi), 0, 0, uapi_reset, uapi_feed, uapi_take,
+	uapi_err, NULL, NULL
+};

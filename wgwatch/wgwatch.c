@@ -1,10 +1,11 @@
 /*
- * wgwatch: keeps the peer table of every configured WireGuard interface.
- * It schedules the polls, parses what the parent relays (the kernel's
- * netlink dump or a userspace implementation's UAPI text), and tells the
- * resolver what changed since the last poll, and nothing when nothing
- * did.  Unprivileged, chrooted, under seccomp: the replies it parses
- * come from outside the daemon.
+ * wgwatch: keeps the peer table of every presence source.  It schedules
+ * the polls of the sources that are polled (WireGuard interfaces,
+ * OpenVPN status files), parses what the parent relays with the source's
+ * parser (wgwatch.h: a WireGuard netlink dump or UAPI reply, VICI
+ * events, a status file), and tells the resolver what changed since the
+ * last reading, and nothing when nothing did.  Unprivileged, chrooted,
+ * under seccomp: what it parses comes from outside the daemon.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -26,9 +27,23 @@
 #include "sandbox.h"
 #include "wgwatch.h"
 
-struct wgiface {
-	TAILQ_ENTRY(wgiface)	 entry;
-	char			 name[IFNAMSIZ];
+/* A status file seen mid-rewrite is read again this soon. */
+#define REREAD_MS		100
+/* ... and this many readings without a whole one are a failure. */
+#define INCOMPLETE_MAX		10
+
+/* The parser of each format (enum src_format). */
+static const struct parser *const parsers[SRC_FMTS] = {
+	[SRC_FMT_UAPI] = &uapi_parser,
+	[SRC_FMT_NETLINK] = &netlink_parser,
+	[SRC_FMT_VICI] = &vici_parser,
+	[SRC_FMT_STATUS] = &status_parser,
+};
+
+struct source {
+	TAILQ_ENTRY(source)	 entry;
+	char			 name[SRC_NAME_MAX];
+	uint32_t		 kind;		/* enum src_kind */
 	uint32_t		 interval;
 	struct event		 timer;
 	int			 polling;
@@ -36,23 +51,25 @@ struct wgiface {
 	int64_t			 asked;		/* the poll's Unix time */
 	struct wgthresholds	 thresholds;
 	int			 present;	/* still configured */
-	enum wg_kind		 kind;		/* NONE: not found */
-	int			 error;		/* of the last poll */
-	int			 known;		/* a poll has ended */
+	enum src_format		 format;	/* NONE: not found */
+	int			 error;		/* of the last reading */
+	int			 known;		/* a reading has ended */
+	int			 incomplete;	/* readings in a row */
 	struct wgtable		 cur;		/* what the resolver knows */
-	struct wgtable		 next;		/* the poll coming in */
-	struct wguapi		 uapi;
-	struct wgnl		 nl;
-	int			 spoilt;	/* the reply did not parse */
-	struct wgif_stats	 stats;
+	struct wgtable		 next;		/* the reading coming in */
+	void			*state[SRC_FMTS];	/* the parsers' */
+	enum src_format		 fed;		/* the parser 'next' is from */
+	int			 spoilt;	/* the input did not parse */
+	int			 resyncing;	/* asked for a new connection */
+	struct source_stats	 stats;
 };
 
 static struct {
 	struct imsgev			 parent;
 	struct imsgev			 resolver;
 	int				 resolver_up;
-	TAILQ_HEAD(, wgiface)		 ifaces;
-} ww = { .ifaces = TAILQ_HEAD_INITIALIZER(ww.ifaces) };
+	TAILQ_HEAD(, source)		 sources;
+} ww = { .sources = TAILQ_HEAD_INITIALIZER(ww.sources) };
 
 static void	wgwatch_dispatch_parent(int, short, void *);
 static void	wgwatch_dispatch_resolver(int, short, void *);
@@ -85,29 +102,29 @@ wgwatch_main(int debug, int verbose, const char *user, const char *root)
 
 	if (fcntl(PARENT_CHANNEL_FD, F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
-	imsgev_init(&ww.parent, PARENT_CHANNEL_FD, IMSGBUF_FDS_RECV, CHANNEL_WMAX,
-	    wgwatch_dispatch_parent, NULL);
+	imsgev_init(&ww.parent, PARENT_CHANNEL_FD, IMSGBUF_FDS_RECV,
+	    CHANNEL_WMAX, wgwatch_dispatch_parent, NULL);
 	logrelay_start(&ww.parent);
 	event_dispatch();
 	fatalx("event loop ended");
 }
 
-static struct wgiface *
-iface_find(const char *name)
+static struct source *
+source_find(const char *name)
 {
-	struct wgiface	*w;
+	struct source	*w;
 
-	TAILQ_FOREACH(w, &ww.ifaces, entry)
+	TAILQ_FOREACH(w, &ww.sources, entry)
 		if (strcmp(w->name, name) == 0)
 			return w;
 	return NULL;
 }
 
 static void
-iface_msg(const struct wgiface *w, struct wg_iface_msg *m)
+source_ref(const struct source *w, struct source_ref *m)
 {
 	memset(m, 0, sizeof(*m));
-	strlcpy(m->ifname, w->name, sizeof(m->ifname));
+	strlcpy(m->name, w->name, sizeof(m->name));
 }
 
 static void
@@ -118,9 +135,20 @@ to_resolver(uint16_t type, const void *data, size_t len)
 		fatal("resolver channel");
 }
 
+static void
+to_parent(uint16_t type, const struct source *w)
+{
+	struct source_ref	m;
+
+	source_ref(w, &m);
+	if (imsgev_compose(&ww.parent, type, 0, -1, &m, sizeof(m)) == -1)
+		fatal("parent channel");
+}
+
 /* A transaction to the resolver, opened by its first peer. */
 struct txn {
-	const struct wgiface	*w;
+	const struct source	*w;
+	const struct parser	*parser;
 	size_t			 n;
 };
 
@@ -129,90 +157,119 @@ static void
 send_peer(const struct wgpeer *p, int gone, void *arg)
 {
 	struct txn		*tx = arg;
-	const struct wgiface	*w = tx->w;
-	struct wg_iface_msg	 im;
-	struct wg_peer_msg	 m;
+	const struct source	*w = tx->w;
+	struct source_ref	 ref;
+	struct peer_msg		 m;
 
 	if (tx->n++ == 0) {
-		iface_msg(w, &im);
-		to_resolver(IMSG_WG_PEERS_START, &im, sizeof(im));
+		source_ref(w, &ref);
+		to_resolver(IMSG_PEERS_START, &ref, sizeof(ref));
 	}
 	memset(&m, 0, sizeof(m));
-	strlcpy(m.ifname, w->name, sizeof(m.ifname));
-	memcpy(m.key, p->key, sizeof(m.key));
+	strlcpy(m.source, w->name, sizeof(m.source));
+	strlcpy(m.key, p->key, sizeof(m.key));
 	if (!gone) {
+		if (tx->parser->display != NULL)
+			tx->parser->display(p->key, m.display,
+			    sizeof(m.display));
 		m.handshake = p->handshake;
 		m.activity = p->told;
+		m.session = tx->parser->session;
+		m.connected = p->connected;
 		m.keepalive = p->keepalive;
 		m.naddrs = p->naddrs;
 		memcpy(m.addrs, p->addrs, p->naddrs * sizeof(m.addrs[0]));
 	}
-	to_resolver(gone ? IMSG_WG_PEER_GONE : IMSG_WG_PEER, &m,
-	    offsetof(struct wg_peer_msg, addrs) +
+	to_resolver(gone ? IMSG_PEER_GONE : IMSG_PEER, &m,
+	    offsetof(struct peer_msg, addrs) +
 	    m.naddrs * sizeof(m.addrs[0]));
 }
 
+/* Forget the source's peers, telling the resolver when it knew any. */
+static void
+source_lost(struct source *w)
+{
+	struct source_ref	m;
+
+	if (w->cur.n > 0) {
+		source_ref(w, &m);
+		to_resolver(IMSG_SOURCE_GONE, &m, sizeof(m));
+	}
+	wgtable_clear(&w->cur);
+	w->stats.peers = 0;
+}
+
 /*
- * What the resolver must hear of from 'cur' to 'next' (wgtable_diff), as
- * one transaction; nothing at all when nothing matters.
+ * A whole reading is in 'next', finished: what the resolver must hear
+ * of from 'cur' (wgtable_diff) goes as one transaction, nothing at all
+ * when nothing matters, and 'next' becomes 'cur'.
  */
 static void
-send_changes(struct wgiface *w)
+source_publish(struct source *w, const struct parser *parser)
 {
-	struct wg_iface_msg	 m;
+	struct source_ref	 m;
 	struct wgpoll		 poll = { w->asked, w->interval,
-				    &w->thresholds };
-	struct txn		 tx = { w, 0 };
+				    parser->session, &w->thresholds };
+	struct txn		 tx = { w, parser, 0 };
+	struct wgtable		 tmp;
 
+	if (parser->session && wgtable_keep_ended(&w->cur, &w->next,
+	    w->asked, parser->grace) == -1)
+		log_warnx("%s: more than %d peers: the longest gone are "
+		    "forgotten", w->name, SRC_MAX_PEERS);
 	(void)wgtable_diff(&w->cur, &w->next, &poll, send_peer, &tx);
 	if (tx.n > 0) {
-		iface_msg(w, &m);
-		to_resolver(IMSG_WG_PEERS_DONE, &m, sizeof(m));
+		source_ref(w, &m);
+		to_resolver(IMSG_PEERS_DONE, &m, sizeof(m));
 		w->stats.changes += tx.n;
 		log_debug("%s: %zu peer changes", w->name, tx.n);
 	}
-}
-
-/* Forget the interface's peers, telling the resolver when it knew any. */
-static void
-iface_lost(struct wgiface *w)
-{
-	struct wg_iface_msg	m;
-
-	if (w->cur.n > 0) {
-		iface_msg(w, &m);
-		to_resolver(IMSG_WG_IFACE_GONE, &m, sizeof(m));
-	}
-	wgtable_clear(&w->cur);
+	/* the new table is the current one; the old one's memory is reused */
+	tmp = w->cur;
+	w->cur = w->next;
+	w->next = tmp;
+	wgtable_clear(&w->next);
+	w->stats.peers = w->cur.n;
 }
 
 static const char *
-kind_name(enum wg_kind kind)
+format_name(enum src_format format)
 {
-	switch (kind) {
-	case WG_KIND_UAPI:
+	switch (format) {
+	case SRC_FMT_UAPI:
 		return "userspace, UAPI socket";
-	case WG_KIND_NETLINK:
+	case SRC_FMT_NETLINK:
 		return "kernel, generic netlink";
+	case SRC_FMT_VICI:
+		return "strongSwan VICI";
+	case SRC_FMT_STATUS:
+		return "OpenVPN status file";
 	default:
 		return "not found";
 	}
 }
 
-/* Once per change of state, not once per poll. */
+/*
+ * Once per change of state, not once per reading.  A lost VICI
+ * connection is the parent's to tell (it holds it).
+ */
 static void
-log_state(struct wgiface *w, enum wg_kind kind, int error, const char *why)
+log_state(struct source *w, enum src_format format, int error,
+    const char *why)
 {
-	if (w->known && kind == w->kind && (error == 0) == (w->error == 0))
+	if (w->known && format == w->format && (error == 0) == (w->error == 0))
 		return;
 	if (error == 0)
-		log_info("%s: found (%s)", w->name, kind_name(kind));
-	else if (kind == WG_KIND_NONE)
+		log_info("%s: found (%s)", w->name, format_name(format));
+	else if (format == SRC_FMT_VICI && why == NULL)
+		return;
+	else if (format == SRC_FMT_NONE)
 		log_warnx("%s: no such WireGuard interface: %s", w->name,
 		    strerror(error));
 	else
-		log_warnx("%s: poll failed (%s): %s", w->name, kind_name(kind),
-		    why != NULL ? why : strerror(error));
+		log_warnx("%s: %s failed (%s): %s", w->name,
+		    w->kind == SRC_IPSEC ? "reading" : "poll",
+		    format_name(format), why != NULL ? why : strerror(error));
 }
 
 static uint64_t
@@ -225,177 +282,271 @@ usec_since(const struct timespec *t0)
 	    (now.tv_nsec - t0->tv_nsec) / 1000;
 }
 
+/* A reading's outcome: its state told, the peers forgotten on failure. */
 static void
-poll_end(struct wgiface *w, const struct wg_dump_end *e)
+reading_end(struct source *w, enum src_format format, int error,
+    const char *why)
 {
-	const char	*why = NULL;
-	int		 error = e->error;
-
-	w->polling = 0;
-	w->stats.polls++;
-	w->stats.last_usec = usec_since(&w->started);
-	if (w->stats.last_usec > w->stats.max_usec)
-		w->stats.max_usec = w->stats.last_usec;
-	if (error == 0 && w->spoilt) {
-		error = EPROTO;
-		why = e->kind == WG_KIND_UAPI ? w->uapi.err : w->nl.err;
-	} else if (error == 0 && e->kind == WG_KIND_UAPI && !w->uapi.done) {
-		error = EPROTO;
-		why = "the reply was cut short";
-	} else if (error == 0 && wgtable_finish(&w->next) == -1) {
-		error = EPROTO;
-		why = "a peer appears twice";
-	}
-	log_state(w, e->kind, error, why);
+	log_state(w, format, error, why);
 	w->known = 1;
-	w->kind = error == 0 ? e->kind : WG_KIND_NONE;
+	w->format = error == 0 ? format : SRC_FMT_NONE;
 	w->error = error;
 	w->stats.error = error;
-	w->stats.kind = w->kind;
+	w->stats.format = w->format;
 	if (error != 0) {
 		w->stats.failures++;
-		iface_lost(w);
-		return;
+		source_lost(w);
 	}
-	send_changes(w);
-	/* the new table is the current one; the old one's memory is reused */
-	{
-		struct wgtable	tmp = w->cur;
-
-		w->cur = w->next;
-		w->next = tmp;
-	}
-	w->stats.peers = w->cur.n;
 }
 
+static void *
+parser_state(struct source *w, enum src_format format)
+{
+	if (w->state[format] == NULL &&
+	    (w->state[format] = calloc(1, parsers[format]->size)) == NULL)
+		fatal("calloc");
+	return w->state[format];
+}
+
+/* What came in so far is void: a new reply, a new connection. */
 static void
-poll_reset(struct wgiface *w)
+reading_reset(struct source *w, enum src_format format)
 {
 	wgtable_clear(&w->next);
-	wguapi_reset(&w->uapi);
-	wgnl_reset(&w->nl);
+	if (format != SRC_FMT_NONE)
+		parsers[format]->reset(parser_state(w, format));
+	w->fed = format;
 	w->spoilt = 0;
 }
 
 static void
-poll_data(struct wgiface *w, const struct wg_dump_msg *dm,
-    const uint8_t *data, size_t len)
+schedule(struct source *w, int ms)
 {
-	if (w->spoilt)
-		return;
-	if (dm->kind == WG_KIND_UAPI)
-		w->spoilt = wguapi_feed(&w->uapi, &w->next, data, len) == -1;
-	else if (dm->kind == WG_KIND_NETLINK)
-		w->spoilt = wgnl_feed(&w->nl, &w->next, data, len) == -1;
-	else
-		fatalx("dump of kind %u", dm->kind);
-}
-
-static void
-poll_start(struct wgiface *w)
-{
-	struct wg_iface_msg	m;
-
-	iface_msg(w, &m);
-	poll_reset(w);
-	clock_gettime(CLOCK_MONOTONIC, &w->started);
-	w->asked = time(NULL);
-	if (imsgev_compose(&ww.parent, IMSG_WG_POLL, 0, -1, &m, sizeof(m)) ==
-	    -1)
-		fatal("parent channel");
-	w->polling = 1;
-}
-
-static void
-schedule(struct wgiface *w)
-{
-	struct timeval	tv = { w->interval, 0 };
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	evtimer_add(&w->timer, &tv);
+}
+
+/*
+ * The parser says whether the input so far is a reading: 1, publish
+ * it; 0, the last one stands; -1, spoilt.
+ */
+static void
+reading_take(struct source *w, enum src_format format)
+{
+	const struct parser	*p = parsers[format];
+	void			*st = parser_state(w, format);
+	const char		*why = NULL;
+	int			 rc;
+
+	rc = w->spoilt ? -1 : p->take(st, &w->next);
+	if (rc == 1 && wgtable_finish(&w->next, p->session) == -1) {
+		rc = -1;
+		why = "a peer appears twice";
+	} else if (rc == -1)
+		why = p->err(st);
+	if (rc == 0 && format == SRC_FMT_STATUS) {
+		w->stats.incomplete++;
+		if (++w->incomplete < INCOMPLETE_MAX) {
+			/* caught mid-rewrite: again soon, not in a second */
+			wgtable_clear(&w->next);
+			evtimer_del(&w->timer);
+			schedule(w, REREAD_MS);
+			return;
+		}
+		rc = -1;
+		why = p->err(st);
+	}
+	if (rc == 0)
+		return;
+	w->incomplete = 0;
+	reading_end(w, format, rc == -1 ? EPROTO : 0, why);
+	if (rc == 1)
+		source_publish(w, p);
+	if (format != SRC_FMT_VICI || rc == -1)
+		reading_reset(w, format);
+	/* an event stream that lost its footing is listed anew */
+	if (rc == -1 && format == SRC_FMT_VICI) {
+		log_warnx("%s: asking for a new connection and list",
+		    w->name);
+		to_parent(IMSG_SRC_POLL, w);
+		w->resyncing = 1;
+	}
+}
+
+/* A poll's reply ended, or a connection. */
+static void
+source_end(struct source *w, const struct src_end *e)
+{
+	if (w->polling) {
+		w->polling = 0;
+		w->stats.polls++;
+		w->stats.last_usec = usec_since(&w->started);
+		if (w->stats.last_usec > w->stats.max_usec)
+			w->stats.max_usec = w->stats.last_usec;
+	}
+	if (e->error != 0 || e->format == SRC_FMT_NONE) {
+		w->incomplete = 0;
+		reading_end(w, e->format, e->error != 0 ? e->error : ENOENT,
+		    NULL);
+		reading_reset(w, SRC_FMT_NONE);
+		return;
+	}
+	/* no data came (an empty file): the format's parser starts now */
+	if (e->format != w->fed)
+		reading_reset(w, e->format);
+	reading_take(w, e->format);
+}
+
+static void
+source_data(struct source *w, const struct src_data *dm, const uint8_t *data,
+    size_t len)
+{
+	const struct parser	*p;
+
+	if (dm->format == SRC_FMT_NONE || dm->format >= SRC_FMTS ||
+	    (dm->format == SRC_FMT_VICI) != (w->kind == SRC_IPSEC) ||
+	    (dm->format == SRC_FMT_STATUS) != (w->kind == SRC_OPENVPN))
+		fatalx("%s: data of format %u", w->name, dm->format);
+	p = parsers[dm->format];
+	if (w->resyncing)
+		return;		/* the connection it asked to replace */
+	if (w->fed != dm->format)
+		reading_reset(w, dm->format);
+	if (!w->spoilt)
+		w->spoilt = p->feed(parser_state(w, dm->format), &w->next,
+		    data, len) == -1;
+	/* events are read as they come, not at the end of a reply */
+	if (dm->format == SRC_FMT_VICI) {
+		w->stats.polls++;
+		w->asked = time(NULL);
+		reading_take(w, dm->format);
+	}
+}
+
+static void
+poll_start(struct source *w)
+{
+	reading_reset(w, w->fed);
+	clock_gettime(CLOCK_MONOTONIC, &w->started);
+	w->asked = time(NULL);
+	to_parent(IMSG_SRC_POLL, w);
+	w->polling = 1;
 }
 
 /* A poll per interval; one still under way is not doubled. */
 static void
 wgwatch_tick(int fd, short event, void *arg)
 {
-	struct wgiface	*w = arg;
+	struct source	*w = arg;
 
 	(void)fd;
 	(void)event;
 	if (!w->polling)
 		poll_start(w);
-	schedule(w);
+	schedule(w, w->interval * 1000);
 }
 
 static void
-iface_free(struct wgiface *w)
+source_free(struct source *w)
 {
+	int	f;
+
 	evtimer_del(&w->timer);
-	iface_lost(w);
+	source_lost(w);
 	wgtable_free(&w->cur);
 	wgtable_free(&w->next);
 	wgthresholds_free(&w->thresholds);
-	TAILQ_REMOVE(&ww.ifaces, w, entry);
+	for (f = 0; f < SRC_FMTS; f++) {
+		if (w->state[f] != NULL && parsers[f]->release != NULL)
+			parsers[f]->release(w->state[f]);
+		free(w->state[f]);
+	}
+	TAILQ_REMOVE(&ww.sources, w, entry);
 	free(w);
 }
 
-/* A peer's own threshold, after its interface's IMSG_RECONF_WGIF. */
+/* A peer's own threshold, after its source's IMSG_RECONF_SOURCE. */
 static void
 wgwatch_reconf_threshold(const struct imsg *imsg)
 {
-	struct wg_threshold_msg	 m;
-	struct wgiface		*w;
+	struct threshold_msg	 m;
+	struct source		*w;
 
 	if (imsg->len != sizeof(m))
-		fatalx("bad IMSG_RECONF_WGTHRESHOLD");
+		fatalx("bad IMSG_RECONF_THRESHOLD");
 	memcpy(&m, imsg->data, sizeof(m));
-	if (memchr(m.ifname, '\0', sizeof(m.ifname)) == NULL ||
-	    m.threshold == 0 || (w = iface_find(m.ifname)) == NULL ||
+	if (memchr(m.source, '\0', sizeof(m.source)) == NULL ||
+	    memchr(m.key, '\0', sizeof(m.key)) == NULL ||
+	    m.threshold == 0 || (w = source_find(m.source)) == NULL ||
 	    !w->present)
-		fatalx("bad IMSG_RECONF_WGTHRESHOLD");
+		fatalx("bad IMSG_RECONF_THRESHOLD");
 	wgthresholds_add(&w->thresholds, m.key, m.threshold);
+}
+
+static void
+wgwatch_reconf_source(const struct imsg *imsg)
+{
+	struct source_msg	 m;
+	struct source		*w;
+
+	if (imsg->len != sizeof(m))
+		fatalx("bad IMSG_RECONF_SOURCE");
+	memcpy(&m, imsg->data, sizeof(m));
+	if (memchr(m.name, '\0', sizeof(m.name)) == NULL ||
+	    m.kind >= SRC_KINDS || m.interval == 0 || m.threshold == 0)
+		fatalx("bad IMSG_RECONF_SOURCE");
+	/*
+	 * A name that changed kind is another source: what it had goes
+	 * (the reply of a poll under way still comes, as a failure).
+	 */
+	if ((w = source_find(m.name)) != NULL && w->kind != m.kind) {
+		source_lost(w);
+		reading_reset(w, SRC_FMT_NONE);
+		w->kind = w->stats.kind = m.kind;
+		w->known = 0;
+		evtimer_del(&w->timer);
+		if (m.kind != SRC_IPSEC)
+			event_active(&w->timer, EV_TIMEOUT, 1);
+	}
+	if (w == NULL) {
+		if ((w = calloc(1, sizeof(*w))) == NULL)
+			fatal("calloc");
+		strlcpy(w->name, m.name, sizeof(w->name));
+		strlcpy(w->stats.name, m.name, sizeof(w->stats.name));
+		w->kind = m.kind;
+		w->stats.kind = m.kind;
+		evtimer_set(&w->timer, wgwatch_tick, w);
+		TAILQ_INSERT_TAIL(&ww.sources, w, entry);
+		/* a polled source: the first poll right away */
+		if (m.kind != SRC_IPSEC)
+			event_active(&w->timer, EV_TIMEOUT, 1);
+	}
+	w->interval = m.interval;
+	wgthresholds_clear(&w->thresholds, m.threshold);
+	w->present = 1;
 }
 
 static void
 wgwatch_reconf(const struct imsg *imsg)
 {
-	struct wgif_msg	 m;
-	struct wgiface	*w, *next;
+	struct source	*w, *next;
 
 	switch (imsg->hdr.type) {
 	case IMSG_RECONF_CONF:
-		TAILQ_FOREACH(w, &ww.ifaces, entry)
+		TAILQ_FOREACH(w, &ww.sources, entry)
 			w->present = 0;
 		break;
-	case IMSG_RECONF_WGIF:
-		if (imsg->len != sizeof(m))
-			fatalx("bad IMSG_RECONF_WGIF");
-		memcpy(&m, imsg->data, sizeof(m));
-		if (memchr(m.name, '\0', sizeof(m.name)) == NULL ||
-		    m.interval == 0 || m.threshold == 0)
-			fatalx("bad IMSG_RECONF_WGIF");
-		if ((w = iface_find(m.name)) == NULL) {
-			if ((w = calloc(1, sizeof(*w))) == NULL)
-				fatal("calloc");
-			strlcpy(w->name, m.name, sizeof(w->name));
-			strlcpy(w->stats.ifname, m.name,
-			    sizeof(w->stats.ifname));
-			evtimer_set(&w->timer, wgwatch_tick, w);
-			TAILQ_INSERT_TAIL(&ww.ifaces, w, entry);
-			/* first poll right away */
-			event_active(&w->timer, EV_TIMEOUT, 1);
-		}
-		w->interval = m.interval;
-		wgthresholds_clear(&w->thresholds, m.threshold);
-		w->present = 1;
+	case IMSG_RECONF_SOURCE:
+		wgwatch_reconf_source(imsg);
 		break;
-	case IMSG_RECONF_WGTHRESHOLD:
+	case IMSG_RECONF_THRESHOLD:
 		wgwatch_reconf_threshold(imsg);
 		break;
 	case IMSG_RECONF_END:
-		TAILQ_FOREACH_SAFE(w, &ww.ifaces, entry, next) {
+		TAILQ_FOREACH_SAFE(w, &ww.sources, entry, next) {
 			if (!w->present && !w->polling)
-				iface_free(w);
+				source_free(w);
 			else
 				wgthresholds_finish(&w->thresholds);
 		}
@@ -403,48 +554,58 @@ wgwatch_reconf(const struct imsg *imsg)
 	}
 }
 
-static struct wgiface *
-dump_iface(const struct imsg *imsg, size_t min, void *hdr, size_t len)
+/*
+ * The source a message from the parent is about.  A poll's reply must
+ * have been asked for; an event stream's data comes unasked.
+ */
+static struct source *
+data_source(const struct imsg *imsg, size_t min, void *hdr, size_t len)
 {
-	char		 name[IFNAMSIZ];
-	struct wgiface	*w;
+	char		 name[SRC_NAME_MAX];
+	struct source	*w;
 
 	if (imsg->len < min)
-		fatalx("short WireGuard dump message %u", imsg->hdr.type);
+		fatalx("short source message %u", imsg->hdr.type);
 	memcpy(hdr, imsg->data, len);
 	memcpy(name, imsg->data, sizeof(name));
 	if (memchr(name, '\0', sizeof(name)) == NULL)
-		fatalx("WireGuard dump message with an unterminated name");
-	if ((w = iface_find(name)) == NULL || !w->polling)
-		fatalx("WireGuard dump for %s, which was not polled", name);
+		fatalx("source message with an unterminated name");
+	if ((w = source_find(name)) == NULL ||
+	    (w->kind != SRC_IPSEC && !w->polling))
+		fatalx("a reply for %s, which was not polled", name);
 	return w;
 }
 
 static void
-wgwatch_dump(const struct imsg *imsg)
+wgwatch_source(const struct imsg *imsg)
 {
-	struct wg_dump_msg	 dm;
-	struct wg_dump_end	 de;
-	struct wg_iface_msg	 im;
-	struct wgiface		*w;
+	struct src_data		 dm;
+	struct src_end		 de;
+	struct source_ref	 ref;
+	struct source		*w;
 
 	switch (imsg->hdr.type) {
-	case IMSG_WG_DUMP:
-		w = dump_iface(imsg, sizeof(dm), &dm, sizeof(dm));
-		poll_data(w, &dm, imsg->data + sizeof(dm),
+	case IMSG_SRC_DATA:
+		w = data_source(imsg, sizeof(dm), &dm, sizeof(dm));
+		source_data(w, &dm, imsg->data + sizeof(dm),
 		    imsg->len - sizeof(dm));
 		break;
-	case IMSG_WG_DUMP_RESET:
-		w = dump_iface(imsg, sizeof(im), &im, sizeof(im));
-		poll_reset(w);
+	case IMSG_SRC_RESET:
+		if (imsg->len != sizeof(ref))
+			fatalx("bad IMSG_SRC_RESET");
+		w = data_source(imsg, sizeof(ref), &ref, sizeof(ref));
+		reading_reset(w, w->fed);
+		w->resyncing = 0;
 		break;
-	case IMSG_WG_DUMP_END:
+	case IMSG_SRC_END:
 		if (imsg->len != sizeof(de))
-			fatalx("bad IMSG_WG_DUMP_END");
-		w = dump_iface(imsg, sizeof(de), &de, sizeof(de));
-		poll_end(w, &de);
+			fatalx("bad IMSG_SRC_END");
+		w = data_source(imsg, sizeof(de), &de, sizeof(de));
+		if (de.format >= SRC_FMTS)
+			fatalx("%s: an end of format %u", w->name, de.format);
+		source_end(w, &de);
 		if (!w->present)
-			iface_free(w);
+			source_free(w);
 		break;
 	}
 }
@@ -478,15 +639,15 @@ wgwatch_dispatch_parent(int fd, short event, void *arg)
 			ww.resolver_up = 1;
 			break;
 		case IMSG_RECONF_CONF:
-		case IMSG_RECONF_WGIF:
-		case IMSG_RECONF_WGTHRESHOLD:
+		case IMSG_RECONF_SOURCE:
+		case IMSG_RECONF_THRESHOLD:
 		case IMSG_RECONF_END:
 			wgwatch_reconf(&imsg);
 			break;
-		case IMSG_WG_DUMP:
-		case IMSG_WG_DUMP_RESET:
-		case IMSG_WG_DUMP_END:
-			wgwatch_dump(&imsg);
+		case IMSG_SRC_DATA:
+		case IMSG_SRC_RESET:
+		case IMSG_SRC_END:
+			wgwatch_source(&imsg);
 			break;
 		case IMSG_CTL_LOG_VERBOSE:
 			if (imsg.len != sizeof(v))
@@ -507,15 +668,15 @@ wgwatch_dispatch_parent(int fd, short event, void *arg)
 	imsgev_update(iev);
 }
 
-/* show status: each interface's figures, then the end of the reply. */
+/* show status: each source's figures, then the end of the reply. */
 static void
 wgwatch_status(struct imsgev *iev, uint32_t peerid)
 {
-	struct wgiface	*w;
+	struct source	*w;
 
-	TAILQ_FOREACH(w, &ww.ifaces, entry)
-		if (imsgev_compose(iev, IMSG_CTL_WGIF_STATS, peerid, -1,
-		    &w->stats, sizeof(w->stats)) == -1)
+	TAILQ_FOREACH(w, &ww.sources, entry)
+		if (w->present && imsgev_compose(iev, IMSG_CTL_SOURCE_STATS,
+		    peerid, -1, &w->stats, sizeof(w->stats)) == -1)
 			fatal("resolver channel");
 	if (imsgev_compose(iev, IMSG_CTL_END, peerid, -1, NULL, 0) == -1)
 		fatal("resolver channel");
@@ -535,70 +696,103 @@ wgwatch_metric_line(const char *line, void *arg)
 	    strlen(line) + 1);
 }
 
-/* The i-th interface for metric_table(). */
-static const struct wgiface *
-iface_at(size_t i, char *labels, size_t len)
+/*
+ * The i-th source of a kind for metric_table(), labelled by name: a
+ * WireGuard one as its "interface", as it always was.
+ */
+static const struct source *
+source_at(size_t i, uint32_t kind, char *labels, size_t len)
 {
-	struct wgiface	*w;
+	struct source	*w;
 
-	TAILQ_FOREACH(w, &ww.ifaces, entry)
-		if (i-- == 0) {
-			metric_label(labels, len, "interface", w->name);
+	TAILQ_FOREACH(w, &ww.sources, entry)
+		if (w->present && w->kind == kind && i-- == 0) {
+			metric_label(labels, len, kind == SRC_WIREGUARD ?
+			    "interface" : "source", w->name);
 			return w;
 		}
 	return NULL;
 }
 
 static const void *
-iface_item(size_t i, char *labels, size_t len, void *arg)
+source_item(size_t i, char *labels, size_t len, void *arg)
 {
-	const struct wgiface	*w = iface_at(i, labels, len);
+	const struct source	*w = source_at(i, *(uint32_t *)arg, labels,
+				    len);
 
-	(void)arg;
 	return w != NULL ? &w->stats : NULL;
 }
 
-/* show metrics: the polls' figures, then the end of the reply. */
+/* One kind's families: vpndnsd_wireguard_..., vpndnsd_ipsec_... */
+static void
+kind_metrics(struct metrics *m, uint32_t kind)
+{
+	static const char	*fmts[SRC_FMTS] = { "none", "userspace",
+				    "kernel", "vici", "status" };
+	static const char	*what[SRC_KINDS] = {
+		[SRC_WIREGUARD] = "interface answers, by how it is read",
+		[SRC_IPSEC] = "connection to charon holds",
+		[SRC_OPENVPN] = "status file reads",
+	};
+	struct metric_field	 f[] = {
+		{ "polls_total", "counter", "Polls (IPsec: VICI reads).",
+		    offsetof(struct source_stats, polls) },
+		{ "poll_failures_total", "counter", "Failed polls or lost "
+		    "connections: the source's peers were forgotten.",
+		    offsetof(struct source_stats, failures) },
+		{ "changes_total", "counter",
+		    "Peer changes sent to the resolver.",
+		    offsetof(struct source_stats, changes) },
+	};
+	char			 names[3][64], fam[64], help[96];
+	char			 l[METRICS_LINE_MAX];
+	const struct source	*w;
+	size_t			 i;
+
+	if (source_at(0, kind, l, sizeof(l)) == NULL)
+		return;
+	snprintf(fam, sizeof(fam), "vpndnsd_%s_up", src_kind_name(kind));
+	snprintf(help, sizeof(help), "1 while the %s.", what[kind]);
+	metric_help(m, fam, "gauge", help);
+	for (i = 0; l[0] = '\0', (w = source_at(i, kind, l, sizeof(l))) !=
+	    NULL; i++) {
+		metric_label(l, sizeof(l), "kind", fmts[w->stats.format <
+		    SRC_FMTS ? w->stats.format : 0]);
+		metric_u64(m, fam, l, w->stats.format != SRC_FMT_NONE);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(names[i], sizeof(names[i]), "vpndnsd_%s_%s",
+		    src_kind_name(kind), f[i].name);
+		f[i].name = names[i];
+	}
+	metric_table(m, f, 3, source_item, &kind);
+	if (kind == SRC_IPSEC)
+		return;
+	snprintf(fam, sizeof(fam), "vpndnsd_%s_poll_seconds",
+	    src_kind_name(kind));
+	metric_help(m, fam, "gauge",
+	    "The last poll, from the request to the parsed reply.");
+	for (i = 0; l[0] = '\0', (w = source_at(i, kind, l, sizeof(l))) !=
+	    NULL; i++)
+		metric_f(m, fam, l, w->stats.last_usec / 1e6);
+	snprintf(fam, sizeof(fam), "vpndnsd_%s_poll_seconds_max",
+	    src_kind_name(kind));
+	metric_help(m, fam, "gauge", "The longest poll so far.");
+	for (i = 0; l[0] = '\0', (w = source_at(i, kind, l, sizeof(l))) !=
+	    NULL; i++)
+		metric_f(m, fam, l, w->stats.max_usec / 1e6);
+}
+
+/* show metrics: the sources' figures, then the end of the reply. */
 static void
 wgwatch_metrics(struct imsgev *iev, uint32_t peerid)
 {
-	static const struct metric_field f[] = {
-		{ "vpndnsd_wireguard_polls_total", "counter",
-		    "Polls of the interface.",
-		    offsetof(struct wgif_stats, polls) },
-		{ "vpndnsd_wireguard_poll_failures_total", "counter",
-		    "Polls that failed: the interface's peers were forgotten.",
-		    offsetof(struct wgif_stats, failures) },
-		{ "vpndnsd_wireguard_changes_total", "counter",
-		    "Peer changes sent to the resolver.",
-		    offsetof(struct wgif_stats, changes) },
-	};
-	static const char	*kinds[] = { "none", "userspace", "kernel" };
 	struct ctl_reply	 r = { iev, peerid };
 	struct metrics		 m = { wgwatch_metric_line, &r, 0 };
-	const struct wgiface	*w;
-	char			 l[METRICS_LINE_MAX];
-	size_t			 i;
+	uint32_t		 kind;
 
-	metric_help(&m, "vpndnsd_wireguard_up", "gauge",
-	    "1 while the interface answers, by how it is read.");
-	for (i = 0; l[0] = '\0', (w = iface_at(i, l, sizeof(l))) != NULL; i++) {
-		metric_label(l, sizeof(l), "kind",
-		    kinds[w->stats.kind < 3 ? w->stats.kind : 0]);
-		metric_u64(&m, "vpndnsd_wireguard_up", l,
-		    w->stats.kind != WG_KIND_NONE);
-	}
-	metric_table(&m, f, sizeof(f) / sizeof(f[0]), iface_item, NULL);
-	metric_help(&m, "vpndnsd_wireguard_poll_seconds", "gauge",
-	    "The last poll, from the request to the parsed reply.");
-	for (i = 0; l[0] = '\0', (w = iface_at(i, l, sizeof(l))) != NULL; i++)
-		metric_f(&m, "vpndnsd_wireguard_poll_seconds", l,
-		    w->stats.last_usec / 1e6);
-	metric_help(&m, "vpndnsd_wireguard_poll_seconds_max", "gauge",
-	    "The longest poll so far.");
-	for (i = 0; l[0] = '\0', (w = iface_at(i, l, sizeof(l))) != NULL; i++)
-		metric_f(&m, "vpndnsd_wireguard_poll_seconds_max", l,
-		    w->stats.max_usec / 1e6);
+	for (kind = 0; kind < SRC_KINDS; kind++)
+		kind_metrics(&m, kind);
 	if (imsgev_compose(iev, IMSG_CTL_END, peerid, -1, NULL, 0) == -1)
 		fatal("resolver channel");
 }

@@ -14,16 +14,19 @@
                                   handshake renewed every 120 s
   wgtool.py handshake SOCK KEY    the peer's latest handshake from the UAPI
                                   socket, in seconds with nanoseconds
-  wgtool.py waitname PORT NAME    asks 127.0.0.1 for NAME every 2 ms until
-                                  it answers; prints when, in Unix seconds
+  wgtool.py waitname PORT NAME [READY]
+                                  asks 127.0.0.1 for NAME every 2 ms until
+                                  it answers; prints when, in Unix seconds;
+                                  makes the file READY once the first
+                                  probe is answered
   wgtool.py probe PORT NAME SECS  asks for NAME once a second, on the
                                   clock, for SECS seconds; prints the
                                   probes, those answered, and the second
                                   of each that was not ("-" for none)
-  wgtool.py waitgone PORT NAME MAX
+  wgtool.py waitgone PORT NAME MAX [READY]
                                   asks every 20 ms until NAME is NXDOMAIN,
                                   at most MAX seconds; prints when, in Unix
-                                  seconds, or TIMEOUT
+                                  seconds, or TIMEOUT; READY as above
 """
 import base64
 import os
@@ -150,13 +153,24 @@ def ask(s, port, q, tries):
     return None
 
 
-def cmd_waitname(port, name):
+def ready_after(r, ready):
+    """READY is made once the first probe is answered: the caller times
+    from then, not from this interpreter's start (hundreds of ms on a
+    busy machine)."""
+    if r is not None and ready:
+        open(ready, "w").close()
+        return None
+    return ready
+
+
+def cmd_waitname(port, name, ready=None):
     q = query(name)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(0.05)
     deadline = time.time() + 30
     while time.time() < deadline:
         r = ask(s, port, q, 1)
+        ready = ready_after(r, ready)
         if r is not None and r[1] > 0:
             print("%.6f" % time.time())
             return
@@ -185,13 +199,14 @@ def cmd_probe(port, name, secs):
     print(n, answered, ",".join(failed) or "-")
 
 
-def cmd_waitgone(port, name, most):
+def cmd_waitgone(port, name, most, ready=None):
     q = query(name)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(0.05)
     deadline = time.time() + float(most)
     while time.time() < deadline:
         r = ask(s, port, q, 1)
+        ready = ready_after(r, ready)
         if r is not None and r[0] == 3:
             print("%.6f" % time.time())
             return

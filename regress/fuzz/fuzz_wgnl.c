@@ -39,8 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		wgtable_clear(&t);
 		wgnl_reset(&nl);
 		if (wgnl_feed(&nl, &t, buf, len) == 0 &&
-		    wgtable_finish(&t) == 0)
-			fuzz_diff(&t);
+		    wgtable_finish(&t, 0) == 0)
+			fuzz_diff(&t, 0);
 	}
 	free(buf);
 	return 0;

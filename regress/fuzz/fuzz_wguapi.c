@@ -61,8 +61,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (wguapi_feed(&u, &t, (uint8_t *)buf + off, n) == -1)
 			break;
 	}
-	if (off >= len - 1 && u.done && wgtable_finish(&t) == 0)
-		fuzz_diff(&t);
+	if (off >= len - 1 && u.done && wgtable_finish(&t, 0) == 0)
+		fuzz_diff(&t, 0);
 	free(buf);
 	return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * What wgwatch does with a table it parsed: compare it with the table of
- * the input before, as a poll one second later (wgtable_diff), and keep
- * it.  Both WireGuard fuzzers end with it, so every counter, time and
- * key they parse goes through the rule that decides what the resolver
+ * the input before, as a poll one second later (wgtable_diff), with a
+ * session source's ended peers kept (wgtable_keep_ended), and keep it.
+ * Every source's fuzzer ends with it, so every counter, time and key
+ * they parse goes through the rule that decides what the resolver
  * hears, under the sanitizers.
  */
 #ifndef VPNDNSD_FUZZ_WGDIFF_H
@@ -22,14 +23,17 @@ fuzz_diff_cb(const struct wgpeer *p, int gone, void *arg)
 
 /* 'next' was finished; it is left holding the table before. */
 static void
-fuzz_diff(struct wgtable *next)
+fuzz_diff(struct wgtable *next, int session)
 {
 	static struct wgtable		cur;
 	static struct wgthresholds	thr;
 	static int64_t			now = 1700000000;
-	struct wgpoll			poll = { now++, 1, &thr };
+	struct wgpoll			poll = { now++, 1, session, &thr };
 	struct wgtable			tmp;
 	size_t				n = 0;
+
+	if (session)
+		(void)wgtable_keep_ended(&cur, next, poll.now, 1);
 
 	/* the first peer's own threshold, from its keepalive: any value */
 	wgthresholds_clear(&thr, 20);

@@ -90,9 +90,9 @@ check "and older than its handshake ($1 s)" test "$1" -gt "$2"
 is "the gateway's keepalive to p1, and its state" "$3 $4" "$KEEPALIVE online"
 like "show peers: handshake and activity ages in columns of their own" \
     "$(ctl show peers)" \
-    "wg0 +p1 +[A-Za-z0-9+/]{8}\\.\\.\\. +10\\.77\\.0\\.2 +[0-9]+s +[0-9]+s +${KEEPALIVE}s +online "
+    "wg0 +wireguard +p1 +[A-Za-z0-9+/]{16}\\.\\.\\. +10\\.77\\.0\\.2 +[0-9]+s +[0-9]+s +${KEEPALIVE}s +online "
 like "show peers: a peer never seen has neither" "$(ctl show peers)" \
-    "wg0 +p2 +[A-Za-z0-9+/]{8}\\.\\.\\. +10\\.77\\.0\\.3 +never +never +- +offline "
+    "wg0 +wireguard +p2 +[A-Za-z0-9+/]{16}\\.\\.\\. +10\\.77\\.0\\.3 +never +never +- +offline "
 
 # p2 handshakes once and is silent (wg_hello: no data, which the gateway
 # would answer and p2 acknowledge 10 s later).  Then p1 stops.  Both

@@ -41,7 +41,7 @@ is "Zoë iPad as zoe-ipad" "$(dq +short zoe-ipad.vpn.test)" 10.77.0.3
 is "and the third as tab-bell-and-quotes" \
     "$(dq +short tab-bell-and-quotes.vpn.test)" 10.77.0.4
 like "show peers: the label and the display name" "$(ctl show peers)" \
-    "wg0 +bobs-phone .* online +bobs-phone\\.vpn\\.test\\. bobs-phone\\.wg0\\.vpn\\.test\\. Bob's Phone"
+    "wg0 +wireguard +bobs-phone .* online +bobs-phone\\.vpn\\.test\\. bobs-phone\\.wg0\\.vpn\\.test\\. Bob's Phone"
 like "show peers: the header names the column" "$(ctl show peers | head -n 1)" \
     " display-name$"
 is "show peers -j parses: label and display name of each" \

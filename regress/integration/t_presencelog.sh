@@ -72,7 +72,7 @@ wait_for "Bob's Phone is back: a second online line" 5 has bobs-phone online 2
 # desk is removed from the interface
 sed -i "/^$K2 /d" "$T_DIR/peers"
 wait_for "desk removed from the interface: offline, and why" 5 \
-    grep -q "(desk) on wg0, 10\\.77\\.0\\.3: offline: gone from the interface$" \
+    grep -q "(desk) on wg0, 10\\.77\\.0\\.3: offline: gone from wg0$" \
     "$D_LOG"
 is "one line each way for desk" "$(lines desk online):$(lines desk offline)" \
     "1:1"

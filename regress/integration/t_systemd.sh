@@ -26,8 +26,8 @@ for p in $(sed -n 's/.*\(file\|names from\) "\([^"]*\)".*/\2/p' \
 	check "the file an example names is installed: ${p##*/}" \
 	    test -s "$EXD/${p##*/}"
 done
-for f in wireguard-gateway vpn-proxy edge-authoritative edge-vpndnsd \
-    gateway-a gateway-b; do
+for f in wireguard-gateway ipsec-openvpn-gateway vpn-proxy edge-authoritative \
+    edge-vpndnsd gateway-a gateway-b; do
 	sed -e "s|/etc/vpndnsd/|$EXD/|g" -e "s|/etc/wireguard/|$EXD/|g" \
 	    "$EXD/$f.conf" >"$T_DIR/ex.conf"
 	is "the installed $f.conf is a valid configuration with them" \

@@ -72,14 +72,14 @@ is "the interface label is an empty name: NODATA, not NXDOMAIN" \
 like "show metrics: wg0 found over UAPI" "$(ctl show metrics)" \
     'vpndnsd_wireguard_up\{interface="wg0",kind="userspace"\} 1'
 like "show metrics: one online peer on wg0" "$(ctl show metrics)" \
-    'vpndnsd_wireguard_peers\{interface="wg0",state="online"\} 1'
+    'vpndnsd_peers\{source="wg0",vpn="wireguard",state="online"\} 1'
 is "show peers -j: p1 online, its address and names" \
     "$(ctl -j show peers | python3 -c 'import json, sys
 p = [x for x in json.load(sys.stdin) if x["name"] == "p1"][0]
 print(p["state"], p["addresses"][0], " ".join(p["names"]))')" \
     "online 10.77.0.2 p1.vpn.test. p1.wg0.vpn.test."
 like "show peers: p1 online with its names" "$(ctl show peers)" \
-    "wg0 +p1 +[A-Za-z0-9+/]{8}\\.\\.\\. +10\\.77\\.0\\.2 +[0-9]+s +[0-9]+s +- +online +p1\\.vpn\\.test\\. p1\\.wg0\\.vpn\\.test\\."
+    "wg0 +wireguard +p1 +[A-Za-z0-9+/]{16}\\.\\.\\. +10\\.77\\.0\\.2 +[0-9]+s +[0-9]+s +- +online +p1\\.vpn\\.test\\. p1\\.wg0\\.vpn\\.test\\."
 
 wg_traffic p2
 wait_for "p2, named by the wg-quick file, answers" 2 \
@@ -115,7 +115,7 @@ wait_for "a removed peer's name disappears" 2 nxdomain p2.vpn.test
 is "its offline name does not appear either" \
     "$(rcode_of p2.offline.vpn.test)" NXDOMAIN
 peers=$(ctl show peers)
-like "show peers lists p1" "$peers" "^wg0 +p1 "
+like "show peers lists p1" "$peers" "^wg0 +wireguard +p1 "
 is "and no longer p2" "$(printf '%s\n' "$peers" | grep -c ' p2 ')" 0
 
 # the gateway's wireguard-go dies and comes back

@@ -4,8 +4,8 @@
 # them), and the dnsdist and NSD snippets pass their own checks.
 . "$(dirname "$0")/../lib.sh"
 EX=$TOP/etc/examples
-for f in wireguard-gateway vpn-proxy edge-authoritative edge-vpndnsd \
-    gateway-a gateway-b; do
+for f in wireguard-gateway ipsec-openvpn-gateway vpn-proxy edge-authoritative \
+    edge-vpndnsd gateway-a gateway-b; do
 	sed -e "s|/etc/vpndnsd/|$EX/|g" -e "s|/etc/wireguard/|$EX/|g" \
 	    "$EX/$f.conf" >"$T_DIR/$f.conf"
 	out=$("$VPNDNSD" -n -f "$T_DIR/$f.conf" 2>&1 >/dev/null)

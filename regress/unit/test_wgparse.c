@@ -22,6 +22,7 @@
 
 #include "parent.h"
 #include "wgwatch.h"
+#include "peers.h"
 #include "tap.h"
 
 /* A real reply of wireguard-go 0.0.20220316, keys made for the lab. */
@@ -63,13 +64,22 @@ static const char reply[] =
     "errno=0\n"
     "\n";
 
+/* The first byte of a peer's key (the table holds it in base64). */
+static int
+key0(const char *b64)
+{
+	uint8_t	key[WG_KEY_LEN];
+
+	return wg_key_decode(b64, key) ? key[0] : -1;
+}
+
 static struct wgpeer *
 find_peer(struct wgtable *t, uint8_t first)
 {
 	size_t	i;
 
 	for (i = 0; i < t->n; i++)
-		if (t->peers[i].key[0] == first)
+		if (key0(t->peers[i].key) == first)
 			return &t->peers[i];
 	return NULL;
 }
@@ -89,7 +99,7 @@ same_table(const struct wgtable *a, const struct wgtable *b)
 	for (i = 0; i < a->n; i++) {
 		p = &a->peers[i];
 		q = &b->peers[i];
-		if (memcmp(p->key, q->key, WG_KEY_LEN) != 0 ||
+		if (strcmp(p->key, q->key) != 0 ||
 		    p->handshake != q->handshake ||
 		    p->rx_bytes != q->rx_bytes || p->keepalive != q->keepalive ||
 		    p->naddrs != q->naddrs || memcmp(p->addrs, q->addrs,
@@ -97,21 +107,6 @@ same_table(const struct wgtable *a, const struct wgtable *b)
 			return 0;
 	}
 	return 1;
-}
-
-static int
-has_addr(const struct wgpeer *p, const char *text)
-{
-	struct in6_addr	a;
-	int		af = strchr(text, ':') ? AF_INET6 : AF_INET;
-	uint16_t	i;
-
-	inet_pton(af, text, &a);
-	for (i = 0; p != NULL && i < p->naddrs; i++)
-		if (p->addrs[i].af == af && memcmp(&p->addrs[i].a, &a,
-		    af == AF_INET ? 4 : 16) == 0)
-			return 1;
-	return 0;
 }
 
 /* Feed 'text' in chunks of 'step' bytes; returns wguapi_feed's result. */
@@ -143,7 +138,7 @@ test_uapi(void)
 
 	ok(uapi(&u, &t, reply, sizeof(reply)) == 0 && u.done,
 	    "the wireguard-go reply parses to its end");
-	ok(t.n == 3 && wgtable_finish(&t) == 0, "three peers");
+	ok(t.n == 3 && wgtable_finish(&t, 0) == 0, "three peers");
 	p = find_peer(&t, 0x1e);
 	ok(p != NULL && p->handshake == 1795323073 && p->naddrs == 1 &&
 	    has_addr(p, "10.77.0.3"), "handshake and address of the first");
@@ -156,12 +151,12 @@ test_uapi(void)
 	p = find_peer(&t, 0x84);
 	ok(p != NULL && p->keepalive == 25, "a keepalive interval of 25 s");
 	ok(uapi(&u, &whole, reply, sizeof(reply)) == 0 && u.done &&
-	    wgtable_finish(&whole) == 0 && same_table(&whole, &t),
+	    wgtable_finish(&whole, 0) == 0 && same_table(&whole, &t),
 	    "parsed again: the same table (keys, handshakes, counters, "
 	    "addresses)");
 	for (step = 1; step < 64; step++) {
 		if (uapi(&u, &t, reply, step) == -1 || !u.done ||
-		    wgtable_finish(&t) == -1 || !same_table(&whole, &t)) {
+		    wgtable_finish(&t, 0) == -1 || !same_table(&whole, &t)) {
 			same = 0;
 			printf("# differs in chunks of %zu bytes\n", step);
 		}
@@ -240,7 +235,7 @@ test_uapi(void)
 	ok(uapi(&u, &t, "public_key=1eb8faec1d33ac9ce2918688df6e59260a6b43df9be"
 	    "6387718ba3334b2e0804b\npublic_key=1eb8faec1d33ac9ce2918688df6e5926"
 	    "0a6b43df9be6387718ba3334b2e0804b\nerrno=0\n\n", 64) == 0 &&
-	    wgtable_finish(&t) == -1, "a key seen twice spoils the reply");
+	    wgtable_finish(&t, 0) == -1, "a key seen twice spoils the reply");
 
 	/* more host routes than kept */
 	big = malloc(64 * 32 + 200);
@@ -249,8 +244,8 @@ test_uapi(void)
 	for (i = 0; i < 40; i++)
 		s += sprintf(s, "allowed_ip=10.9.0.%d/32\n", i);
 	ok(uapi(&u, &t, big, 100) == 0 && t.n == 1 &&
-	    t.peers[0].naddrs == WG_MAX_ADDRS,
-	    "40 host routes: the first %d kept", WG_MAX_ADDRS);
+	    t.peers[0].naddrs == PEER_MAX_ADDRS,
+	    "40 host routes: the first %d kept", PEER_MAX_ADDRS);
 	free(big);
 	wgtable_free(&t);
 }
@@ -531,17 +526,17 @@ sim_cb(const struct wgpeer *p, int gone, void *arg)
 	if (gone)
 		s->gone++;
 	else
-		s->told[p->key[0] & 7] = p->told;
+		s->told[key0(p->key) & 7] = p->told;
 }
 
 static size_t
 sim_poll(struct sim *s, int64_t now, uint32_t interval)
 {
-	struct wgpoll	poll = { now, interval, &s->thr };
+	struct wgpoll	poll = { now, interval, 0, &s->thr };
 	struct wgtable	tmp;
 	size_t		n;
 
-	if (wgtable_finish(&s->next) == -1)
+	if (wgtable_finish(&s->next, 0) == -1)
 		abort();
 	n = wgtable_diff(&s->cur, &s->next, &poll, sim_cb, s);
 	tmp = s->cur;
@@ -555,10 +550,12 @@ static struct wgpeer *
 sim_peer(struct sim *s, uint8_t k, int64_t handshake, uint64_t rx)
 {
 	uint8_t		 key[WG_KEY_LEN];
+	char		 b64[WG_KEY_B64 + 1];
 	struct wgpeer	*p;
 
 	memset(key, k, sizeof(key));
-	if ((p = wgtable_add(&s->next, key)) == NULL)
+	wg_key_encode(key, b64);
+	if ((p = wgtable_add(&s->next, b64, WG_KEY_B64)) == NULL)
 		abort();
 	p->handshake = handshake;
 	p->rx_bytes = rx;
@@ -643,13 +640,15 @@ test_thresholds(void)
 {
 	struct sim	 s;
 	uint8_t		 key[WG_KEY_LEN];
+	char		 b64[WG_KEY_B64 + 1];
 	struct wgpeer	*p;
 	size_t		 by[8] = { 0 }, t;
 
 	memset(&s, 0, sizeof(s));
 	wgthresholds_clear(&s.thr, 300);
 	memset(key, 2, sizeof(key));
-	wgthresholds_add(&s.thr, key, 8);
+	wg_key_encode(key, b64);
+	wgthresholds_add(&s.thr, b64, 8);
 	wgthresholds_finish(&s.thr);
 	for (t = 0; t < 60; t++) {
 		sim_peer(&s, 1, 1000, 100 + t);
@@ -822,14 +821,14 @@ static char	errs[16][256];
 static int	nerrs;
 
 static int
-names_add(void *arg, const uint8_t *key, const char *display,
+names_add(void *arg, const char *key, const char *display,
     const char *label, const char *f, int line)
 {
 	(void)arg;
 	(void)f;
 	if (nnames < 16)
 		snprintf(names[nnames++], 256, "%s:%02x:%d%s%s", label,
-		    key[0], line, strcmp(display, label) ? ":" : "",
+		    key0(key), line, strcmp(display, label) ? ":" : "",
 		    strcmp(display, label) ? display : "");
 	return 0;
 }
