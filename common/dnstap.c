@@ -23,10 +23,12 @@
  * three wire types, encoded here into the queue without an allocation.
  *
  * Frames wait in one buffer of at most DNSTAP_QUEUE_MAX bytes and go
- * out with one write at the end of each pass over the events (an event
- * made active: no system call to schedule it).  A frame that finds it
- * full, or no connection, is dropped and counted: a slow or absent
- * collector never holds an answer back.
+ * out with one write once DNSTAP_BATCH bytes have gathered, or
+ * DNSTAP_LINGER_MS after the first: a write a pass woke the collector
+ * thousands of times a second and cost cache hits a tenth of their
+ * rate (b_dnstap).  A frame that finds the queue full, or no
+ * connection, is dropped and counted: a slow or absent collector never
+ * holds an answer back.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -51,6 +53,8 @@
 #define DNSTAP_HANDSHAKE_MS	5000
 #define DNSTAP_FIELDS_MAX	512	/* a message's fields but its DNS one */
 #define DNSTAP_IDENTITY_MAX	64
+#define DNSTAP_BATCH		(64 * 1024)
+#define DNSTAP_LINGER_MS	50
 #define FSTRM_CONTENT_TYPE	1	/* a control frame's field */
 
 enum dt_state {
@@ -578,14 +582,16 @@ dnstap_log(const struct dnstap_msg *m)
 		dt.qoff -= dt.qhead;
 		dt.qhead = 0;
 	}
-	/* the wall clock is read once a pass, not twice a message */
+	/* the wall clock is read once a batch, not twice a message */
 	if (!dt.armed) {
+		struct timeval	tv = { 0, DNSTAP_LINGER_MS * 1000 };
+
 		clock_gettime(CLOCK_REALTIME, &rt);
 		clock_gettime(CLOCK_MONOTONIC, &mono);
 		dt.offset_us = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000 +
 		    (rt.tv_nsec - mono.tv_nsec) / 1000;
 		dt.armed = 1;
-		event_active(&dt.flush, EV_TIMEOUT, 1);
+		evtimer_add(&dt.flush, &tv);
 	}
 	if (DNSTAP_QUEUE_MAX - dt.qlen < 4 || (n = dnstap_encode(dt.q +
 	    dt.qlen + 4, DNSTAP_QUEUE_MAX - dt.qlen - 4, m,
@@ -596,6 +602,10 @@ dnstap_log(const struct dnstap_msg *m)
 	put32(dt.q + dt.qlen, n);
 	dt.qlen += 4 + n;
 	dt.qframes++;
+	/* a batch goes now, unless the socket is full: then its event */
+	if (dt.qlen - dt.qoff >= DNSTAP_BATCH &&
+	    !event_pending(&dt.wev, EV_WRITE, NULL))
+		dt_send();
 }
 
 /* Each process its own family names: the client's, the forwarder's. */
