@@ -45,24 +45,6 @@ names() {
 }
 names v
 names u
-# once LABEL ADDR NAMES PID...: q/s and q/s per core over one timed run
-once() {
-	_l=$1 _a=$2 _n=$3; shift 3
-	_c0=$(cpu_ticks "$@")
-	taskset -c 1 dnsperf -s "$_a" -p "$PORT" -d "$T_DIR/$_n" \
-	    -l "$SECONDS_RUN" -c 4 -q 200 >"$T_DIR/perf" 2>&1
-	_c1=$(cpu_ticks "$@")
-	_q=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' \
-	    "$T_DIR/perf" | cut -d. -f1)
-	_lost=$(sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' "$T_DIR/perf")
-	_cpu=$(echo "scale=3; ($_c1 - $_c0) / $B_HZ / $SECONDS_RUN" | bc)
-	LAST_PC=$(echo "$_q / $_cpu" | bc 2>/dev/null)
-	LAST_PC=${LAST_PC:-0}
-	figure "$_l" "${_q:-0}" "q/s" "lost ${_lost:-?}, cpu $_cpu"
-	figure "$_l, per core" "$LAST_PC" "q/s" "-"
-	figure "$_l, rcodes" "$(sed -n 's/.*Response codes: *//p' \
-	    "$T_DIR/perf" | tr -d ' ')" "" "NOERROR only"
-}
 
 write_conf "$T_DIR/v.conf" <<EOF
 listen on 127.0.0.1 port $PORT
@@ -75,7 +57,7 @@ EOF
 start_daemon "$T_DIR/v.conf" || { not_ok "daemon starts"; done_testing; }
 V=$(pids_of "$D_PID")
 pin_all 0 $V
-once "DoT forwarding, uncached, vpndnsd" 127.0.0.1 v $V
+timed "DoT forwarding, uncached, vpndnsd" 127.0.0.1 "$PORT" v "" $V
 v=$LAST_PC
 figure "vpndnsd's TLS connections opened" \
     "$(ctl -j show forwarders | python3 -c 'import json, sys
@@ -98,7 +80,7 @@ ub_ok() {
 	    warm.bench.test)" = 192.0.2.1 ]
 }
 poll 10 ub_ok || { not_ok "unbound forwards over TLS"; done_testing; }
-once "DoT forwarding, uncached, unbound 1.17" 127.0.0.3 u "$UB"
+timed "DoT forwarding, uncached, unbound 1.17" 127.0.0.3 "$PORT" u "" "$UB"
 u=$LAST_PC
 figure "vpndnsd / unbound, per core" "$(echo "scale=2; $v / $u" | bc)" "" \
     ">= 1"

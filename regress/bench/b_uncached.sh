@@ -46,25 +46,6 @@ names() {
 		printf "%s%d.bench.test A\n", p, i }' >"$T_DIR/$1"
 }
 
-# once LABEL ADDR NAMES PID...: measure() without its warm-up pass, which
-# would cache the names: q/s and q/s per core over one timed run
-once() {
-	_l=$1 _a=$2 _n=$3; shift 3
-	_c0=$(cpu_ticks "$@")
-	taskset -c 1 dnsperf -s "$_a" -p "$PORT" -d "$T_DIR/$_n" \
-	    -l "$SECONDS_RUN" -c 4 -q 500 >"$T_DIR/perf" 2>&1
-	_c1=$(cpu_ticks "$@")
-	_q=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' \
-	    "$T_DIR/perf" | cut -d. -f1)
-	_s=$(sed -n 's/.*Queries sent: *\([0-9]*\).*/\1/p' "$T_DIR/perf")
-	_lost=$(sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' "$T_DIR/perf")
-	_cpu=$(echo "scale=3; ($_c1 - $_c0) / $B_HZ / $SECONDS_RUN" | bc)
-	LAST_PC=$(echo "$_q / $_cpu" | bc 2>/dev/null)
-	LAST_PC=${LAST_PC:-0}
-	figure "$_l" "${_q:-0}" "q/s" \
-	    "lost ${_lost:-?} of ${_s:-?}, cpu $_cpu"
-	figure "$_l, per core" "$LAST_PC" "q/s" "-"
-}
 
 write_conf "$T_DIR/v.conf" <<EOF
 listen on 127.0.0.1 port $PORT
@@ -93,10 +74,12 @@ r=0 vs="" ds=""
 while [ $r -lt "$ROUNDS" ]; do
 	r=$((r + 1))
 	names "v${r}x"
-	once "vpndnsd uncached, round $r" 127.0.0.1 "v${r}x" $V
+	timed "vpndnsd uncached, round $r" 127.0.0.1 "$PORT" "v${r}x" \
+	    "-q 500" $V
 	vs="$vs $LAST_PC"
 	names "d${r}x"
-	once "dnsdist uncached, round $r" 127.0.0.3 "d${r}x" $D
+	timed "dnsdist uncached, round $r" 127.0.0.3 "$PORT" "d${r}x" \
+	    "-q 500" $D
 	ds="$ds $LAST_PC"
 done
 med() { echo "$@" | tr ' ' '\n' | sed '/^$/d' | sort -n |
