@@ -305,6 +305,41 @@ d_up_or_dead() {
 	ctl show status >/dev/null 2>&1 || ! kill -0 "$D_PID" 2>/dev/null
 }
 
+# dot_certs DIR: in DIR, a CA (ca.pem), a certificate for dot.test from
+# it (srv.pem, srv.key) and another CA (other.pem), for DNS over TLS;
+# openssl's words in DIR/openssl.log
+dot_certs() {
+	(
+	cd "$1" || exit 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout ca.key -out ca.pem -days 2 \
+	    -subj /CN=vpndnsd-test-ca &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout srv.key -out srv.csr -subj /CN=dot.test &&
+	printf 'subjectAltName=DNS:dot.test\nbasicConstraints=CA:FALSE\n' \
+	    >ext.cnf &&
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key \
+	    -CAcreateserial -out srv.pem -days 2 -extfile ext.cnf &&
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout other.key -out other.pem -days 2 \
+	    -subj /CN=other-ca
+	) >"$1/openssl.log" 2>&1
+}
+
+# fakewg_start: regress/fakewg.py's UAPI socket at $T_DIR/wg0.sock with
+# three active peers, $K1, $K2 and $K3 at 10.77.0.2 to .4; a test edits
+# $T_DIR/peers to make one silent or take it away
+K1=ERERERERERERERERERERERERERERERERERERERERERE=
+K2=IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=
+K3=MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM=
+fakewg_start() {
+	printf '%s 10.77.0.2 active\n%s 10.77.0.3 active\n%s 10.77.0.4 active\n' \
+	    "$K1" "$K2" "$K3" >"$T_DIR/peers"
+	bg_start FAKEWG python3 "$TOP/regress/fakewg.py" "$T_DIR/wg0.sock" \
+	    "$T_DIR/peers"
+	poll 10 test -S "$T_DIR/wg0.sock"
+}
+
 # bg_start VAR CMD...: CMD in the background (in D_NETNS when set), its
 # pid in $VAR, stopped at the end like the daemon.  CMD is the process
 # itself, never a subshell (a shell function in the background is one):

@@ -12,14 +12,7 @@ PORT=$(pick_port)
 DOT=$(pick_port)
 C=$T_DIR/certs
 mkdir -p "$C"
-(cd "$C" &&
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout ca.key -out ca.pem -days 2 -subj /CN=bench-ca &&
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout srv.key -out srv.csr -subj /CN=dot.test &&
-printf 'subjectAltName=DNS:dot.test\n' >ext.cnf &&
-openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-    -out srv.pem -days 2 -extfile ext.cnf) >/dev/null 2>&1 ||
+dot_certs "$C" ||
     { not_ok "certificates"; done_testing; }
 
 # the authority over TLS: any name under bench.test

@@ -28,43 +28,15 @@ TAP=$T_DIR/tap.sock
 CERTS=$T_DIR/certs
 mkdir -p "$CERTS"
 
-# a CA, the server's certificate for dot.test from it, and another CA
-mkcert() {
-	cd "$CERTS" || return 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -nodes -keyout ca.key -out ca.pem -days 2 \
-	    -subj /CN=vpndnsd-test-ca &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout srv.key -out srv.csr -subj /CN=dot.test &&
-	printf 'subjectAltName=DNS:dot.test\nbasicConstraints=CA:FALSE\n' \
-	    >ext.cnf &&
-	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key \
-	    -CAcreateserial -out srv.pem -days 2 -extfile ext.cnf &&
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -nodes -keyout other.key -out other.pem -days 2 \
-	    -subj /CN=other-ca
-}
-(mkcert) >"$T_DIR/openssl.log" 2>&1 ||
+dot_certs "$CERTS" ||
     { not_ok "openssl makes the certificates"; done_testing; }
 
 # unbound serving DoT only, on 127.0.0.1 and .2, a zone of its own
-cat >"$T_DIR/unbound.conf" <<EOF
-server:
-	interface: 127.0.0.1@$DOT
+unbound_conf "$T_DIR/unbound.conf" 127.0.0.1 "$DOT" <<EOF
 	interface: 127.0.0.2@$DOT
 	tls-port: $DOT
 	tls-service-key: "$CERTS/srv.key"
 	tls-service-pem: "$CERTS/srv.pem"
-	do-daemonize: no
-	chroot: ""
-	username: ""
-	pidfile: ""
-	directory: "$T_DIR"
-	use-syslog: no
-	logfile: ""
-	do-ip6: no
-	num-threads: 1
-	access-control: 127.0.0.0/8 allow
 	extended-statistics: yes
 	local-zone: "dot.test." redirect
 	local-data: "dot.test. 300 A 192.0.2.53"

@@ -7,9 +7,6 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 
-K1=ERERERERERERERERERERERERERERERERERERERERERE=
-K2=IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=
-K3=MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM=
 {
 	printf '[Interface]\nPrivateKey = x\n\n'
 	printf "# Client: Bob's Phone (a1)\n[Peer]\nPublicKey = %s\n\n" "$K1"
@@ -17,11 +14,7 @@ K3=MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM=
 	printf '# Client: tab\001bell\tand "quotes" (c3)\n[Peer]\nPublicKey = %s\n' \
 	    "$K3"
 } >"$T_DIR/wg0.conf"
-printf '%s 10.77.0.2 active\n%s 10.77.0.3 active\n%s 10.77.0.4 active\n' \
-    "$K1" "$K2" "$K3" >"$T_DIR/peers"
-bg_start FAKEWG python3 "$TOP/regress/fakewg.py" "$T_DIR/wg0.sock" \
-    "$T_DIR/peers"
-poll 10 test -S "$T_DIR/wg0.sock"
+fakewg_start
 
 PORT=$(pick_port)
 write_conf "$T_DIR/p.conf" <<EOF

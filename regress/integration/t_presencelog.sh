@@ -8,15 +8,8 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 
-K1=ERERERERERERERERERERERERERERERERERERERERERE=
-K2=IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=
-K3=MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM=
 THRESHOLD=3
-printf '%s 10.77.0.2 active\n%s 10.77.0.3 active\n%s 10.77.0.4 active\n' \
-    "$K1" "$K2" "$K3" >"$T_DIR/peers"
-bg_start FAKEWG python3 "$TOP/regress/fakewg.py" "$T_DIR/wg0.sock" \
-    "$T_DIR/peers"
-poll 10 test -S "$T_DIR/wg0.sock"
+fakewg_start
 
 PORT=$(pick_port)
 write_conf "$T_DIR/p.conf" <<EOF
