@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "qlog.h"
 #include "resolver.h"
+#include "wire.h"
 
 static struct {
 	struct imsgev		*frontend;
@@ -202,7 +203,7 @@ ecs_echo(const struct query_msg *qm, const uint8_t *wire, size_t len,
 	    qm->edns_size : EDNS_MAX_UDP;
 	if (qm->ctx.via != VIA_ECS || len < DNS_HEADER_SIZE + DNSMSG_OPT_LEN ||
 	    len + 8 + n > limit || wire[len - 11] != 0 ||
-	    (wire[len - 10] << 8 | wire[len - 9]) != DNS_TYPE_OPT ||
+	    get16(wire + len - 10) != DNS_TYPE_OPT ||
 	    wire[len - 2] != 0 || wire[len - 1] != 0)
 		return 0;
 	memcpy(out, wire, len);
@@ -481,7 +482,7 @@ reply_answer_ede(const struct query_msg *qm, const uint8_t *wire,
 	}
 	if (rp.log_queries)
 		qlog(&qm->ctx, qm->qname, qm->qname_len, qm->qtype, v,
-		    DNS_RCODE(wire[3]), wire[6] << 8 | wire[7]);
+		    DNS_RCODE(wire[3]), get16(wire + 6));
 	answer_stats(DNS_RCODE(wire[3]), 1);
 	if (wire[2] & (DNS_FLAG_TC >> 8))
 		rp.stats.truncated++;

@@ -36,6 +36,7 @@
 #include "metrics.h"
 #include "qlog.h"
 #include "resolver.h"
+#include "wire.h"
 
 #define UPDATE_MSG_MAX		32768	/* records' bytes in one message */
 #define UPDATE_TIMEOUT		5	/* seconds for an answer */
@@ -303,7 +304,7 @@ update_readcb(struct bufferevent *bev, void *arg)
 
 	/* an answer at a time; the next message goes out after each */
 	while (t->bev != NULL && evbuffer_copyout(in, lenbuf, 2) == 2) {
-		len = lenbuf[0] << 8 | lenbuf[1];
+		len = get16(lenbuf);
 		if (evbuffer_get_length(in) < 2 + len)
 			return;
 		if (t->sent == 0) {
@@ -433,7 +434,7 @@ probe_read(int fd, short event, void *arg)
 
 	(void)event;
 	if ((n = recv(fd, buf, sizeof(buf), 0)) < DNS_HEADER_SIZE ||
-	    (buf[0] << 8 | buf[1]) != t->probeid ||
+	    get16(buf) != t->probeid ||
 	    ldns_wire2pkt(&pkt, buf, n) != LDNS_STATUS_OK)
 		return;
 	soa = ldns_rr_list_rr(ldns_pkt_answer(pkt), 0);

@@ -1071,7 +1071,7 @@ uq_tcp_io(int fd, short event, void *arg)
 			fatal("event_add");
 		return;
 	}
-	need = uq->toff < 2 ? 2 : 2 + (uq->tbuf[0] << 8 | uq->tbuf[1]);
+	need = uq->toff < 2 ? 2 : 2 + get16(uq->tbuf);
 	if (need > uq->tcap) {
 		if ((uq->tbuf = realloc(uq->tbuf, need)) == NULL)
 			fatal("realloc");

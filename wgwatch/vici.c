@@ -39,6 +39,7 @@
 
 #include "log.h"
 #include "wgwatch.h"
+#include "wire.h"
 
 #define VICI_PACKET_MAX		(512 * 1024)
 #define VICI_DEPTH_MAX		8
@@ -196,7 +197,7 @@ rd_value(struct rd *r, const uint8_t **value, size_t *len)
 
 	if (rd_bytes(r, 2, &b) == -1)
 		return -1;
-	*len = (size_t)b[0] << 8 | b[1];
+	*len = get16(b);
 	return rd_bytes(r, *len, value);
 }
 
@@ -474,9 +475,7 @@ vici_feed(void *st, struct wgtable *t, const uint8_t *data, size_t len)
 			len -= n;
 			if (v->lenhave < sizeof(v->lenbuf))
 				return 0;
-			v->pktlen = (size_t)v->lenbuf[0] << 24 |
-			    (size_t)v->lenbuf[1] << 16 |
-			    (size_t)v->lenbuf[2] << 8 | v->lenbuf[3];
+			v->pktlen = get32(v->lenbuf);
 			if (v->pktlen == 0 || v->pktlen > VICI_PACKET_MAX)
 				return fail(v, "a packet of %zu bytes",
 				    v->pktlen);
