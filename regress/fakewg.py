@@ -13,6 +13,10 @@ import os
 import socket
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "bench"))
+from wgtool import uapi_serve  # noqa: E402
+
 rx = {}
 
 
@@ -38,20 +42,6 @@ def reply(state):
     return "".join(out).encode()
 
 
-def serve(conn, state):
-    buf = b""
-    while True:
-        chunk = conn.recv(4096)
-        if not chunk:
-            return
-        buf += chunk
-        while b"\n\n" in buf:
-            req, _, buf = buf.partition(b"\n\n")
-            if req != b"get=1":
-                return
-            conn.sendall(reply(state))
-
-
 def main(sock, state):
     if os.path.exists(sock):
         os.unlink(sock)
@@ -60,7 +50,7 @@ def main(sock, state):
     srv.listen(4)
     while True:
         conn, _ = srv.accept()
-        serve(conn, state)
+        uapi_serve(conn, lambda: reply(state))
         conn.close()
 
 
